@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Ensures a Postgres server for Lookout and prints the two database URLs as shell
+# assignments (DATABASE_URL=..., CODEINSIGHTS_DATABASE_URL=...), so callers can `eval` it.
+#
+# With DATABASE_URL set, that server is used as it is: the script only makes sure the insights
+# database exists next to it (unless CODEINSIGHTS_DATABASE_URL is set too). Without it, a
+# private cluster lives under .dev/postgres (initialised on first use, started when stopped,
+# reused otherwise). The cluster is for development and tests only: it trusts loopback
+# connections and runs with fsync off.
+#
+# Safe to run concurrently (make run, several `go test` processes): one flock guards it.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+devdir="${LOOKOUT_DEV_DIR:-$root/.dev}"
+pgdir="$devdir/postgres"
+port="${LOOKOUT_PG_PORT:-5477}"
+mainDB="${LOOKOUT_DB_NAME:-lookout}"
+insightsDB="${LOOKOUT_INSIGHTS_DB_NAME:-lookout_codeinsights}"
+
+log() { echo "dev/postgres: $*" >&2; }
+
+pgbin() {
+  local name="$1"
+  for dir in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/$name" ] && { echo "$dir/$name"; return; }
+  done
+  command -v "$name" || { log "cannot find $name; install PostgreSQL (apt-get install postgresql)"; exit 1; }
+}
+
+# as_pg runs a command as the cluster owner: initdb and postgres refuse to run as root.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+ensure_db() { # url-of-maintenance-db dbname
+  local url="$1" name="$2"
+  local exists
+  exists=$(psql "$url" -XtAc "SELECT 1 FROM pg_database WHERE datname = '$name'")
+  if [ "$exists" != 1 ]; then
+    psql "$url" -Xq -c "CREATE DATABASE \"$name\"" 2>/dev/null ||
+      [ "$(psql "$url" -XtAc "SELECT 1 FROM pg_database WHERE datname = '$name'")" = 1 ]
+    log "created database $name"
+  fi
+}
+
+if [ -n "${DATABASE_URL:-}" ]; then
+  if [ -z "${CODEINSIGHTS_DATABASE_URL:-}" ] && [ "${DISABLE_CODE_INSIGHTS:-}" != true ]; then
+    # Same server, sibling database: swap the path of the URL.
+    base="${DATABASE_URL%%\?*}"
+    query=""
+    [ "$base" != "$DATABASE_URL" ] && query="?${DATABASE_URL#*\?}"
+    CODEINSIGHTS_DATABASE_URL="${base%/*}/${insightsDB}${query}"
+    ensure_db "$DATABASE_URL" "$insightsDB"
+  fi
+  echo "DATABASE_URL='$DATABASE_URL'"
+  echo "CODEINSIGHTS_DATABASE_URL='${CODEINSIGHTS_DATABASE_URL:-}'"
+  exit 0
+fi
+
+mkdir -p "$devdir"
+exec 9>"$devdir/postgres.lock"
+flock 9
+
+if [ "$(id -u)" = 0 ]; then
+  id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+fi
+
+if [ ! -s "$pgdir/data/PG_VERSION" ]; then
+  log "initialising a private cluster in $pgdir"
+  rm -rf "$pgdir"
+  mkdir -p "$pgdir/data" "$pgdir/run"
+  [ "$(id -u)" = 0 ] && chown -R postgres: "$pgdir"
+  as_pg "$(pgbin initdb)" -D "$pgdir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$pgdir/initdb.log" 2>&1 ||
+    { cat "$pgdir/initdb.log" >&2; exit 1; }
+  cat >>"$pgdir/data/postgresql.conf" <<EOF
+# Lookout development cluster
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$pgdir/run'
+max_connections = 400
+shared_buffers = 256MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+log_min_duration_statement = -1
+EOF
+fi
+
+url_of() { echo "postgres://postgres@127.0.0.1:$port/$1?sslmode=disable"; }
+
+if ! as_pg "$(pgbin pg_ctl)" -D "$pgdir/data" status >/dev/null 2>&1; then
+  log "starting Postgres on 127.0.0.1:$port"
+  as_pg "$(pgbin pg_ctl)" -D "$pgdir/data" -l "$pgdir/postgres.log" -w -t 60 start >/dev/null 2>&1 9>&- ||
+    { tail -20 "$pgdir/postgres.log" >&2; exit 1; }
+fi
+
+for _ in $(seq 1 50); do
+  psql "$(url_of postgres)" -XtAc 'SELECT 1' >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+ensure_db "$(url_of postgres)" "$mainDB"
+ensure_db "$(url_of postgres)" "$insightsDB"
+
+echo "DATABASE_URL='$(url_of "$mainDB")'"
+echo "CODEINSIGHTS_DATABASE_URL='$(url_of "$insightsDB")'"

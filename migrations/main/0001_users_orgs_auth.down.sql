@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS sessions, access_tokens, org_members, names, orgs, users;

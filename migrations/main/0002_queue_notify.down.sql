@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS lookout_queue_notify();

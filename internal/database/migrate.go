@@ -219,3 +219,41 @@ func (m *Migrator) Pending(ctx context.Context) (bool, error) {
 	}
 	return len(m.Migrations) > 0 && m.Migrations[len(m.Migrations)-1].Version > v, nil
 }
+
+// MigrateFS applies every pending migration of fsys to pool.
+func MigrateFS(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, logf func(string, ...any)) error {
+	migs, err := LoadMigrations(fsys)
+	if err != nil {
+		return err
+	}
+	_, err = (&Migrator{Pool: pool, Migrations: migs, Logf: logf}).Up(ctx)
+	return err
+}
+
+// WaitForSchema blocks until every migration of fsys is applied (by a frontend starting
+// at the same time), so a worker never runs against an older schema than it was built for.
+func WaitForSchema(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, logf func(string, ...any)) error {
+	migs, err := LoadMigrations(fsys)
+	if err != nil {
+		return err
+	}
+	m := &Migrator{Pool: pool, Migrations: migs}
+	for i := 0; ; i++ {
+		pending, err := m.Pending(ctx)
+		if err == nil && !pending {
+			return nil
+		}
+		if i%10 == 0 && logf != nil {
+			if err != nil {
+				logf("waiting for the database schema: %v", err)
+			} else {
+				logf("waiting for the frontend to apply migrations (run `frontend migrate`)")
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}

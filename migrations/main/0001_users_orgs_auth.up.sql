@@ -20,7 +20,7 @@ CREATE TABLE users (
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now(),
     deleted_at     timestamptz,
-    CHECK (username ~ '^[A-Za-z0-9](?:[A-Za-z0-9]|[-.](?=[A-Za-z0-9]))*-?$' AND char_length(username) <= 255)
+    CHECK (username ~ '^[A-Za-z0-9](?:[A-Za-z0-9]|[-.][A-Za-z0-9])*-?$' AND char_length(username) <= 255)
 );
 CREATE UNIQUE INDEX users_username ON users (username) WHERE deleted_at IS NULL;
 CREATE UNIQUE INDEX users_email ON users (email) WHERE deleted_at IS NULL AND email IS NOT NULL;
@@ -33,7 +33,7 @@ CREATE TABLE orgs (
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now(),
     deleted_at   timestamptz,
-    CHECK (name ~ '^[A-Za-z0-9](?:[A-Za-z0-9]|[-.](?=[A-Za-z0-9]))*-?$' AND char_length(name) <= 255)
+    CHECK (name ~ '^[A-Za-z0-9](?:[A-Za-z0-9]|[-.][A-Za-z0-9])*-?$' AND char_length(name) <= 255)
 );
 CREATE UNIQUE INDEX orgs_name ON orgs (name) WHERE deleted_at IS NULL;
 

@@ -1,0 +1,263 @@
+// Command frontend serves Lookout's GraphQL API, API console, webhooks and health
+// endpoints, and applies database migrations at start-up. It never runs background work;
+// that is the worker's job.
+//
+//	frontend                      serve (migrating first)
+//	frontend migrate [-down N]    apply migrations (or revert to version N) and exit
+//	frontend admin create-token --user NAME [--note TEXT]
+//	frontend env                  list the environment variables it reads
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/sourcegraph/log"
+
+	"github.com/lookout/lookout/internal/auth"
+	"github.com/lookout/lookout/internal/database"
+	"github.com/lookout/lookout/internal/env"
+	"github.com/lookout/lookout/internal/httpapi"
+	"github.com/lookout/lookout/internal/resolvers"
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/migrations"
+)
+
+type config struct {
+	DatabaseURL         string
+	InsightsDatabaseURL string
+	DisableInsights     bool
+	Addr                string
+	ExternalURL         string
+	AdminUsername       string
+	AdminPassword       string
+	AdminEmail          string
+	MaxDepth            int
+	MaxCost             int
+	SecureCookies       bool
+	ShutdownTimeout     time.Duration
+}
+
+func loadConfig() (config, error) {
+	c := config{
+		DatabaseURL:         env.Get("DATABASE_URL", "", "Postgres URL of the main database (required; make run sets it)."),
+		InsightsDatabaseURL: env.Get("CODEINSIGHTS_DATABASE_URL", "", "Postgres URL of the code insights database (required unless DISABLE_CODE_INSIGHTS=true)."),
+		DisableInsights:     env.Bool("DISABLE_CODE_INSIGHTS", false, "Run without code insights: no insights database, resolvers or routines."),
+		Addr:                env.Get("FRONTEND_ADDR", ":3080", "Address the frontend listens on."),
+		ExternalURL:         env.Get("EXTERNAL_URL", "http://localhost:3080", "URL users reach Lookout at, used in links (notifications, pull request bodies)."),
+		AdminUsername:       env.Get("ADMIN_USERNAME", "admin", "Username of the site admin created on first start."),
+		AdminPassword:       env.Get("ADMIN_PASSWORD", "", "Password of that site admin; generated and printed once when empty."),
+		AdminEmail:          env.Get("ADMIN_EMAIL", "", "Email address of that site admin."),
+		MaxDepth:            env.Int("GRAPHQL_MAX_DEPTH", resolvers.DefaultLimits.MaxDepth, "Maximum field nesting depth of a GraphQL query."),
+		MaxCost:             env.Int("GRAPHQL_MAX_COST", httpapi.DefaultMaxCost, "Maximum estimated cost (objects resolved, page sizes multiplied) of a GraphQL operation; 0 disables."),
+		SecureCookies:       env.Bool("SECURE_COOKIES", false, "Mark session cookies Secure (set when served over HTTPS)."),
+		ShutdownTimeout:     env.Duration("SHUTDOWN_TIMEOUT", 10*time.Second, "How long in-flight requests get to finish on SIGTERM."),
+	}
+	if err := env.Check(); err != nil {
+		return c, err
+	}
+	if c.DatabaseURL == "" {
+		return c, errors.New("DATABASE_URL is not set (make run starts a development Postgres and sets it; see README)")
+	}
+	if c.InsightsDatabaseURL == "" && !c.DisableInsights {
+		return c, errors.New("CODEINSIGHTS_DATABASE_URL is not set; set it or DISABLE_CODE_INSIGHTS=true")
+	}
+	return c, nil
+}
+
+func main() {
+	liblog := log.Init(log.Resource{Name: "lookout-frontend"})
+	defer liblog.Sync()
+	logger := log.Scoped("frontend")
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	args := os.Args[1:]
+	cmd := ""
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	cfg, cfgErr := loadConfig()
+	var err error
+	switch cmd {
+	case "", "serve":
+		if err = cfgErr; err == nil {
+			err = serve(ctx, logger, cfg)
+		}
+	case "migrate":
+		if err = cfgErr; err == nil {
+			err = migrate(ctx, logger, cfg, args)
+		}
+	case "admin":
+		if err = cfgErr; err == nil {
+			err = admin(ctx, cfg, args)
+		}
+	case "env":
+		env.Print(os.Stdout)
+	case "help", "-h", "--help":
+		fmt.Println("usage: frontend [serve | migrate [-down N] | admin create-token --user NAME | env]")
+	default:
+		err = fmt.Errorf("unknown command %q (try: serve, migrate, admin, env)", cmd)
+	}
+	if err != nil {
+		logger.Error("frontend failed", log.Error(err))
+		liblog.Sync()
+		os.Exit(1)
+	}
+}
+
+// databases opens the main and (unless disabled) insights pools.
+func databases(ctx context.Context, cfg config) (mainDB, insightsDB *pgxpool.Pool, err error) {
+	mainDB, err = database.Open(ctx, cfg.DatabaseURL, database.Options{ApplicationName: "lookout-frontend"})
+	if err != nil {
+		return nil, nil, fmt.Errorf("main database: %w", err)
+	}
+	if !cfg.DisableInsights {
+		insightsDB, err = database.Open(ctx, cfg.InsightsDatabaseURL, database.Options{ApplicationName: "lookout-frontend"})
+		if err != nil {
+			mainDB.Close()
+			return nil, nil, fmt.Errorf("insights database: %w", err)
+		}
+	}
+	return mainDB, insightsDB, nil
+}
+
+func applyMigrations(ctx context.Context, logger log.Logger, mainDB, insightsDB *pgxpool.Pool) error {
+	logf := func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }
+	if err := database.MigrateFS(ctx, mainDB, migrations.Main(), logf); err != nil {
+		return fmt.Errorf("migrating main database: %w", err)
+	}
+	if insightsDB != nil {
+		if err := database.MigrateFS(ctx, insightsDB, migrations.CodeInsights(), logf); err != nil {
+			return fmt.Errorf("migrating insights database: %w", err)
+		}
+	}
+	return nil
+}
+
+func serve(ctx context.Context, logger log.Logger, cfg config) error {
+	mainDB, insightsDB, err := databases(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer mainDB.Close()
+	if insightsDB != nil {
+		defer insightsDB.Close()
+	}
+	if err := applyMigrations(ctx, logger, mainDB, insightsDB); err != nil {
+		return err
+	}
+
+	st := store.New(mainDB)
+	created, generated, err := auth.EnsureSiteAdmin(ctx, st, cfg.AdminUsername, cfg.AdminPassword, cfg.AdminEmail)
+	if err != nil {
+		return fmt.Errorf("creating the first site admin: %w", err)
+	}
+	if created {
+		logger.Info("created site admin", log.String("username", cfg.AdminUsername))
+		if generated != "" {
+			// Printed once, on the terminal, so the operator can sign in; never logged again.
+			fmt.Fprintf(os.Stderr, "\n  Site admin %q created with password: %s\n  (set ADMIN_PASSWORD to choose it; change it with the updatePassword mutation)\n\n", cfg.AdminUsername, generated)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	root := resolvers.New(resolvers.Deps{Store: st, Logger: logger.Scoped("resolvers"), ExternalURL: cfg.ExternalURL})
+	schema, err := resolvers.NewSchema(root, resolvers.Limits{MaxDepth: cfg.MaxDepth})
+	if err != nil {
+		return fmt.Errorf("parsing GraphQL schema: %w", err)
+	}
+	ready := map[string]httpapi.Pinger{"database": mainDB.Ping}
+	if insightsDB != nil {
+		ready["insights database"] = insightsDB.Ping
+	}
+	handler := httpapi.NewRouter(httpapi.RouterDeps{
+		Logger:   logger.Scoped("http"),
+		Schema:   schema,
+		Auth:     &auth.Authenticator{Store: st, Logger: logger.Scoped("auth"), SecureCookies: cfg.SecureCookies},
+		MaxCost:  float64(cfg.MaxCost),
+		Ready:    ready,
+		Gatherer: reg,
+		Metrics:  httpapi.NewMetrics(reg),
+	})
+
+	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	logger.Info("frontend listening", log.String("addr", cfg.Addr), log.String("console", cfg.ExternalURL+httpapi.ConsolePath))
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("HTTP server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func migrate(ctx context.Context, logger log.Logger, cfg config, args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	down := fs.Int("down", -1, "revert the main database's migrations newer than this version")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	mainDB, insightsDB, err := databases(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer mainDB.Close()
+	if insightsDB != nil {
+		defer insightsDB.Close()
+	}
+	if *down >= 0 {
+		migs, err := database.LoadMigrations(migrations.Main())
+		if err != nil {
+			return err
+		}
+		reverted, err := (&database.Migrator{Pool: mainDB, Migrations: migs, Logf: func(f string, a ...any) { logger.Info(fmt.Sprintf(f, a...)) }}).Down(ctx, *down)
+		logger.Info("reverted migrations", log.Int("count", len(reverted)))
+		return err
+	}
+	return applyMigrations(ctx, logger, mainDB, insightsDB)
+}
+
+func admin(ctx context.Context, cfg config, args []string) error {
+	if len(args) == 0 || args[0] != "create-token" {
+		return errors.New("usage: frontend admin create-token --user NAME [--note TEXT]")
+	}
+	fs := flag.NewFlagSet("create-token", flag.ContinueOnError)
+	user := fs.String("user", "", "username the token acts as")
+	note := fs.String("note", "created with frontend admin create-token", "what the token is for")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *user == "" {
+		return errors.New("--user is required")
+	}
+	mainDB, err := database.Open(ctx, cfg.DatabaseURL, database.Options{ApplicationName: "lookout-admin"})
+	if err != nil {
+		return err
+	}
+	defer mainDB.Close()
+	token, err := auth.CreateTokenForUser(ctx, store.New(mainDB), *user, *note)
+	if err != nil {
+		return fmt.Errorf("creating token for %q: %w", *user, err)
+	}
+	fmt.Println(token)
+	return nil
+}

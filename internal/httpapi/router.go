@@ -1,0 +1,64 @@
+package httpapi
+
+import (
+	"net/http"
+
+	graphql "github.com/graph-gophers/graphql-go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/sourcegraph/log"
+
+	"github.com/lookout/lookout/internal/auth"
+	"github.com/lookout/lookout/internal/console"
+)
+
+// Paths of the frontend's endpoints.
+const (
+	GraphQLPath = "/.api/graphql"
+	ConsolePath = "/api/console"
+)
+
+// RouterDeps are what the frontend's HTTP routes need.
+type RouterDeps struct {
+	Logger   log.Logger
+	Schema   *graphql.Schema
+	Auth     *auth.Authenticator
+	MaxCost  float64
+	Ready    map[string]Pinger
+	Gatherer prometheus.Gatherer
+	Metrics  *Metrics
+	// Extra routes added by other areas (webhooks, exports), keyed by ServeMux pattern.
+	// They run behind authentication and instrumentation like the rest.
+	Extra map[string]http.Handler
+}
+
+// NewRouter returns the frontend's handler.
+func NewRouter(d RouterDeps) http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern, name string, h http.Handler) {
+		mux.Handle(pattern, Instrument(d.Logger, d.Metrics, name, h))
+	}
+	gql := &GraphQLHandler{Schema: d.Schema, Logger: d.Logger.Scoped("graphql"), MaxCost: d.MaxCost}
+	route(GraphQLPath, "graphql", d.Auth.Middleware(gql))
+	route(ConsolePath, "console", console.Handler(ConsolePath, GraphQLPath, auth.CSRFHeader))
+	route(ConsolePath+"/", "console", console.Handler(ConsolePath, GraphQLPath, auth.CSRFHeader))
+	route("/.auth/login", "auth", http.HandlerFunc(d.Auth.Login))
+	route("/.auth/logout", "auth", http.HandlerFunc(d.Auth.Logout))
+	route("/.auth/session", "auth", http.HandlerFunc(d.Auth.Session))
+	mux.HandleFunc("/healthz", Healthz)
+	mux.Handle("/readyz", Readyz(d.Ready))
+	if d.Gatherer != nil {
+		mux.Handle("/metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
+	}
+	for pattern, h := range d.Extra {
+		route(pattern, pattern, d.Auth.Middleware(h))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			http.Redirect(w, r, ConsolePath, http.StatusFound)
+			return
+		}
+		http.NotFound(w, r)
+	})
+	return mux
+}

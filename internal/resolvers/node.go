@@ -1,0 +1,70 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+
+	graphql "github.com/graph-gophers/graphql-go"
+
+	"github.com/lookout/lookout/internal/auth"
+	"github.com/lookout/lookout/internal/errcode"
+	"github.com/lookout/lookout/internal/store"
+)
+
+// node is what every Node implementation satisfies.
+type node interface{ ID() graphql.ID }
+
+// NodeResolver resolves the Node interface; each area adds its ToX method.
+type NodeResolver struct{ node }
+
+func (n *NodeResolver) ToUser() (*UserResolver, bool) { r, ok := n.node.(*UserResolver); return r, ok }
+func (n *NodeResolver) ToOrg() (*OrgResolver, bool)   { r, ok := n.node.(*OrgResolver); return r, ok }
+func (n *NodeResolver) ToAccessToken() (*AccessTokenResolver, bool) {
+	r, ok := n.node.(*AccessTokenResolver)
+	return r, ok
+}
+
+// nodeLoaders load a node by kind. Loaders check the viewer's permission and return
+// (nil, nil) for what the viewer may not see, so `node` never reveals that it exists.
+func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) (node, error) {
+	return map[string]func(ctx context.Context, id int64) (node, error){
+		"User": func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.userByID(ctx, id)) },
+		"Org":  func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.orgByID(ctx, id)) },
+		"AccessToken": func(ctx context.Context, id int64) (node, error) {
+			t, err := r.Store.AccessTokens().GetByID(ctx, id)
+			if err != nil || auth.CheckSameUserOrSiteAdmin(ctx, t.UserID) != nil {
+				return nilIfNotFound[*AccessTokenResolver](nil, err)
+			}
+			return r.newAccessToken(t), nil
+		},
+	}
+}
+
+func nilIfNotFound[T node](v T, err error) (node, error) {
+	if errors.Is(err, store.ErrNotFound) || errcode.Is(err, errcode.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (r *Resolver) Node(ctx context.Context, args struct{ ID graphql.ID }) (*NodeResolver, error) {
+	if err := auth.CheckAuthenticated(ctx); err != nil {
+		return nil, err
+	}
+	kind, id, err := decodeID(args.ID)
+	if err != nil {
+		return nil, err
+	}
+	load, ok := r.nodeLoaders()[kind]
+	if !ok {
+		return nil, errcode.New(errcode.BadInput, "ID %q is of unknown kind %q", args.ID, kind)
+	}
+	n, err := load(ctx, id)
+	if err != nil || n == nil {
+		return nil, err
+	}
+	return &NodeResolver{n}, nil
+}

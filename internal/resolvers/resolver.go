@@ -1,0 +1,70 @@
+// Package resolvers implements Lookout's GraphQL API on graph-gophers/graphql-go. One file
+// per area; every method of the root Resolver is a Query or Mutation field. Resolvers check
+// permissions and validate input, then call the store or the area's service; they never
+// build SQL.
+package resolvers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	graphql "github.com/graph-gophers/graphql-go"
+	gqlerrors "github.com/graph-gophers/graphql-go/errors"
+	"github.com/sourcegraph/log"
+
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/schema"
+)
+
+// Deps are what the resolvers use.
+type Deps struct {
+	Store  *store.Store
+	Logger log.Logger
+	// ExternalURL is the URL users reach Lookout at (links in API results).
+	ExternalURL string
+}
+
+// Resolver is the root resolver.
+type Resolver struct {
+	Deps
+}
+
+// New returns the root resolver.
+func New(deps Deps) *Resolver {
+	if deps.Logger == nil {
+		deps.Logger = log.NoOp()
+	}
+	deps.ExternalURL = strings.TrimRight(deps.ExternalURL, "/")
+	return &Resolver{Deps: deps}
+}
+
+// Limits bound what one request may ask for.
+type Limits struct {
+	MaxDepth int
+}
+
+// DefaultLimits are the limits used unless configured otherwise.
+var DefaultLimits = Limits{MaxDepth: 16}
+
+// NewSchema parses the SDL against r.
+func NewSchema(r *Resolver, limits Limits) (*graphql.Schema, error) {
+	return graphql.ParseSchema(schema.SDL(), r,
+		graphql.UseStringDescriptions(),
+		graphql.MaxDepth(limits.MaxDepth),
+		graphql.MaxParallelism(10),
+		graphql.PanicHandler(panicHandler{r.Logger}),
+	)
+}
+
+// panicHandler turns a resolver panic into an internal error for that field and logs it,
+// so one bad resolver never takes the process down.
+type panicHandler struct{ logger log.Logger }
+
+func (h panicHandler) MakePanicError(ctx context.Context, value any) *gqlerrors.QueryError {
+	h.logger.Error("panic in GraphQL resolver", log.String("panic", fmt.Sprint(value)))
+	return &gqlerrors.QueryError{Message: "internal server error", Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}}
+}
+
+// url joins a path to the external URL.
+func (r *Resolver) url(path string) string { return r.ExternalURL + path }

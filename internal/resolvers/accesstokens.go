@@ -105,5 +105,5 @@ func (r *Resolver) DeleteAccessToken(ctx context.Context, args struct {
 		// Do not reveal that someone else's token exists.
 		return nil, errcode.New(errcode.NotFound, "access token not found")
 	}
-	return nil, storeErr(r.Store.AccessTokens().Delete(ctx, tok.ID))
+	return empty(storeErr(r.Store.AccessTokens().Delete(ctx, tok.ID)))
 }

@@ -112,7 +112,7 @@ func (r *Resolver) AddUserToOrganization(ctx context.Context, args struct {
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	return nil, storeErr(r.Store.Orgs().AddMember(ctx, orgID, u.ID))
+	return empty(storeErr(r.Store.Orgs().AddMember(ctx, orgID, u.ID)))
 }
 
 func (r *Resolver) RemoveUserFromOrganization(ctx context.Context, args struct {
@@ -130,5 +130,5 @@ func (r *Resolver) RemoveUserFromOrganization(ctx context.Context, args struct {
 	if err := auth.CheckOrgMemberOrSiteAdmin(ctx, r.Store, orgID); err != nil {
 		return nil, err
 	}
-	return nil, storeErr(r.Store.Orgs().RemoveMember(ctx, orgID, userID))
+	return empty(storeErr(r.Store.Orgs().RemoveMember(ctx, orgID, userID)))
 }

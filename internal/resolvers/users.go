@@ -177,7 +177,7 @@ func (r *Resolver) DeleteUser(ctx context.Context, args struct{ User graphql.ID 
 	if auth.FromContext(ctx).IsUser(id) {
 		return nil, errcode.New(errcode.BadInput, "you cannot delete yourself")
 	}
-	return nil, storeErr(r.Store.Users().Delete(ctx, id))
+	return empty(storeErr(r.Store.Users().Delete(ctx, id)))
 }
 
 func (r *Resolver) SetUserIsSiteAdmin(ctx context.Context, args struct {
@@ -194,7 +194,7 @@ func (r *Resolver) SetUserIsSiteAdmin(ctx context.Context, args struct {
 	if auth.FromContext(ctx).IsUser(id) && !args.SiteAdmin {
 		return nil, errcode.New(errcode.BadInput, "you cannot revoke your own site admin status")
 	}
-	return nil, storeErr(r.Store.Users().SetSiteAdmin(ctx, id, args.SiteAdmin))
+	return empty(storeErr(r.Store.Users().SetSiteAdmin(ctx, id, args.SiteAdmin)))
 }
 
 func (r *Resolver) UpdatePassword(ctx context.Context, args struct {
@@ -225,10 +225,19 @@ func (r *Resolver) UpdatePassword(ctx context.Context, args struct {
 	if err != nil {
 		return nil, badInput(err)
 	}
-	return nil, storeErr(r.Store.Users().SetPasswordHash(ctx, id, hash))
+	return empty(storeErr(r.Store.Users().SetPasswordHash(ctx, id, hash)))
 }
 
-// EmptyResponse resolves EmptyResponse; mutations return a nil *EmptyResponse.
+// EmptyResponse resolves EmptyResponse.
 type EmptyResponse struct{}
+
+// empty is what a mutation returning EmptyResponse! returns after an operation that
+// yields only an error.
+func empty(err error) (*EmptyResponse, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &EmptyResponse{}, nil
+}
 
 func (*EmptyResponse) AlwaysNil() *string { return nil }

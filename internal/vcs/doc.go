@@ -1,0 +1,19 @@
+// Package vcs keeps bare git mirrors of code host repositories under one
+// directory (REPOS_DIR) and runs every git command Lookout needs against them.
+//
+// Mirrors are a per-process cache, never a source of truth: any process clones
+// a repository on demand and fetches it when it is older than the caller's
+// freshness bound. Several goroutines and several processes may share one
+// directory; a repository is cloned into a temporary directory and renamed into
+// place, and clones and fetches of one mirror are serialised by an in-process
+// mutex plus an flock(2) on a lock file next to the mirror.
+//
+// Every command shells out to the git binary with a context timeout, a clean
+// environment (no user or system git config, no terminal prompts, literal
+// pathspecs, a protocol allow-list) and argument hygiene: revisions are checked
+// by CheckRevision, --end-of-options precedes positional arguments and revision
+// sets travel over stdin. Credentials reach git only through environment
+// variables read by a credential helper defined in the environment, so they are
+// never written to the mirror's config, the command line or the logs, and error
+// text is redacted in case a remote echoes them.
+package vcs

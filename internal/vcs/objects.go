@@ -1,0 +1,305 @@
+package vcs
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ObjectInfo describes an object read by an ObjectReader.
+type ObjectInfo struct {
+	// Name is the object name as requested.
+	Name string
+	// OID is the object's id; empty if missing.
+	OID     string
+	Type    string // "blob", "tree", "commit", "tag"
+	Size    int64
+	Missing bool
+}
+
+// ObjectReader reads objects from one mirror through a long-lived
+// "git cat-file --batch-command" process, so reading thousands of blobs costs
+// one process instead of one each. It is not safe for concurrent use: use one
+// per goroutine or pool them. Close it when done; cancelling the context it
+// was created with kills the process.
+type ObjectReader struct {
+	m      *Mirror
+	cmd    *exec.Cmd
+	cancel context.CancelFunc
+	stdin  io.WriteCloser
+	w      *bufio.Writer
+	r      *bufio.Reader
+	stderr *limitedBuffer
+	start  time.Time
+	err    error // sticky: the reader is unusable after a protocol or I/O error
+	closed bool
+}
+
+// NewObjectReader starts an object reader on the mirror.
+func (m *Mirror) NewObjectReader(ctx context.Context) (*ObjectReader, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	g := &gitCmd{gitDir: m.dir, args: []string{"cat-file", "--batch-command", "--buffer"}}
+	cmd := m.c.command(ctx, g)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("starting object reader for %s: %w", m.name, err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("starting object reader for %s: %w", m.name, err)
+	}
+	stderr := &limitedBuffer{max: 16 << 10}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		cancel()
+		return nil, fmt.Errorf("starting object reader for %s: %w", m.name, err)
+	}
+	return &ObjectReader{
+		m:      m,
+		cmd:    cmd,
+		cancel: cancel,
+		stdin:  stdin,
+		w:      bufio.NewWriterSize(stdin, 32<<10),
+		r:      bufio.NewReaderSize(stdout, 64<<10),
+		stderr: stderr,
+		start:  time.Now(),
+	}, nil
+}
+
+func checkObjectName(name string) error {
+	if name == "" || strings.ContainsAny(name, "\n\x00") {
+		return invalidf("invalid object name %q", name)
+	}
+	return nil
+}
+
+func (o *ObjectReader) usable() error {
+	if o.closed {
+		return errors.New("object reader is closed")
+	}
+	return o.err
+}
+
+func (o *ObjectReader) fail(err error) error {
+	if o.err == nil {
+		if s := strings.TrimSpace(o.stderr.String()); s != "" {
+			err = fmt.Errorf("%w: %s", err, s)
+		}
+		o.err = fmt.Errorf("object reader for %s: %w", o.m.name, err)
+		o.cancel()
+	}
+	return o.err
+}
+
+// Info returns an object's type and size without reading it. A missing object
+// is an *ObjectNotFoundError.
+func (o *ObjectReader) Info(name string) (ObjectInfo, error) {
+	info, _, err := o.one("info", name, false)
+	return info, err
+}
+
+// Read returns an object's content in a new slice. Name is an object id or
+// any object name git understands ("HEAD:README.md"). A missing object is an
+// *ObjectNotFoundError.
+func (o *ObjectReader) Read(name string) (ObjectInfo, []byte, error) {
+	return o.one("contents", name, true)
+}
+
+func (o *ObjectReader) one(command, name string, withData bool) (ObjectInfo, []byte, error) {
+	if err := o.usable(); err != nil {
+		return ObjectInfo{}, nil, err
+	}
+	if err := checkObjectName(name); err != nil {
+		return ObjectInfo{}, nil, err
+	}
+	if err := o.send(command, name); err != nil {
+		return ObjectInfo{}, nil, o.fail(err)
+	}
+	if err := o.w.WriteByte('\n'); err != nil {
+		return ObjectInfo{}, nil, o.fail(err)
+	}
+	if err := o.flush(); err != nil {
+		return ObjectInfo{}, nil, o.fail(err)
+	}
+	info, err := o.readHeader(name)
+	if err != nil {
+		return ObjectInfo{}, nil, o.fail(err)
+	}
+	if info.Missing {
+		return info, nil, &ObjectNotFoundError{Repo: o.m.name, Name: name}
+	}
+	if !withData {
+		return info, nil, nil
+	}
+	data := make([]byte, info.Size)
+	if err := o.readBody(data); err != nil {
+		return ObjectInfo{}, nil, o.fail(err)
+	}
+	return info, data, nil
+}
+
+// send buffers one command; the newline is written by the caller.
+func (o *ObjectReader) send(command, name string) error {
+	if _, err := o.w.WriteString(command); err != nil {
+		return err
+	}
+	if err := o.w.WriteByte(' '); err != nil {
+		return err
+	}
+	_, err := o.w.WriteString(name)
+	return err
+}
+
+// flush asks git to flush its buffered output and pushes our commands to it.
+func (o *ObjectReader) flush() error {
+	if _, err := o.w.WriteString("flush\n"); err != nil {
+		return err
+	}
+	return o.w.Flush()
+}
+
+// ReadBatch reads many objects, pipelined: the requests are written by a
+// second goroutine while responses are read, so there is one round trip for
+// the whole batch. fn is called in order for each name; data is nil for
+// missing objects and is only valid during the call (its buffer is reused).
+// If fn returns an error, the remaining responses are discarded and the error
+// returned; the reader stays usable.
+func (o *ObjectReader) ReadBatch(names []string, fn func(info ObjectInfo, data []byte) error) error {
+	return o.batch("contents", names, fn)
+}
+
+// InfoBatch is ReadBatch for types and sizes only (data is always nil).
+func (o *ObjectReader) InfoBatch(names []string, fn func(info ObjectInfo) error) error {
+	return o.batch("info", names, func(info ObjectInfo, _ []byte) error { return fn(info) })
+}
+
+func (o *ObjectReader) batch(command string, names []string, fn func(ObjectInfo, []byte) error) error {
+	if err := o.usable(); err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := checkObjectName(n); err != nil {
+			return err
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	writeErr := make(chan error, 1)
+	go func() {
+		for _, n := range names {
+			if err := o.send(command, n); err != nil {
+				writeErr <- err
+				return
+			}
+			if err := o.w.WriteByte('\n'); err != nil {
+				writeErr <- err
+				return
+			}
+		}
+		writeErr <- o.flush()
+	}()
+
+	var buf []byte
+	var fnErr error
+	var readErr error
+	for _, n := range names {
+		info, err := o.readHeader(n)
+		if err != nil {
+			readErr = err
+			break
+		}
+		var data []byte
+		if command == "contents" && !info.Missing {
+			if fnErr != nil {
+				// Keep the stream in sync after the caller gave up.
+				if _, err := o.r.Discard(int(info.Size) + 1); err != nil {
+					readErr = err
+					break
+				}
+				continue
+			}
+			if int64(cap(buf)) < info.Size {
+				buf = make([]byte, info.Size)
+			}
+			data = buf[:info.Size]
+			if err := o.readBody(data); err != nil {
+				readErr = err
+				break
+			}
+		}
+		if fnErr == nil {
+			fnErr = fn(info, data)
+		}
+	}
+	if readErr != nil {
+		// The writer may be blocked on a full pipe; killing git unblocks it.
+		err := o.fail(readErr)
+		<-writeErr
+		return err
+	}
+	if err := <-writeErr; err != nil {
+		return o.fail(err)
+	}
+	return fnErr
+}
+
+// readHeader reads "<oid> <type> <size>" or "<name> missing" / "<name> ambiguous".
+func (o *ObjectReader) readHeader(name string) (ObjectInfo, error) {
+	line, err := o.r.ReadString('\n')
+	if err != nil {
+		return ObjectInfo{}, fmt.Errorf("reading object header: %w", unexpectedEOF(err))
+	}
+	line = line[:len(line)-1]
+	if strings.HasSuffix(line, " missing") || strings.HasSuffix(line, " ambiguous") {
+		return ObjectInfo{Name: name, Missing: true}, nil
+	}
+	f := strings.Split(line, " ")
+	if len(f) != 3 {
+		return ObjectInfo{}, fmt.Errorf("unexpected object header %q", line)
+	}
+	size, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil || size < 0 {
+		return ObjectInfo{}, fmt.Errorf("unexpected object header %q", line)
+	}
+	return ObjectInfo{Name: name, OID: f[0], Type: f[1], Size: size}, nil
+}
+
+// readBody reads an object's content and the newline after it.
+func (o *ObjectReader) readBody(data []byte) error {
+	if _, err := io.ReadFull(o.r, data); err != nil {
+		return fmt.Errorf("reading object: %w", unexpectedEOF(err))
+	}
+	if b, err := o.r.ReadByte(); err != nil || b != '\n' {
+		return errors.New("reading object: missing terminator")
+	}
+	return nil
+}
+
+// Close stops the git process. It is safe to call more than once.
+func (o *ObjectReader) Close() error {
+	if o.closed {
+		return nil
+	}
+	o.closed = true
+	_ = o.stdin.Close()
+	err := o.cmd.Wait()
+	o.cancel()
+	o.m.c.observe(&gitCmd{args: []string{"cat-file"}}, o.start, nil)
+	if o.err != nil {
+		// Killed after an earlier failure: that failure was already reported.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("object reader for %s: %w", o.m.name, err)
+	}
+	return nil
+}

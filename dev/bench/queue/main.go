@@ -465,4 +465,3 @@ func completedJobs(reg *prometheus.Registry) (int, error) {
 	}
 	return 0, nil
 }
-

@@ -13,6 +13,7 @@ import (
 	"github.com/keegancsmith/sqlf"
 
 	"github.com/lookout/lookout/internal/database"
+	"github.com/lookout/lookout/internal/encryption"
 )
 
 // ErrNotFound is returned (wrapped) when a row asked for by identity does not exist or is
@@ -31,11 +32,15 @@ func notFound(format string, args ...any) error {
 
 // Store is the entry point to every area's store.
 type Store struct {
-	db database.DB
+	db  database.DB
+	key *encryption.Key
 }
 
 // New returns a Store on db (a pool or a transaction).
 func New(db database.DB) *Store { return &Store{db: db} }
+
+// WithEncryptionKey returns a Store that encrypts secrets at rest with key (nil: none).
+func (s *Store) WithEncryptionKey(key *encryption.Key) *Store { return &Store{db: s.db, key: key} }
 
 // DB returns the handle the store runs on.
 func (s *Store) DB() database.DB { return s.db }
@@ -43,7 +48,7 @@ func (s *Store) DB() database.DB { return s.db }
 // Transact runs fn with a Store bound to a new transaction (or a savepoint when s is
 // already in one), committing when fn returns nil.
 func (s *Store) Transact(ctx context.Context, fn func(tx *Store) error) error {
-	return database.InTx(ctx, s.db, func(tx pgx.Tx) error { return fn(New(tx)) })
+	return database.InTx(ctx, s.db, func(tx pgx.Tx) error { return fn(&Store{db: tx, key: s.key}) })
 }
 
 func (s *Store) exec(ctx context.Context, q *sqlf.Query) (pgconn.CommandTag, error) {

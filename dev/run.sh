@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# make run: the whole development set-up on a fresh machine. Starts (or reuses) Postgres,
+# builds both binaries, migrates, seeds a demo, runs the frontend and a worker, and prints
+# the API console URL and an admin access token. Ctrl-C stops both processes; Postgres
+# keeps running under .dev/postgres for the next run.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+say() { printf '\033[1mrun:\033[0m %s\n' "$*" >&2; }
+
+command -v go >/dev/null || { echo "Go is required (https://go.dev/dl/)" >&2; exit 1; }
+command -v git >/dev/null || { echo "git is required" >&2; exit 1; }
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null && [ -z "${DATABASE_URL:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing PostgreSQL"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL is required: install it (apt-get install postgresql) or set DATABASE_URL" >&2
+    exit 1
+  fi
+fi
+
+say "downloading Go modules"
+go mod download
+say "building"
+make --no-print-directory console-assets >/dev/null
+mkdir -p bin
+go build -o bin/ ./cmd/frontend ./cmd/worker
+
+eval "$(dev/postgres.sh)"
+export DATABASE_URL CODEINSIGHTS_DATABASE_URL
+export SRC_LOG_LEVEL="${SRC_LOG_LEVEL:-info}" SRC_LOG_FORMAT="${SRC_LOG_FORMAT:-condensed}"
+export REPOS_DIR="${REPOS_DIR:-$root/.dev/repos}"
+export FRONTEND_ADDR="${FRONTEND_ADDR:-127.0.0.1:3080}"
+export WORKER_ADDR="${WORKER_ADDR:-127.0.0.1:3081}"
+export EXTERNAL_URL="${EXTERNAL_URL:-http://${FRONTEND_ADDR}}"
+mkdir -p "$REPOS_DIR" .dev/logs
+
+say "migrating"
+bin/frontend migrate
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  say "stopping"
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+bin/frontend 2>&1 | tee .dev/logs/frontend.log &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -fsS "http://${FRONTEND_ADDR}/readyz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "http://${FRONTEND_ADDR}/readyz" >/dev/null || { say "the frontend did not become ready; see .dev/logs/frontend.log"; exit 1; }
+
+bin/worker 2>&1 | tee .dev/logs/worker.log &
+pids+=($!)
+
+token="$(bin/frontend admin create-token --user "${ADMIN_USERNAME:-admin}" --note "make run")"
+if [ -x dev/seed.sh ]; then
+  say "seeding the demo"
+  LOOKOUT_URL="http://${FRONTEND_ADDR}" LOOKOUT_TOKEN="$token" dev/seed.sh || say "seeding failed (the services keep running)"
+fi
+
+cat >&2 <<MSG
+
+  Lookout is running.
+    API console:  ${EXTERNAL_URL}/api/console#token=${token}
+    GraphQL API:  ${EXTERNAL_URL}/.api/graphql
+    Admin token:  ${token}
+
+  Try:
+    curl -s -H 'Authorization: token ${token}' \\
+      -d '{"query":"{ currentUser { username siteAdmin } }"}' ${EXTERNAL_URL}/.api/graphql
+
+  Logs are in .dev/logs. Ctrl-C stops both processes.
+
+MSG
+wait

@@ -1,0 +1,159 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/lookout/lookout/internal/database/dbtest"
+	"github.com/lookout/lookout/internal/encryption"
+	"github.com/lookout/lookout/internal/store"
+)
+
+func names(repos []*store.Repo) []string {
+	out := []string{}
+	for _, r := range repos {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+func TestRepoSyncVisibilityAndFetchScheduling(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(dbtest.NewDB(t))
+	alice, err := st.Users().Create(ctx, store.NewUser{Username: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, _ := st.Users().Create(ctx, store.NewUser{Username: "bob"})
+
+	svc, err := st.ExternalServices().Create(ctx, "GIT", "local", `{"repos":[]}`, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{
+		{Name: "local/public", CloneURL: "file:///a"},
+		{Name: "local/secret", CloneURL: "file:///b", Private: true},
+	})
+	if err != nil || res.Added != 2 || len(res.NewRepoIDs) != 2 {
+		t.Fatalf("first sync: %+v %v", res, err)
+	}
+
+	// Visibility: public for every user, private only for granted users and admins.
+	secret, err := st.Repos().GetByName(ctx, store.InternalViewer, "LOCAL/SECRET")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Repos().SetRepoPermissions(ctx, secret.ID, []int64{alice.ID}, store.PermissionSourceAPI); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		viewer store.Viewer
+		want   []string
+	}{
+		{store.Viewer{UserID: alice.ID}, []string{"local/public", "local/secret"}},
+		{store.Viewer{UserID: bob.ID}, []string{"local/public"}},
+		{store.Viewer{}, []string{}},
+		{store.InternalViewer, []string{"local/public", "local/secret"}},
+	} {
+		got, err := st.Repos().List(ctx, tc.viewer, store.RepoListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tc.want, names(got)); diff != "" {
+			t.Errorf("viewer %+v (-want +got):\n%s", tc.viewer, diff)
+		}
+	}
+	if _, err := st.Repos().GetByID(ctx, store.Viewer{UserID: bob.ID}, secret.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("bob reading the private repo by id: %v", err)
+	}
+	// A code host sync replaces synced grants but keeps the admin's.
+	if err := st.Repos().SetRepoPermissions(ctx, secret.ID, []int64{bob.ID}, store.PermissionSourceSync); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Repos().SetRepoPermissions(ctx, secret.ID, nil, store.PermissionSourceSync); err != nil {
+		t.Fatal(err)
+	}
+	users, _ := st.Repos().RepoPermissionUsers(ctx, secret.ID)
+	if len(users) != 1 || users[0].ID != alice.ID {
+		t.Fatalf("grants after sync: %+v", users)
+	}
+
+	// The sync queued clones; recording a fetch schedules the next one.
+	jobs, err := st.Repos().EnqueueDueFetches(ctx, 100)
+	if err != nil || jobs != 0 {
+		t.Fatalf("due fetches while clones are queued: %d %v", jobs, err)
+	}
+	old, err := st.Repos().RecordFetch(ctx, secret.ID, store.FetchOutcome{Changed: true, Heads: map[string]string{"refs/heads/main": "abc"}, DefaultBranch: "main"})
+	if err != nil || len(old) != 0 {
+		t.Fatalf("record fetch: %v %v", old, err)
+	}
+	old, err = st.Repos().RecordFetch(ctx, secret.ID, store.FetchOutcome{Heads: map[string]string{"refs/heads/main": "def"}})
+	if err != nil || old["refs/heads/main"] != "abc" {
+		t.Fatalf("second fetch returns the old heads: %v %v", old, err)
+	}
+	secret, _ = st.Repos().GetByID(ctx, store.InternalViewer, secret.ID)
+	if secret.CloneStatus != store.CloneStatusCloned || secret.DefaultBranch != "main" || secret.HeadOIDs["refs/heads/main"] != "def" {
+		t.Fatalf("after fetch: %+v", secret)
+	}
+	if wait := time.Until(secret.NextFetchAt); wait < store.MinFetchInterval-5*time.Second || wait > store.MinFetchInterval+5*time.Second {
+		t.Fatalf("a repo that just changed is fetched again in %s, want about %s", wait, store.MinFetchInterval)
+	}
+	if _, err := st.Repos().RecordFetch(ctx, secret.ID, store.FetchOutcome{Err: errors.New("remote hung up")}); err != nil {
+		t.Fatal(err)
+	}
+	secret, _ = st.Repos().GetByID(ctx, store.InternalViewer, secret.ID)
+	if secret.CloneStatus != store.CloneStatusCloned || secret.LastError != "remote hung up" {
+		t.Fatalf("a failed fetch of a cloned repo: %+v", secret)
+	}
+
+	// Webhooks find repositories by clone URL or name.
+	found, err := st.Repos().FindForWebhook(ctx, "GIT", nil, []string{"file:///a"})
+	if err != nil || len(found) != 1 || found[0].Name != "local/public" {
+		t.Fatalf("webhook lookup: %v %v", names(found), err)
+	}
+
+	// A second sync without the private repo removes it.
+	res, err = st.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{{Name: "local/public", CloneURL: "file:///a"}})
+	if err != nil || res.Removed != 1 || res.Updated != 1 {
+		t.Fatalf("second sync: %+v %v", res, err)
+	}
+	if _, err := st.Repos().GetByID(ctx, store.InternalViewer, secret.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("removed repo still live: %v", err)
+	}
+	// Deleting the connection removes its repositories.
+	if err := st.ExternalServices().Delete(ctx, svc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := st.Repos().Count(ctx, store.InternalViewer, store.RepoListOptions{}); n != 0 {
+		t.Fatalf("%d repos left after deleting their connection", n)
+	}
+}
+
+func TestExternalServiceConfigEncryptedAtRest(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.NewDB(t)
+	key, _ := encryption.NewKey("0123456789abcdef-test-key")
+	st := store.New(db).WithEncryptionKey(key)
+	svc, err := st.ExternalServices().Create(ctx, "GITHUB", "gh", `{"token":"ghp_secret"}`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw string
+	if err := db.QueryRow(ctx, "SELECT config FROM external_services WHERE id = $1", svc.ID).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if raw == svc.Config || len(raw) < 20 {
+		t.Fatalf("config stored in plain text: %q", raw)
+	}
+	got, err := st.ExternalServices().GetByID(ctx, svc.ID)
+	if err != nil || got.Config != `{"token":"ghp_secret"}` {
+		t.Fatalf("reading back: %+v %v", got, err)
+	}
+	if _, err := store.New(db).ExternalServices().GetByID(ctx, svc.ID); err == nil {
+		t.Fatal("read an encrypted config without the key")
+	}
+}

@@ -100,6 +100,7 @@ type Worker[T Record] struct {
 
 	slotFreed chan struct{} // a handler finished
 	flushNow  chan struct{} // a full completion batch is waiting
+	flushSoon chan struct{} // the first completion since the last write is waiting
 
 	mu      sync.Mutex
 	running map[int64]*jobRun  // live handler calls by job id
@@ -137,6 +138,10 @@ func NewWorker[T Record](store *Store[T], handler Handler[T], opts WorkerOptions
 	if logger == nil {
 		logger = log.Scoped("workerutil")
 	}
+	if stalled := store.Options().StalledMaxAge; opts.HeartbeatInterval >= stalled {
+		logger.Warn("heartbeat interval is not shorter than the stalled age: resetters will take running jobs",
+			log.String("worker", opts.Name), log.Duration("heartbeatInterval", opts.HeartbeatInterval), log.Duration("stalledMaxAge", stalled))
+	}
 	return &Worker[T]{
 		store:         store,
 		handler:       handler,
@@ -150,6 +155,7 @@ func NewWorker[T Record](store *Store[T], handler Handler[T], opts WorkerOptions
 		heartbeatDone: make(chan struct{}),
 		slotFreed:     make(chan struct{}, 1),
 		flushNow:      make(chan struct{}, 1),
+		flushSoon:     make(chan struct{}, 1),
 		running:       map[int64]*jobRun{},
 		pending:       map[int64]struct{}{},
 		flushed:       make(chan struct{}),
@@ -469,12 +475,7 @@ func (w *Worker[T]) drop(r *jobRun) {
 	w.signalSlot()
 }
 
-func (w *Worker[T]) signalSlot() {
-	select {
-	case w.slotFreed <- struct{}{}:
-	default:
-	}
-}
+func (w *Worker[T]) signalSlot() { signal(w.slotFreed) }
 
 // complete hands a finished job to the batched completion writer and frees its handler at
 // once. When writes fall far behind (the database is failing), handlers wait here, which
@@ -496,11 +497,11 @@ func (w *Worker[T]) complete(r *jobRun) bool {
 			n := len(w.pending)
 			w.mu.Unlock()
 			w.signalSlot()
+			if n == 1 {
+				signal(w.flushSoon)
+			}
 			if n >= w.opts.CompletionBatchSize {
-				select {
-				case w.flushNow <- struct{}{}:
-				default:
-				}
+				signal(w.flushNow)
 			}
 			return true
 		}
@@ -513,34 +514,73 @@ func (w *Worker[T]) complete(r *jobRun) bool {
 	}
 }
 
+// completerLoop writes completions in batches: a batch is written CompletionFlushInterval
+// after its first completion, or at once when it is full. An idle worker does not wake.
 func (w *Worker[T]) completerLoop() {
 	defer close(w.completerDone)
-	tick := time.NewTicker(w.opts.CompletionFlushInterval)
-	defer tick.Stop()
+	timer := time.NewTimer(0)
+	<-timer.C
+	finalFlush := func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(w.runCtx), 10*time.Second)
+		w.flush(ctx)
+		cancel()
+	}
 	for {
 		select {
 		case <-w.runCtx.Done():
 			return // killed: completions die with the process
 		case <-w.bgStop:
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(w.runCtx), 10*time.Second)
-			w.flush(ctx)
-			cancel()
+			finalFlush()
 			return
-		case <-tick.C:
-			w.flush(w.runCtx)
 		case <-w.flushNow:
-			w.flush(w.runCtx)
+		case <-w.flushSoon:
+			timer.Reset(w.opts.CompletionFlushInterval)
+			select {
+			case <-w.runCtx.Done():
+				return
+			case <-w.bgStop:
+				finalFlush()
+				return
+			case <-w.flushNow:
+				timer.Stop()
+			case <-timer.C:
+			}
+		}
+		if !w.flush(w.runCtx) {
+			// The database is failing: retry later rather than every flush interval.
+			select {
+			case <-w.runCtx.Done():
+				return
+			case <-w.bgStop:
+				finalFlush()
+				return
+			case <-time.After(time.Second):
+			}
+		}
+		w.mu.Lock()
+		left := len(w.pending)
+		w.mu.Unlock()
+		if left > 0 {
+			// Completions that arrived during the write (or a failed write) start a new batch.
+			signal(w.flushSoon)
 		}
 	}
 }
 
-// flush writes all pending completions, in chunks.
-func (w *Worker[T]) flush(ctx context.Context) {
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// flush writes all pending completions, in chunks. It reports false when a write failed.
+func (w *Worker[T]) flush(ctx context.Context) bool {
 	for {
 		w.mu.Lock()
 		if len(w.pending) == 0 {
 			w.mu.Unlock()
-			return
+			return true
 		}
 		ids := make([]int64, 0, min(len(w.pending), maxCompletionChunk))
 		for id := range w.pending {
@@ -557,7 +597,7 @@ func (w *Worker[T]) flush(ctx context.Context) {
 				w.metrics.error("complete")
 				w.logger.Error("writing completed jobs failed; will retry", log.Int("count", len(ids)), log.Error(err))
 			}
-			return // the ids stay pending for the next flush
+			return false // the ids stay pending for the next flush
 		}
 		w.mu.Lock()
 		for _, id := range ids {

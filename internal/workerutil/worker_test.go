@@ -261,8 +261,10 @@ func TestStopReleasesRunningJobs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if err := w.Stop(ctx); err != nil {
-		t.Fatalf("Stop: %v", err)
+	resetter := NewResetter(store, ResetterOptions{Logger: logtest.Scoped(t)})
+	resetter.Start(context.Background())
+	if err := StopAll(ctx, w, resetter); err != nil {
+		t.Fatalf("StopAll: %v", err)
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("Stop took %s", took)

@@ -24,55 +24,40 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/httpapi"
 	"github.com/lookout/lookout/internal/resolvers"
-	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/migrations"
 )
 
 type config struct {
-	DatabaseURL         string
-	InsightsDatabaseURL string
-	DisableInsights     bool
-	Addr                string
-	ExternalURL         string
-	AdminUsername       string
-	AdminPassword       string
-	AdminEmail          string
-	MaxDepth            int
-	MaxCost             int
-	SecureCookies       bool
-	ShutdownTimeout     time.Duration
+	app.Config
+	Addr            string
+	AdminUsername   string
+	AdminPassword   string
+	AdminEmail      string
+	MaxDepth        int
+	MaxCost         int
+	SecureCookies   bool
+	ShutdownTimeout time.Duration
 }
 
 func loadConfig() (config, error) {
 	c := config{
-		DatabaseURL:         env.Get("DATABASE_URL", "", "Postgres URL of the main database (required; make run sets it)."),
-		InsightsDatabaseURL: env.Get("CODEINSIGHTS_DATABASE_URL", "", "Postgres URL of the code insights database (required unless DISABLE_CODE_INSIGHTS=true)."),
-		DisableInsights:     env.Bool("DISABLE_CODE_INSIGHTS", false, "Run without code insights: no insights database, resolvers or routines."),
-		Addr:                env.Get("FRONTEND_ADDR", ":3080", "Address the frontend listens on."),
-		ExternalURL:         env.Get("EXTERNAL_URL", "http://localhost:3080", "URL users reach Lookout at, used in links (notifications, pull request bodies)."),
-		AdminUsername:       env.Get("ADMIN_USERNAME", "admin", "Username of the site admin created on first start."),
-		AdminPassword:       env.Get("ADMIN_PASSWORD", "", "Password of that site admin; generated and printed once when empty."),
-		AdminEmail:          env.Get("ADMIN_EMAIL", "", "Email address of that site admin."),
-		MaxDepth:            env.Int("GRAPHQL_MAX_DEPTH", resolvers.DefaultLimits.MaxDepth, "Maximum field nesting depth of a GraphQL query."),
-		MaxCost:             env.Int("GRAPHQL_MAX_COST", httpapi.DefaultMaxCost, "Maximum estimated cost (objects resolved, page sizes multiplied) of a GraphQL operation; 0 disables."),
-		SecureCookies:       env.Bool("SECURE_COOKIES", false, "Mark session cookies Secure (set when served over HTTPS)."),
-		ShutdownTimeout:     env.Duration("SHUTDOWN_TIMEOUT", 10*time.Second, "How long in-flight requests get to finish on SIGTERM."),
+		Config:          app.LoadConfig(),
+		Addr:            env.Get("FRONTEND_ADDR", ":3080", "Address the frontend listens on."),
+		AdminUsername:   env.Get("ADMIN_USERNAME", "admin", "Username of the site admin created on first start."),
+		AdminPassword:   env.Get("ADMIN_PASSWORD", "", "Password of that site admin; generated and printed once when empty."),
+		AdminEmail:      env.Get("ADMIN_EMAIL", "", "Email address of that site admin."),
+		MaxDepth:        env.Int("GRAPHQL_MAX_DEPTH", resolvers.DefaultLimits.MaxDepth, "Maximum field nesting depth of a GraphQL query."),
+		MaxCost:         env.Int("GRAPHQL_MAX_COST", httpapi.DefaultMaxCost, "Maximum estimated cost (objects resolved, page sizes multiplied) of a GraphQL operation; 0 disables."),
+		SecureCookies:   env.Bool("SECURE_COOKIES", false, "Mark session cookies Secure (set when served over HTTPS)."),
+		ShutdownTimeout: env.Duration("SHUTDOWN_TIMEOUT", 10*time.Second, "How long in-flight requests get to finish on SIGTERM."),
 	}
-	if err := env.Check(); err != nil {
-		return c, err
-	}
-	if c.DatabaseURL == "" {
-		return c, errors.New("DATABASE_URL is not set (make run starts a development Postgres and sets it; see README)")
-	}
-	if c.InsightsDatabaseURL == "" && !c.DisableInsights {
-		return c, errors.New("CODEINSIGHTS_DATABASE_URL is not set; set it or DISABLE_CODE_INSIGHTS=true")
-	}
-	return c, nil
+	return c, c.Check()
 }
 
 func main() {
@@ -117,22 +102,6 @@ func main() {
 	}
 }
 
-// databases opens the main and (unless disabled) insights pools.
-func databases(ctx context.Context, cfg config) (mainDB, insightsDB *pgxpool.Pool, err error) {
-	mainDB, err = database.Open(ctx, cfg.DatabaseURL, database.Options{ApplicationName: "lookout-frontend"})
-	if err != nil {
-		return nil, nil, fmt.Errorf("main database: %w", err)
-	}
-	if !cfg.DisableInsights {
-		insightsDB, err = database.Open(ctx, cfg.InsightsDatabaseURL, database.Options{ApplicationName: "lookout-frontend"})
-		if err != nil {
-			mainDB.Close()
-			return nil, nil, fmt.Errorf("insights database: %w", err)
-		}
-	}
-	return mainDB, insightsDB, nil
-}
-
 func applyMigrations(ctx context.Context, logger log.Logger, mainDB, insightsDB *pgxpool.Pool) error {
 	logf := func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }
 	if err := database.MigrateFS(ctx, mainDB, migrations.Main(), logf); err != nil {
@@ -147,7 +116,7 @@ func applyMigrations(ctx context.Context, logger log.Logger, mainDB, insightsDB 
 }
 
 func serve(ctx context.Context, logger log.Logger, cfg config) error {
-	mainDB, insightsDB, err := databases(ctx, cfg)
+	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-frontend")
 	if err != nil {
 		return err
 	}
@@ -159,7 +128,7 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 		return err
 	}
 
-	st := store.New(mainDB)
+	st := cfg.Store(mainDB)
 	created, generated, err := auth.EnsureSiteAdmin(ctx, st, cfg.AdminUsername, cfg.AdminPassword, cfg.AdminEmail)
 	if err != nil {
 		return fmt.Errorf("creating the first site admin: %w", err)
@@ -216,7 +185,7 @@ func migrate(ctx context.Context, logger log.Logger, cfg config, args []string) 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	mainDB, insightsDB, err := databases(ctx, cfg)
+	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-frontend")
 	if err != nil {
 		return err
 	}
@@ -254,7 +223,7 @@ func admin(ctx context.Context, cfg config, args []string) error {
 		return err
 	}
 	defer mainDB.Close()
-	token, err := auth.CreateTokenForUser(ctx, store.New(mainDB), *user, *note)
+	token, err := auth.CreateTokenForUser(ctx, cfg.Store(mainDB), *user, *note)
 	if err != nil {
 		return fmt.Errorf("creating token for %q: %w", *user, err)
 	}

@@ -1,0 +1,140 @@
+// Package repos joins the repository records in Postgres to the git mirrors of this
+// process: it finds where and with which credential to fetch a repository, clones or
+// fetches it, and records the outcome. Both binaries use it: the worker fetches on a
+// schedule and on push, the frontend clones on demand to answer API calls.
+package repos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/sourcegraph/log"
+
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/vcs"
+)
+
+// CredentialFunc derives the credential to clone with from a connection's kind and config.
+type CredentialFunc func(kind, config string) (*vcs.Credential, error)
+
+// Service fetches repositories into this process's mirror cache.
+type Service struct {
+	Store       *store.Store
+	VCS         *vcs.Cache
+	Logger      log.Logger
+	Credentials CredentialFunc
+}
+
+// ErrNoSource is returned for a repository no live connection brings.
+var ErrNoSource = errors.New("no code host connection provides this repository")
+
+// Remote returns how to reach the repository: its first connection's clone URL and
+// credential.
+func (s *Service) Remote(ctx context.Context, repo *store.Repo) (vcs.Repo, error) {
+	sources, err := s.Store.Repos().CloneSources(ctx, repo.ID)
+	if err != nil {
+		return vcs.Repo{}, err
+	}
+	if len(sources) == 0 {
+		return vcs.Repo{}, fmt.Errorf("%s: %w", repo.Name, ErrNoSource)
+	}
+	src := sources[0]
+	var cred *vcs.Credential
+	if s.Credentials != nil {
+		if cred, err = s.Credentials(src.Service.Kind, src.Service.Config); err != nil {
+			return vcs.Repo{}, fmt.Errorf("credential of connection %q: %w", src.Service.DisplayName, err)
+		}
+	}
+	return vcs.Repo{Name: repo.Name, URL: src.CloneURL, Credential: cred}, nil
+}
+
+// Mirror returns this process's mirror of the repository, cloning it when missing and
+// fetching it when older than maxAge (0: never fetch an existing mirror). The caller has
+// already checked that its actor may see the repository.
+func (s *Service) Mirror(ctx context.Context, repo *store.Repo, maxAge time.Duration) (*vcs.Mirror, error) {
+	if m, err := s.VCS.Mirror(repo.Name); err == nil && maxAge == 0 {
+		if _, err := s.VCS.LastFetch(repo.Name); err == nil {
+			return m, nil
+		}
+	}
+	remote, err := s.Remote(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	if maxAge == 0 {
+		return s.VCS.EnsureCloned(ctx, remote)
+	}
+	res, err := s.VCS.EnsureFresh(ctx, remote, maxAge)
+	if err != nil {
+		return nil, err
+	}
+	return res.Mirror, nil
+}
+
+// FetchReport says what a fetch found.
+type FetchReport struct {
+	Repo     *store.Repo
+	OldHeads map[string]string
+	NewHeads map[string]string
+	// Changed is true when the branch heads differ from what the database last recorded
+	// (by any process), which is what monitors care about: this process's own mirror may
+	// have been behind or ahead.
+	Changed bool
+}
+
+// Fetch clones or fetches the repository and records the outcome (status, error, heads,
+// next fetch time) on its row.
+func (s *Service) Fetch(ctx context.Context, repoID int64) (*FetchReport, error) {
+	repo, err := s.Store.Repos().GetByID(ctx, store.InternalViewer, repoID)
+	if err != nil {
+		return nil, err
+	}
+	remote, err := s.Remote(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	if repo.CloneStatus != store.CloneStatusCloned {
+		if err := s.Store.Repos().SetCloning(ctx, repoID); err != nil {
+			return nil, err
+		}
+	}
+	heads, branch, fetchErr := s.fetch(ctx, remote)
+	if fetchErr != nil {
+		if ctx.Err() != nil {
+			return nil, fetchErr // shutting down or timed out: not the repository's fault
+		}
+		if _, err := s.Store.Repos().RecordFetch(ctx, repoID, store.FetchOutcome{Err: fetchErr}); err != nil {
+			return nil, errors.Join(fetchErr, err)
+		}
+		return nil, fetchErr
+	}
+	changed := !maps.Equal(heads, repo.HeadOIDs)
+	old, err := s.Store.Repos().RecordFetch(ctx, repoID, store.FetchOutcome{Changed: changed, Heads: heads, DefaultBranch: branch})
+	if err != nil {
+		return nil, err
+	}
+	return &FetchReport{Repo: repo, OldHeads: old, NewHeads: heads, Changed: changed}, nil
+}
+
+func (s *Service) fetch(ctx context.Context, remote vcs.Repo) (heads map[string]string, defaultBranch string, err error) {
+	res, err := s.VCS.Fetch(ctx, remote)
+	if err != nil {
+		return nil, "", err
+	}
+	refs, err := res.Mirror.ListRefs(ctx, "refs/heads/")
+	if err != nil {
+		return nil, "", err
+	}
+	heads = make(map[string]string, len(refs))
+	for _, r := range refs {
+		heads[r.Name] = r.OID
+	}
+	branch, _, err := res.Mirror.DefaultBranch(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return heads, branch, nil
+}

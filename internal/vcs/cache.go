@@ -326,7 +326,7 @@ func (c *Cache) cloneLocked(ctx context.Context, m *Mirror, rem remote) (*FetchR
 	}()
 
 	if _, err := c.run(ctx, &gitCmd{
-		args:    []string{"clone", "--bare", "--quiet", "--template=", "--no-recurse-submodules", "--end-of-options", rem.url, tmp},
+		args:    []string{"clone", "--bare", "--no-local", "--quiet", "--template=", "--no-recurse-submodules", "--end-of-options", rem.url, tmp},
 		remote:  &rem,
 		timeout: c.opts.NetworkTimeout,
 	}); err != nil {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestMirrorRelPath(t *testing.T) {
+	t.Parallel()
 	good := map[string]string{
 		"github.com/owner/name":      "github.com/owner/name.git",
 		"github.com/owner/.github":   "github.com/owner/%2Egithub.git",
@@ -49,6 +50,7 @@ func TestMirrorRelPath(t *testing.T) {
 }
 
 func TestParseRemote(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{
 		"", "-upload-pack=touch /tmp/x", "ext::sh -c touch% /tmp/pwned", "fd::17", "relative/path",
 		"ssh://-oProxyCommand=x/y", "-host:path", "https://host/a\nb", "ftp://host/x",
@@ -81,6 +83,7 @@ func TestParseRemote(t *testing.T) {
 }
 
 func TestCloneAndFetch(t *testing.T) {
+	t.Parallel()
 	h := newHistory(t)
 	c := newTestCache(t, "")
 	ctx := testContext(t)
@@ -159,6 +162,7 @@ func TestCloneAndFetch(t *testing.T) {
 }
 
 func TestDefaultBranchRenamed(t *testing.T) {
+	t.Parallel()
 	h := newHistory(t)
 	c := newTestCache(t, "")
 	ctx := testContext(t)
@@ -180,6 +184,7 @@ func TestDefaultBranchRenamed(t *testing.T) {
 }
 
 func TestConcurrentFetches(t *testing.T) {
+	t.Parallel()
 	h := newHistory(t)
 	dir := t.TempDir()
 	// Two caches on one directory stand for two processes: only the file
@@ -252,6 +257,7 @@ func TestConcurrentFetches(t *testing.T) {
 }
 
 func TestBrokenMirrorRecovered(t *testing.T) {
+	t.Parallel()
 	h := newHistory(t)
 	c := newTestCache(t, "")
 	ctx := testContext(t)
@@ -303,6 +309,7 @@ func TestBrokenMirrorRecovered(t *testing.T) {
 }
 
 func TestStaleTempDirsSwept(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	stale := filepath.Join(dir, tmpDir, "abc-1.tmp")
 	if err := os.MkdirAll(filepath.Join(stale, "objects"), 0o755); err != nil {
@@ -322,5 +329,72 @@ func TestStaleTempDirsSwept(t *testing.T) {
 	}
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("recent temporary directory removed: %v", err)
+	}
+}
+
+func TestEmptyRepository(t *testing.T) {
+	t.Parallel()
+	w := newWorkRepo(t)
+	c := newTestCache(t, "")
+	ctx := testContext(t)
+	repo := w.repo("example.com/empty")
+	res, err := c.Fetch(ctx, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Cloned || res.Changed() {
+		t.Errorf("clone of empty repository: %+v", res)
+	}
+	if branch, oid, err := res.Mirror.DefaultBranch(ctx); err != nil || branch != "main" || oid != "" {
+		t.Errorf("DefaultBranch of empty = %q %q %v", branch, oid, err)
+	}
+	if _, err := res.Mirror.ResolveRevision(ctx, "HEAD"); !errors.Is(err, ErrRevisionNotFound) {
+		t.Errorf("ResolveRevision(HEAD) in empty = %v", err)
+	}
+	first := w.commit(baseTime, "Alice", "first", map[string]string{"a": "a\n"})
+	res, err = c.Fetch(ctx, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]RefChange{{Name: "refs/heads/main", New: first}}, res.Changes); diff != "" {
+		t.Errorf("first commit (-want +got):\n%s", diff)
+	}
+}
+
+func TestRemoveAndInvalidNames(t *testing.T) {
+	t.Parallel()
+	h := newHistory(t)
+	c := newTestCache(t, "")
+	ctx := testContext(t)
+	repo := h.w.repo("example.com/remove")
+	m, err := c.EnsureCloned(ctx, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Remove(ctx, repo.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(m.Dir()); !os.IsNotExist(err) {
+		t.Errorf("mirror still there after Remove: %v", err)
+	}
+	if err := c.Remove(ctx, repo.Name); err != nil {
+		t.Errorf("second Remove: %v", err)
+	}
+	for _, name := range []string{"", "a//b", "/abs"} {
+		bad := repo
+		bad.Name = name
+		if _, err := c.EnsureCloned(ctx, bad); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("EnsureCloned(%q) = %v, want ErrInvalidArgument", name, err)
+		}
+	}
+	// ".." is a legal name component; its mirror stays inside the cache.
+	dotdot := repo
+	dotdot.Name = "../../escape"
+	m, err = c.EnsureCloned(ctx, dotdot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel, err := filepath.Rel(c.Dir(), m.Dir()); err != nil || strings.HasPrefix(rel, "..") {
+		t.Errorf("mirror of %q at %s, outside the cache", dotdot.Name, m.Dir())
 	}
 }

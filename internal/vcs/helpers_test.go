@@ -74,8 +74,8 @@ func (w *workRepo) commit(date time.Time, author, msg string, files map[string]s
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			w.t.Fatal(err)
 		}
-		gitT(w.t, w.dir, nil, "add", "--", path)
 	}
+	gitT(w.t, w.dir, nil, "add", "-A")
 	stamp := "@" + strconv.FormatInt(date.Unix(), 10) + " +0000"
 	gitT(w.t, w.dir, []string{
 		"GIT_AUTHOR_NAME=" + author, "GIT_AUTHOR_EMAIL=" + strings.ToLower(author) + "@example.com", "GIT_AUTHOR_DATE=" + stamp,

@@ -55,8 +55,8 @@ const (
 type FileDiff struct {
 	OldPath string // empty when added
 	NewPath string // empty when deleted
-	OldMode uint32 // 0 when unknown or added
-	NewMode uint32 // 0 when unknown or deleted
+	OldMode uint32 // 0 when added or not shown (a pure rename)
+	NewMode uint32 // 0 when deleted or not shown
 	Status  FileStatus
 	Binary  bool
 	Hunks   []Hunk

@@ -254,23 +254,21 @@ func (o *ObjectReader) batch(command string, names []string, fn func(ObjectInfo,
 
 // readHeader reads "<oid> <type> <size>" or "<name> missing" / "<name> ambiguous".
 func (o *ObjectReader) readHeader(name string) (ObjectInfo, error) {
-	line, err := o.r.ReadString('\n')
+	raw, err := o.r.ReadSlice('\n')
 	if err != nil {
 		return ObjectInfo{}, fmt.Errorf("reading object header: %w", unexpectedEOF(err))
 	}
-	line = line[:len(line)-1]
+	line := string(raw[:len(raw)-1])
 	if strings.HasSuffix(line, " missing") || strings.HasSuffix(line, " ambiguous") {
 		return ObjectInfo{Name: name, Missing: true}, nil
 	}
-	f := strings.Split(line, " ")
-	if len(f) != 3 {
+	oid, rest, ok1 := strings.Cut(line, " ")
+	typ, sizeStr, ok2 := strings.Cut(rest, " ")
+	size, err := strconv.ParseInt(sizeStr, 10, 64)
+	if !ok1 || !ok2 || err != nil || size < 0 {
 		return ObjectInfo{}, fmt.Errorf("unexpected object header %q", line)
 	}
-	size, err := strconv.ParseInt(f[2], 10, 64)
-	if err != nil || size < 0 {
-		return ObjectInfo{}, fmt.Errorf("unexpected object header %q", line)
-	}
-	return ObjectInfo{Name: name, OID: f[0], Type: f[1], Size: size}, nil
+	return ObjectInfo{Name: name, OID: oid, Type: typ, Size: size}, nil
 }
 
 // readBody reads an object's content and the newline after it.

@@ -1,0 +1,30 @@
+// Package query parses Lookout's search query language, the syntax Sourcegraph users
+// know, into a typed plan that the search executor, code monitors, code insights and
+// campaigns consume.
+//
+// Parsing has two steps. ParseAST turns the text into a syntax tree of patterns,
+// parameters (filters) and AND/OR/NOT operators, each with its source position. The
+// plan step (AST.Plan, or Parse/ParseWith which do both) validates every filter value,
+// pushes NOT down to the leaves and converts the tree to disjunctive normal form: a
+// Plan is a list of Basic queries, each a conjunction of filters and one pattern tree.
+// The executor runs every Basic query and unions the results. OR nodes that hold only
+// patterns stay inside a Basic's pattern tree (one search can evaluate them); OR nodes
+// that hold filters are distributed, because filters scope a whole search.
+//
+// Syntax in brief (see /work/shared/reference/search-query.md):
+//
+//   - Terms separated by spaces are ANDed; AND, OR, NOT (upper case) and parentheses
+//     combine them, AND binding tighter than OR.
+//   - "a b" and 'a b' group a literal with spaces; inside quotes \" \' \\ \n \t \r
+//     are escapes and any other backslash is kept as written.
+//   - /re/ is a regular expression in the standard and keyword pattern types; a bare
+//     word is literal there. patterntype:regexp makes every bare word a regexp,
+//     patterntype:literal makes everything literal (/x/ is the text /x/). Quoted
+//     patterns are literal in every pattern type. keyword behaves as standard, since
+//     Lookout ANDs terms in every pattern type.
+//   - field:value is a filter when field is a known field (case-insensitive, with
+//     aliases); a "-" prefix negates it where negation makes sense. An unknown field
+//     is plain text: a:b is the literal pattern "a:b".
+//
+// Every error is an *Error naming the byte offset and the token at fault.
+package query

@@ -16,4 +16,14 @@
 // variables read by a credential helper defined in the environment, so they are
 // never written to the mirror's config, the command line or the logs, and error
 // text is redacted in case a remote echoes them.
+//
+// Typical use:
+//
+//	cache, _ := vcs.NewCache(reposDir, vcs.Options{})
+//	res, err := cache.EnsureFresh(ctx, vcs.Repo{Name: "github.com/o/r", URL: url, Credential: cred}, 5*time.Minute)
+//	oid, err := res.Mirror.ResolveRevision(ctx, "main")
+//	for c, err := range res.Mirror.Log(ctx, vcs.LogOptions{Include: []string{oid}, Exclude: []string{old}, Diff: true}) { ... }
+//	r, _ := res.Mirror.NewObjectReader(ctx); defer r.Close()
+//	entries, _ := res.Mirror.ListTree(ctx, oid)
+//	r.ReadBatch(oidsOf(entries), func(info vcs.ObjectInfo, data []byte) error { ... })
 package vcs

@@ -127,3 +127,11 @@ func CheckOrgMemberOrSiteAdmin(ctx context.Context, st *store.Store, orgID int64
 	}
 	return nil
 }
+
+// Viewer is the actor as the store's repository visibility rule sees it.
+func (a *Actor) Viewer() store.Viewer {
+	if a == nil {
+		return store.Viewer{}
+	}
+	return store.Viewer{UserID: a.UID, AllAccess: a.HasAllAccess()}
+}

@@ -51,12 +51,13 @@ func (s *Service) Remote(ctx context.Context, repo *store.Repo) (vcs.Repo, error
 	return vcs.Repo{Name: repo.Name, URL: src.CloneURL, Credential: cred}, nil
 }
 
-// Mirror returns this process's mirror of the repository, cloning it when missing and
-// fetching it when older than maxAge (0: never fetch an existing mirror). The caller has
-// already checked that its actor may see the repository.
-func (s *Service) Mirror(ctx context.Context, repo *store.Repo, maxAge time.Duration) (*vcs.Mirror, error) {
-	if m, err := s.VCS.Mirror(repo.Name); err == nil && maxAge == 0 {
-		if _, err := s.VCS.LastFetch(repo.Name); err == nil {
+// Mirror returns this process's mirror of the repository, at least as fresh as the last
+// fetch any worker recorded (so every process sees the heads the database lists): it clones
+// a missing mirror and fetches one older than the recorded fetch. The caller has already
+// checked that its actor may see the repository.
+func (s *Service) Mirror(ctx context.Context, repo *store.Repo) (*vcs.Mirror, error) {
+	if m, err := s.VCS.Mirror(repo.Name); err == nil {
+		if last, err := s.VCS.LastFetch(repo.Name); err == nil && (repo.LastFetchedAt == nil || !last.Before(*repo.LastFetchedAt)) {
 			return m, nil
 		}
 	}
@@ -64,7 +65,11 @@ func (s *Service) Mirror(ctx context.Context, repo *store.Repo, maxAge time.Dura
 	if err != nil {
 		return nil, err
 	}
-	if maxAge == 0 {
+	maxAge := time.Duration(0)
+	if repo.LastFetchedAt != nil {
+		maxAge = time.Since(*repo.LastFetchedAt)
+	}
+	if maxAge <= 0 {
 		return s.VCS.EnsureCloned(ctx, remote)
 	}
 	res, err := s.VCS.EnsureFresh(ctx, remote, maxAge)

@@ -64,6 +64,12 @@ type connection[T any] struct {
 // newConnection builds a connection from rows fetched with page, where id gives the row
 // id a cursor points after.
 func newConnection[R any, T any](rows []R, page store.Page, id func(R) int64, resolve func(R) T, count func(ctx context.Context) (int, error)) *connection[T] {
+	return newConnectionWithCursor(rows, page, func(r R) string { return encodeCursor(id(r)) }, resolve, count)
+}
+
+// newConnectionWithCursor is newConnection for lists not ordered by id: cursor encodes
+// the position after a row.
+func newConnectionWithCursor[R any, T any](rows []R, page store.Page, cursor func(R) string, resolve func(R) T, count func(ctx context.Context) (int, error)) *connection[T] {
 	c := &connection[T]{pageInfo: &PageInfo{}, count: count}
 	if page.Limit > 0 && len(rows) >= page.Limit {
 		rows = rows[:page.Limit-1]
@@ -74,7 +80,7 @@ func newConnection[R any, T any](rows []R, page store.Page, id func(R) int64, re
 		c.nodes = append(c.nodes, resolve(r))
 	}
 	if c.pageInfo.hasNextPage && len(rows) > 0 {
-		cur := encodeCursor(id(rows[len(rows)-1]))
+		cur := cursor(rows[len(rows)-1])
 		c.pageInfo.endCursor = &cur
 	}
 	return c

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strconv"
+	"strings"
 
 	graphql "github.com/graph-gophers/graphql-go"
 	"github.com/graph-gophers/graphql-go/relay"
@@ -59,4 +60,18 @@ func decodeCursor(cursor string) (int64, error) {
 		}
 	}
 	return 0, errcode.New(errcode.BadInput, "invalid cursor %q: pass the endCursor of a previous page", cursor)
+}
+
+func encodeStringCursor(s string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("cursor:s:" + s))
+}
+
+func decodeStringCursor(cursor string) (string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err == nil {
+		if s, ok := strings.CutPrefix(string(raw), "cursor:s:"); ok {
+			return s, nil
+		}
+	}
+	return "", errcode.New(errcode.BadInput, "invalid cursor %q: pass the endCursor of a previous page", cursor)
 }

@@ -19,6 +19,14 @@ type NodeResolver struct{ node }
 
 func (n *NodeResolver) ToUser() (*UserResolver, bool) { r, ok := n.node.(*UserResolver); return r, ok }
 func (n *NodeResolver) ToOrg() (*OrgResolver, bool)   { r, ok := n.node.(*OrgResolver); return r, ok }
+func (n *NodeResolver) ToRepository() (*RepositoryResolver, bool) {
+	r, ok := n.node.(*RepositoryResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToExternalService() (*ExternalServiceResolver, bool) {
+	r, ok := n.node.(*ExternalServiceResolver)
+	return r, ok
+}
 func (n *NodeResolver) ToAccessToken() (*AccessTokenResolver, bool) {
 	r, ok := n.node.(*AccessTokenResolver)
 	return r, ok
@@ -30,6 +38,13 @@ func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) 
 	return map[string]func(ctx context.Context, id int64) (node, error){
 		"User": func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.userByID(ctx, id)) },
 		"Org":  func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.orgByID(ctx, id)) },
+		"ExternalService": func(ctx context.Context, id int64) (node, error) {
+			if auth.CheckSiteAdmin(ctx) != nil {
+				return nil, nil
+			}
+			return nilIfNotFound(r.externalServiceByID(ctx, id))
+		},
+		"Repository": func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.repositoryByID(ctx, id)) },
 		"AccessToken": func(ctx context.Context, id int64) (node, error) {
 			t, err := r.Store.AccessTokens().GetByID(ctx, id)
 			if err != nil || auth.CheckSameUserOrSiteAdmin(ctx, t.UserID) != nil {

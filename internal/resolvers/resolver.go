@@ -13,6 +13,7 @@ import (
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 	"github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/schema"
 )
@@ -23,6 +24,8 @@ type Deps struct {
 	Logger log.Logger
 	// ExternalURL is the URL users reach Lookout at (links in API results).
 	ExternalURL string
+	// Repos reads repositories' git data through this process's mirror cache.
+	Repos *repos.Service
 }
 
 // Resolver is the root resolver.

@@ -214,8 +214,9 @@ type SyncResult struct {
 
 // SyncFromService makes the connection's repositories exactly repos: new ones are
 // inserted (and queued for cloning), known ones updated, and ones the connection no longer
-// lists are unlinked (and soft-deleted when no other connection brings them).
-func (rs *RepoStore) SyncFromService(ctx context.Context, serviceID int64, repos []SourcedRepo) (SyncResult, error) {
+// lists are unlinked (and soft-deleted when no other connection brings them). With
+// partial set (the code host answered for only some repositories), nothing is removed.
+func (rs *RepoStore) SyncFromService(ctx context.Context, serviceID int64, repos []SourcedRepo, partial bool) (SyncResult, error) {
 	var res SyncResult
 	err := rs.s.Transact(ctx, func(tx *Store) error {
 		n := len(repos)
@@ -267,13 +268,15 @@ SELECT %s, * FROM unnest(%s::bigint[], %s::text[])
 ON CONFLICT (external_service_id, repo_id) DO UPDATE SET clone_url = EXCLUDED.clone_url`, serviceID, ids, clones)); err != nil {
 			return err
 		}
-		tag, err := tx.exec(ctx, sqlf.Sprintf("DELETE FROM external_service_repos WHERE external_service_id = %s AND NOT (repo_id = ANY(%s))", serviceID, ids))
-		if err != nil {
-			return err
-		}
-		res.Removed = int(tag.RowsAffected())
-		if _, err := tx.Repos().deleteOrphans(ctx); err != nil {
-			return err
+		if !partial {
+			tag, err := tx.exec(ctx, sqlf.Sprintf("DELETE FROM external_service_repos WHERE external_service_id = %s AND NOT (repo_id = ANY(%s))", serviceID, ids))
+			if err != nil {
+				return err
+			}
+			res.Removed = int(tag.RowsAffected())
+			if _, err := tx.Repos().deleteOrphans(ctx); err != nil {
+				return err
+			}
 		}
 		if len(res.NewRepoIDs) > 0 {
 			_, err = tx.exec(ctx, sqlf.Sprintf(`INSERT INTO repo_fetch_jobs (repo_id, reason, priority) SELECT unnest(%s::bigint[]), 'clone', 5 ON CONFLICT DO NOTHING`, res.NewRepoIDs))

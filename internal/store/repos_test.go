@@ -37,7 +37,7 @@ func TestRepoSyncVisibilityAndFetchScheduling(t *testing.T) {
 	res, err := st.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{
 		{Name: "local/public", CloneURL: "file:///a"},
 		{Name: "local/secret", CloneURL: "file:///b", Private: true},
-	})
+	}, false)
 	if err != nil || res.Added != 2 || len(res.NewRepoIDs) != 2 {
 		t.Fatalf("first sync: %+v %v", res, err)
 	}
@@ -117,7 +117,11 @@ func TestRepoSyncVisibilityAndFetchScheduling(t *testing.T) {
 	}
 
 	// A second sync without the private repo removes it.
-	res, err = st.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{{Name: "local/public", CloneURL: "file:///a"}})
+	res, err = st.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{{Name: "local/public", CloneURL: "file:///a"}}, true)
+	if err != nil || res.Removed != 0 {
+		t.Fatalf("a partial sync must not remove: %+v %v", res, err)
+	}
+	res, err = st.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{{Name: "local/public", CloneURL: "file:///a"}}, false)
 	if err != nil || res.Removed != 1 || res.Updated != 1 {
 		t.Fatalf("second sync: %+v %v", res, err)
 	}

@@ -208,3 +208,12 @@ func (us *UserStore) Delete(ctx context.Context, id int64) error {
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
+
+// GetByEmail returns the live user with this email address (case-insensitive).
+func (us *UserStore) GetByEmail(ctx context.Context, email string) (*User, error) {
+	u, err := scanUser(us.s.queryRow(ctx, sqlf.Sprintf("SELECT "+userColumns+" FROM users WHERE email = %s AND deleted_at IS NULL", email)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("user with email %q", email)
+	}
+	return u, err
+}

@@ -1,0 +1,334 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	graphql "github.com/graph-gophers/graphql-go"
+
+	"github.com/lookout/lookout/internal/auth"
+	"github.com/lookout/lookout/internal/errcode"
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/vcs"
+)
+
+// RepositoryResolver resolves Repository.
+type RepositoryResolver struct {
+	r    *Resolver
+	repo *store.Repo
+}
+
+func (r *Resolver) newRepository(repo *store.Repo) *RepositoryResolver {
+	return &RepositoryResolver{r: r, repo: repo}
+}
+
+func (rr *RepositoryResolver) ID() graphql.ID          { return marshalID("Repository", rr.repo.ID) }
+func (rr *RepositoryResolver) Name() string            { return rr.repo.Name }
+func (rr *RepositoryResolver) URI() string             { return rr.repo.URI }
+func (rr *RepositoryResolver) Description() string     { return rr.repo.Description }
+func (rr *RepositoryResolver) URL() string             { return "/" + rr.repo.Name }
+func (rr *RepositoryResolver) IsFork() bool            { return rr.repo.Fork }
+func (rr *RepositoryResolver) IsArchived() bool        { return rr.repo.Archived }
+func (rr *RepositoryResolver) IsPrivate() bool         { return rr.repo.Private }
+func (rr *RepositoryResolver) CreatedAt() DateTime     { return newDateTime(rr.repo.CreatedAt) }
+func (rr *RepositoryResolver) UpdatedAt() DateTime     { return newDateTime(rr.repo.UpdatedAt) }
+func (rr *RepositoryResolver) MirrorInfo() *mirrorInfo { return &mirrorInfo{rr.repo} }
+
+// DefaultBranch answers from what the last fetch recorded, without touching git.
+func (rr *RepositoryResolver) DefaultBranch() *GitRefResolver {
+	if rr.repo.DefaultBranch == "" {
+		return nil
+	}
+	ref := "refs/heads/" + rr.repo.DefaultBranch
+	oid, ok := rr.repo.HeadOIDs[ref]
+	if !ok {
+		return nil
+	}
+	return &GitRefResolver{repo: rr, name: ref, oid: oid}
+}
+
+// Commit resolves a revision in this process's mirror (cloned or fetched on demand).
+func (rr *RepositoryResolver) Commit(ctx context.Context, args struct{ Rev string }) (*GitCommitResolver, error) {
+	if err := vcs.CheckRevision(args.Rev); err != nil {
+		return nil, errcode.New(errcode.BadInput, "invalid revision %q: %v", args.Rev, err)
+	}
+	return rr.commit(ctx, args.Rev)
+}
+
+func (rr *RepositoryResolver) commit(ctx context.Context, rev string) (*GitCommitResolver, error) {
+	if rr.r.Repos == nil {
+		return nil, errcode.New(errcode.Internal, "git access is not configured")
+	}
+	m, err := rr.r.Repos.Mirror(ctx, rr.repo)
+	if err != nil {
+		return nil, errcode.New("REPOSITORY_UNAVAILABLE", "repository %s cannot be read right now: %v", rr.repo.Name, err)
+	}
+	oid, err := m.ResolveRevision(ctx, rev)
+	if errors.Is(err, vcs.ErrRevisionNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	commits, err := m.Commits(ctx, vcs.LogOptions{Include: []string{oid}, MaxCount: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(commits) == 0 {
+		return nil, nil
+	}
+	return &GitCommitResolver{repo: rr, commit: commits[0]}, nil
+}
+
+// PermittedUsers lists explicit grants; site admins only.
+func (rr *RepositoryResolver) PermittedUsers(ctx context.Context) ([]*UserResolver, error) {
+	if err := auth.CheckSiteAdmin(ctx); err != nil {
+		return nil, err
+	}
+	users, err := rr.r.Store.Repos().RepoPermissionUsers(ctx, rr.repo.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*UserResolver, len(users))
+	for i, u := range users {
+		out[i] = rr.r.newUser(u)
+	}
+	return out, nil
+}
+
+type mirrorInfo struct{ repo *store.Repo }
+
+func (m *mirrorInfo) Cloned() bool             { return m.repo.CloneStatus == store.CloneStatusCloned }
+func (m *mirrorInfo) CloneInProgress() bool    { return m.repo.CloneStatus == store.CloneStatusCloning }
+func (m *mirrorInfo) UpdatedAt() *DateTime     { return newDateTimePtr(m.repo.LastFetchedAt) }
+func (m *mirrorInfo) LastChangedAt() *DateTime { return newDateTimePtr(m.repo.LastChangedAt) }
+func (m *mirrorInfo) NextFetchAt() *DateTime   { return newDateTimePtr(&m.repo.NextFetchAt) }
+func (m *mirrorInfo) LastError() *string {
+	if m.repo.LastError == "" {
+		return nil
+	}
+	return &m.repo.LastError
+}
+
+// GitRefResolver resolves GitRef.
+type GitRefResolver struct {
+	repo *RepositoryResolver
+	name string
+	oid  string
+}
+
+func (g *GitRefResolver) Name() string { return g.name }
+func (g *GitRefResolver) DisplayName() string {
+	return strings.TrimPrefix(strings.TrimPrefix(g.name, "refs/heads/"), "refs/tags/")
+}
+func (g *GitRefResolver) AbbrevName() string { return g.DisplayName() }
+func (g *GitRefResolver) Target() *gitObject { return &gitObject{repo: g.repo, oid: g.oid} }
+
+type gitObject struct {
+	repo *RepositoryResolver
+	oid  string
+}
+
+func (o *gitObject) Oid() string            { return o.oid }
+func (o *gitObject) AbbreviatedOID() string { return abbrev(o.oid) }
+func (o *gitObject) Commit(ctx context.Context) (*GitCommitResolver, error) {
+	return o.repo.commit(ctx, o.oid)
+}
+
+func abbrev(oid string) string {
+	if len(oid) > 7 {
+		return oid[:7]
+	}
+	return oid
+}
+
+// GitCommitResolver resolves GitCommit.
+type GitCommitResolver struct {
+	repo   *RepositoryResolver
+	commit *vcs.Commit
+}
+
+func (c *GitCommitResolver) ID() graphql.ID {
+	return graphql.ID(marshalID("Repository", c.repo.repo.ID) + ":" + graphql.ID(c.commit.OID))
+}
+func (c *GitCommitResolver) Oid() string                     { return c.commit.OID }
+func (c *GitCommitResolver) AbbreviatedOID() string          { return abbrev(c.commit.OID) }
+func (c *GitCommitResolver) Message() string                 { return c.commit.Message }
+func (c *GitCommitResolver) Subject() string                 { return c.commit.Subject() }
+func (c *GitCommitResolver) Repository() *RepositoryResolver { return c.repo }
+func (c *GitCommitResolver) URL() string                     { return c.repo.URL() + "/-/commit/" + c.commit.OID }
+func (c *GitCommitResolver) Author() *signature              { return &signature{c.commit.Author} }
+func (c *GitCommitResolver) Committer() *signature           { return &signature{c.commit.Committer} }
+func (c *GitCommitResolver) Body() *string {
+	_, body, ok := strings.Cut(c.commit.Message, "\n")
+	body = strings.TrimSpace(body)
+	if !ok || body == "" {
+		return nil
+	}
+	return &body
+}
+func (c *GitCommitResolver) Parents(ctx context.Context) ([]*GitCommitResolver, error) {
+	out := make([]*GitCommitResolver, 0, len(c.commit.Parents))
+	for _, p := range c.commit.Parents {
+		pc, err := c.repo.commit(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		if pc != nil {
+			out = append(out, pc)
+		}
+	}
+	return out, nil
+}
+
+type signature struct{ s vcs.Signature }
+
+func (s *signature) Person() *person { return &person{s.s} }
+func (s *signature) Name() string    { return s.s.Name }
+func (s *signature) Email() string   { return s.s.Email }
+func (s *signature) Date() string    { return s.s.Date.UTC().Format("2006-01-02T15:04:05Z") }
+
+type person struct{ s vcs.Signature }
+
+func (p *person) Name() string        { return p.s.Name }
+func (p *person) Email() string       { return p.s.Email }
+func (p *person) DisplayName() string { return p.s.Name }
+
+func (r *Resolver) Repository(ctx context.Context, args struct{ Name string }) (*RepositoryResolver, error) {
+	if err := auth.CheckAuthenticated(ctx); err != nil {
+		return nil, err
+	}
+	repo, err := r.Store.Repos().GetByName(ctx, auth.FromContext(ctx).Viewer(), args.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.newRepository(repo), nil
+}
+
+func (r *Resolver) repositoryByID(ctx context.Context, id int64) (*RepositoryResolver, error) {
+	repo, err := r.Store.Repos().GetByID(ctx, auth.FromContext(ctx).Viewer(), id)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return r.newRepository(repo), nil
+}
+
+func (r *Resolver) Repositories(ctx context.Context, args struct {
+	ConnectionArgs
+	Query       *string
+	Cloned      *bool
+	FailedFetch bool
+	OrderBy     string
+	Descending  bool
+}) (*connection[*RepositoryResolver], error) {
+	if err := auth.CheckAuthenticated(ctx); err != nil {
+		return nil, err
+	}
+	page, err := args.page()
+	if err != nil {
+		return nil, err
+	}
+	opts := store.RepoListOptions{Cloned: args.Cloned, FailedFetch: args.FailedFetch, Descending: args.Descending, Limit: page.Limit}
+	if args.Query != nil {
+		opts.Query = *args.Query
+	}
+	cursor := func(repo *store.Repo) string { return encodeStringCursor(repo.Name) }
+	switch args.OrderBy {
+	case "REPO_CREATED_AT":
+		opts.OrderBy = store.RepoOrderCreatedAt
+		cursor = func(repo *store.Repo) string { return encodeCursor(repo.ID) }
+		if args.After != nil && *args.After != "" {
+			if opts.AfterID, err = decodeCursor(*args.After); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		opts.OrderBy = store.RepoOrderName
+		if args.After != nil && *args.After != "" {
+			if opts.AfterName, err = decodeStringCursor(*args.After); err != nil {
+				return nil, err
+			}
+		}
+	}
+	viewer := auth.FromContext(ctx).Viewer()
+	repos, err := r.Store.Repos().List(ctx, viewer, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newConnectionWithCursor(repos, page, cursor, r.newRepository,
+		func(ctx context.Context) (int, error) { return r.Store.Repos().Count(ctx, viewer, opts) }), nil
+}
+
+func (r *Resolver) UpdateMirrorRepository(ctx context.Context, args struct{ Repository graphql.ID }) (*EmptyResponse, error) {
+	if err := auth.CheckSiteAdmin(ctx); err != nil {
+		return nil, err
+	}
+	id, err := unmarshalID(args.Repository, "Repository")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Store.Repos().GetByID(ctx, store.InternalViewer, id); err != nil {
+		return nil, storeErr(err)
+	}
+	return empty(r.Store.Repos().EnqueueFetch(ctx, id, store.FetchReasonManual))
+}
+
+func (r *Resolver) SetRepositoryPermissionsForUsers(ctx context.Context, args struct {
+	Repository      graphql.ID
+	UserPermissions []struct {
+		BindID     string
+		Permission string
+	}
+}) (*EmptyResponse, error) {
+	if err := auth.CheckSiteAdmin(ctx); err != nil {
+		return nil, err
+	}
+	id, err := unmarshalID(args.Repository, "Repository")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Store.Repos().GetByID(ctx, store.InternalViewer, id); err != nil {
+		return nil, storeErr(err)
+	}
+	var userIDs []int64
+	for _, p := range args.UserPermissions {
+		u, err := r.Store.Users().GetByUsername(ctx, p.BindID)
+		if errors.Is(err, store.ErrNotFound) && strings.Contains(p.BindID, "@") {
+			u, err = r.Store.Users().GetByEmail(ctx, p.BindID)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errcode.New(errcode.NotFound, "no user with username or email %q", p.BindID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		userIDs = append(userIDs, u.ID)
+	}
+	return empty(r.Store.Repos().SetRepoPermissions(ctx, id, userIDs, store.PermissionSourceAPI))
+}
+
+func (r *Resolver) AddExternalAccount(ctx context.Context, args struct {
+	User        graphql.ID
+	ServiceKind string
+	ServiceURL  string
+	Login       string
+}) (*EmptyResponse, error) {
+	if err := auth.CheckSiteAdmin(ctx); err != nil {
+		return nil, err
+	}
+	uid, err := unmarshalID(args.User, "User")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Store.Users().GetByID(ctx, uid); err != nil {
+		return nil, storeErr(err)
+	}
+	if strings.TrimSpace(args.Login) == "" || strings.TrimSpace(args.ServiceURL) == "" {
+		return nil, errcode.New(errcode.BadInput, "login and serviceURL must not be empty")
+	}
+	return empty(r.Store.AddExternalAccount(ctx, uid, args.ServiceKind, strings.TrimRight(args.ServiceURL, "/"), args.Login))
+}

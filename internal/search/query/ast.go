@@ -122,8 +122,9 @@ func (p *Pattern) Compile() (*regexp.Regexp, error) {
 	return regexp.Compile(p.RegexpSource())
 }
 
-// String renders a node as query text, for debugging and tests. It is not the
-// canonical form: see Basic.String.
+// String renders a syntax tree as S-expressions, (AND a (OR b c)), with patterns
+// written as in the standard pattern type, for debugging and tests. The canonical
+// query text of a parsed query is Plan.String.
 func String(n Node) string {
 	var b strings.Builder
 	writeNode(&b, n)
@@ -133,14 +134,7 @@ func String(n Node) string {
 func writeNode(b *strings.Builder, n Node) {
 	switch n := n.(type) {
 	case *Pattern:
-		if n.Negated {
-			b.WriteString("NOT ")
-		}
-		if n.Kind == Regexp {
-			b.WriteString("/" + escapeSlashes(n.Value) + "/")
-		} else {
-			b.WriteString(quote(n.Value))
-		}
+		b.WriteString(formatPattern(n, PatternTypeStandard))
 	case *Parameter:
 		b.WriteString(formatParam(*n))
 	case *Operator:

@@ -245,10 +245,9 @@ func (b Basic) IsCommitOrDiff() bool {
 // case-insensitive.
 func (b Basic) Repos() (include []RepoFilter, exclude []*regexp.Regexp) {
 	r := b.res()
-	include = make([]RepoFilter, len(r.repos))
-	for i, f := range r.repos {
+	for _, f := range r.repos {
 		f.Revs = slices.Clone(f.Revs)
-		include[i] = f
+		include = append(include, f)
 	}
 	return include, slices.Clone(r.excludeRepos)
 }

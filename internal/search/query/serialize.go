@@ -54,8 +54,12 @@ func escapeSlashes(s string) string {
 
 // bareWord reports whether s, written as is, lexes back as one word with value s,
 // even before a closing parenthesis (so foo( must be quoted: (a OR foo() would read
-// foo() as the word).
+// foo() as the word). A word starting with a slash is never bare: a later slash in
+// the query could close it (/ / is a regexp).
 func bareWord(s string) bool {
+	if strings.HasPrefix(s, "/") {
+		return false
+	}
 	toks, err := lex(s + ")")
 	return err == nil && len(toks) == 2 && toks[0].kind == tokWord && toks[0].raw == s && toks[1].kind == tokRParen
 }

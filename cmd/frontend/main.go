@@ -144,7 +144,11 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	root := resolvers.New(resolvers.Deps{Store: st, Logger: logger.Scoped("resolvers"), ExternalURL: cfg.ExternalURL})
+	cache, err := cfg.VCS(logger)
+	if err != nil {
+		return fmt.Errorf("opening the mirror cache: %w", err)
+	}
+	root := resolvers.New(resolvers.Deps{Store: st, Logger: logger.Scoped("resolvers"), ExternalURL: cfg.ExternalURL, Repos: cfg.Repos(st, cache, logger)})
 	schema, err := resolvers.NewSchema(root, resolvers.Limits{MaxDepth: cfg.MaxDepth})
 	if err != nil {
 		return fmt.Errorf("parsing GraphQL schema: %w", err)

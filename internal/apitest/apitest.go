@@ -15,11 +15,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sourcegraph/log/logtest"
 
+	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/database/dbtest"
 	"github.com/lookout/lookout/internal/httpapi"
+	"github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/vcs"
 )
 
 // Env is a running API.
@@ -27,6 +30,9 @@ type Env struct {
 	DB     *pgxpool.Pool
 	Store  *store.Store
 	Server *httptest.Server
+	// Repos is the repository service the API uses (a mirror cache in a temp dir that
+	// allows local clone URLs).
+	Repos *repos.Service
 	// Admin is a site admin and AdminToken its access token.
 	Admin      *store.User
 	AdminToken string
@@ -53,7 +59,12 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	logger := logtest.Scoped(t)
 	st := store.New(db)
-	deps := resolvers.Deps{Store: st, Logger: logger, ExternalURL: "http://lookout.test"}
+	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logger, AllowLocal: true})
+	if err != nil {
+		t.Fatalf("mirror cache: %v", err)
+	}
+	repoSvc := &repos.Service{Store: st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
+	deps := resolvers.Deps{Store: st, Logger: logger, ExternalURL: "http://lookout.test", Repos: repoSvc}
 	if opts.Deps != nil {
 		opts.Deps(&deps)
 	}
@@ -74,7 +85,7 @@ func New(t testing.TB, opts Options) *Env {
 	})
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	e := &Env{DB: db, Store: st, Server: srv}
+	e := &Env{DB: db, Store: st, Server: srv, Repos: repoSvc}
 	e.Admin, e.AdminToken = e.CreateUser(t, "admin", true)
 	return e
 }

@@ -12,9 +12,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/internal/codehost"
 	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/encryption"
 	"github.com/lookout/lookout/internal/env"
+	"github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/internal/vcs"
 )
@@ -85,4 +87,22 @@ func (c Config) Store(db *pgxpool.Pool) *store.Store {
 // VCS opens this process's mirror cache.
 func (c Config) VCS(logger log.Logger) (*vcs.Cache, error) {
 	return vcs.NewCache(c.ReposDir, vcs.Options{Logger: logger.Scoped("vcs"), AllowLocal: c.AllowLocalRepos})
+}
+
+// Repos returns the repository service over this process's mirror cache.
+func (c Config) Repos(st *store.Store, cache *vcs.Cache, logger log.Logger) *repos.Service {
+	return &repos.Service{Store: st, VCS: cache, Logger: logger.Scoped("repos"), Credentials: CloneCredential}
+}
+
+// CloneCredential is the credential a connection's config gives for cloning over https.
+func CloneCredential(kind, config string) (*vcs.Credential, error) {
+	cfg, err := codehost.ParseConfig(codehost.Kind(kind), []byte(config))
+	if err != nil {
+		return nil, err
+	}
+	cred := codehost.CloneCredential(cfg)
+	if cred.IsZero() {
+		return nil, nil
+	}
+	return &vcs.Credential{Username: cred.Username, Password: cred.Token}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/sourcegraph/log"
 
 	"github.com/lookout/lookout/internal/background/routine"
@@ -56,7 +57,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 
 	_, syncRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.SyncJob]{
 		Store: workerutil.StoreOptions[*store.SyncJob]{
-			Name: "repo_sync", TableName: "external_service_sync_jobs", Columns: store.SyncJobColumns, Scan: store.ScanSyncJob,
+			Name: "repo_sync", TableName: "external_service_sync_jobs", Columns: store.SyncJobColumns, Scan: func(r pgx.CollectableRow) (*store.SyncJob, error) { return store.ScanSyncJob(r) },
 			StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: time.Minute,
 		},
 		Worker:  workerutil.WorkerOptions{NumHandlers: 2, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
@@ -67,7 +68,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	}
 	_, fetchRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.FetchJob]{
 		Store: workerutil.StoreOptions[*store.FetchJob]{
-			Name: "repo_fetch", TableName: "repo_fetch_jobs", Columns: store.FetchJobColumns, Scan: store.ScanFetchJob,
+			Name: "repo_fetch", TableName: "repo_fetch_jobs", Columns: store.FetchJobColumns, Scan: func(r pgx.CollectableRow) (*store.FetchJob, error) { return store.ScanFetchJob(r) },
 			OrderBy:       "priority DESC, queued_at, id",
 			StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 30 * time.Second,
 		},

@@ -1,0 +1,207 @@
+package repos_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sourcegraph/log/logtest"
+
+	"github.com/lookout/lookout/internal/apitest"
+	"github.com/lookout/lookout/internal/app"
+	reposbg "github.com/lookout/lookout/internal/background/repos"
+	"github.com/lookout/lookout/internal/background/routine"
+	"github.com/lookout/lookout/internal/database/dbtest"
+	"github.com/lookout/lookout/internal/gittest"
+	reposvc "github.com/lookout/lookout/internal/repos"
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/vcs"
+	"github.com/lookout/lookout/internal/workerutil"
+)
+
+// startWorker runs the repository routines as the worker does, with short intervals.
+func startWorker(t *testing.T, db *pgxpool.Pool, listeners ...reposbg.ChangeListener) {
+	t.Helper()
+	st := store.New(db)
+	logger := logtest.Scoped(t)
+	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logger, AllowLocal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &reposvc.Service{Store: st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
+	listener := workerutil.NewListener(db, logger)
+	env := routine.Env{Logger: logger, DB: db, Registry: prometheus.NewRegistry(), Listener: listener, Hostname: "test-worker", Metrics: routine.NewMetrics(prometheus.NewRegistry())}
+	rs, err := reposbg.Routines(env, reposbg.Options{Store: st, Service: svc, Listeners: listeners, PollInterval: 200 * time.Millisecond, FetchScheduleInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs = append([]routine.Routine{routine.Adapt("listener", listener)}, rs...)
+	for _, r := range rs {
+		r.Start()
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, r := range rs {
+			_ = r.Stop(ctx)
+		}
+	})
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestSyncCloneFetchOnPushAndAPI(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.NewDB(t)
+	st := store.New(db)
+
+	work := gittest.NewRepo(t)
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	first := work.Commit(t0, "Alice <alice@example.com>", "first commit", map[string]string{"README.md": "hello\n"})
+	second := work.Commit(t0.Add(time.Hour), "Bob <bob@example.com>", "second commit\n\nwith a body", map[string]string{"main.go": "package main\n"})
+
+	var mu sync.Mutex
+	var changes []*reposvc.FetchReport
+	startWorker(t, db, func(ctx context.Context, r *reposvc.FetchReport) error {
+		mu.Lock()
+		defer mu.Unlock()
+		changes = append(changes, r)
+		return nil
+	})
+
+	cfg, _ := json.Marshal(map[string]any{"repos": []string{work.Dir}})
+	if _, err := st.ExternalServices().Create(ctx, "GIT", "local", string(cfg), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var repo *store.Repo
+	waitFor(t, "the repository to be synced and cloned", 20*time.Second, func() bool {
+		repos, _ := st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
+		if len(repos) == 1 && repos[0].CloneStatus == store.CloneStatusCloned {
+			repo = repos[0]
+			return true
+		}
+		return false
+	})
+	if repo.HeadOIDs["refs/heads/main"] != second || repo.DefaultBranch != "main" {
+		t.Fatalf("after clone: heads %v default %q", repo.HeadOIDs, repo.DefaultBranch)
+	}
+
+	// A push: the webhook path queues a fetch; the worker fetches and reports the change.
+	third := work.Commit(t0.Add(2*time.Hour), "", "third commit", map[string]string{"main.go": "package main\n\nfunc main() {}\n"})
+	pushed := time.Now()
+	if err := st.Repos().EnqueueFetch(ctx, repo.ID, store.FetchReasonWebhook); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the push to be fetched", 10*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range changes {
+			if c.NewHeads["refs/heads/main"] == third {
+				return true
+			}
+		}
+		return false
+	})
+	t.Logf("push to change notification: %s", time.Since(pushed))
+	mu.Lock()
+	last := changes[len(changes)-1]
+	mu.Unlock()
+	if last.OldHeads["refs/heads/main"] != second {
+		t.Fatalf("change report old heads %v, want main at %s", last.OldHeads, second)
+	}
+
+	// The API reads the same repository through its own mirror.
+	e := apitest.New(t, apitest.Options{DB: db})
+	var res struct {
+		Repository struct {
+			Name          string
+			DefaultBranch struct {
+				DisplayName string
+				Target      struct{ Oid string }
+			}
+			Commit struct {
+				Oid     string
+				Subject string
+				Author  struct{ Name, Email, Date string }
+				Parents []struct{ Oid string }
+			}
+			Missing    *struct{ Oid string }
+			MirrorInfo struct {
+				Cloned    bool
+				LastError *string
+			}
+		}
+	}
+	e.MustDo(t, e.AdminToken, `query($name: String!) { repository(name: $name) {
+		name defaultBranch { displayName target { oid } }
+		commit(rev: "HEAD~1") { oid subject author { name email date } parents { oid } }
+		missing: commit(rev: "no-such-branch") { oid }
+		mirrorInfo { cloned lastError } } }`, map[string]any{"name": repo.Name}, &res)
+	r := res.Repository
+	if r.DefaultBranch.Target.Oid != third || r.DefaultBranch.DisplayName != "main" {
+		t.Errorf("defaultBranch = %+v, want main at %s", r.DefaultBranch, third)
+	}
+	if r.Commit.Oid != second || r.Commit.Subject != "second commit" || r.Commit.Author.Email != "bob@example.com" ||
+		r.Commit.Author.Date != "2025-03-01T13:00:00Z" || len(r.Commit.Parents) != 1 || r.Commit.Parents[0].Oid != first {
+		t.Errorf("commit(HEAD~1) = %+v", r.Commit)
+	}
+	if r.Missing != nil || !r.MirrorInfo.Cloned || r.MirrorInfo.LastError != nil {
+		t.Errorf("missing=%v mirrorInfo=%+v", r.Missing, r.MirrorInfo)
+	}
+	if resp := e.Do(t, e.AdminToken, `query($name: String!) { repository(name: $name) { commit(rev: "--output=/tmp/x") { oid } } }`, map[string]any{"name": repo.Name}); resp.Code() != "BAD_USER_INPUT" {
+		t.Errorf("option-like revision: %+v", resp.Errors)
+	}
+}
+
+func TestFetchErrorIsRecordedAndShown(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.NewDB(t)
+	st := store.New(db)
+	startWorker(t, db)
+	cfg := fmt.Sprintf(`{"repos": [{"url": %q, "name": "local/gone"}]}`, t.TempDir()+"/does-not-exist")
+	if _, err := st.ExternalServices().Create(ctx, "GIT", "broken", cfg, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var repo *store.Repo
+	waitFor(t, "the failed clone to be recorded", 20*time.Second, func() bool {
+		repos, _ := st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{FailedFetch: true})
+		if len(repos) == 1 {
+			repo = repos[0]
+			return true
+		}
+		return false
+	})
+	if repo.CloneStatus != store.CloneStatusFailed || repo.LastError == "" {
+		t.Fatalf("failed clone: status %q error %q", repo.CloneStatus, repo.LastError)
+	}
+	e := apitest.New(t, apitest.Options{DB: db})
+	var res struct {
+		Repositories struct {
+			Nodes []struct {
+				Name       string
+				MirrorInfo struct {
+					Cloned    bool
+					LastError *string
+				}
+			}
+		}
+	}
+	e.MustDo(t, e.AdminToken, `{ repositories(failedFetch: true) { nodes { name mirrorInfo { cloned lastError } } } }`, nil, &res)
+	if len(res.Repositories.Nodes) != 1 || res.Repositories.Nodes[0].MirrorInfo.LastError == nil || res.Repositories.Nodes[0].MirrorInfo.Cloned {
+		t.Fatalf("failedFetch listing: %+v", res)
+	}
+}

@@ -32,7 +32,7 @@ type resolved struct {
 // resolve checks the filters of a Basic query against each other and computes their
 // typed values. Values were normalised (and so checked) before.
 func resolve(params []Parameter, opts *Options, cache reCache) (*resolved, error) {
-	r := &resolved{visibility: VisibilityAny, types: DefaultTypes}
+	r := &resolved{visibility: VisibilityAny, types: defaultTypes}
 	single := map[string]*Parameter{}
 	for i := range params {
 		p := &params[i]
@@ -222,13 +222,26 @@ func appendNew(s []string, v string) []string {
 // the defaults.
 func (b Basic) res() *resolved {
 	if b.r == nil {
-		return &resolved{visibility: VisibilityAny, types: DefaultTypes}
+		return &resolved{visibility: VisibilityAny, types: defaultTypes}
 	}
 	return b.r
 }
 
-// Types returns the result types to search: the type: filter, or DefaultTypes.
+// Types returns the result types to search: the type: filter, or defaultTypes.
 func (b Basic) Types() []ResultType { return slices.Clone(b.res().types) }
+
+// Filters returns the filters of a field (canonical name or alias), negated or not,
+// in order.
+func (b Basic) Filters(field string) []Parameter {
+	f, _ := CanonicalField(field)
+	var out []Parameter
+	for _, p := range b.Params {
+		if p.Field == f {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // IsCommitOrDiff reports whether the query searches only commits or diffs.
 func (b Basic) IsCommitOrDiff() bool {

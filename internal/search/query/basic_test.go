@@ -158,6 +158,10 @@ func TestScalarFilters(t *testing.T) {
 	if got := b.Context(); got != "@acme/backend" {
 		t.Errorf("context = %s", got)
 	}
+	// lang:go and lang:golang are one filter.
+	if got := b.Filters("l"); len(got) != 2 || got[1].Value != "Markdown" || !got[1].Negated {
+		t.Errorf("Filters(l) = %+v", got)
+	}
 	include, exclude := b.Languages()
 	if !cmp.Equal(include, []string{"Go"}) || !cmp.Equal(exclude, []string{"Markdown"}) {
 		t.Errorf("languages = %v, %v", include, exclude)
@@ -171,7 +175,7 @@ func TestScalarFilters(t *testing.T) {
 	}
 	// A Basic query made by hand has the defaults and does not panic.
 	var zero Basic
-	if got := zero.Types(); !cmp.Equal(got, DefaultTypes) {
+	if got := zero.Types(); !cmp.Equal(got, []ResultType{TypeFile, TypePath}) {
 		t.Errorf("zero Basic types = %v", got)
 	}
 }

@@ -11,7 +11,7 @@
 // patterns stay inside a Basic's pattern tree (one search can evaluate them); OR nodes
 // that hold filters are distributed, because filters scope a whole search.
 //
-// Syntax in brief (see /work/shared/reference/search-query.md):
+// Syntax in brief:
 //
 //   - Terms separated by spaces are ANDed; AND, OR, NOT (upper case) and parentheses
 //     combine them, AND binding tighter than OR.
@@ -26,5 +26,13 @@
 //     aliases); a "-" prefix negates it where negation makes sense. An unknown field
 //     is plain text: a:b is the literal pattern "a:b".
 //
-// Every error is an *Error naming the byte offset and the token at fault.
+// Every error is an *Error naming the byte offset and the token at fault. Structural
+// search and Sourcegraph filters Lookout does not run (repohasfile:, index:,
+// repo:has.file(...) predicates, ...) are errors rather than text, so that a query
+// never silently means less than its author thinks.
+//
+// Plan.String writes a plan back as canonical query text that parses to the same
+// plan; code monitors store it as "the query as run". AddFilter, ReplaceFilter and
+// RemoveFilter derive new plans (pin a repository and revision, add count:all), and
+// OnlyRepoFilters checks insight scope queries.
 package query

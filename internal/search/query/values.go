@@ -22,8 +22,9 @@ const (
 	TypeSymbol ResultType = "symbol" // symbol definitions
 )
 
-// DefaultTypes are searched when a query has no type: filter.
-var DefaultTypes = []ResultType{TypeFile, TypePath}
+// defaultTypes are searched when a query has no type: filter: file contents and
+// paths.
+var defaultTypes = []ResultType{TypeFile, TypePath}
 
 // YesNoOnly is the value of fork: and archived:.
 type YesNoOnly string

@@ -25,8 +25,8 @@ const (
 type PatternKind int
 
 const (
-	Literal PatternKind = iota
-	Regexp
+	Literal PatternKind = iota // Value is text to find as is
+	Regexp                     // Value is an RE2 regexp
 )
 
 func (k PatternKind) String() string {
@@ -72,9 +72,9 @@ type Parameter struct {
 type OperatorKind int
 
 const (
-	And OperatorKind = iota
-	Or
-	Not
+	And OperatorKind = iota // every operand
+	Or                      // some operand
+	Not                     // not the operand
 )
 
 func (k OperatorKind) String() string {

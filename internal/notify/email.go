@@ -98,7 +98,7 @@ func buildMessage(from, to *mail.Address, deliveryID string, date time.Time, e E
 	header("Subject", encodeWords(oneLine(e.Subject), 76-len("Subject: ")))
 	header("Date", date.Format(time.RFC1123Z))
 	header("Message-ID", "<"+deliveryID+"@"+domain+">")
-	header("X-Lookout-Delivery", deliveryID)
+	header(DeliveryHeader, deliveryID)
 	header("MIME-Version", "1.0")
 	// Automatic mail: no out-of-office replies or bounces to auto-responders.
 	header("Auto-Submitted", "auto-generated")

@@ -20,7 +20,7 @@ type StatusError struct {
 	// Body is the start of the response body, cut to a few hundred bytes and cleaned of
 	// control characters, to show the receiver's reason.
 	Body string
-	// RetryAfter is the response's Retry-After delay, when it gave one in seconds.
+	// RetryAfter is the delay the response's Retry-After header asks for, if any.
 	RetryAfter time.Duration
 }
 

@@ -292,6 +292,16 @@ func (c *SafeClient) checkRedirect(req *http.Request, via []*http.Request) error
 	if err != nil {
 		return fmt.Errorf("redirect to %s: %w", redactURL(req.URL), err)
 	}
+	if len(via) > 0 && req.Method != via[0].Method {
+		// 301/302/303 turn a POST into a GET without body: the receiver would answer 2xx
+		// and the notification would be lost while counted as delivered.
+		status := 0
+		if req.Response != nil {
+			status = req.Response.StatusCode
+		}
+		return fmt.Errorf("%w: redirect (%d) to %s would send %s instead of %s and drop the body; use the final URL",
+			ErrInvalidURL, status, redactURL(u), req.Method, via[0].Method)
+	}
 	if len(via) > 0 && via[0].URL.Scheme == "https" && u.Scheme != "https" {
 		return fmt.Errorf("%w: redirect from https to %s refused", ErrInvalidURL, redactURL(u))
 	}

@@ -368,6 +368,18 @@ func TestRedirects(t *testing.T) {
 		t.Errorf("final hits = %d", final.hits.Load())
 	}
 
+	// A redirect that would turn the POST into a GET (and drop the body) is refused.
+	moved := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, final.URL+"/moved", http.StatusFound)
+	})
+	_, err = c.Post(context.Background(), moved.URL, nil, []byte("x"))
+	if !errors.Is(err, ErrInvalidURL) || !strings.Contains(err.Error(), "would send GET instead of POST") {
+		t.Errorf("302 redirect: %v", err)
+	}
+	if final.hits.Load() != 1 {
+		t.Errorf("final hits = %d after a refused redirect", final.hits.Load())
+	}
+
 	// No downgrade from https to http.
 	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, final.URL, http.StatusTemporaryRedirect)

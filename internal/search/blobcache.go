@@ -1,0 +1,176 @@
+package search
+
+import (
+	"container/list"
+	"context"
+	"sync"
+
+	"github.com/lookout/lookout/internal/store"
+)
+
+// BlobCache memoizes what a content matcher finds in a blob, keyed by the matcher's
+// Signature and the blob's object id: a blob never changes, so a count computed once
+// holds for every revision and repository that contains the blob. Counting one pattern
+// at twelve revisions of a repository then reads only the blobs that differ.
+//
+// It is an in-memory LRU bounded by entries, optionally backed by Postgres
+// (search_blob_counts) so that counts survive restarts and are shared by workers:
+// lookups that miss in memory are fetched in one batch per revision, and new counts are
+// written in batches. Only callers that ask for persistence (Request.Persist, insights
+// backfills) touch Postgres; interactive searches use memory only.
+type BlobCache struct {
+	mu      sync.Mutex
+	max     int
+	ll      *list.List
+	items   map[blobKey]*list.Element
+	store   *store.Store
+	pending map[string][]store.BlobCount // by signature
+	npend   int
+	hits    int64
+	misses  int64
+}
+
+type blobKey struct {
+	sig [16]byte
+	oid string
+}
+
+type blobEntry struct {
+	key blobKey
+	val blobResult
+}
+
+// blobResult is a cached answer for one blob.
+type blobResult struct {
+	BlobCount
+	Binary bool
+}
+
+// DefaultBlobCacheEntries bounds the in-memory cache: about 100 bytes an entry.
+const DefaultBlobCacheEntries = 2_000_000
+
+// flushEvery is the number of pending persistent entries that triggers a write.
+const flushEvery = 5000
+
+// NewBlobCache returns a cache of at most maxEntries in memory (DefaultBlobCacheEntries
+// when 0), persisted to st when st is not nil.
+func NewBlobCache(maxEntries int, st *store.Store) *BlobCache {
+	if maxEntries <= 0 {
+		maxEntries = DefaultBlobCacheEntries
+	}
+	return &BlobCache{max: maxEntries, ll: list.New(), items: map[blobKey]*list.Element{}, store: st, pending: map[string][]store.BlobCount{}}
+}
+
+func keyOf(sig []byte, oid string) blobKey {
+	var k blobKey
+	copy(k.sig[:], sig)
+	k.oid = oid
+	return k
+}
+
+// get returns the cached result for a blob.
+func (c *BlobCache) get(sig []byte, oid string) (blobResult, bool) {
+	if c == nil {
+		return blobResult{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.items[keyOf(sig, oid)]; ok {
+		c.ll.MoveToFront(e)
+		c.hits++
+		return e.Value.(*blobEntry).val, true
+	}
+	c.misses++
+	return blobResult{}, false
+}
+
+func (c *BlobCache) addLocked(k blobKey, v blobResult) {
+	if e, ok := c.items[k]; ok {
+		c.ll.MoveToFront(e)
+		e.Value.(*blobEntry).val = v
+		return
+	}
+	c.items[k] = c.ll.PushFront(&blobEntry{key: k, val: v})
+	for c.ll.Len() > c.max {
+		last := c.ll.Back()
+		c.ll.Remove(last)
+		delete(c.items, last.Value.(*blobEntry).key)
+	}
+}
+
+// put records a computed result; with persist it is also queued for Postgres.
+func (c *BlobCache) put(ctx context.Context, sig []byte, oid string, v blobResult, persist bool) error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	c.addLocked(keyOf(sig, oid), v)
+	flush := false
+	if persist && c.store != nil {
+		s := string(sig)
+		c.pending[s] = append(c.pending[s], store.BlobCount{OID: oid, Matches: v.Matches, Lines: v.Lines, Binary: v.Binary, Captures: v.Captures})
+		c.npend++
+		flush = c.npend >= flushEvery
+	}
+	c.mu.Unlock()
+	if flush {
+		return c.Flush(ctx)
+	}
+	return nil
+}
+
+// load fetches the persisted results of oids missing from memory into memory and
+// returns how many it found. Without a store it does nothing.
+func (c *BlobCache) load(ctx context.Context, sig []byte, oids []string) (int, error) {
+	if c == nil || c.store == nil || len(oids) == 0 {
+		return 0, nil
+	}
+	rows, err := c.store.Search().GetBlobCounts(ctx, sig, oids)
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range rows {
+		c.addLocked(keyOf(sig, r.OID), blobResult{BlobCount: BlobCount{Matches: r.Matches, Lines: r.Lines, Captures: r.Captures}, Binary: r.Binary})
+	}
+	return len(rows), nil
+}
+
+// Flush writes the pending persistent entries.
+func (c *BlobCache) Flush(ctx context.Context) error {
+	if c == nil || c.store == nil {
+		return nil
+	}
+	c.mu.Lock()
+	pending := c.pending
+	c.pending = map[string][]store.BlobCount{}
+	c.npend = 0
+	c.mu.Unlock()
+	for sig, rows := range pending {
+		if err := c.store.Search().PutBlobCounts(ctx, []byte(sig), rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Len is the number of entries in memory.
+func (c *BlobCache) Len() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ll.Len()
+}
+
+// Stats returns the in-memory hits and misses so far.
+func (c *BlobCache) Stats() (hits, misses int64) {
+	if c == nil {
+		return 0, 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hits, c.misses
+}

@@ -1,0 +1,609 @@
+package search
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/lookout/lookout/internal/search/query"
+)
+
+// Content matching is line-oriented, as in git grep: a match never spans a newline, ^ and
+// $ match at line boundaries, and character classes ([^a], \s, . with s) never match a
+// newline. Every pattern is compiled to an RE2 regexp with those semantics, which is the
+// reference; literal patterns and regexps with a required literal then take fast paths
+// (memchr-speed searches, the regexp run only on candidate lines) that find exactly what
+// the regexp finds.
+
+// leaf is one compiled pattern of a pattern tree.
+type leaf struct {
+	pat *query.Pattern
+	re  *regexp.Regexp
+	// lit is set when the whole pattern is this literal (lower-case when fold).
+	lit []byte
+	// pre is a literal every match contains (lower-case when fold), used to skip to
+	// candidate lines; nil when there is none worth using.
+	pre  []byte
+	fold bool // lit/pre compare ASCII case-insensitively
+	// hazard: lit/pre hold k or s, which Go's case folding also matches with the Kelvin
+	// sign and the long s; a file holding either takes the regexp path.
+	hazard bool
+	// never: the pattern cannot match within a line (it requires a newline).
+	never    bool
+	captures bool // the regexp has capture groups
+	rare     int  // index in lit/pre of the byte to scan for
+}
+
+const (
+	kelvin = "\u212a" // folds to k
+	longS  = "\u017f" // folds to s
+)
+
+// compileLeaf compiles a pattern with the line-oriented semantics.
+func compileLeaf(p *query.Pattern) (*leaf, error) {
+	src := p.Value
+	if p.Kind == query.Literal {
+		src = regexp.QuoteMeta(src)
+	}
+	flags := syntax.Perl &^ syntax.OneLine // ^ and $ at line boundaries
+	if !p.CaseSensitive {
+		flags |= syntax.FoldCase
+	}
+	sre, err := syntax.Parse(src, flags)
+	if err != nil {
+		return nil, fmt.Errorf("pattern %q: %w", p.Value, err)
+	}
+	sre = lineLocal(sre).Simplify()
+	re, err := regexp.Compile(sre.String())
+	if err != nil {
+		return nil, fmt.Errorf("pattern %q: %w", p.Value, err)
+	}
+	l := &leaf{pat: p, re: re, captures: re.NumSubexp() > 0, never: sre.Op == syntax.OpNoMatch}
+	if sre.Op == syntax.OpLiteral && !l.captures {
+		if b, fold, ok := literalBytes(sre.Rune, sre.Flags&syntax.FoldCase != 0, false); ok {
+			l.lit, l.fold = b, fold
+		}
+	}
+	if l.lit == nil {
+		if runes, fold := requiredLiteral(sre); len(runes) > 0 {
+			if b, fold, ok := literalBytes(runes, fold, true); ok && len(b) >= 2 {
+				l.pre, l.fold = b, fold
+			}
+		}
+	}
+	needle := l.lit
+	if needle == nil {
+		needle = l.pre
+	}
+	if l.fold && bytes.ContainsAny(needle, "ks") {
+		l.hazard = true
+	}
+	l.rare = rarestByte(needle)
+	return l, nil
+}
+
+// lineLocal rewrites a parsed regexp so that nothing in it matches a newline.
+func lineLocal(re *syntax.Regexp) *syntax.Regexp {
+	switch re.Op {
+	case syntax.OpAnyChar:
+		re.Op = syntax.OpAnyCharNotNL
+	case syntax.OpCharClass:
+		var out []rune
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			lo, hi := re.Rune[i], re.Rune[i+1]
+			if lo <= '\n' && '\n' <= hi {
+				if lo < '\n' {
+					out = append(out, lo, '\n'-1)
+				}
+				if hi > '\n' {
+					out = append(out, '\n'+1, hi)
+				}
+				continue
+			}
+			out = append(out, lo, hi)
+		}
+		if len(out) == 0 {
+			return &syntax.Regexp{Op: syntax.OpNoMatch}
+		}
+		re.Rune = out
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if r == '\n' {
+				return &syntax.Regexp{Op: syntax.OpNoMatch}
+			}
+		}
+	}
+	for i, s := range re.Sub {
+		re.Sub[i] = lineLocal(s)
+	}
+	return re
+}
+
+// requiredLiteral returns the longest literal it can prove every match contains.
+func requiredLiteral(re *syntax.Regexp) ([]rune, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return re.Rune, re.Flags&syntax.FoldCase != 0
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredLiteral(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min > 0 {
+			return requiredLiteral(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var best []rune
+		var bestFold bool
+		consider := func(r []rune, fold bool) {
+			if len(r) > len(best) || len(r) == len(best) && bestFold && !fold {
+				best, bestFold = r, fold
+			}
+		}
+		var run []rune
+		var runFold bool
+		for _, s := range re.Sub {
+			if s.Op == syntax.OpLiteral {
+				f := s.Flags&syntax.FoldCase != 0
+				if len(run) > 0 && f != runFold {
+					consider(run, runFold)
+					run = nil
+				}
+				run = append(append([]rune(nil), run...), s.Rune...)
+				runFold = f
+				continue
+			}
+			if len(run) > 0 {
+				consider(run, runFold)
+				run = nil
+			}
+			r, f := requiredLiteral(s)
+			consider(r, f)
+		}
+		if len(run) > 0 {
+			consider(run, runFold)
+		}
+		return best, bestFold
+	}
+	return nil, false
+}
+
+// literalBytes encodes a literal for the fast paths. Case-folded literals must be
+// ASCII (their fold is a byte table); with part set, the longest ASCII run of a folded
+// literal is taken instead (a part of a required literal is required too).
+func literalBytes(runes []rune, fold, part bool) ([]byte, bool, bool) {
+	if !fold {
+		return []byte(string(runes)), false, true
+	}
+	var best, cur []byte
+	for _, r := range runes {
+		if r >= utf8.RuneSelf {
+			if !part {
+				return nil, false, false
+			}
+			if len(cur) > len(best) {
+				best = cur
+			}
+			cur = nil
+			continue
+		}
+		cur = append(cur, lower[byte(r)])
+	}
+	if len(cur) > len(best) {
+		best = cur
+	}
+	if len(best) == 0 {
+		return nil, false, false
+	}
+	// A folded literal without letters is an ordinary one.
+	for _, c := range best {
+		if lower[c] != upper[c] {
+			return best, true, true
+		}
+	}
+	return best, false, true
+}
+
+var lower, upper [256]byte
+
+// byteRank orders bytes from rarest to most common in source code, roughly; the fast
+// literal search scans for the rarest byte of the needle.
+var byteRank [256]int
+
+func init() {
+	for i := range 256 {
+		lower[i], upper[i] = byte(i), byte(i)
+		if 'A' <= i && i <= 'Z' {
+			lower[i] = byte(i) + 'a' - 'A'
+		}
+		if 'a' <= i && i <= 'z' {
+			upper[i] = byte(i) - 'a' + 'A'
+		}
+	}
+	common := " \te\ntrnisoa;c,ld(p)u.f=m\"g:h*b_0y/1-w{}v2k>x<&[]3@S45E6T7A89RCINDOLPFMq#'B!j|+%zUGHKVWYXJ?QZ$\\~^`"
+	for i := range byteRank {
+		byteRank[i] = -1 // rarer than anything listed
+	}
+	for i := 0; i < len(common); i++ {
+		byteRank[common[i]] = i
+	}
+}
+
+func rarestByte(needle []byte) int {
+	best := 0
+	for i, c := range needle {
+		if byteRank[c] < byteRank[needle[best]] {
+			best = i
+		}
+	}
+	return best
+}
+
+// indexFold finds needle (lower-case ASCII) in s ignoring ASCII case. It scans for the
+// needle's rarest byte in both cases with memchr-speed IndexByte calls and checks each
+// candidate.
+func indexFold(s, needle []byte, k int) int {
+	n := len(needle)
+	if n == 0 {
+		return 0
+	}
+	if len(s) < n {
+		return -1
+	}
+	c, u := needle[k], upper[needle[k]]
+	last := len(s) - n + k // the last position the rare byte can be at
+	nl, nu := -2, -2       // next known positions of c and u; -1: none, -2: not looked
+	pos := k
+	for pos <= last {
+		if nl != -1 && nl < pos {
+			nl = indexByteFrom(s, c, pos)
+		}
+		if c != u && nu != -1 && nu < pos {
+			nu = indexByteFrom(s, u, pos)
+		}
+		j := nl
+		if c != u && nu >= 0 && (j < 0 || nu < j) {
+			j = nu
+		}
+		if j < 0 || j > last {
+			return -1
+		}
+		if equalFold(s[j-k:j-k+n], needle) {
+			return j - k
+		}
+		pos = j + 1
+	}
+	return -1
+}
+
+func indexByteFrom(s []byte, c byte, from int) int {
+	i := bytes.IndexByte(s[from:], c)
+	if i < 0 {
+		return -1
+	}
+	return from + i
+}
+
+func equalFold(s, lowerNeedle []byte) bool {
+	for i, c := range lowerNeedle {
+		if lower[s[i]] != c {
+			return false
+		}
+	}
+	return true
+}
+
+// indexCase finds needle in s, case-sensitively, scanning for its rarest byte.
+func indexCase(s, needle []byte, k int) int {
+	if len(needle) <= 1 || k == 0 {
+		return bytes.Index(s, needle)
+	}
+	n := len(needle)
+	c := needle[k]
+	for pos := k; pos <= len(s)-n+k; {
+		j := indexByteFrom(s, c, pos)
+		if j < 0 || j > len(s)-n+k {
+			return -1
+		}
+		if bytes.Equal(s[j-k:j-k+n], needle) {
+			return j - k
+		}
+		pos = j + 1
+	}
+	return -1
+}
+
+func (l *leaf) index(s, needle []byte) int {
+	if l.fold {
+		return indexFold(s, needle, l.rare)
+	}
+	return indexCase(s, needle, l.rare)
+}
+
+// useRegexp reports whether data must take the regexp path (the fold hazard).
+func (l *leaf) useRegexp(data []byte) bool {
+	if !l.hazard {
+		return false
+	}
+	return bytes.Contains(data, []byte(kelvin)) || bytes.Contains(data, []byte(longS))
+}
+
+// each calls fn for every match in data, in order: [start, end) byte offsets, the
+// non-overlapping matches of the regexp within each line. fn returns false to stop.
+func (l *leaf) each(data []byte, fn func(start, end int) bool) {
+	if l.never {
+		return
+	}
+	slow := l.useRegexp(data)
+	switch {
+	case l.lit != nil && !slow:
+		n := len(l.lit)
+		for from := 0; from <= len(data); {
+			i := l.index(data[from:], l.lit)
+			if i < 0 {
+				return
+			}
+			s := from + i
+			if !fn(s, s+n) {
+				return
+			}
+			from = s + max(n, 1)
+		}
+	case l.pre != nil && !slow:
+		for from := 0; from < len(data); {
+			i := l.index(data[from:], l.pre)
+			if i < 0 {
+				return
+			}
+			ls := from + i - lastLineLen(data[from:from+i])
+			le := lineEnd(data, from+i)
+			for _, m := range l.re.FindAllIndex(data[ls:le], -1) {
+				if !fn(ls+m[0], ls+m[1]) {
+					return
+				}
+			}
+			from = le + 1
+		}
+	default:
+		for _, m := range l.re.FindAllIndex(data, -1) {
+			if !fn(m[0], m[1]) {
+				return
+			}
+		}
+	}
+}
+
+// has reports whether data holds a match.
+func (l *leaf) has(data []byte) bool {
+	if l.never {
+		return false
+	}
+	if l.pre == nil && l.lit == nil {
+		return l.re.Match(data)
+	}
+	found := false
+	l.each(data, func(int, int) bool { found = true; return false })
+	return found
+}
+
+// count counts the matches and the lines holding one.
+func (l *leaf) count(data []byte) (matches, lines int) {
+	lineEndAt := -1
+	l.each(data, func(s, _ int) bool {
+		matches++
+		if s > lineEndAt {
+			lines++
+			lineEndAt = lineEnd(data, s)
+		}
+		return true
+	})
+	return matches, lines
+}
+
+// eachCapture calls fn with the first capture group's text of every match.
+func (l *leaf) eachCapture(data []byte, fn func(value []byte)) {
+	if !l.captures || l.never {
+		return
+	}
+	// Captures need the regexp; the required literal still picks the lines.
+	if l.pre != nil && !l.useRegexp(data) {
+		for from := 0; from < len(data); {
+			i := l.index(data[from:], l.pre)
+			if i < 0 {
+				return
+			}
+			ls := from + i - lastLineLen(data[from:from+i])
+			le := lineEnd(data, from+i)
+			for _, m := range l.re.FindAllSubmatchIndex(data[ls:le], -1) {
+				if m[2] >= 0 {
+					fn(data[ls+m[2] : ls+m[3]])
+				}
+			}
+			from = le + 1
+		}
+		return
+	}
+	for _, m := range l.re.FindAllSubmatchIndex(data, -1) {
+		if m[2] >= 0 {
+			fn(data[m[2]:m[3]])
+		}
+	}
+}
+
+// lastLineLen is the length of the last (unterminated) line of b.
+func lastLineLen(b []byte) int {
+	return len(b) - bytes.LastIndexByte(b, '\n') - 1
+}
+
+// lineEnd is the offset of the newline ending the line holding data[i] (len(data) for
+// the last line).
+func lineEnd(data []byte, i int) int {
+	j := bytes.IndexByte(data[i:], '\n')
+	if j < 0 {
+		return len(data)
+	}
+	return i + j
+}
+
+// Matcher is a compiled pattern tree: what content, paths and commit text are matched
+// with. A file's content matches when the tree evaluates true on it (a leaf is true
+// when it matches somewhere in the file, negated leaves when they match nowhere), and
+// its matches are those of its non-negated leaves.
+type Matcher struct {
+	tree     *query.PatternNode
+	leaves   []*leaf
+	index    map[*query.Pattern]*leaf
+	positive []*leaf
+	sig      [32]byte
+	captures bool
+}
+
+// NewMatcher compiles a pattern tree; nil matches everything and has no matches.
+func NewMatcher(tree *query.PatternNode) (*Matcher, error) {
+	m := &Matcher{tree: tree, index: map[*query.Pattern]*leaf{}}
+	for _, p := range tree.Leaves() {
+		l, err := compileLeaf(p)
+		if err != nil {
+			return nil, err
+		}
+		m.leaves = append(m.leaves, l)
+		m.index[p] = l
+		if !p.Negated {
+			m.positive = append(m.positive, l)
+			m.captures = m.captures || l.captures
+		}
+	}
+	var b strings.Builder
+	b.WriteString("lookout-content-v1\x00")
+	writeSignature(&b, tree)
+	m.sig = sha256.Sum256([]byte(b.String()))
+	return m, nil
+}
+
+// writeSignature writes everything about a tree that decides its matches in a text.
+func writeSignature(b *strings.Builder, n *query.PatternNode) {
+	if n == nil {
+		b.WriteString("nil")
+		return
+	}
+	switch n.Op {
+	case query.PatternLeaf:
+		p := n.Pattern
+		fmt.Fprintf(b, "(leaf %s neg=%t case=%t %s)", p.Kind, p.Negated, p.CaseSensitive, strconv.Quote(p.Value))
+	case query.PatternAnd, query.PatternOr:
+		op := "and"
+		if n.Op == query.PatternOr {
+			op = "or"
+		}
+		b.WriteString("(" + op)
+		for _, o := range n.Operands {
+			b.WriteByte(' ')
+			writeSignature(b, o)
+		}
+		b.WriteString(")")
+	}
+}
+
+// Signature identifies what the matcher finds in a text: two matchers with the same
+// signature find the same matches in every text. It keys the per-blob cache.
+func (m *Matcher) Signature() []byte { return m.sig[:16] }
+
+// Empty reports whether the matcher has no pattern.
+func (m *Matcher) Empty() bool { return m.tree == nil }
+
+// HasCaptures reports whether a non-negated pattern has capture groups.
+func (m *Matcher) HasCaptures() bool { return m.captures }
+
+// Matches evaluates the tree on a text.
+func (m *Matcher) Matches(data []byte) bool {
+	if m.tree == nil {
+		return true
+	}
+	return m.tree.Eval(func(p *query.Pattern) bool { return m.index[p].has(data) })
+}
+
+// Range is a match: byte offsets [Start, End) in a text.
+type Range struct {
+	Start, End int
+}
+
+// Ranges returns the merged, sorted matches of the non-negated leaves in data; nil when
+// the tree does not match.
+func (m *Matcher) Ranges(data []byte) []Range {
+	if m.tree == nil || !m.Matches(data) {
+		return nil
+	}
+	var out []Range
+	for _, l := range m.positive {
+		l.each(data, func(s, e int) bool {
+			out = append(out, Range{s, e})
+			return true
+		})
+	}
+	if len(m.positive) > 1 {
+		out = mergeRanges(out)
+	}
+	return out
+}
+
+func mergeRanges(rs []Range) []Range {
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].Start != rs[j].Start {
+			return rs[i].Start < rs[j].Start
+		}
+		return rs[i].End > rs[j].End
+	})
+	out := rs[:0]
+	for _, r := range rs {
+		if n := len(out); n > 0 && r.Start < out[n-1].End {
+			out[n-1].End = max(out[n-1].End, r.End)
+			continue
+		}
+		if n := len(out); n > 0 && r.Start == out[n-1].Start && r.End == out[n-1].End {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// BlobCount is what a matcher finds in one text: the number of matches, of lines
+// holding one, and the first capture group's values with their counts (when the
+// patterns have capture groups).
+type BlobCount struct {
+	Matches  int
+	Lines    int
+	Captures map[string]int
+}
+
+// Count counts the matches in data without building line objects.
+func (m *Matcher) Count(data []byte) BlobCount {
+	if m.tree == nil || !m.Matches(data) {
+		return BlobCount{}
+	}
+	var c BlobCount
+	if len(m.positive) == 1 {
+		c.Matches, c.Lines = m.positive[0].count(data)
+	} else {
+		rs := m.Ranges(data)
+		c.Matches = len(rs)
+		lineEndAt := -1
+		for _, r := range rs {
+			if r.Start > lineEndAt {
+				c.Lines++
+				lineEndAt = lineEnd(data, r.Start)
+			}
+		}
+	}
+	if m.captures {
+		c.Captures = map[string]int{}
+		for _, l := range m.positive {
+			l.eachCapture(data, func(v []byte) { c.Captures[string(v)]++ })
+		}
+	}
+	return c
+}

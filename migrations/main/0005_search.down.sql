@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS search_blob_counts;

@@ -30,6 +30,7 @@ import (
 	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/httpapi"
 	"github.com/lookout/lookout/internal/resolvers"
+	"github.com/lookout/lookout/internal/webhooks"
 	"github.com/lookout/lookout/migrations"
 )
 
@@ -165,6 +166,7 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 		Ready:    ready,
 		Gatherer: reg,
 		Metrics:  httpapi.NewMetrics(reg),
+		Webhooks: &webhooks.Handler{Store: st, Logger: logger.Scoped("webhooks")},
 	})
 
 	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}

@@ -23,6 +23,7 @@ import (
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/internal/vcs"
+	"github.com/lookout/lookout/internal/webhooks"
 )
 
 // Env is a running API.
@@ -46,6 +47,8 @@ type Options struct {
 	Extra map[string]http.Handler
 	// MaxCost overrides the cost limit (0: the default).
 	MaxCost float64
+	// ChangesetEvents receives non-push webhook events.
+	ChangesetEvents webhooks.ChangesetEventFunc
 	// DB, when set, is used instead of a fresh database.
 	DB *pgxpool.Pool
 }
@@ -82,6 +85,7 @@ func New(t testing.TB, opts Options) *Env {
 		Auth:     &auth.Authenticator{Store: st, Logger: logger},
 		Ready:    map[string]httpapi.Pinger{"database": db.Ping},
 		Gatherer: reg, Metrics: httpapi.NewMetrics(reg), Extra: opts.Extra,
+		Webhooks: &webhooks.Handler{Store: st, Logger: logger, ChangesetEvents: opts.ChangesetEvents},
 	})
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)

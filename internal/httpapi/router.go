@@ -10,6 +10,7 @@ import (
 
 	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/console"
+	"github.com/lookout/lookout/internal/webhooks"
 )
 
 // Paths of the frontend's endpoints.
@@ -27,9 +28,12 @@ type RouterDeps struct {
 	Ready    map[string]Pinger
 	Gatherer prometheus.Gatherer
 	Metrics  *Metrics
-	// Extra routes added by other areas (webhooks, exports), keyed by ServeMux pattern.
-	// They run behind authentication and instrumentation like the rest.
+	// Extra routes added by other areas (exports), keyed by ServeMux pattern. They run
+	// behind authentication and instrumentation like the rest.
 	Extra map[string]http.Handler
+	// Webhooks, when set, serves code host webhooks (authenticated by their signatures,
+	// not by user credentials).
+	Webhooks http.Handler
 }
 
 // NewRouter returns the frontend's handler.
@@ -49,6 +53,9 @@ func NewRouter(d RouterDeps) http.Handler {
 	mux.Handle("/readyz", Readyz(d.Ready))
 	if d.Gatherer != nil {
 		mux.Handle("/metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
+	}
+	if d.Webhooks != nil {
+		route(webhooks.Pattern, "webhooks", d.Webhooks)
 	}
 	for pattern, h := range d.Extra {
 		route(pattern, pattern, d.Auth.Middleware(h))

@@ -132,6 +132,11 @@ func (es *ExternalServiceStore) List(ctx context.Context, page Page) ([]*Externa
 	return collect(ctx, es.s, sqlf.Sprintf("SELECT "+externalServiceColumns+" FROM external_services WHERE deleted_at IS NULL AND id > %s ORDER BY id %s", page.After, page.limitSQL()), es.scan)
 }
 
+// ListByKind returns the live connections of a kind.
+func (es *ExternalServiceStore) ListByKind(ctx context.Context, kind string) ([]*ExternalService, error) {
+	return collect(ctx, es.s, sqlf.Sprintf("SELECT "+externalServiceColumns+" FROM external_services WHERE deleted_at IS NULL AND kind = %s ORDER BY id", kind), es.scan)
+}
+
 // ListForRepo returns the live connections that bring repoID, with the clone URL each gives.
 func (es *ExternalServiceStore) ListForRepo(ctx context.Context, repoID int64) ([]*ExternalService, []string, error) {
 	rows, err := es.s.query(ctx, sqlf.Sprintf(`SELECT e.id, e.kind, e.display_name, e.config, extract(epoch from e.sync_interval)::float8, e.next_sync_at, e.last_sync_at, coalesce(e.last_sync_error, ''), e.repo_count, e.created_at, e.updated_at, r.clone_url

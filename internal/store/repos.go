@@ -318,16 +318,18 @@ func (rs *RepoStore) CloneSources(ctx context.Context, repoID int64) ([]CloneSou
 	return out, nil
 }
 
-// FindForWebhook returns the live repositories of connections of kind that match any of
-// the names or clone URLs a webhook payload carries.
-func (rs *RepoStore) FindForWebhook(ctx context.Context, kind string, names, cloneURLs []string) ([]*Repo, error) {
-	if names == nil {
-		names = []string{}
+// FindForWebhook returns the live repositories that the given connections bring and that
+// match any of the names, clone URLs or external ids a webhook payload carries.
+func (rs *RepoStore) FindForWebhook(ctx context.Context, serviceIDs []int64, names, cloneURLs, externalIDs []string) ([]*Repo, error) {
+	for _, l := range []*[]string{&names, &cloneURLs, &externalIDs} {
+		if *l == nil {
+			*l = []string{}
+		}
 	}
-	if cloneURLs == nil {
-		cloneURLs = []string{}
-	}
-	return collect(ctx, rs.s, sqlf.Sprintf(`SELECT DISTINCT `+repoColumns+` FROM repo r
-JOIN external_service_repos esr ON esr.repo_id = r.id JOIN external_services e ON e.id = esr.external_service_id
-WHERE r.deleted_at IS NULL AND e.deleted_at IS NULL AND e.kind = %s AND (r.name = ANY(%s::citext[]) OR esr.clone_url = ANY(%s))`, kind, names, cloneURLs), scanRepo)
+	return collect(ctx, rs.s, sqlf.Sprintf(`SELECT `+repoColumns+` FROM repo r WHERE r.deleted_at IS NULL AND r.id IN (
+  SELECT esr.repo_id FROM external_service_repos esr JOIN external_services e ON e.id = esr.external_service_id
+  WHERE e.deleted_at IS NULL AND e.id = ANY(%s) AND (esr.clone_url = ANY(%s)))
+OR (r.deleted_at IS NULL AND r.id IN (SELECT esr.repo_id FROM external_service_repos esr WHERE esr.external_service_id = ANY(%s))
+  AND (r.name = ANY(%s::citext[]) OR (r.external_id <> '' AND r.external_id = ANY(%s))))
+ORDER BY r.id`, serviceIDs, cloneURLs, serviceIDs, names, externalIDs), scanRepo)
 }

@@ -111,9 +111,13 @@ func TestRepoSyncVisibilityAndFetchScheduling(t *testing.T) {
 	}
 
 	// Webhooks find repositories by clone URL or name.
-	found, err := st.Repos().FindForWebhook(ctx, "GIT", nil, []string{"file:///a"})
+	found, err := st.Repos().FindForWebhook(ctx, []int64{svc.ID}, nil, []string{"file:///a"}, nil)
 	if err != nil || len(found) != 1 || found[0].Name != "local/public" {
 		t.Fatalf("webhook lookup: %v %v", names(found), err)
+	}
+
+	if found, _ := st.Repos().FindForWebhook(ctx, []int64{svc.ID + 1}, []string{"local/public"}, []string{"file:///a"}, nil); len(found) != 0 {
+		t.Fatalf("webhook lookup must be limited to the verified connections: %v", names(found))
 	}
 
 	// A second sync without the private repo removes it.

@@ -1,0 +1,147 @@
+// Package codemonitors runs code monitors in the worker: the trigger enqueuer (a full
+// run of each monitor every poll interval), the trigger worker (runs a monitor's query as
+// its owner over the commits it has not searched yet, records the results as an event
+// and queues a notification per action), the action worker (email, signed webhook,
+// Slack), their resetters, the retention routine, and the push listener that queues runs
+// as soon as a fetch brings new commits.
+//
+// Both queues deliver jobs at least once, so both handlers are idempotent: a trigger run
+// records everything in one transaction guarded by cm_trigger_jobs.recorded_at, and an
+// action job records each delivery (cm_action_deliveries) right after sending it, so a
+// job retried after its worker died skips what was already sent.
+package codemonitors
+
+import (
+	"context"
+	"time"
+
+	"github.com/graph-gophers/graphql-go/relay"
+	"github.com/jackc/pgx/v5"
+	"github.com/sourcegraph/log"
+
+	"github.com/lookout/lookout/internal/background/routine"
+	"github.com/lookout/lookout/internal/notify"
+	"github.com/lookout/lookout/internal/search"
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/workerutil"
+)
+
+// Searcher runs searches (*search.Service).
+type Searcher interface {
+	Search(ctx context.Context, req search.Request) (*search.Results, error)
+}
+
+// Defaults of Options.
+const (
+	DefaultPollInterval       = 5 * time.Minute
+	DefaultEnqueueInterval    = time.Minute
+	DefaultWorkerPollInterval = 5 * time.Second
+	DefaultRetention          = 30 * 24 * time.Hour
+	// EmptyRunRetention is how long completed runs without results are kept: no event
+	// list shows them.
+	EmptyRunRetention = time.Hour
+	// MaxStoredResults bounds the results kept on a run (and sent in a webhook); the
+	// run's count includes the rest.
+	MaxStoredResults = 100
+)
+
+// Options configure the code monitor routines. Zero durations take the defaults.
+type Options struct {
+	Store    *store.Store
+	Search   Searcher
+	Mirrors  search.MirrorSource
+	Notifier *notify.Notifier
+	// ExternalURL is the URL users reach Lookout at, for links in notifications.
+	ExternalURL string
+	// PollInterval is the time between two full runs of a monitor
+	// (CODE_MONITORS_POLL_INTERVAL).
+	PollInterval time.Duration
+	// EnqueueInterval is how often due monitors are queued.
+	EnqueueInterval time.Duration
+	// WorkerPollInterval is how often idle queue workers look for jobs when no NOTIFY
+	// woke them.
+	WorkerPollInterval time.Duration
+	// ResetInterval is how often stalled jobs are reset (default one minute).
+	ResetInterval time.Duration
+	// Retention is how long finished runs and their notifications are kept.
+	Retention time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.EnqueueInterval <= 0 {
+		o.EnqueueInterval = DefaultEnqueueInterval
+	}
+	if o.WorkerPollInterval <= 0 {
+		o.WorkerPollInterval = DefaultWorkerPollInterval
+	}
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
+	}
+}
+
+// TriggerStoreOptions describe the trigger queue (cm_trigger_jobs): stalled after 60 s,
+// errored runs retried after 10 s, at most 3 attempts.
+func TriggerStoreOptions() workerutil.StoreOptions[*store.TriggerJob] {
+	return workerutil.StoreOptions[*store.TriggerJob]{
+		Name: "codemonitor_triggers", TableName: "cm_trigger_jobs", Columns: store.TriggerJobColumns,
+		Scan:          func(r pgx.CollectableRow) (*store.TriggerJob, error) { return store.ScanTriggerJob(r) },
+		StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
+	}
+}
+
+// ActionStoreOptions describe the action queue (cm_action_jobs), with the same policy.
+func ActionStoreOptions() workerutil.StoreOptions[*store.ActionJob] {
+	return workerutil.StoreOptions[*store.ActionJob]{
+		Name: "codemonitor_actions", TableName: "cm_action_jobs", Columns: store.ActionJobColumns,
+		Scan:          func(r pgx.CollectableRow) (*store.ActionJob, error) { return store.ScanActionJob(r) },
+		StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
+	}
+}
+
+// Routines builds the code monitor routines of the worker.
+func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
+	opts.defaults()
+	logger := env.Logger.Scoped("codemonitors")
+	_, triggers, err := routine.NewQueue(env, routine.QueueSpec[*store.TriggerJob]{
+		Store:         TriggerStoreOptions(),
+		Worker:        workerutil.WorkerOptions{NumHandlers: 4, Interval: opts.WorkerPollInterval, HeartbeatInterval: 15 * time.Second, MaximumRuntimePerJob: time.Minute},
+		Handler:       NewTriggerHandler(opts),
+		ResetInterval: opts.ResetInterval,
+	})
+	if err != nil {
+		return nil, err
+	}
+	_, actions, err := routine.NewQueue(env, routine.QueueSpec[*store.ActionJob]{
+		Store:         ActionStoreOptions(),
+		Worker:        workerutil.WorkerOptions{NumHandlers: 1, Interval: opts.WorkerPollInterval, HeartbeatInterval: 15 * time.Second, MaximumRuntimePerJob: time.Minute},
+		Handler:       NewActionHandler(opts),
+		ResetInterval: opts.ResetInterval,
+	})
+	if err != nil {
+		return nil, err
+	}
+	periodic := routine.PeriodicOptions{Singleton: env.DB, Hostname: env.Hostname, Metrics: env.Metrics, RunAtStart: true}
+	enqueue, retention := periodic, periodic
+	enqueue.Interval = opts.EnqueueInterval
+	retention.Interval = time.Hour
+	rs := append(triggers, actions...)
+	return append(rs,
+		routine.NewPeriodic(logger, "codemonitor-trigger-enqueuer", func(ctx context.Context) error {
+			n, err := opts.Store.CodeMonitors().EnqueueDueTriggers(ctx)
+			if n > 0 {
+				logger.Debug("queued code monitor runs", log.Int64("count", n))
+			}
+			return err
+		}, enqueue),
+		routine.NewPeriodic(logger, "codemonitor-retention", func(ctx context.Context) error {
+			_, err := opts.Store.CodeMonitors().DeleteOldTriggerJobs(ctx, opts.Retention, EmptyRunRetention)
+			return err
+		}, retention),
+	), nil
+}
+
+// MonitorID is a monitor's GraphQL ID, which its page in the web app is named by.
+func MonitorID(id int64) string { return string(relay.MarshalID("CodeMonitor", id)) }

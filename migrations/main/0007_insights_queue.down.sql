@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS insights_query_runner_jobs;

@@ -31,6 +31,10 @@ func (n *NodeResolver) ToAccessToken() (*AccessTokenResolver, bool) {
 	r, ok := n.node.(*AccessTokenResolver)
 	return r, ok
 }
+func (n *NodeResolver) ToMonitor() (*MonitorResolver, bool) {
+	r, ok := n.node.(*MonitorResolver)
+	return r, ok
+}
 
 // nodeLoaders load a node by kind. Loaders check the viewer's permission and return
 // (nil, nil) for what the viewer may not see, so `node` never reveals that it exists.
@@ -52,6 +56,7 @@ func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) 
 			}
 			return r.newAccessToken(t), nil
 		},
+		monitorKind: r.loadMonitorNode,
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 	"github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/schema"
@@ -26,6 +27,9 @@ type Deps struct {
 	ExternalURL string
 	// Repos reads repositories' git data through this process's mirror cache.
 	Repos *repos.Service
+	// Notifier sends the code monitor test actions and checks action URLs; nil uses one
+	// without SMTP and without WEBHOOK_ALLOWED_HOSTS exceptions.
+	Notifier *notify.Notifier
 }
 
 // Resolver is the root resolver.
@@ -39,6 +43,9 @@ func New(deps Deps) *Resolver {
 		deps.Logger = log.NoOp()
 	}
 	deps.ExternalURL = strings.TrimRight(deps.ExternalURL, "/")
+	if deps.Notifier == nil {
+		deps.Notifier = defaultNotifier()
+	}
 	return &Resolver{Deps: deps}
 }
 

@@ -194,7 +194,9 @@ func (r *Resolver) monitorActions(ctx context.Context, monitorID, triggerEvent i
 // MonitorTriggerResolver resolves the MonitorTrigger union.
 type MonitorTriggerResolver struct{ q *MonitorQueryResolver }
 
-func (t *MonitorTriggerResolver) ToMonitorQuery() (*MonitorQueryResolver, bool) { return t.q, t.q != nil }
+func (t *MonitorTriggerResolver) ToMonitorQuery() (*MonitorQueryResolver, bool) {
+	return t.q, t.q != nil
+}
 
 // MonitorQueryResolver resolves MonitorQuery.
 type MonitorQueryResolver struct {
@@ -260,9 +262,13 @@ type MonitorTriggerEventResolver struct {
 	monitorID int64
 }
 
-func (e *MonitorTriggerEventResolver) ID() graphql.ID   { return marshalID(monitorTriggerEventKind, e.j.ID) }
-func (e *MonitorTriggerEventResolver) Status() string   { return eventStatus(e.j.State) }
-func (e *MonitorTriggerEventResolver) Message() *string { return eventMessage(e.j.State, e.j.FailureMessage) }
+func (e *MonitorTriggerEventResolver) ID() graphql.ID {
+	return marshalID(monitorTriggerEventKind, e.j.ID)
+}
+func (e *MonitorTriggerEventResolver) Status() string { return eventStatus(e.j.State) }
+func (e *MonitorTriggerEventResolver) Message() *string {
+	return eventMessage(e.j.State, e.j.FailureMessage)
+}
 func (e *MonitorTriggerEventResolver) Timestamp() DateTime {
 	return eventTime(e.j.QueuedAt, e.j.StartedAt, e.j.FinishedAt)
 }
@@ -391,9 +397,13 @@ func (w *MonitorSlackWebhookResolver) Events(ctx context.Context, args Connectio
 // MonitorActionEventResolver resolves MonitorActionEvent.
 type MonitorActionEventResolver struct{ j *store.ActionJob }
 
-func (e *MonitorActionEventResolver) ID() graphql.ID   { return marshalID(monitorActionEventKind, e.j.ID) }
-func (e *MonitorActionEventResolver) Status() string   { return eventStatus(e.j.State) }
-func (e *MonitorActionEventResolver) Message() *string { return eventMessage(e.j.State, e.j.FailureMessage) }
+func (e *MonitorActionEventResolver) ID() graphql.ID {
+	return marshalID(monitorActionEventKind, e.j.ID)
+}
+func (e *MonitorActionEventResolver) Status() string { return eventStatus(e.j.State) }
+func (e *MonitorActionEventResolver) Message() *string {
+	return eventMessage(e.j.State, e.j.FailureMessage)
+}
 func (e *MonitorActionEventResolver) Timestamp() DateTime {
 	return eventTime(e.j.QueuedAt, e.j.StartedAt, e.j.FinishedAt)
 }

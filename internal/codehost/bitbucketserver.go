@@ -336,7 +336,7 @@ type bitbucketPR struct {
 func bitbucketID(externalID string) (int64, error) {
 	n, err := strconv.ParseInt(externalID, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("Bitbucket Server pull request ID %q is not a number", externalID)
+		return 0, fmt.Errorf("%w: Bitbucket Server pull request ID %q is not a number", ErrInvalidArgument, externalID)
 	}
 	return n, nil
 }

@@ -2,6 +2,7 @@ package codehost_test
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +146,22 @@ func TestBitbucketServerChangesets(t *testing.T) {
 	if err != nil || upd.Title != "Upgrade all" || upd.Body != "bb" || upd.BaseRef != "develop" {
 		t.Fatalf("update: %+v %v", upd, err)
 	}
+	// Someone edits the pull request between Lookout's read and its write: the stale
+	// write is refused (PullRequestOutOfDateException) and retried on the new version.
+	puts := 0
+	bb.OnRequest(func(r *http.Request) {
+		if r.Method == http.MethodPut {
+			if puts++; puts == 1 {
+				_ = bb.SetLabels("PROJ/core", 1, "bumps-the-version")
+			}
+		}
+	})
+	upd, err = c.UpdateChangeset(ctx(t), repo, "1", codehost.Changeset{Title: "Upgrade everything", Body: "bb"})
+	bb.OnRequest(nil)
+	if err != nil || upd.Title != "Upgrade everything" || puts != 2 {
+		t.Fatalf("update after a concurrent edit: %+v %v (%d PUTs)", upd, err, puts)
+	}
+
 	_ = bb.SetChecks("PROJ/core", 1, fakehost.StatusSuccess)
 	got, err := c.LoadChangeset(ctx(t), repo, "1")
 	if err != nil || got.ReviewState != codehost.ReviewApproved || got.CheckState != codehost.CheckPassed {

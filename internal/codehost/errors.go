@@ -29,6 +29,9 @@ var (
 	ErrNoSecret = errors.New("no webhook secret is configured for this connection")
 	// ErrBadSignature: a webhook delivery's signature or token is missing or wrong.
 	ErrBadSignature = errors.New("webhook signature or token is missing or does not match")
+	// ErrInvalidArgument: a caller passed something unusable (a repository without a
+	// path, a pull request ID that is not a number); retrying cannot help.
+	ErrInvalidArgument = errors.New("invalid argument")
 )
 
 // RateLimitError is returned when a code host answers that the rate limit is exceeded
@@ -81,7 +84,8 @@ func (e *APIError) Is(target error) bool {
 
 // Retryable reports whether an operation that failed with err may succeed if tried again
 // later: rate limits, server errors and network failures are retryable; bad credentials,
-// missing repositories, validation errors and unsupported operations are not.
+// missing repositories, validation errors (4xx), invalid configs or arguments and
+// unsupported operations are not.
 func Retryable(err error) bool {
 	if err == nil {
 		return false
@@ -90,7 +94,8 @@ func Retryable(err error) bool {
 	if errors.As(err, &rl) {
 		return true
 	}
-	if errors.Is(err, ErrUnsupported) || errors.Is(err, context.Canceled) {
+	var cfgErr *ConfigError
+	if errors.Is(err, ErrUnsupported) || errors.Is(err, ErrInvalidArgument) || errors.Is(err, context.Canceled) || errors.As(err, &cfgErr) {
 		return false
 	}
 	var api *APIError

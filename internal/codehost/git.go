@@ -154,7 +154,7 @@ func (g *gitClient) ListRepoPermissions(ctx context.Context, repo Repo) ([]strin
 func (g *gitClient) CreateChangeset(ctx context.Context, repo Repo, cs Changeset) (ExternalChangeset, bool, error) {
 	head := branchName(cs.HeadRef)
 	if head == "" {
-		return ExternalChangeset{}, false, errors.New("a GIT changeset needs the pushed branch (HeadRef)")
+		return ExternalChangeset{}, false, fmt.Errorf("%w: a GIT changeset needs the pushed branch (HeadRef)", ErrInvalidArgument)
 	}
 	now := time.Now().UTC()
 	return ExternalChangeset{

@@ -214,7 +214,7 @@ func (g *giteaClient) ListRepoPermissions(ctx context.Context, repo Repo) ([]str
 func giteaIndex(externalID string) (int64, error) {
 	n, err := strconv.ParseInt(externalID, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("Gitea pull request number %q is not a number", externalID)
+		return 0, fmt.Errorf("%w: Gitea pull request number %q is not a number", ErrInvalidArgument, externalID)
 	}
 	return n, nil
 }

@@ -229,7 +229,7 @@ func (g *githubClient) ownerName(repo Repo) (string, string, error) {
 func githubNumber(externalID string) (int, error) {
 	n, err := strconv.Atoi(externalID)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("GitHub pull request ID %q is not a number", externalID)
+		return 0, fmt.Errorf("%w: GitHub pull request ID %q is not a number", ErrInvalidArgument, externalID)
 	}
 	return n, nil
 }

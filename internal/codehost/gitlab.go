@@ -140,7 +140,7 @@ func (g *gitlabClient) ListRepos(ctx context.Context) ([]Repo, error) {
 
 // pid identifies a project by its numeric ID when known (stable across renames), else path.
 func (g *gitlabClient) pid(repo Repo) (any, error) {
-	if id, err := strconv.ParseInt(repo.ExternalID, 10, 64); err == nil && repo.Kind == KindGitLab {
+	if id, err := strconv.ParseInt(repo.ExternalID, 10, 64); err == nil && id > 0 {
 		return id, nil
 	}
 	return repoPath(repo)
@@ -174,7 +174,7 @@ func (g *gitlabClient) ListRepoPermissions(ctx context.Context, repo Repo) ([]st
 func gitlabIID(externalID string) (int64, error) {
 	n, err := strconv.ParseInt(externalID, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("GitLab merge request IID %q is not a number", externalID)
+		return 0, fmt.Errorf("%w: GitLab merge request IID %q is not a number", ErrInvalidArgument, externalID)
 	}
 	return n, nil
 }

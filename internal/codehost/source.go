@@ -176,14 +176,14 @@ func repoPath(r Repo) (string, error) {
 	if _, path, ok := strings.Cut(r.Name, "/"); ok && path != "" {
 		return path, nil
 	}
-	return "", fmt.Errorf("repository %q has no path on its code host", r.Name)
+	return "", fmt.Errorf("%w: repository %q has no path on its code host", ErrInvalidArgument, r.Name)
 }
 
 // splitOwnerName splits "owner/name".
 func splitOwnerName(path string) (string, string, error) {
 	owner, name, ok := strings.Cut(path, "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-		return "", "", fmt.Errorf("repository path %q is not \"owner/name\"", path)
+		return "", "", fmt.Errorf("%w: repository path %q is not \"owner/name\"", ErrInvalidArgument, path)
 	}
 	return owner, name, nil
 }

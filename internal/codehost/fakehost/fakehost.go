@@ -126,7 +126,8 @@ type Delivery struct {
 	Body   []byte
 }
 
-// Request builds the POST of the delivery to target.
+// Request builds the POST of the delivery to target. It panics on a malformed target,
+// which is a mistake in the test.
 func (d Delivery) Request(target string) *http.Request {
 	req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(d.Body))
 	if err != nil {
@@ -159,6 +160,7 @@ type Host struct {
 	secondary  bool
 	requests   []string
 	shaSeq     int
+	onRequest  func(*http.Request)
 }
 
 func newHost(t testing.TB, handler func(h *Host) http.Handler) *Host {
@@ -208,6 +210,10 @@ func (h *Host) RateLimitNext(n int, retryAfter time.Duration) {
 	h.limited, h.retryAfter = n, retryAfter
 	h.mu.Unlock()
 }
+
+// OnRequest calls f (without the host's lock held) before each API request is served,
+// so a test can act as someone else changing things between a client's requests.
+func (h *Host) OnRequest(f func(*http.Request)) { h.mu.Lock(); h.onRequest = f; h.mu.Unlock() }
 
 // Requests lists the API requests served so far, as "METHOD /path?query".
 func (h *Host) Requests() []string {
@@ -493,8 +499,11 @@ func (h *Host) gate(w http.ResponseWriter, r *http.Request, authorized func(*htt
 	if limited {
 		h.limited--
 	}
-	wait, token, username := h.retryAfter, h.token, h.username
+	wait, token, username, hook := h.retryAfter, h.token, h.username, h.onRequest
 	h.mu.Unlock()
+	if hook != nil {
+		hook(r)
+	}
 	if limited {
 		rateLimited(w, wait)
 		return false

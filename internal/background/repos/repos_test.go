@@ -8,61 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/sourcegraph/log/logtest"
-
 	"github.com/lookout/lookout/internal/apitest"
-	"github.com/lookout/lookout/internal/app"
-	reposbg "github.com/lookout/lookout/internal/background/repos"
-	"github.com/lookout/lookout/internal/background/routine"
+	"github.com/lookout/lookout/internal/background/repos/repostest"
 	"github.com/lookout/lookout/internal/database/dbtest"
 	"github.com/lookout/lookout/internal/gittest"
 	reposvc "github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/store"
-	"github.com/lookout/lookout/internal/vcs"
-	"github.com/lookout/lookout/internal/workerutil"
 )
-
-// startWorker runs the repository routines as the worker does, with short intervals.
-func startWorker(t *testing.T, db *pgxpool.Pool, listeners ...reposbg.ChangeListener) {
-	t.Helper()
-	st := store.New(db)
-	logger := logtest.Scoped(t)
-	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logger, AllowLocal: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &reposvc.Service{Store: st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
-	listener := workerutil.NewListener(db, logger)
-	env := routine.Env{Logger: logger, DB: db, Registry: prometheus.NewRegistry(), Listener: listener, Hostname: "test-worker", Metrics: routine.NewMetrics(prometheus.NewRegistry())}
-	rs, err := reposbg.Routines(env, reposbg.Options{Store: st, Service: svc, Listeners: listeners, PollInterval: 200 * time.Millisecond, FetchScheduleInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs = append([]routine.Routine{routine.Adapt("listener", listener)}, rs...)
-	for _, r := range rs {
-		r.Start()
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for _, r := range rs {
-			_ = r.Stop(ctx)
-		}
-	})
-}
-
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 func TestSyncCloneFetchOnPushAndAPI(t *testing.T) {
 	ctx := context.Background()
@@ -76,7 +28,7 @@ func TestSyncCloneFetchOnPushAndAPI(t *testing.T) {
 
 	var mu sync.Mutex
 	var changes []*reposvc.FetchReport
-	startWorker(t, db, func(ctx context.Context, r *reposvc.FetchReport) error {
+	repostest.Start(t, db, func(ctx context.Context, r *reposvc.FetchReport) error {
 		mu.Lock()
 		defer mu.Unlock()
 		changes = append(changes, r)
@@ -88,7 +40,7 @@ func TestSyncCloneFetchOnPushAndAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var repo *store.Repo
-	waitFor(t, "the repository to be synced and cloned", 20*time.Second, func() bool {
+	repostest.WaitFor(t, "the repository to be synced and cloned", 20*time.Second, func() bool {
 		repos, _ := st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
 		if len(repos) == 1 && repos[0].CloneStatus == store.CloneStatusCloned {
 			repo = repos[0]
@@ -106,7 +58,7 @@ func TestSyncCloneFetchOnPushAndAPI(t *testing.T) {
 	if err := st.Repos().EnqueueFetch(ctx, repo.ID, store.FetchReasonWebhook); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the push to be fetched", 10*time.Second, func() bool {
+	repostest.WaitFor(t, "the push to be fetched", 10*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range changes {
@@ -171,13 +123,13 @@ func TestFetchErrorIsRecordedAndShown(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.NewDB(t)
 	st := store.New(db)
-	startWorker(t, db)
+	repostest.Start(t, db)
 	cfg := fmt.Sprintf(`{"repos": [{"url": %q, "name": "local/gone"}]}`, t.TempDir()+"/does-not-exist")
 	if _, err := st.ExternalServices().Create(ctx, "GIT", "broken", cfg, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	var repo *store.Repo
-	waitFor(t, "the failed clone to be recorded", 20*time.Second, func() bool {
+	repostest.WaitFor(t, "the failed clone to be recorded", 20*time.Second, func() bool {
 		repos, _ := st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{FailedFetch: true})
 		if len(repos) == 1 {
 			repo = repos[0]

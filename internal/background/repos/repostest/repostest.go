@@ -1,0 +1,64 @@
+// Package repostest runs the worker's repository routines in tests: connection syncs,
+// clones and fetches against real git repositories, with short poll intervals.
+package repostest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sourcegraph/log/logtest"
+
+	"github.com/lookout/lookout/internal/app"
+	reposbg "github.com/lookout/lookout/internal/background/repos"
+	"github.com/lookout/lookout/internal/background/routine"
+	reposvc "github.com/lookout/lookout/internal/repos"
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/vcs"
+	"github.com/lookout/lookout/internal/workerutil"
+)
+
+// Start runs the repository routines on db until the test ends, with their own mirror
+// cache (local clone URLs allowed), and returns the repository service they use.
+func Start(t testing.TB, db *pgxpool.Pool, listeners ...reposbg.ChangeListener) *reposvc.Service {
+	t.Helper()
+	logger := logtest.Scoped(t)
+	st := store.New(db)
+	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logger, AllowLocal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &reposvc.Service{Store: st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
+	listener := workerutil.NewListener(db, logger)
+	env := routine.Env{Logger: logger, DB: db, Registry: prometheus.NewRegistry(), Listener: listener, Hostname: "test-worker", Metrics: routine.NewMetrics(prometheus.NewRegistry())}
+	rs, err := reposbg.Routines(env, reposbg.Options{Store: st, Service: svc, Listeners: listeners, PollInterval: 200 * time.Millisecond, FetchScheduleInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs = append([]routine.Routine{routine.Adapt("listener", listener)}, rs...)
+	for _, r := range rs {
+		r.Start()
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, r := range rs {
+			_ = r.Stop(ctx)
+		}
+	})
+	return svc
+}
+
+// WaitFor polls cond every 50ms until it holds, failing the test after timeout.
+func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

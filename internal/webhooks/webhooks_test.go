@@ -1,0 +1,121 @@
+package webhooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/lookout/lookout/internal/apitest"
+	"github.com/lookout/lookout/internal/background/repos/repostest"
+	"github.com/lookout/lookout/internal/codehost/fakehost"
+	"github.com/lookout/lookout/internal/gittest"
+	reposvc "github.com/lookout/lookout/internal/repos"
+	"github.com/lookout/lookout/internal/store"
+)
+
+// TestGitHubPushWebhookFetchesWithinSeconds runs the frontend's webhook endpoint and the
+// worker's repository routines against a fake GitHub that serves the repository over
+// git's smart HTTP protocol.
+func TestGitHubPushWebhookFetchesWithinSeconds(t *testing.T) {
+	ctx := context.Background()
+	e := apitest.New(t, apitest.Options{})
+
+	work := gittest.NewRepo(t)
+	t0 := time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC)
+	before := work.Commit(t0, "", "initial", map[string]string{"a.txt": "a\n"})
+	gh := fakehost.NewGitHub(t)
+	gh.AddRepo(fakehost.Repo{Owner: "acme", Name: "app", GitDir: work.Dir})
+
+	// The worker: sync, clone and fetch, with its own mirror cache.
+	changed := make(chan *reposvc.FetchReport, 10)
+	repostest.Start(t, e.DB, func(ctx context.Context, r *reposvc.FetchReport) error { changed <- r; return nil })
+
+	cfg, _ := json.Marshal(map[string]any{"url": gh.URL(), "token": fakehost.DefaultToken, "webhookSecret": fakehost.DefaultWebhookSecret, "repos": []string{"acme/app"}})
+	var added struct{ AddExternalService struct{ ID string } }
+	e.MustDo(t, e.AdminToken, `mutation($c: String!) { addExternalService(input: {kind: GITHUB, displayName: "GitHub", config: $c}) { id } }`, map[string]any{"c": string(cfg)}, &added)
+
+	select {
+	case r := <-changed:
+		if r.NewHeads["refs/heads/main"] != before {
+			t.Fatalf("first clone heads %v, want main at %s", r.NewHeads, before)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the repository was not synced and cloned within 20s")
+	}
+
+	send := func(d fakehost.Delivery) int {
+		resp, err := http.DefaultClient.Do(d.Request(e.Server.URL + "/.api/webhooks/github"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	after := work.Commit(t0.Add(time.Minute), "", "pushed", map[string]string{"a.txt": "b\n"})
+	d, err := gh.PushDelivery("acme/app", "refs/heads/main", before, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := fakehost.Delivery{Header: d.Header.Clone(), Body: append([]byte(nil), d.Body...)}
+	forged.Header.Set("X-Hub-Signature-256", "sha256=0000000000000000000000000000000000000000000000000000000000000000")
+	if code := send(forged); code != http.StatusUnauthorized {
+		t.Fatalf("a delivery with a wrong signature got %d, want 401", code)
+	}
+	unsigned := fakehost.Delivery{Header: d.Header.Clone(), Body: d.Body}
+	unsigned.Header.Del("X-Hub-Signature-256")
+	if code := send(unsigned); code != http.StatusUnauthorized {
+		t.Fatalf("an unsigned delivery got %d, want 401", code)
+	}
+	select {
+	case r := <-changed:
+		t.Fatalf("a rejected delivery caused a fetch: %+v", r.NewHeads)
+	case <-time.After(300 * time.Millisecond):
+	}
+
+	start := time.Now()
+	if code := send(d); code != http.StatusAccepted {
+		t.Fatalf("a valid push delivery got %d, want 202", code)
+	}
+	select {
+	case r := <-changed:
+		if r.NewHeads["refs/heads/main"] != after {
+			t.Fatalf("after the push, heads %v, want main at %s", r.NewHeads, after)
+		}
+		t.Logf("webhook to fetched change: %s", time.Since(start))
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("the push was fetched only after %s", time.Since(start))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a valid push was not fetched within 5s")
+	}
+	repo, err := e.Store.Repos().GetByName(ctx, store.InternalViewer, "127.0.0.1/acme/app")
+	if err != nil {
+		repos, _ := e.Store.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
+		if len(repos) != 1 {
+			t.Fatalf("repos: %v", err)
+		}
+		repo = repos[0]
+	}
+	if repo.HeadOIDs["refs/heads/main"] != after {
+		t.Fatalf("recorded heads %v", repo.HeadOIDs)
+	}
+
+	// Events Lookout does not act on are acknowledged with 204.
+	ping := fakehost.Delivery{Header: d.Header.Clone(), Body: d.Body}
+	ping.Header.Set("X-GitHub-Event", "ping")
+	if code := send(ping); code != http.StatusNoContent {
+		t.Fatalf("a ping got %d, want 204", code)
+	}
+	// Unknown host paths are 404.
+	resp, err := http.Post(e.Server.URL+"/.api/webhooks/sourceforge", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown host: %d", resp.StatusCode)
+	}
+}

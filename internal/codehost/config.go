@@ -104,6 +104,9 @@ type GitConfig struct {
 	// Username and Token, when set, are the credential for https remotes.
 	Username string `json:"username,omitempty"`
 	Token    string `json:"token,omitempty"`
+	// WebhookSecret verifies push notifications sent to /.api/webhooks/git (for example
+	// by a post-receive hook), signed like GitHub's X-Hub-Signature-256.
+	WebhookSecret string `json:"webhookSecret,omitempty"`
 }
 
 // GitRepo is one remote of a GIT connection. In JSON it is a plain string (the URL) or
@@ -112,11 +115,14 @@ type GitRepo struct {
 	URL string `json:"url"`
 	// Name overrides the derived repository name.
 	Name string `json:"name,omitempty"`
+	// Private makes the repository visible only to site admins and users granted access
+	// (plain git remotes have no API to say so).
+	Private bool `json:"private,omitempty"`
 }
 
 // MarshalJSON writes a GitRepo without a name as a plain string.
 func (r GitRepo) MarshalJSON() ([]byte, error) {
-	if r.Name == "" {
+	if r.Name == "" && !r.Private {
 		return json.Marshal(r.URL)
 	}
 	type plain GitRepo
@@ -204,12 +210,14 @@ func (c *BitbucketServerConfig) ServiceURL() string { return c.serviceURL("") }
 func (c *GitConfig) ServiceURL() string { return "" }
 
 // Secret implements [Config]: plain remotes send no webhooks.
-func (c *GitConfig) Secret() string { return "" }
+func (c *GitConfig) Secret() string { return c.WebhookSecret }
 
 // Exclusions implements [Config].
 func (c *GitConfig) Exclusions() []Exclusion { return c.Exclude }
 
-func (c *GitConfig) secrets() map[string]*string { return map[string]*string{"token": &c.Token} }
+func (c *GitConfig) secrets() map[string]*string {
+	return map[string]*string{"token": &c.Token, "webhookSecret": &c.WebhookSecret}
+}
 
 // Redacted implements [Config].
 func (c *GitHubConfig) Redacted() Config { cp := *c; cp.HostedConfig = c.redacted(); return &cp }
@@ -234,6 +242,9 @@ func (c *GitConfig) Redacted() Config {
 	cp.Exclude = slices.Clone(c.Exclude)
 	if cp.Token != "" {
 		cp.Token = Redacted
+	}
+	if cp.WebhookSecret != "" {
+		cp.WebhookSecret = Redacted
 	}
 	return &cp
 }
@@ -268,7 +279,7 @@ var fieldsByKind = map[Kind][]string{
 	KindGitLab:          {"url", "token", "webhookSecret", "repos", "orgs", "query", "exclude"},
 	KindGitea:           {"url", "token", "webhookSecret", "repos", "orgs", "query", "exclude"},
 	KindBitbucketServer: {"url", "token", "username", "webhookSecret", "repos", "orgs", "query", "exclude"},
-	KindGit:             {"repos", "exclude", "username", "token"},
+	KindGit:             {"repos", "exclude", "username", "token", "webhookSecret"},
 }
 
 // ParseConfig parses and validates the JSON config of a connection of the given kind.
@@ -607,12 +618,16 @@ func checkHTTPURL(s string) error {
 
 func (p *configParser) gitConfig(fields map[string]json.RawMessage) Config {
 	c := &GitConfig{
-		Username: strings.TrimSpace(p.str(fields, "username")),
-		Token:    p.str(fields, "token"),
-		Exclude:  p.exclusions(fields),
+		Username:      strings.TrimSpace(p.str(fields, "username")),
+		Token:         p.str(fields, "token"),
+		WebhookSecret: p.str(fields, "webhookSecret"),
+		Exclude:       p.exclusions(fields),
 	}
 	if c.Token != "" {
 		p.secret("token", c.Token)
+	}
+	if c.WebhookSecret != "" {
+		p.secret("webhookSecret", c.WebhookSecret)
 	}
 	before := len(p.problems)
 	items := p.list(fields, "repos")

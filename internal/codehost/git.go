@@ -136,6 +136,7 @@ func (g *gitClient) ListRepos(ctx context.Context) ([]Repo, error) {
 			URI:        remote.URL,
 			CloneURL:   remote.URL,
 			ExternalID: remote.URL,
+			Private:    r.Private,
 		}
 		_, repo.Path, _ = strings.Cut(name, "/")
 		if !remote.Local && strings.HasPrefix(remote.URL, "https://") {

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -41,6 +42,8 @@ func VerifyWebhook(kind Kind, secret string, headers http.Header, body []byte) e
 		return verifyPrefixedHMAC(secret, headers.Get(HeaderGitHubSignature256), body)
 	case KindBitbucketServer:
 		return verifyPrefixedHMAC(secret, headers.Get(HeaderBitbucketSignature), body)
+	case KindGit:
+		return verifyPrefixedHMAC(secret, headers.Get(HeaderGitHubSignature256), body)
 	case KindGitea:
 		return verifyHMAC(secret, headers.Get(HeaderGiteaSignature), body)
 	case KindGitLab:
@@ -182,8 +185,34 @@ func ParseWebhook(kind Kind, headers http.Header, body []byte) (Event, error) {
 		return parseGiteaWebhook(eventType, body)
 	case KindBitbucketServer:
 		return parseBitbucketWebhook(headers.Get(HeaderBitbucketEventKey), body)
+	case KindGit:
+		return parseGitWebhook(body)
 	}
 	return nil, fmt.Errorf("%s connections receive no webhooks: %w", kind, ErrUnsupported)
+}
+
+// GitPushPayload is what /.api/webhooks/git accepts: plain git servers have no webhook
+// format of their own, so a post-receive hook posts this (signed like GitHub's
+// X-Hub-Signature-256). Repository is the connection's clone URL or the repository's
+// Lookout name.
+type GitPushPayload struct {
+	Repository string `json:"repository"`
+	Ref        string `json:"ref"`
+	Before     string `json:"before"`
+	After      string `json:"after"`
+}
+
+func parseGitWebhook(body []byte) (Event, error) {
+	var p GitPushPayload
+	if err := decodePayload("git push", body, &p); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(p.Repository) == "" {
+		return nil, errors.New(`git push payload needs "repository" (a clone URL or repository name)`)
+	}
+	repo := EventRepo{Name: p.Repository, CloneURLs: []string{p.Repository}}
+	change := RefChange{Ref: p.Ref, Before: p.Before, After: p.After}
+	return &PushEvent{Repo: repo, Ref: p.Ref, Before: p.Before, After: p.After, Changes: []RefChange{change}}, nil
 }
 
 func decodePayload(event string, body []byte, v any) error {

@@ -1,13 +1,16 @@
 package codehost_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -57,7 +60,8 @@ func TestVerifyWebhook(t *testing.T) {
 		{"bitbucket ok", codehost.KindBitbucketServer, secret, header("X-Hub-Signature", "sha256="+good), nil},
 		{"bitbucket wrong", codehost.KindBitbucketServer, secret, header("X-Hub-Signature", "sha256="+bad), codehost.ErrBadSignature},
 		{"bitbucket missing", codehost.KindBitbucketServer, secret, header(), codehost.ErrBadSignature},
-		{"git", codehost.KindGit, secret, header(), codehost.ErrUnsupported},
+		{"git ok", codehost.KindGit, secret, header("X-Hub-Signature-256", "sha256="+good), nil},
+		{"git missing", codehost.KindGit, secret, header(), codehost.ErrBadSignature},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := codehost.VerifyWebhook(tc.kind, tc.secret, tc.h, body)
@@ -317,4 +321,34 @@ func TestFakeDeliveries(t *testing.T) {
 			t.Errorf("review = %+v", ev)
 		}
 	})
+}
+
+func TestGitPushPayload(t *testing.T) {
+	ev, err := codehost.ParseWebhook(codehost.KindGit, http.Header{}, []byte(`{"repository":"/srv/git/app.git","ref":"refs/heads/main","before":"a","after":"b"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	push, ok := ev.(*codehost.PushEvent)
+	if !ok || push.Repo.CloneURLs[0] != "/srv/git/app.git" || push.Ref != "refs/heads/main" || push.After != "b" {
+		t.Fatalf("parsed %#v", ev)
+	}
+	if _, err := codehost.ParseWebhook(codehost.KindGit, http.Header{}, []byte(`{"ref":"x"}`)); err == nil {
+		t.Fatal("a payload without repository was accepted")
+	}
+	cfg, err := codehost.ParseConfig(codehost.KindGit, []byte(`{"repos":[{"url":"/srv/a","private":true},"/srv/b"],"webhookSecret":"s3"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Secret() != "s3" {
+		t.Fatalf("secret %q", cfg.Secret())
+	}
+	red, _ := json.Marshal(cfg.Redacted())
+	if strings.Contains(string(red), "s3") {
+		t.Fatalf("redacted config shows the secret: %s", red)
+	}
+	src, _ := codehost.NewSource(codehost.KindGit, cfg, nil)
+	repos, err := src.ListRepos(context.Background())
+	if err != nil || len(repos) != 2 || !repos[0].Private || repos[1].Private {
+		t.Fatalf("repos %+v %v", repos, err)
+	}
 }

@@ -24,6 +24,7 @@ var PathKinds = map[string]codehost.Kind{
 	"gitlab":           codehost.KindGitLab,
 	"gitea":            codehost.KindGitea,
 	"bitbucket-server": codehost.KindBitbucketServer,
+	"git":              codehost.KindGit,
 }
 
 // MaxBodyBytes bounds a delivery (GitHub caps payloads at 25 MB).
@@ -52,7 +53,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	kind, ok := PathKinds[r.PathValue("host")]
 	if !ok {
-		errcode.WriteHTTP(w, http.StatusNotFound, errcode.NotFound, "unknown code host; webhook endpoints are github, gitlab, gitea and bitbucket-server")
+		errcode.WriteHTTP(w, http.StatusNotFound, errcode.NotFound, "unknown code host; webhook endpoints are github, gitlab, gitea, bitbucket-server and git")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))

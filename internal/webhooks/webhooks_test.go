@@ -1,6 +1,7 @@
 package webhooks_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -9,8 +10,10 @@ import (
 
 	"github.com/lookout/lookout/internal/apitest"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
+	"github.com/lookout/lookout/internal/codehost"
 	"github.com/lookout/lookout/internal/codehost/fakehost"
 	"github.com/lookout/lookout/internal/gittest"
+	"github.com/lookout/lookout/internal/notify"
 	reposvc "github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/store"
 )
@@ -117,5 +120,51 @@ func TestGitHubPushWebhookFetchesWithinSeconds(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown host: %d", resp.StatusCode)
+	}
+}
+
+// TestGitPushWebhook covers plain git remotes: a post-receive hook posts a signed
+// {"repository", "ref", "before", "after"}.
+func TestGitPushWebhook(t *testing.T) {
+	e := apitest.New(t, apitest.Options{})
+	work := gittest.NewRepo(t)
+	t0 := time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC)
+	before := work.Commit(t0, "", "initial", map[string]string{"a.txt": "a\n"})
+	changed := make(chan *reposvc.FetchReport, 10)
+	repostest.Start(t, e.DB, func(ctx context.Context, r *reposvc.FetchReport) error { changed <- r; return nil })
+
+	cfg, _ := json.Marshal(map[string]any{"repos": []string{work.Dir}, "webhookSecret": "hook-secret"})
+	e.MustDo(t, e.AdminToken, `mutation($c: String!) { addExternalService(input: {kind: GIT, displayName: "local", config: $c}) { id } }`, map[string]any{"c": string(cfg)}, nil)
+	select {
+	case <-changed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("not cloned within 20s")
+	}
+
+	after := work.Commit(t0.Add(time.Minute), "", "second", map[string]string{"a.txt": "b\n"})
+	body, _ := json.Marshal(codehost.GitPushPayload{Repository: work.Dir, Ref: "refs/heads/main", Before: before, After: after})
+	post := func(secret string) int {
+		req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/.api/webhooks/git", bytes.NewReader(body))
+		req.Header.Set("X-Hub-Signature-256", notify.Sign(secret, body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("wrong-secret"); code != http.StatusUnauthorized {
+		t.Fatalf("wrong secret: %d", code)
+	}
+	if code := post("hook-secret"); code != http.StatusAccepted {
+		t.Fatalf("valid push: %d", code)
+	}
+	select {
+	case r := <-changed:
+		if r.NewHeads["refs/heads/main"] != after {
+			t.Fatalf("heads %v", r.NewHeads)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the push was not fetched within 5s")
 	}
 }

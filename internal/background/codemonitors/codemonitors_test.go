@@ -1,0 +1,186 @@
+package codemonitors_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lookout/lookout/internal/gittest"
+	"github.com/lookout/lookout/internal/notify"
+	"github.com/lookout/lookout/internal/store"
+)
+
+type webhookBody struct {
+	MonitorDescription string
+	MonitorURL         string
+	Query              string
+	Results            []struct {
+		Repository, Commit, Message, Diff string
+	}
+}
+
+// TestPushToNotificationEndToEnd creates a monitor through the API on a local
+// repository, pushes a matching commit and checks that the real worker routines send an
+// email to an SMTP server and a signed webhook; a run without new commits sends nothing,
+// and a second matching commit sends exactly one more of each, with only the new commit.
+func TestPushToNotificationEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	mb := startSMTP(t)
+	rc := startReceiver(t)
+	e := startEnv(t, mb)
+	alice, aliceToken := e.api.CreateUser(t, "alice", false)
+
+	work := gittest.NewRepo(t)
+	t0 := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
+	work.Commit(t0, "", "initial", map[string]string{"README.md": "hello\nAWS_SECRET in the docs is old history\n"})
+	repo := e.addLocalRepo(t, work.Dir)
+
+	var created struct {
+		CreateCodeMonitor struct {
+			ID      string
+			Trigger struct{ ID string }
+			Actions struct {
+				Nodes []struct {
+					Typename string `json:"__typename"`
+					ID       string
+					Secret   *string
+				}
+			}
+		}
+	}
+	e.api.MustDo(t, aliceToken, `mutation($ns: ID!, $url: String!) {
+		createCodeMonitor(monitor: {namespace: $ns, description: "Secrets pushed", enabled: true},
+			trigger: {query: "type:diff AWS_SECRET"},
+			actions: [
+				{email: {enabled: true, includeResults: true, priority: CRITICAL, recipients: [$ns], header: "Look at this"}},
+				{webhook: {enabled: true, includeResults: true, url: $url}}
+			]) { id trigger { ... on MonitorQuery { id } } actions { nodes { __typename ... on MonitorEmail { id } ... on MonitorWebhook { id secret } } } } }`,
+		map[string]any{"ns": userID(alice.ID), "url": rc.srv.URL + "/hook"}, &created)
+	secret := created.CreateCodeMonitor.Actions.Nodes[1].Secret
+	if secret == nil {
+		t.Fatal("no webhook secret in the create response")
+	}
+
+	push := func(msg string, files map[string]string, at time.Duration) string {
+		oid := work.Commit(t0.Add(at), "Dev <dev@example.com>", msg, files)
+		if err := e.st.Repos().EnqueueFetch(ctx, repo.ID, store.FetchReasonWebhook); err != nil {
+			t.Fatal(err)
+		}
+		return oid
+	}
+	checkWebhook := func(d delivery, wantCommit string) {
+		t.Helper()
+		if err := notify.VerifySignature(*secret, d.body, d.header.Get(notify.SignatureHeader)); err != nil {
+			t.Fatalf("webhook signature: %v", err)
+		}
+		var body webhookBody
+		if err := json.Unmarshal(d.body, &body); err != nil {
+			t.Fatal(err)
+		}
+		if body.MonitorDescription != "Secrets pushed" || body.Query != "type:diff AWS_SECRET" || !strings.HasSuffix(body.MonitorURL, "/code-monitoring/"+created.CreateCodeMonitor.ID) {
+			t.Fatalf("webhook body: %s", d.body)
+		}
+		if len(body.Results) != 1 || body.Results[0].Commit != wantCommit || !strings.Contains(body.Results[0].Diff, "AWS_SECRET") {
+			t.Fatalf("webhook results: want only %s, got %s", wantCommit, d.body)
+		}
+	}
+
+	start := time.Now()
+	first := push("add config", map[string]string{"config.env": "AWS_SECRET=abc\n"}, time.Hour)
+	waitFor(t, "the first email and webhook", 20*time.Second, func() bool { return len(mb.all()) == 1 && len(rc.all()) == 1 })
+	t.Logf("push to email and webhook: %s", time.Since(start))
+	checkWebhook(rc.all()[0], first)
+	m := mb.all()[0]
+	if m.to != "alice@example.com" || !strings.Contains(m.data, "[Critical] Secrets pushed") || !strings.Contains(m.data, first[:7]) || !strings.Contains(m.data, "Look at this") {
+		t.Fatalf("email to %s:\n%s", m.to, m.data)
+	}
+
+	// A full run with nothing new, and a push of a commit that does not match, send nothing.
+	completed := func() int {
+		var n int
+		if err := e.api.DB.QueryRow(ctx, "SELECT count(*) FROM cm_trigger_jobs WHERE state = 'completed'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := completed()
+	e.api.MustDo(t, e.api.AdminToken, `mutation($id: ID!) { resetTriggerQueryTimestamps(id: $id) { alwaysNil } }`, map[string]any{"id": created.CreateCodeMonitor.ID}, nil)
+	waitFor(t, "a scheduled run", 10*time.Second, func() bool { return completed() > before })
+	before = completed()
+	push("docs", map[string]string{"docs.md": "nothing to see\n"}, 2*time.Hour)
+	waitFor(t, "the run of a push without matches", 10*time.Second, func() bool { return completed() > before })
+	time.Sleep(300 * time.Millisecond)
+	if len(mb.all()) != 1 || len(rc.all()) != 1 {
+		t.Fatalf("runs without new matching commits sent %d emails and %d webhooks", len(mb.all()), len(rc.all()))
+	}
+
+	// A second matching commit: exactly one more of each, with only the new commit.
+	second := push("rotate", map[string]string{"config.env": "AWS_SECRET=def\n"}, 3*time.Hour)
+	waitFor(t, "the second email and webhook", 20*time.Second, func() bool { return len(mb.all()) == 2 && len(rc.all()) == 2 })
+	time.Sleep(500 * time.Millisecond)
+	if len(mb.all()) != 2 || len(rc.all()) != 2 {
+		t.Fatalf("the second commit sent %d emails and %d webhooks in total, want 2 and 2", len(mb.all()), len(rc.all()))
+	}
+	checkWebhook(rc.all()[1], second)
+	if got := rc.all()[1].header.Get(notify.DeliveryHeader); got == rc.all()[0].header.Get(notify.DeliveryHeader) {
+		t.Fatalf("two notifications share the delivery id %s", got)
+	}
+
+	// The API shows the two runs with results (the others are not events) and the
+	// notifications of each.
+	var events struct {
+		Node struct {
+			Trigger struct {
+				Events struct {
+					TotalCount int
+					Nodes      []struct {
+						Status      string
+						Query       string
+						ResultCount int
+						Actions     struct {
+							Nodes []struct {
+								Events struct {
+									TotalCount int
+									Nodes      []struct{ Status string }
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	e.api.MustDo(t, aliceToken, `query($id: ID!) { node(id: $id) { ... on Monitor { trigger { ... on MonitorQuery { events(first: 10) { totalCount nodes {
+		status query resultCount actions(first: 5) { nodes { ... on MonitorEmail { events(first: 5) { totalCount nodes { status } } } ... on MonitorWebhook { events(first: 5) { totalCount nodes { status } } } } } } } } } } } }`,
+		map[string]any{"id": created.CreateCodeMonitor.ID}, &events)
+	ev := events.Node.Trigger.Events
+	if ev.TotalCount != 2 || len(ev.Nodes) != 2 {
+		t.Fatalf("trigger events: %+v", ev)
+	}
+	for _, n := range ev.Nodes {
+		if n.Status != "SUCCESS" || n.ResultCount != 1 || n.Query != "type:diff AWS_SECRET" || len(n.Actions.Nodes) != 2 {
+			t.Fatalf("trigger event: %+v", n)
+		}
+		for _, a := range n.Actions.Nodes {
+			if a.Events.TotalCount != 1 || a.Events.Nodes[0].Status != "SUCCESS" {
+				t.Fatalf("action events of one run: %+v", a.Events)
+			}
+		}
+	}
+}
+
+// TestTestEmailAction sends a test email through the API to a real SMTP server.
+func TestTestEmailAction(t *testing.T) {
+	mb := startSMTP(t)
+	e := startEnv(t, mb)
+	alice, aliceToken := e.api.CreateUser(t, "alice", false)
+	e.api.MustDo(t, aliceToken, `mutation($ns: ID!) { triggerTestEmailAction(namespace: $ns, description: "Try me",
+		email: {enabled: true, includeResults: true, priority: NORMAL, recipients: [$ns], header: ""}) { alwaysNil } }`,
+		map[string]any{"ns": userID(alice.ID)}, nil)
+	got := mb.all()
+	if len(got) != 1 || got[0].to != "alice@example.com" || !strings.Contains(got[0].data, "Test: Try me") {
+		t.Fatalf("test email: %+v", got)
+	}
+}

@@ -1,0 +1,221 @@
+package codemonitors_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/graph-gophers/graphql-go/relay"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sourcegraph/log/logtest"
+
+	"github.com/lookout/lookout/internal/apitest"
+	"github.com/lookout/lookout/internal/app"
+	"github.com/lookout/lookout/internal/background/codemonitors"
+	reposbg "github.com/lookout/lookout/internal/background/repos"
+	"github.com/lookout/lookout/internal/background/routine"
+	"github.com/lookout/lookout/internal/notify"
+	reposvc "github.com/lookout/lookout/internal/repos"
+	"github.com/lookout/lookout/internal/resolvers"
+	"github.com/lookout/lookout/internal/search"
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/vcs"
+	"github.com/lookout/lookout/internal/workerutil"
+)
+
+// mailbox is an SMTP server (emersion/go-smtp) on 127.0.0.1 that keeps what it accepts.
+type mailbox struct {
+	port  int
+	mu    sync.Mutex
+	mails []mail
+}
+
+type mail struct {
+	from, to string
+	data     string
+}
+
+func (m *mailbox) all() []mail {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]mail(nil), m.mails...)
+}
+
+func startSMTP(t *testing.T) *mailbox {
+	t.Helper()
+	mb := &mailbox{}
+	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{mb: mb}, nil }))
+	s.Domain = "localhost"
+	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb.port = ln.Addr().(*net.TCPAddr).Port
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Serve(ln) }()
+	t.Cleanup(func() { _ = s.Close(); <-done })
+	return mb
+}
+
+type session struct {
+	mb   *mailbox
+	from string
+	to   []string
+}
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error   { s.to = append(s.to, to); return nil }
+func (s *session) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.mb.mu.Lock()
+	defer s.mb.mu.Unlock()
+	for _, to := range s.to {
+		s.mb.mails = append(s.mb.mails, mail{from: s.from, to: to, data: string(b)})
+	}
+	return nil
+}
+func (s *session) Reset()        { s.from, s.to = "", nil }
+func (s *session) Logout() error { return nil }
+
+// receiver is a webhook endpoint that keeps every delivery.
+type receiver struct {
+	srv *httptest.Server
+	mu  sync.Mutex
+	got []delivery
+	// status answers deliveries (204 when zero).
+	status int
+}
+
+type delivery struct {
+	header http.Header
+	body   []byte
+	at     time.Time
+}
+
+func startReceiver(t *testing.T) *receiver {
+	rc := &receiver{}
+	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.got = append(rc.got, delivery{header: r.Header.Clone(), body: b, at: time.Now()})
+		status := rc.status
+		rc.mu.Unlock()
+		if status == 0 {
+			status = http.StatusNoContent
+		}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(rc.srv.Close)
+	return rc
+}
+
+func (rc *receiver) all() []delivery {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]delivery(nil), rc.got...)
+}
+
+// newNotifier sends email to mb and lets webhooks reach 127.0.0.1.
+func newNotifier(t *testing.T, mb *mailbox) *notify.Notifier {
+	t.Helper()
+	cfg := notify.Config{Outgoing: notify.OutgoingConfig{AllowedHosts: []string{"127.0.0.1"}}}
+	if mb != nil {
+		cfg.SMTP = notify.SMTPConfig{Host: "127.0.0.1", Port: mb.port, From: "Lookout <lookout@example.com>", TLS: notify.TLSNone, Timeout: 10 * time.Second}
+	}
+	n, err := notify.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// env is a running API with a worker running the repository and code monitor routines.
+type env struct {
+	api      *apitest.Env
+	st       *store.Store
+	notifier *notify.Notifier
+}
+
+func startEnv(t *testing.T, mb *mailbox) *env {
+	t.Helper()
+	n := newNotifier(t, mb)
+	api := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) { d.Notifier = n }})
+	e := &env{api: api, st: api.Store, notifier: n}
+	logger := logtest.Scoped(t)
+	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logger, AllowLocal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &reposvc.Service{Store: e.st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
+	listener := workerutil.NewListener(api.DB, logger)
+	renv := routine.Env{Logger: logger, DB: api.DB, Registry: prometheus.NewRegistry(), Listener: listener, Hostname: "test-worker", Metrics: routine.NewMetrics(prometheus.NewRegistry())}
+	push := codemonitors.NewPushListener(e.st, logger)
+	rs, err := reposbg.Routines(renv, reposbg.Options{Store: e.st, Service: svc, PollInterval: 200 * time.Millisecond, FetchScheduleInterval: time.Hour,
+		Listeners: []reposbg.ChangeListener{push.OnChange}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := codemonitors.Routines(renv, codemonitors.Options{
+		Store: e.st, Search: search.NewService(e.st, svc, nil, logger, search.Options{}), Mirrors: svc, Notifier: n,
+		ExternalURL: "http://lookout.test", EnqueueInterval: 200 * time.Millisecond, WorkerPollInterval: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs = append(append([]routine.Routine{routine.Adapt("listener", listener)}, rs...), cm...)
+	for _, r := range rs {
+		r.Start()
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, r := range rs {
+			_ = r.Stop(ctx)
+		}
+	})
+	return e
+}
+
+// addLocalRepo connects a local repository and waits until it is cloned.
+func (e *env) addLocalRepo(t *testing.T, dir string) *store.Repo {
+	t.Helper()
+	ctx := context.Background()
+	cfg, _ := json.Marshal(map[string]any{"repos": []string{dir}})
+	if _, err := e.st.ExternalServices().Create(ctx, "GIT", "local", string(cfg), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var repo *store.Repo
+	waitFor(t, "the repository to be cloned", 20*time.Second, func() bool {
+		repos, _ := e.st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
+		if len(repos) == 1 && repos[0].CloneStatus == store.CloneStatusCloned {
+			repo = repos[0]
+			return true
+		}
+		return false
+	})
+	return repo
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func userID(id int64) string { return string(relay.MarshalID("User", id)) }

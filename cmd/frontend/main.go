@@ -29,6 +29,7 @@ import (
 	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/httpapi"
+	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/webhooks"
 	"github.com/lookout/lookout/migrations"
@@ -44,6 +45,8 @@ type config struct {
 	MaxCost         int
 	SecureCookies   bool
 	ShutdownTimeout time.Duration
+	// Notify sends code monitor test actions and checks their URLs.
+	Notify notify.Config
 }
 
 func loadConfig() (config, error) {
@@ -58,7 +61,9 @@ func loadConfig() (config, error) {
 		SecureCookies:   env.Bool("SECURE_COOKIES", false, "Mark session cookies Secure (set when served over HTTPS)."),
 		ShutdownTimeout: env.Duration("SHUTDOWN_TIMEOUT", 10*time.Second, "How long in-flight requests get to finish on SIGTERM."),
 	}
-	return c, c.Check()
+	var notifyErr error
+	c.Notify, notifyErr = notify.ConfigFromEnv(env.Get)
+	return c, errors.Join(c.Check(), notifyErr)
 }
 
 func main() {
@@ -149,7 +154,11 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 	if err != nil {
 		return fmt.Errorf("opening the mirror cache: %w", err)
 	}
-	root := resolvers.New(resolvers.Deps{Store: st, Logger: logger.Scoped("resolvers"), ExternalURL: cfg.ExternalURL, Repos: cfg.Repos(st, cache, logger)})
+	notifier, err := notify.New(cfg.Notify)
+	if err != nil {
+		return fmt.Errorf("notifications: %w", err)
+	}
+	root := resolvers.New(resolvers.Deps{Store: st, Logger: logger.Scoped("resolvers"), ExternalURL: cfg.ExternalURL, Repos: cfg.Repos(st, cache, logger), Notifier: notifier})
 	schema, err := resolvers.NewSchema(root, resolvers.Limits{MaxDepth: cfg.MaxDepth})
 	if err != nil {
 		return fmt.Errorf("parsing GraphQL schema: %w", err)

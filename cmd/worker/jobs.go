@@ -6,9 +6,13 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/lookout/lookout/internal/background/codemonitors"
 	reposbg "github.com/lookout/lookout/internal/background/repos"
 	"github.com/lookout/lookout/internal/background/routine"
+	"github.com/lookout/lookout/internal/env"
+	"github.com/lookout/lookout/internal/notify"
 	reposvc "github.com/lookout/lookout/internal/repos"
+	"github.com/lookout/lookout/internal/search"
 )
 
 // jobDeps are shared by every job's constructor.
@@ -21,6 +25,8 @@ type jobDeps struct {
 	// changeListeners are told when a fetch brings new commits (push-driven monitors).
 	// They only write rows (enqueue jobs), so they apply whichever jobs this worker runs.
 	changeListeners []reposbg.ChangeListener
+	// notifier sends monitor notifications.
+	notifier *notify.Notifier
 }
 
 // repoService returns the process's one repository service (one mirror cache).
@@ -44,6 +50,21 @@ type job struct {
 }
 
 var registry = map[string]job{
+	"codemonitors": {
+		description: "runs code monitor triggers (on a schedule and on push) and sends their notifications",
+		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
+			svc, err := d.repoService()
+			if err != nil {
+				return nil, err
+			}
+			c := d.cfg.CodeMonitors
+			return codemonitors.Routines(d.env, codemonitors.Options{
+				Store: svc.Store, Search: search.NewService(svc.Store, svc, nil, d.env.Logger.Scoped("search"), search.Options{}), Mirrors: svc,
+				Notifier: d.notifier, ExternalURL: d.cfg.ExternalURL,
+				PollInterval: c.PollInterval, EnqueueInterval: c.EnqueueInterval, WorkerPollInterval: c.WorkerPollInterval,
+			})
+		},
+	},
 	"repos": {
 		description: "syncs code host connections, schedules and runs repository fetches",
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
@@ -64,4 +85,17 @@ var registry = map[string]job{
 			}, routine.PeriodicOptions{Interval: time.Hour, Singleton: d.env.DB, Hostname: d.env.Hostname, Metrics: d.env.Metrics, RunAtStart: true})}, nil
 		},
 	},
+}
+
+// codeMonitorsConfig are the code monitor settings of the worker.
+type codeMonitorsConfig struct {
+	PollInterval, EnqueueInterval, WorkerPollInterval time.Duration
+}
+
+func loadCodeMonitorsConfig() codeMonitorsConfig {
+	return codeMonitorsConfig{
+		PollInterval:       env.Duration("CODE_MONITORS_POLL_INTERVAL", codemonitors.DefaultPollInterval, "Time between two scheduled runs of a code monitor (pushes run it sooner)."),
+		EnqueueInterval:    env.Duration("CODE_MONITORS_ENQUEUE_INTERVAL", codemonitors.DefaultEnqueueInterval, "How often code monitors that are due are queued."),
+		WorkerPollInterval: env.Duration("CODE_MONITORS_WORKER_POLL_INTERVAL", codemonitors.DefaultWorkerPollInterval, "How often idle code monitor workers look for jobs when no notification woke them."),
+	}
 }

@@ -25,10 +25,12 @@ import (
 	"github.com/sourcegraph/log"
 
 	"github.com/lookout/lookout/internal/app"
+	"github.com/lookout/lookout/internal/background/codemonitors"
 	"github.com/lookout/lookout/internal/background/routine"
 	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/httpapi"
+	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/workerutil"
 	"github.com/lookout/lookout/migrations"
 )
@@ -38,6 +40,9 @@ type config struct {
 	Jobs            []string
 	Addr            string
 	ShutdownTimeout time.Duration
+	// Notify is how monitor notifications are sent (SMTP_*, WEBHOOK_*).
+	Notify       notify.Config
+	CodeMonitors codeMonitorsConfig
 }
 
 func loadConfig() (config, error) {
@@ -47,7 +52,10 @@ func loadConfig() (config, error) {
 		Addr:            env.Get("WORKER_ADDR", ":3081", "Address of the worker's /healthz, /readyz and /metrics."),
 		ShutdownTimeout: env.Duration("WORKER_SHUTDOWN_TIMEOUT", 30*time.Second, "On SIGTERM: how long running jobs may finish before they are handed back to the queue."),
 	}
-	return c, c.Check()
+	var notifyErr error
+	c.Notify, notifyErr = notify.ConfigFromEnv(env.Get)
+	c.CodeMonitors = loadCodeMonitorsConfig()
+	return c, errors.Join(c.Check(), notifyErr)
 }
 
 func main() {
@@ -120,6 +128,11 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 		env:        routine.Env{Logger: logger, DB: mainDB, Registry: reg, Listener: listener, Hostname: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Metrics: routine.NewMetrics(reg)},
 		insightsDB: insightsDB,
 	}
+	if deps.notifier, err = notify.New(cfg.Notify); err != nil {
+		return fmt.Errorf("notifications: %w", err)
+	}
+	// Push-driven monitors: a fetch that changes a repository queues its monitors' runs.
+	deps.changeListeners = append(deps.changeListeners, codemonitors.NewPushListener(cfg.Store(mainDB), logger).OnChange)
 	routines := []routine.Routine{routine.Adapt("queue-listener", listener)}
 	for _, name := range selected {
 		rs, err := registry[name].build(ctx, deps)

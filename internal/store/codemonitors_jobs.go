@@ -307,10 +307,13 @@ var ErrRunAlreadyRecorded = errors.New("this trigger run was already recorded")
 // commits the run started from to the ones it searched (compare-and-set per repository,
 // so two runs never report the same commits), stores the query as run and the results
 // on the job, and queues a notification for every enabled action when there are
-// results. It returns the number of results stored.
-func (cs *CodeMonitorStore) RecordTriggerRun(ctx context.Context, jobID int64, run TriggerRun) (int, error) {
+// results. It returns the number of results stored and the repositories whose entry a
+// concurrent run had moved (their newest commits may still need a run).
+func (cs *CodeMonitorStore) RecordTriggerRun(ctx context.Context, jobID int64, run TriggerRun) (int, []int64, error) {
 	var n int
+	var lostIDs []int64
 	err := cs.s.Transact(ctx, func(tx *Store) error {
+		lostIDs = nil
 		tag, err := tx.exec(ctx, sqlf.Sprintf("UPDATE cm_trigger_jobs SET recorded_at = now() WHERE id = %s AND recorded_at IS NULL AND state = 'processing'", jobID))
 		if err != nil {
 			return err
@@ -334,6 +337,7 @@ func (cs *CodeMonitorStore) RecordTriggerRun(ctx context.Context, jobID int64, r
 			}
 			if tag.RowsAffected() == 0 {
 				lost[u.RepoID] = true
+				lostIDs = append(lostIDs, u.RepoID)
 			}
 		}
 		results, count, err := run.Results(lost)
@@ -360,9 +364,9 @@ func (cs *CodeMonitorStore) RecordTriggerRun(ctx context.Context, jobID int64, r
 		return nil
 	})
 	if err != nil && !errors.Is(err, ErrRunAlreadyRecorded) {
-		return 0, fmt.Errorf("recording code monitor run %d: %w", jobID, err)
+		return 0, nil, fmt.Errorf("recording code monitor run %d: %w", jobID, err)
 	}
-	return n, err
+	return n, lostIDs, err
 }
 
 // DeliverySent reports whether a delivery was recorded as sent.

@@ -58,6 +58,10 @@ func TestPushToNotificationEndToEnd(t *testing.T) {
 				{webhook: {enabled: true, includeResults: true, url: $url}}
 			]) { id trigger { ... on MonitorQuery { id } } actions { nodes { __typename ... on MonitorEmail { id } ... on MonitorWebhook { id secret } } } } }`,
 		map[string]any{"ns": userID(alice.ID), "url": rc.srv.URL + "/hook"}, &created)
+	// A monitor of other repositories is never run by these pushes.
+	e.api.MustDo(t, aliceToken, `mutation($ns: ID!) { createCodeMonitor(monitor: {namespace: $ns, description: "elsewhere", enabled: true},
+		trigger: {query: "repo:^elsewhere$ type:diff AWS_SECRET"}, actions: [{email: {enabled: true, includeResults: false, priority: NORMAL, recipients: [$ns], header: ""}}]) { id } }`,
+		map[string]any{"ns": userID(alice.ID)}, nil)
 	secret := created.CreateCodeMonitor.Actions.Nodes[1].Secret
 	if secret == nil {
 		t.Fatal("no webhook secret in the create response")
@@ -126,6 +130,11 @@ func TestPushToNotificationEndToEnd(t *testing.T) {
 	checkWebhook(rc.all()[1], second)
 	if got := rc.all()[1].header.Get(notify.DeliveryHeader); got == rc.all()[0].header.Get(notify.DeliveryHeader) {
 		t.Fatalf("two notifications share the delivery id %s", got)
+	}
+
+	var elsewhere int
+	if err := e.api.DB.QueryRow(ctx, `SELECT count(*) FROM cm_trigger_jobs j JOIN cm_queries q ON q.id = j.query WHERE q.query LIKE 'repo:^elsewhere$%' AND j.reason = 'push'`).Scan(&elsewhere); err != nil || elsewhere != 0 {
+		t.Fatalf("pushes queued %d runs of a monitor of other repositories (%v)", elsewhere, err)
 	}
 
 	// The API shows the two runs with results (the others are not events) and the

@@ -204,12 +204,19 @@ func (h *TriggerHandler) Handle(ctx context.Context, logger log.Logger, job *sto
 		b, err := json.Marshal(out)
 		return b, n, err
 	}
-	n, err := cs.RecordTriggerRun(ctx, job.ID, run)
+	n, lost, err := cs.RecordTriggerRun(ctx, job.ID, run)
 	if errors.Is(err, store.ErrRunAlreadyRecorded) {
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	// A concurrent run of this monitor moved these repositories first; it may have
+	// stopped short of the heads this run saw, so queue one more run over them.
+	for _, id := range lost {
+		if _, err := cs.EnqueuePushTriggers(ctx, []int64{q.ID}, id); err != nil {
+			logger.Warn("queueing a follow-up run", log.Error(err))
+		}
 	}
 	logger.Debug("code monitor run", log.Int64("monitor", m.ID), log.Int("results", n), log.Int("searched", len(searchIDs)))
 	if searchErr != nil {

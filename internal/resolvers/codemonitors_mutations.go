@@ -248,6 +248,23 @@ func checkActionCount(n int) error {
 	return nil
 }
 
+// monitorSnapshot is snapshot for a stored monitor.
+func (r *Resolver) monitorSnapshot(ctx context.Context, m *store.Monitor) (map[int64][]string, error) {
+	q, err := r.Store.CodeMonitors().QueryByMonitor(ctx, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := checkMonitorQuery(q.Query)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := r.Store.Users().GetByID(ctx, m.NamespaceUserID)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return r.snapshot(ctx, owner, plan)
+}
+
 // snapshot records what the query covers now, as the owner sees it.
 func (r *Resolver) snapshot(ctx context.Context, owner *store.User, plan query.Plan) (map[int64][]string, error) {
 	a := &auth.Actor{UID: owner.ID, SiteAdmin: owner.SiteAdmin}
@@ -363,9 +380,9 @@ func (r *Resolver) UpdateCodeMonitor(ctx context.Context, args struct {
 			return nil, actionErr(i, err)
 		}
 	}
-	// A new query, or a new owner (who sees other repositories), starts from what it
-	// covers now.
-	if newQuery != q.Query || owner.ID != current.NamespaceUserID {
+	// A new query, a new owner (who sees other repositories), or a monitor enabled
+	// again starts from what it covers now.
+	if newQuery != q.Query || owner.ID != current.NamespaceUserID || (spec.Enabled && !current.Enabled) {
 		if spec.Snapshot, err = r.snapshot(ctx, owner, plan); err != nil {
 			return nil, err
 		}
@@ -389,7 +406,15 @@ func (r *Resolver) ToggleCodeMonitor(ctx context.Context, args struct {
 	if err != nil {
 		return nil, err
 	}
-	m, err = r.Store.CodeMonitors().ToggleMonitor(ctx, actor.UID, m.ID, args.Enabled)
+	// A monitor enabled again reports what is pushed from now on, not what was pushed
+	// while it was off.
+	var snap map[int64][]string
+	if args.Enabled && !m.Enabled {
+		if snap, err = r.monitorSnapshot(ctx, m); err != nil {
+			return nil, err
+		}
+	}
+	m, err = r.Store.CodeMonitors().ToggleMonitor(ctx, actor.UID, m.ID, args.Enabled, snap)
 	if err != nil {
 		return nil, storeErr(err)
 	}

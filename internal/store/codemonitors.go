@@ -381,12 +381,21 @@ func (cs *CodeMonitorStore) CountMonitors(ctx context.Context, opts MonitorListO
 	return cs.s.count(ctx, sqlf.Sprintf("SELECT count(*) FROM cm_monitors m WHERE %s", opts.where()))
 }
 
-// ToggleMonitor enables or disables a monitor.
-func (cs *CodeMonitorStore) ToggleMonitor(ctx context.Context, uid, id int64, enabled bool) (*Monitor, error) {
-	m, err := scanMonitor(cs.s.queryRow(ctx, sqlf.Sprintf("UPDATE cm_monitors AS m SET enabled = %s, changed_by = %s, changed_at = now() WHERE m.id = %s RETURNING "+monitorColumns, enabled, uid, id)))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("code monitor %d", id)
-	}
+// ToggleMonitor enables or disables a monitor; a non-nil snapshot replaces what it has
+// searched (a monitor enabled again starts from the current heads).
+func (cs *CodeMonitorStore) ToggleMonitor(ctx context.Context, uid, id int64, enabled bool, snapshot map[int64][]string) (*Monitor, error) {
+	var m *Monitor
+	err := cs.s.Transact(ctx, func(tx *Store) error {
+		var err error
+		m, err = scanMonitor(tx.queryRow(ctx, sqlf.Sprintf("UPDATE cm_monitors AS m SET enabled = %s, changed_by = %s, changed_at = now() WHERE m.id = %s RETURNING "+monitorColumns, enabled, uid, id)))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("code monitor %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.CodeMonitors().replaceSnapshot(ctx, id, snapshot)
+	})
 	return m, err
 }
 

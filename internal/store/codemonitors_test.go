@@ -137,7 +137,7 @@ func TestCodeMonitorEnqueueing(t *testing.T) {
 	}
 
 	// Disabled monitors and monitors of deleted users are not run.
-	if _, err := cs.ToggleMonitor(ctx, f.user.ID, f.monitor.ID, false); err != nil {
+	if _, err := cs.ToggleMonitor(ctx, f.user.ID, f.monitor.ID, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := cs.EnqueueDueTriggers(ctx); err != nil || n != 0 {
@@ -146,7 +146,7 @@ func TestCodeMonitorEnqueueing(t *testing.T) {
 	if c, err := cs.PushCandidates(ctx); err != nil || len(c) != 0 {
 		t.Fatalf("push candidates of a disabled monitor: %+v %v", c, err)
 	}
-	if _, err := cs.ToggleMonitor(ctx, f.user.ID, f.monitor.ID, true); err != nil {
+	if _, err := cs.ToggleMonitor(ctx, f.user.ID, f.monitor.ID, true, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.db.Exec(ctx, "UPDATE users SET deleted_at = now()"); err != nil {

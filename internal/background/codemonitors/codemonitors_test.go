@@ -29,6 +29,7 @@ func TestPushToNotificationEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	mb := startSMTP(t)
 	rc := startReceiver(t)
+	slack := startReceiver(t) // a Slack stand-in: WEBHOOK_ALLOWED_HOSTS waives the Slack host rule
 	e := startEnv(t, mb)
 	alice, aliceToken := e.api.CreateUser(t, "alice", false)
 
@@ -50,14 +51,15 @@ func TestPushToNotificationEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	e.api.MustDo(t, aliceToken, `mutation($ns: ID!, $url: String!) {
+	e.api.MustDo(t, aliceToken, `mutation($ns: ID!, $url: String!, $slack: String!) {
 		createCodeMonitor(monitor: {namespace: $ns, description: "Secrets pushed", enabled: true},
 			trigger: {query: "type:diff AWS_SECRET"},
 			actions: [
 				{email: {enabled: true, includeResults: true, priority: CRITICAL, recipients: [$ns], header: "Look at this"}},
-				{webhook: {enabled: true, includeResults: true, url: $url}}
+				{webhook: {enabled: true, includeResults: true, url: $url}},
+				{slackWebhook: {enabled: true, includeResults: true, url: $slack}}
 			]) { id trigger { ... on MonitorQuery { id } } actions { nodes { __typename ... on MonitorEmail { id } ... on MonitorWebhook { id secret } } } } }`,
-		map[string]any{"ns": userID(alice.ID), "url": rc.srv.URL + "/hook"}, &created)
+		map[string]any{"ns": userID(alice.ID), "url": rc.srv.URL + "/hook", "slack": slack.srv.URL + "/services/T0/B0/X0"}, &created)
 	// A monitor of other repositories is never run by these pushes.
 	e.api.MustDo(t, aliceToken, `mutation($ns: ID!) { createCodeMonitor(monitor: {namespace: $ns, description: "elsewhere", enabled: true},
 		trigger: {query: "repo:^elsewhere$ type:diff AWS_SECRET"}, actions: [{email: {enabled: true, includeResults: false, priority: NORMAL, recipients: [$ns], header: ""}}]) { id } }`,
@@ -93,9 +95,12 @@ func TestPushToNotificationEndToEnd(t *testing.T) {
 
 	start := time.Now()
 	first := push("add config", map[string]string{"config.env": "AWS_SECRET=abc\n"}, time.Hour)
-	waitFor(t, "the first email and webhook", 20*time.Second, func() bool { return len(mb.all()) == 1 && len(rc.all()) == 1 })
+	waitFor(t, "the first email and webhooks", 20*time.Second, func() bool { return len(mb.all()) == 1 && len(rc.all()) == 1 && len(slack.all()) == 1 })
 	t.Logf("push to email and webhook: %s", time.Since(start))
 	checkWebhook(rc.all()[0], first)
+	if body := string(slack.all()[0].body); !strings.Contains(body, `"blocks"`) || !strings.Contains(body, first[:7]) || !strings.Contains(body, "Secrets pushed") {
+		t.Fatalf("Slack message: %s", body)
+	}
 	m := mb.all()[0]
 	if m.to != "alice@example.com" || !strings.Contains(m.data, "[Critical] Secrets pushed") || !strings.Contains(m.data, first[:7]) || !strings.Contains(m.data, "Look at this") {
 		t.Fatalf("email to %s:\n%s", m.to, m.data)
@@ -116,16 +121,16 @@ func TestPushToNotificationEndToEnd(t *testing.T) {
 	push("docs", map[string]string{"docs.md": "nothing to see\n"}, 2*time.Hour)
 	waitFor(t, "the run of a push without matches", 10*time.Second, func() bool { return completed() > before })
 	time.Sleep(300 * time.Millisecond)
-	if len(mb.all()) != 1 || len(rc.all()) != 1 {
-		t.Fatalf("runs without new matching commits sent %d emails and %d webhooks", len(mb.all()), len(rc.all()))
+	if len(mb.all()) != 1 || len(rc.all()) != 1 || len(slack.all()) != 1 {
+		t.Fatalf("runs without new matching commits sent %d emails, %d webhooks and %d Slack messages", len(mb.all()), len(rc.all()), len(slack.all()))
 	}
 
 	// A second matching commit: exactly one more of each, with only the new commit.
 	second := push("rotate", map[string]string{"config.env": "AWS_SECRET=def\n"}, 3*time.Hour)
-	waitFor(t, "the second email and webhook", 20*time.Second, func() bool { return len(mb.all()) == 2 && len(rc.all()) == 2 })
+	waitFor(t, "the second email and webhooks", 20*time.Second, func() bool { return len(mb.all()) == 2 && len(rc.all()) == 2 && len(slack.all()) == 2 })
 	time.Sleep(500 * time.Millisecond)
-	if len(mb.all()) != 2 || len(rc.all()) != 2 {
-		t.Fatalf("the second commit sent %d emails and %d webhooks in total, want 2 and 2", len(mb.all()), len(rc.all()))
+	if len(mb.all()) != 2 || len(rc.all()) != 2 || len(slack.all()) != 2 {
+		t.Fatalf("the second commit sent %d emails, %d webhooks and %d Slack messages in total, want 2 of each", len(mb.all()), len(rc.all()), len(slack.all()))
 	}
 	checkWebhook(rc.all()[1], second)
 	if got := rc.all()[1].header.Get(notify.DeliveryHeader); got == rc.all()[0].header.Get(notify.DeliveryHeader) {
@@ -162,14 +167,14 @@ func TestPushToNotificationEndToEnd(t *testing.T) {
 		}
 	}
 	e.api.MustDo(t, aliceToken, `query($id: ID!) { node(id: $id) { ... on Monitor { trigger { ... on MonitorQuery { events(first: 10) { totalCount nodes {
-		status query resultCount actions(first: 5) { nodes { ... on MonitorEmail { events(first: 5) { totalCount nodes { status } } } ... on MonitorWebhook { events(first: 5) { totalCount nodes { status } } } } } } } } } } } }`,
+		status query resultCount actions(first: 5) { nodes { ... on MonitorEmail { events(first: 5) { totalCount nodes { status } } } ... on MonitorWebhook { events(first: 5) { totalCount nodes { status } } } ... on MonitorSlackWebhook { events(first: 5) { totalCount nodes { status } } } } } } } } } } } }`,
 		map[string]any{"id": created.CreateCodeMonitor.ID}, &events)
 	ev := events.Node.Trigger.Events
 	if ev.TotalCount != 2 || len(ev.Nodes) != 2 {
 		t.Fatalf("trigger events: %+v", ev)
 	}
 	for _, n := range ev.Nodes {
-		if n.Status != "SUCCESS" || n.ResultCount != 1 || n.Query != "type:diff AWS_SECRET" || len(n.Actions.Nodes) != 2 {
+		if n.Status != "SUCCESS" || n.ResultCount != 1 || n.Query != "type:diff AWS_SECRET" || len(n.Actions.Nodes) != 3 {
 			t.Fatalf("trigger event: %+v", n)
 		}
 		for _, a := range n.Actions.Nodes {

@@ -165,6 +165,7 @@ func TestCodeMonitorsPermissionsAndValidation(t *testing.T) {
 		{"one branch not diff", userID(alice.ID), "(type:diff a) OR (type:file b)", []map[string]any{emailAction(userID(alice.ID))}, resolvers.InvalidQuery, "all branches of query must be of type:diff or type:commit"},
 		{"syntax error", userID(alice.ID), "type:diff (TODO", []map[string]any{emailAction(userID(alice.ID))}, resolvers.InvalidQuery, "invalid query"},
 		{"empty query", userID(alice.ID), "  ", []map[string]any{emailAction(userID(alice.ID))}, resolvers.InvalidQuery, "empty"},
+		{"structural", userID(alice.ID), "type:diff patterntype:structural fmt.Println(:[x])", []map[string]any{emailAction(userID(alice.ID))}, resolvers.InvalidQuery, "structural search is not supported"},
 		{"no actions", userID(alice.ID), "type:diff x", []map[string]any{}, "BAD_USER_INPUT", "at least one action"},
 		{"two kinds in one action", userID(alice.ID), "type:diff x", []map[string]any{{"email": emailAction(userID(alice.ID))["email"], "webhook": webhookAction("https://93.184.215.14/")["webhook"]}}, "BAD_USER_INPUT", "exactly one"},
 		{"loopback webhook", userID(alice.ID), "type:diff x", []map[string]any{webhookAction("http://127.0.0.1:8080/hook")}, "BAD_USER_INPUT", "loopback"},

@@ -5,6 +5,7 @@ package schema
 import (
 	"embed"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -12,8 +13,18 @@ import (
 //go:embed *.graphql
 var files embed.FS
 
-// SDL returns the whole schema.
-func SDL() string {
+// Option adds an optional area to the schema.
+type Option string
+
+// Insights adds the code insights schema, served only when code insights are enabled
+// (DISABLE_CODE_INSIGHTS removes it).
+const Insights Option = "insights"
+
+// optional are the files of optional areas, left out unless their option is given.
+var optional = map[string]Option{"05_insights.graphql": Insights}
+
+// SDL returns the schema: every area, and the optional ones opts name.
+func SDL(opts ...Option) string {
 	names, err := fs.Glob(files, "*.graphql")
 	if err != nil {
 		panic(err) // the pattern is constant
@@ -21,6 +32,9 @@ func SDL() string {
 	sort.Strings(names)
 	var b strings.Builder
 	for _, n := range names {
+		if o, ok := optional[n]; ok && !slices.Contains(opts, o) {
+			continue
+		}
 		data, err := files.ReadFile(n)
 		if err != nil {
 			panic(err) // embedded files are always readable

@@ -29,8 +29,10 @@ import (
 	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/httpapi"
+	"github.com/lookout/lookout/internal/insights"
 	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/resolvers"
+	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/webhooks"
 	"github.com/lookout/lookout/migrations"
 )
@@ -158,7 +160,18 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
-	root := resolvers.New(resolvers.Deps{Store: st, Logger: logger.Scoped("resolvers"), ExternalURL: cfg.ExternalURL, Repos: cfg.Repos(st, cache, logger), Notifier: notifier})
+	repoSvc := cfg.Repos(st, cache, logger)
+	deps := resolvers.Deps{Store: st, Logger: logger.Scoped("resolvers"), ExternalURL: cfg.ExternalURL, Repos: repoSvc, Notifier: notifier}
+	if insightsDB != nil {
+		// Live previews count through an in-memory blob cache (nothing is persisted).
+		searchSvc := search.NewService(st, repoSvc, search.NewBlobCache(200_000, nil), logger.Scoped("search"), search.Options{})
+		deps.Insights = &resolvers.InsightsDeps{DB: insightsDB, Source: &insights.SearchSource{Search: searchSvc, Mirrors: repoSvc}}
+	}
+	root := resolvers.New(deps)
+	var extra map[string]http.Handler
+	if insightsDB != nil {
+		extra = map[string]http.Handler{resolvers.InsightsExportPattern: root.InsightsExportHandler()}
+	}
 	schema, err := resolvers.NewSchema(root, resolvers.Limits{MaxDepth: cfg.MaxDepth})
 	if err != nil {
 		return fmt.Errorf("parsing GraphQL schema: %w", err)
@@ -176,6 +189,7 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 		Gatherer: reg,
 		Metrics:  httpapi.NewMetrics(reg),
 		Webhooks: &webhooks.Handler{Store: st, Logger: logger.Scoped("webhooks")},
+		Extra:    extra,
 	})
 
 	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}

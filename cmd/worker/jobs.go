@@ -7,9 +7,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lookout/lookout/internal/background/codemonitors"
+	insightsbg "github.com/lookout/lookout/internal/background/insights"
 	reposbg "github.com/lookout/lookout/internal/background/repos"
 	"github.com/lookout/lookout/internal/background/routine"
 	"github.com/lookout/lookout/internal/env"
+	"github.com/lookout/lookout/internal/insights"
 	"github.com/lookout/lookout/internal/notify"
 	reposvc "github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/search"
@@ -63,6 +65,23 @@ var registry = map[string]job{
 				Notifier: d.notifier, ExternalURL: d.cfg.ExternalURL,
 				PollInterval: c.PollInterval, EnqueueInterval: c.EnqueueInterval, WorkerPollInterval: c.WorkerPollInterval,
 			})
+		},
+	},
+	"insights": {
+		description:   "backfills, records, snapshots and retains code insights",
+		needsInsights: true,
+		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
+			svc, err := d.repoService()
+			if err != nil {
+				return nil, err
+			}
+			// Per-blob counts persist in the main database, so a resumed backfill or
+			// another worker counts only blobs no worker counted before.
+			searchSvc := search.NewService(svc.Store, svc, search.NewBlobCache(0, svc.Store), d.env.Logger.Scoped("search"), search.Options{})
+			opts := insightsbg.OptionsFromEnv()
+			opts.Main, opts.InsightsDB = svc.Store, d.insightsDB
+			opts.Source = &insights.SearchSource{Search: searchSvc, Mirrors: svc, Persist: true}
+			return insightsbg.Routines(d.env, opts)
 		},
 	},
 	"repos": {

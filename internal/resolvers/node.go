@@ -36,6 +36,15 @@ func (n *NodeResolver) ToMonitor() (*MonitorResolver, bool) {
 	return r, ok
 }
 
+func (n *NodeResolver) ToInsightView() (*InsightViewResolver, bool) {
+	r, ok := n.node.(*InsightViewResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToInsightsDashboard() (*InsightsDashboardResolver, bool) {
+	r, ok := n.node.(*InsightsDashboardResolver)
+	return r, ok
+}
+
 // nodeLoaders load a node by kind. Loaders check the viewer's permission and return
 // (nil, nil) for what the viewer may not see, so `node` never reveals that it exists.
 func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) (node, error) {
@@ -57,6 +66,8 @@ func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) 
 			return r.newAccessToken(t), nil
 		},
 		monitorKind: r.loadMonitorNode,
+		"InsightView":       func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.insightViewNode(ctx, id)) },
+		"InsightsDashboard": func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.insightsDashboardNode(ctx, id)) },
 	}
 }
 

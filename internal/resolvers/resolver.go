@@ -30,6 +30,9 @@ type Deps struct {
 	// Notifier sends the code monitor test actions and checks action URLs; nil uses one
 	// without SMTP and without WEBHOOK_ALLOWED_HOSTS exceptions.
 	Notifier *notify.Notifier
+	// Insights serves code insights; nil when they are disabled, and then the insights
+	// part of the schema is not served.
+	Insights *InsightsDeps
 }
 
 // Resolver is the root resolver.
@@ -59,7 +62,11 @@ var DefaultLimits = Limits{MaxDepth: 16}
 
 // NewSchema parses the SDL against r.
 func NewSchema(r *Resolver, limits Limits) (*graphql.Schema, error) {
-	return graphql.ParseSchema(schema.SDL(), r,
+	var opts []schema.Option
+	if r.Insights != nil {
+		opts = append(opts, schema.Insights)
+	}
+	return graphql.ParseSchema(schema.SDL(opts...), r,
 		graphql.UseStringDescriptions(),
 		graphql.MaxDepth(limits.MaxDepth),
 		graphql.MaxParallelism(10),

@@ -626,3 +626,8 @@ func (is *InsightsStore) RemoveViewFromDashboard(ctx context.Context, dashboardI
 	_, err := is.s.exec(ctx, sqlf.Sprintf("DELETE FROM dashboard_insight_view WHERE dashboard_id = %s AND insight_view_id = %s", dashboardID, viewID))
 	return err
 }
+
+// Transact runs fn with an insights store bound to a new transaction.
+func (is *InsightsStore) Transact(ctx context.Context, fn func(tx *InsightsStore) error) error {
+	return is.s.Transact(ctx, func(tx *Store) error { return fn(tx.Insights()) })
+}

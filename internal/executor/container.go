@@ -145,6 +145,10 @@ func DetectEngine(ctx context.Context, name string) (*Engine, error) {
 	return nil, &Error{Kind: ErrNoContainerEngine, ExitCode: -1, Detail: strings.Join(reasons, "; ")}
 }
 
+// containerLabel names a container's workspace, so the janitor can find the
+// containers of a dead worker.
+const containerLabel = "lookout.executor.workspace"
+
 // Paths inside the container.
 const (
 	containerWork   = "/work"
@@ -179,7 +183,7 @@ func containerArgs(engine string, cfg ContainerConfig, s containerStep) ([]strin
 	args := []string{
 		"run", "--rm",
 		"--name", s.name,
-		"--label", "lookout.executor.workspace=" + s.label,
+		"--label", containerLabel + "=" + s.label,
 		"--network", cfg.Network,
 		"--cpus", strconv.FormatFloat(cfg.CPUs, 'f', -1, 64),
 		"--memory", strconv.FormatInt(cfg.Memory, 10),

@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sourcegraph/log/logtest"
 )
 
 func TestContainerArgs(t *testing.T) {
@@ -106,6 +108,7 @@ log=LOGDIR
 case "$1" in
 info) echo 99.0-fake; exit 0;;
 rm) echo "$*" >> "$log/rm"; exit 0;;
+ps) echo "$*" >> "$log/ps"; echo cafe1234; exit 0;;
 run) ;;
 *) exit 2;;
 esac
@@ -191,5 +194,26 @@ func TestContainerStepStopped(t *testing.T) {
 	rm, _ := os.ReadFile(filepath.Join(logDir, "rm"))
 	if !strings.HasPrefix(string(rm), "rm --force lookout-step-") {
 		t.Errorf("engine rm calls: %q", rm)
+	}
+}
+
+// The janitor removes the containers of a stale workspace too.
+func TestRemoveStaleContainers(t *testing.T) {
+	logDir := installFakeDocker(t)
+	root := t.TempDir()
+	name := "ws-" + strconv.FormatInt(time.Now().Add(-5*time.Hour).UnixNano(), 10) + "-abc"
+	if err := os.MkdirAll(filepath.Join(root, name, "work"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewRunner(Config{Root: root, Container: ContainerConfig{Engine: "docker"}, Logger: logtest.Scoped(t)}); err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := os.ReadFile(filepath.Join(logDir, "ps"))
+	rm, _ := os.ReadFile(filepath.Join(logDir, "rm"))
+	if string(ps) != "ps --all --quiet --filter label=lookout.executor.workspace="+name+"\n" || string(rm) != "rm --force cafe1234\n" {
+		t.Errorf("engine calls: ps %q, rm %q", ps, rm)
+	}
+	if _, err := os.Stat(filepath.Join(root, name)); err == nil {
+		t.Error("stale workspace not removed")
 	}
 }

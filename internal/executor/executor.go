@@ -221,7 +221,7 @@ func NewRunner(cfg Config) (*Runner, error) {
 		return nil, fmt.Errorf("executor: creating workspace root: %w", err)
 	}
 	r := &Runner{cfg: cfg, logger: cfg.Logger}
-	if n, err := r.RemoveStale(); err != nil {
+	if n, err := r.RemoveStale(context.Background()); err != nil {
 		r.logger.Warn("removing stale workspaces", log.Error(err))
 	} else if n > 0 {
 		r.logger.Info("removed stale workspaces", log.Int("count", n))
@@ -229,10 +229,43 @@ func NewRunner(cfg Config) (*Runner, error) {
 	return r, nil
 }
 
-// RemoveStale deletes workspaces older than Config.StaleAfter; a worker calls
-// it now and then in case another worker on the machine died.
-func (r *Runner) RemoveStale() (int, error) {
-	return RemoveStale(r.cfg.Root, r.cfg.StaleAfter)
+// RemoveStale deletes workspaces older than Config.StaleAfter, kills the
+// processes still running in them and removes their containers; NewRunner
+// calls it, and a worker may call it now and then in case another worker on
+// the machine died.
+func (r *Runner) RemoveStale(ctx context.Context) (int, error) {
+	return removeStale(r.cfg.Root, r.cfg.StaleAfter, func(name string) { r.removeContainers(ctx, name) })
+}
+
+// removeContainers removes the containers of a dead worker's workspace: the
+// engine keeps a container running when the CLI that started it dies.
+func (r *Runner) removeContainers(ctx context.Context, workspace string) {
+	if r.cfg.Container.Engine == "none" {
+		return
+	}
+	engine, err := r.Engine(ctx)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, engine.Path, "ps", "--all", "--quiet", "--filter", "label="+containerLabel+"="+workspace)
+	cmd.Env = engineEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		r.logger.Warn("listing a stale workspace's containers", log.String("workspace", workspace), log.Error(err))
+		return
+	}
+	ids := strings.Fields(string(out))
+	if len(ids) == 0 {
+		return
+	}
+	cmd = exec.CommandContext(ctx, engine.Path, append([]string{"rm", "--force"}, ids...)...)
+	cmd.Env = engineEnv()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		r.logger.Warn("removing a stale workspace's containers", log.String("workspace", workspace),
+			log.Error(err), log.String("output", strings.TrimSpace(string(out))))
+	}
 }
 
 // Engine returns the container engine steps with an image run in, detecting

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -523,10 +524,21 @@ func TestRemoveStale(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A process a dead worker's step left running there.
+	orphan := exec.Command("sleep", "1000")
+	orphan.Dir = filepath.Join(old, "home/go")
+	if err := orphan.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer orphan.Process.Kill()
 	n, err := RemoveStale(root, time.Hour)
 	if err != nil || n != 1 {
 		t.Fatalf("RemoveStale = %d, %v", n, err)
 	}
+	if running(orphan.Process.Pid) {
+		t.Error("a process in a stale workspace survived")
+	}
+	_ = orphan.Wait()
 	for dir, want := range map[string]bool{old: false, fresh: true, other: true} {
 		if _, err := os.Stat(dir); (err == nil) != want {
 			t.Errorf("%s exists = %v, want %v", dir, err == nil, want)

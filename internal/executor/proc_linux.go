@@ -6,10 +6,18 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
+
+// newSysProcAttr puts a step in its own process group, and has the kernel
+// kill it if the worker dies, so a crashed worker does not leave it running
+// unsupervised (whatever it started is found by RemoveStale later).
+func newSysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
 
 // waitExited blocks until process pid has exited, leaving it unreaped.
 func waitExited(pid int) error {
@@ -49,6 +57,34 @@ func killMarked(marker string) {
 				_ = syscall.Kill(pid, syscall.SIGKILL)
 				found = true
 			}
+		}
+		if !found {
+			return
+		}
+	}
+}
+
+// killProcessesUnder kills every process whose working directory is dir or
+// below it: what a dead worker's steps left running in its workspace.
+func killProcessesUnder(dir string) {
+	for round := 0; round < 5; round++ {
+		entries, err := os.ReadDir("/proc")
+		if err != nil {
+			return
+		}
+		found := false
+		self := os.Getpid()
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil || pid == self {
+				continue
+			}
+			cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd")
+			if err != nil || (cwd != dir && !strings.HasPrefix(cwd, dir+"/")) {
+				continue
+			}
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			found = true
 		}
 		if !found {
 			return

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -63,7 +64,12 @@ func supervise(ctx context.Context, p process, deadline time.Time, grace time.Du
 	// directly, and Wait does not wait for grandchildren that keep them open.
 	cmd.Stdout = stdoutW
 	cmd.Stderr = stderrW
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = newSysProcAttr()
+	// The parent-death signal (see newSysProcAttr) fires when the thread that
+	// started the child exits, not the process: keep this goroutine on its
+	// thread until the step is over so the runtime cannot retire it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	err = cmd.Start()
 	stdoutW.Close()
 	stderrW.Close()

@@ -278,11 +278,16 @@ func removeAll(dir string) error {
 	return nil
 }
 
-// RemoveStale deletes workspaces under root created more than maxAge ago:
-// leftovers of a worker that died mid-run. Workers sharing root on one
-// machine are safe from each other as long as maxAge exceeds the longest run
-// (Config.StaleAfter does). It returns how many it removed.
+// RemoveStale deletes workspaces under root created more than maxAge ago,
+// leftovers of a worker that died mid-run, and kills the processes still
+// running in them. Workers sharing root on one machine are safe from each
+// other as long as maxAge exceeds the longest run (Config.StaleAfter does).
+// It returns how many workspaces it removed.
 func RemoveStale(root string, maxAge time.Duration) (int, error) {
+	return removeStale(root, maxAge, nil)
+}
+
+func removeStale(root string, maxAge time.Duration, beforeRemove func(name string)) (int, error) {
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
@@ -298,7 +303,12 @@ func RemoveStale(root string, maxAge time.Duration) (int, error) {
 		if !ok || created > cutoff {
 			continue
 		}
-		if err := removeAll(filepath.Join(root, e.Name())); err != nil {
+		dir := filepath.Join(root, e.Name())
+		killProcessesUnder(dir)
+		if beforeRemove != nil {
+			beforeRemove(e.Name())
+		}
+		if err := removeAll(dir); err != nil {
 			errs = append(errs, err)
 			continue
 		}

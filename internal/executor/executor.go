@@ -527,6 +527,9 @@ func (r *Runner) runStep(ctx context.Context, ws *workspace, spec Spec, dir stri
 		detail := fmt.Sprintf("exit code %d", res.exitCode)
 		if res.signal != 0 {
 			detail = "killed by signal " + res.signal.String()
+		} else if res.exitCode == 137 && step.Container != "" && p.forceStop != nil {
+			// The engine reports a container killed by the kernel this way.
+			detail += fmt.Sprintf(" (killed: out of memory? the limit is %s)", formatBytes(r.cfg.Container.Memory))
 		}
 		sr.Err = &Error{Kind: ErrStepFailed, Step: n, ExitCode: res.exitCode, Detail: detail}
 	}

@@ -100,6 +100,7 @@ type workerConfig struct {
 	source             insights.Source // nil: the search executor
 	repoConcurrency    int
 	stalled            time.Duration
+	reset              time.Duration
 	logger             log.Logger
 }
 
@@ -126,7 +127,7 @@ func startWorker(t testing.TB, cfg workerConfig) *worker {
 	env := routine.Env{Logger: cfg.logger, DB: cfg.mainDB, Registry: reg, Listener: listener, Hostname: "test-worker", Metrics: routine.NewMetrics(reg)}
 	rs, err := insightsbg.Routines(env, insightsbg.Options{
 		Main: st, InsightsDB: cfg.insightsDB, Source: cfg.source, RepoConcurrency: cfg.repoConcurrency,
-		PollInterval: 100 * time.Millisecond, StalledMaxAge: cfg.stalled, EnqueueInterval: time.Hour, RetentionInterval: time.Hour,
+		PollInterval: 100 * time.Millisecond, StalledMaxAge: cfg.stalled, ResetInterval: cfg.reset, EnqueueInterval: time.Hour, RetentionInterval: time.Hour,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -48,8 +48,10 @@ type Options struct {
 	MaxSamples        int
 	// PollInterval is the dequeue poll when no NOTIFY arrives.
 	PollInterval time.Duration
-	// StalledMaxAge is how long a job may go without a heartbeat before it is reset.
+	// StalledMaxAge is how long a job may go without a heartbeat before it is reset;
+	// ResetInterval how often stalled jobs are looked for (default 1 minute).
 	StalledMaxAge time.Duration
+	ResetInterval time.Duration
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -133,8 +135,9 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 			Columns: store.BackfillColumns, Scan: store.ScanBackfill, OrderBy: store.BackfillOrder,
 			StalledMaxAge: opts.StalledMaxAge, MaxNumResets: 10, MaxNumRetries: BackfillMaxRetries, RetryAfter: 30 * time.Second,
 		},
-		Worker:  workerutil.WorkerOptions{NumHandlers: opts.BackfillHandlers, Interval: opts.PollInterval},
-		Handler: &BackfillHandler{Backfiller: backfiller, Insights: istore, InterruptAfter: opts.InterruptAfter},
+		Worker:        workerutil.WorkerOptions{NumHandlers: opts.BackfillHandlers, Interval: opts.PollInterval},
+		Handler:       &BackfillHandler{Backfiller: backfiller, Insights: istore, InterruptAfter: opts.InterruptAfter},
+		ResetInterval: opts.ResetInterval,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("backfill queue: %w", err)
@@ -147,8 +150,9 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 			Columns: store.InsightsQueryJobColumns, Scan: store.ScanInsightsQueryJob, OrderBy: "priority, id",
 			StalledMaxAge: opts.StalledMaxAge, MaxNumResets: QueryRunnerMaxRetries, MaxNumRetries: QueryRunnerMaxRetries, RetryAfter: 10 * time.Second,
 		},
-		Worker:  workerutil.WorkerOptions{NumHandlers: opts.QueryHandlers, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
-		Handler: &QueryRunner{Recorder: recorder, Insights: istore, MaxRetries: QueryRunnerMaxRetries},
+		Worker:        workerutil.WorkerOptions{NumHandlers: opts.QueryHandlers, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
+		Handler:       &QueryRunner{Recorder: recorder, Insights: istore, MaxRetries: QueryRunnerMaxRetries},
+		ResetInterval: opts.ResetInterval,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("query runner queue: %w", err)

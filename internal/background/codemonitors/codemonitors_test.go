@@ -3,6 +3,7 @@ package codemonitors_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +197,54 @@ func TestTestEmailAction(t *testing.T) {
 	got := mb.all()
 	if len(got) != 1 || got[0].to != "alice@example.com" || !strings.Contains(got[0].data, "Test: Try me") {
 		t.Fatalf("test email: %+v", got)
+	}
+}
+
+// TestRunsAsOwner checks that a monitor searches with its owner's repository
+// permissions: a push to a private repository notifies the monitor of a user granted
+// access and not the monitor of a user without it.
+func TestRunsAsOwner(t *testing.T) {
+	ctx := context.Background()
+	e := startEnv(t, nil)
+	alice, aliceToken := e.api.CreateUser(t, "alice", false)
+	bob, bobToken := e.api.CreateUser(t, "bob", false)
+	work := gittest.NewRepo(t)
+	t0 := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
+	work.Commit(t0, "", "initial", map[string]string{"README.md": "hello\n"})
+	repo := e.addLocalRepo(t, work.Dir)
+	if _, err := e.api.DB.Exec(ctx, "UPDATE repo SET private = true WHERE id = $1", repo.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Repos().SetRepoPermissions(ctx, repo.ID, []int64{alice.ID}, store.PermissionSourceAPI); err != nil {
+		t.Fatal(err)
+	}
+	create := func(token string, uid int64, url string) {
+		e.api.MustDo(t, token, `mutation($ns: ID!, $url: String!) { createCodeMonitor(monitor: {namespace: $ns, description: "private", enabled: true},
+			trigger: {query: "type:diff PRIVATE_TOKEN"}, actions: [{webhook: {enabled: true, includeResults: true, url: $url}}]) { id } }`,
+			map[string]any{"ns": userID(uid), "url": url}, nil)
+	}
+	forAlice, forBob := startReceiver(t), startReceiver(t)
+	create(aliceToken, alice.ID, forAlice.srv.URL)
+	create(bobToken, bob.ID, forBob.srv.URL)
+
+	// Two pushes: the first is also the first time any run of bob's monitor could have
+	// seen the repository.
+	for i := 1; i <= 2; i++ {
+		work.Commit(t0.Add(time.Duration(i)*time.Hour), "", "leak", map[string]string{"token.txt": fmt.Sprintf("PRIVATE_TOKEN=%d\n", i)})
+		if err := e.st.Repos().EnqueueFetch(ctx, repo.ID, store.FetchReasonWebhook); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "alice's notification", 20*time.Second, func() bool { return len(forAlice.all()) == i })
+		// One statement queued the runs of both monitors (or widened a queued scheduled
+		// run), so once alice is notified bob's run is queued or done.
+		waitFor(t, "bob's run to finish", 10*time.Second, func() bool {
+			var n int
+			_ = e.api.DB.QueryRow(ctx, "SELECT count(*) FROM cm_trigger_jobs WHERE state NOT IN ('completed', 'failed')").Scan(&n)
+			return n == 0
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	if got := forBob.all(); len(got) != 0 {
+		t.Fatalf("bob's monitor reported a private repository he cannot see: %s", got[0].body)
 	}
 }

@@ -12,7 +12,9 @@
 // stopped step gets SIGTERM and, after Config.KillGrace, SIGKILL; when a step
 // ends, anything left in its group is killed, and so is any process that
 // still carries the step's marker variable (one that left the group with
-// setsid). A local process runs as the worker's user, so it is isolation from
+// setsid). The kernel kills a step's process when the worker dies (a
+// parent-death signal), and the next worker's janitor kills what it had
+// started. A local process runs as the worker's user, so it is isolation from
 // accidents, not from hostile code; steps that name an image run in a
 // container (docker or podman) with --network none, CPU, memory and process
 // limits, all capabilities dropped, and only the checkout mounted.
@@ -31,7 +33,13 @@
 // private index outside the work tree, with no hooks, filters or fsmonitor, so
 // nothing a step writes into .git runs in the worker. Workspaces live under
 // Config.Root, named by creation time; they are removed when Run returns, and
-// RemoveStale clears those of a worker that died.
+// RemoveStale (run by NewRunner) clears those of a worker that died: the
+// directory, processes still running in it, and its containers (labelled
+// lookout.executor.workspace). Workspace setup writes every file of the
+// repository: on a slow disk a tmpfs Root is several times faster.
+//
+// Logs. stdout and stderr are read from two pipes, so the order of lines
+// within a stream is kept but not across the two.
 //
 // Typical use in a campaign job handler:
 //

@@ -152,11 +152,28 @@ func TestFailingStep(t *testing.T) {
 	steps, _ := sink.Snapshot()
 	want := []TranscriptStep{{
 		Step: 1, Command: []string{filepath.Base(r.cfg.Shell), "-e", "step-1.sh"},
-		Out:      "stdout: before\nstderr: oops\nsystem: step 1: step failed: exit code 3\n",
+		Out:      "stdout: before\nsystem: step 1: step failed: exit code 3\n",
 		Finished: true, ExitCode: 3,
 	}}
+	// Lines of the two streams come through two pipes, so their order
+	// relative to each other is not kept; check stderr on its own.
+	var stderr []string
+	if len(steps) == 1 {
+		var rest []string
+		for _, l := range strings.SplitAfter(steps[0].Out, "\n") {
+			if strings.HasPrefix(l, "stderr: ") {
+				stderr = append(stderr, l)
+			} else {
+				rest = append(rest, l)
+			}
+		}
+		steps[0].Out = strings.Join(rest, "")
+	}
 	if diff := cmp.Diff(want, steps, cmpTranscript); diff != "" {
 		t.Errorf("transcript (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"stderr: oops\n"}, stderr); diff != "" {
+		t.Errorf("stderr (-want +got):\n%s", diff)
 	}
 
 	// -e: the first failing command fails the step.

@@ -27,6 +27,9 @@ type Counter struct {
 	repo  *store.Repo
 	specs []*scanSpec
 	sc    *scanner
+	// The last tree listed, from which the next is derived.
+	lastCommit string
+	lastTree   []vcs.TreeEntry
 }
 
 // Counts are a query's matches at one commit.
@@ -41,7 +44,8 @@ type Counts struct {
 	// ByFile are the files with matches, in path order.
 	ByFile  []FileCount
 	Skipped Skipped
-	// BlobsRead is the number of blobs read (not answered by the cache).
+	// BlobsRead is the number of blobs read for this commit (not answered by the
+	// cache); AtMany reads before counting, so its counts show 0.
 	BlobsRead int
 }
 
@@ -87,6 +91,7 @@ func (s *Service) newCounter(ctx context.Context, repo *store.Repo, m *vcs.Mirro
 			return nil, err
 		}
 		spec.countOnly, spec.languages, spec.persist = true, opts.Languages, opts.Persist
+		spec.memo = newPathMemo()
 		c.specs = append(c.specs, spec)
 	}
 	return c, nil
@@ -94,10 +99,167 @@ func (s *Service) newCounter(ctx context.Context, repo *store.Repo, m *vcs.Mirro
 
 // At counts at one commit (any revision git resolves; a commit id avoids a lookup).
 func (c *Counter) At(ctx context.Context, commit string) (*Counts, error) {
+	out, err := c.AtMany(ctx, []string{commit})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// AtMany counts at several commits, in one pass: it lists the first commit's tree and
+// derives the others from it with tree diffs (cheap next to a full listing), reads every
+// blob none of the commits has in the cache once, with all readers busy, and then
+// answers each commit from the cache. Commits in history order (as an insight's sample
+// times) make the diffs smallest.
+func (c *Counter) AtMany(ctx context.Context, commits []string) ([]*Counts, error) {
+	if len(commits) == 0 {
+		return nil, nil
+	}
+	trees := make([][]vcs.TreeEntry, len(commits))
+	t, err := c.tree(ctx, commits[0])
+	if err != nil {
+		return nil, err
+	}
+	trees[0] = t
+	if len(commits) > 1 {
+		// Read the first tree's blobs while the other trees are derived, then the
+		// blobs the others add, so that each blob is read once with all readers busy.
+		prefetch := func(tree []vcs.TreeEntry) error {
+			for _, spec := range c.specs {
+				if _, err := c.sc.scanTree(ctx, spec, tree); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		done := make(chan error, 1)
+		go func() { done <- prefetch(trees[0]) }()
+		var treeErr error
+		for i := 1; i < len(commits) && treeErr == nil; i++ {
+			trees[i], treeErr = c.tree(ctx, commits[i])
+		}
+		if err := <-done; err != nil {
+			return nil, err
+		}
+		if treeErr != nil {
+			return nil, treeErr
+		}
+		if err := prefetch(unionTree(trees[1:], trees[0])); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*Counts, len(commits))
+	for i, commit := range commits {
+		cs, err := c.count(ctx, commit, trees[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = cs
+	}
+	if err := c.svc.cache.Flush(ctx); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// tree lists a commit's tree, from the previous listing and a tree diff when there is
+// one.
+func (c *Counter) tree(ctx context.Context, commit string) ([]vcs.TreeEntry, error) {
+	if c.lastTree == nil {
+		t, err := c.sc.m.ListTree(ctx, commit)
+		if err != nil {
+			return nil, err
+		}
+		c.lastCommit, c.lastTree = commit, t
+		return t, nil
+	}
+	if commit == c.lastCommit {
+		return c.lastTree, nil
+	}
+	changes, err := c.sc.m.DiffTree(ctx, c.lastCommit, commit)
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.applyChanges(c.lastTree, changes)
+	if err != nil {
+		return nil, err
+	}
+	c.lastCommit, c.lastTree = commit, t
+	return t, nil
+}
+
+// applyChanges makes a tree listing from the previous one and a tree diff; the sizes
+// of new blobs come from one batch of object headers.
+func (c *Counter) applyChanges(prev []vcs.TreeEntry, changes []vcs.TreeChange) ([]vcs.TreeEntry, error) {
+	changed := make(map[string]bool, len(changes))
+	var oids []string
+	for _, ch := range changes {
+		changed[ch.Path] = true
+		if ch.NewOID != "" && ch.NewMode != vcs.ModeSubmodule {
+			oids = append(oids, ch.NewOID)
+		}
+	}
+	sizes := map[string]int64{}
+	if len(oids) > 0 {
+		r, err := c.sc.getReader()
+		if err != nil {
+			return nil, err
+		}
+		err = r.InfoBatch(uniq(oids), func(info vcs.ObjectInfo) error {
+			if !info.Missing {
+				sizes[info.Name] = info.Size
+			}
+			return nil
+		})
+		c.sc.putReader(r, err != nil)
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := make([]vcs.TreeEntry, 0, len(prev)+len(changes))
+	for _, e := range prev {
+		if !changed[e.Path] {
+			out = append(out, e)
+		}
+	}
+	for _, ch := range changes {
+		if ch.NewOID == "" {
+			continue
+		}
+		e := vcs.TreeEntry{Path: ch.Path, Mode: ch.NewMode, Type: "blob", OID: ch.NewOID, Size: sizes[ch.NewOID]}
+		if ch.NewMode == vcs.ModeSubmodule {
+			e.Type, e.Size = "commit", -1
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// unionTree lists each (path, blob) of several trees once, leaving out those of skip.
+func unionTree(trees [][]vcs.TreeEntry, skip []vcs.TreeEntry) []vcs.TreeEntry {
+	type key struct{ path, oid string }
+	seen := map[key]bool{}
+	for _, e := range skip {
+		seen[key{e.Path, e.OID}] = true
+	}
+	var out []vcs.TreeEntry
+	for _, t := range trees {
+		for _, e := range t {
+			k := key{e.Path, e.OID}
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+func (c *Counter) count(ctx context.Context, commit string, tree []vcs.TreeEntry) (*Counts, error) {
 	out := &Counts{Commit: commit}
 	byPath := map[string]int{}
 	for _, spec := range c.specs {
-		so, err := c.sc.scan(ctx, spec, commit)
+		so, err := c.sc.scanTree(ctx, spec, tree)
 		if err != nil {
 			return nil, err
 		}
@@ -127,9 +289,6 @@ func (c *Counter) At(ctx context.Context, commit string) (*Counts, error) {
 		}
 	}
 	sortFileCounts(out.ByFile)
-	if err := c.svc.cache.Flush(ctx); err != nil {
-		return nil, err
-	}
 	return out, nil
 }
 

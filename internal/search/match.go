@@ -582,7 +582,11 @@ type BlobCount struct {
 
 // Count counts the matches in data without building line objects.
 func (m *Matcher) Count(data []byte) BlobCount {
-	if m.tree == nil || !m.Matches(data) {
+	if m.tree == nil {
+		return BlobCount{}
+	}
+	single := m.tree.Op == query.PatternLeaf && !m.tree.Pattern.Negated
+	if !single && !m.Matches(data) {
 		return BlobCount{}
 	}
 	var c BlobCount

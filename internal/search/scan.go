@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path"
 	"regexp"
 	"sort"
 	"sync"
@@ -68,6 +69,9 @@ type scanSpec struct {
 	limit       *limiter
 
 	readContent bool // the content is searched or measured
+	// memo, when set, remembers path decisions (the spec is then used by one
+	// goroutine at a time).
+	memo *pathMemo
 }
 
 // FileCount is the count of one file at a commit.
@@ -108,7 +112,8 @@ type scanner struct {
 
 	mu      sync.Mutex
 	readers []*vcs.ObjectReader
-	ctx     context.Context // the readers' context
+	ctx     context.Context   // the readers' context
+	langs   map[string]string // languages the content decided, by langKey
 }
 
 func newScanner(ctx context.Context, m *vcs.Mirror, cache *BlobCache, readers int) *scanner {
@@ -159,6 +164,31 @@ func (s *scanner) scan(ctx context.Context, spec *scanSpec, commit string) (*sca
 	if err != nil {
 		return nil, err
 	}
+	return s.scanTree(ctx, spec, tree)
+}
+
+// langKey keys the language memo: a blob under a file name (the extension decides the
+// candidates the content chooses from).
+func langKey(oid, p string) string { return oid + "\x00" + path.Base(p) }
+
+func (s *scanner) memoLang(oid, p string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.langs[langKey(oid, p)]
+	return l, ok
+}
+
+func (s *scanner) setLang(oid, p, lang string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.langs == nil {
+		s.langs = map[string]string{}
+	}
+	s.langs[langKey(oid, p)] = lang
+}
+
+// scanTree searches the files of a tree listing.
+func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeEntry) (*scanOutput, error) {
 	out := &scanOutput{langs: langTotals{}}
 	sig := spec.matcher.Signature()
 	if spec.inventory {
@@ -167,12 +197,14 @@ func (s *scanner) scan(ctx context.Context, spec *scanSpec, commit string) (*sca
 	needLangNames := spec.files.langs.active() || spec.languages || spec.inventory
 
 	var entries []*scanEntry
+	slab := make([]scanEntry, len(tree))
 	for i := range tree {
 		e := &tree[i]
-		if e.Type != "blob" || e.Mode == vcs.ModeSymlink || !spec.files.pathOK(e.Path) {
+		if e.Type != "blob" || e.Mode == vcs.ModeSymlink || !spec.pathOK(e.Path) {
 			continue
 		}
-		se := &scanEntry{e: e}
+		se := &slab[i]
+		se.e = e
 		if needLangNames {
 			se.lang, se.cands = languageByName(e.Path)
 			keep, decided := spec.files.langs.decideByName(se.lang, se.cands)
@@ -181,9 +213,17 @@ func (s *scanner) scan(ctx context.Context, spec *scanSpec, commit string) (*sca
 			}
 			se.langGate = !decided
 			se.needLang = !decided || (spec.languages || spec.inventory) && se.lang == "" && len(se.cands) > 0
+			if se.needLang {
+				if l, ok := s.memoLang(e.OID, e.Path); ok {
+					se.lang, se.needLang, se.langGate = l, false, false
+					if !spec.files.langs.ok(l) {
+						continue
+					}
+				}
+			}
 		}
 		if spec.paths && !spec.inventory {
-			se.pathMatch, se.pathHit = pathRanges(spec.matcher, e.Path)
+			se.pathMatch, se.pathHit = spec.pathRanges(e.Path)
 		}
 		entries = append(entries, se)
 	}
@@ -380,6 +420,45 @@ func (o *scanOutput) addCount(c BlobCount) {
 	}
 }
 
+// pathMemo remembers path decisions for a spec used by one goroutine at a time (a
+// Counter's), since they do not change from one commit to the next.
+type pathMemo struct {
+	ok     map[string]bool
+	ranges map[string][]Range
+	hit    map[string]bool
+}
+
+func (sp *scanSpec) pathOK(p string) bool {
+	if sp.memo == nil {
+		return sp.files.pathOK(p)
+	}
+	ok, found := sp.memo.ok[p]
+	if !found {
+		ok = sp.files.pathOK(p)
+		sp.memo.ok[p] = ok
+	}
+	return ok
+}
+
+func (sp *scanSpec) pathRanges(p string) ([]Range, bool) {
+	if sp.memo == nil {
+		return pathRanges(sp.matcher, p)
+	}
+	if hit, found := sp.memo.hit[p]; found {
+		return sp.memo.ranges[p], hit
+	}
+	rs, hit := pathRanges(sp.matcher, p)
+	sp.memo.hit[p] = hit
+	if rs != nil {
+		sp.memo.ranges[p] = rs
+	}
+	return rs, hit
+}
+
+func newPathMemo() *pathMemo {
+	return &pathMemo{ok: map[string]bool{}, ranges: map[string][]Range{}, hit: map[string]bool{}}
+}
+
 // pathRanges matches the patterns against a path.
 func pathRanges(m *Matcher, p string) ([]Range, bool) {
 	if m.Empty() {
@@ -444,6 +523,7 @@ func (s *scanner) process(ctx context.Context, spec *scanSpec, sig []byte, out *
 			if !binary {
 				se.lang = languageByContent(se.e.Path, se.cands, data)
 			}
+			s.setLang(se.e.OID, se.e.Path, se.lang)
 			if !spec.files.langs.ok(se.lang) {
 				continue
 			}

@@ -21,8 +21,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lookout/lookout/dev/corpus/corpusgen"
@@ -49,8 +51,20 @@ func main() {
 	corpusDir := flag.String("corpus", filepath.Join(os.TempDir(), "lookout-corpus"), "corpus directory (generated when missing)")
 	runs := flag.Int("runs", 3, "runs of each measurement (the best is shown)")
 	readers := flag.Int("readers", 0, "object readers per repository (0: GOMAXPROCS)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of Lookout's side to this file")
+	only := flag.String("only", "", "run only the benchmarks whose section number is listed (\"13\")")
+	patternFilter := flag.String("pattern", "", "run only the patterns whose name contains this")
 	flag.Parse()
 	ctx := context.Background()
+	if *patternFilter != "" {
+		var keep []pattern
+		for _, p := range patterns {
+			if strings.Contains(p.name, *patternFilter) {
+				keep = append(keep, p)
+			}
+		}
+		patterns = keep
+	}
 
 	src := filepath.Join(*corpusDir, "repo-000.git")
 	if _, err := os.Stat(src); err != nil {
@@ -73,93 +87,128 @@ func main() {
 
 	svcOpts := search.Options{Readers: *readers, MaxFileSize: 1 << 40} // git grep reads every file
 
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		fatal(err)
+		fatal(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
+	run := func(section string) bool { return *only == "" || strings.Contains(*only, section) }
+
 	// 1. One revision.
-	fmt.Println("== content count at one revision (cold cache) vs git grep -c ==")
-	for _, p := range patterns {
-		plan := mustParse(p.query)
-		var ours, theirs int
-		tOurs := best(*runs, func() {
-			svc := search.NewService(nil, nil, search.NewBlobCache(0, nil), nil, svcOpts)
-			c, err := svc.NewMirrorCounter(ctx, m, plan, search.CountOptions{})
-			fatal(err)
-			defer c.Close()
-			res, err := c.At(ctx, head)
-			fatal(err)
-			ours = res.Lines
-		})
-		tGit := best(*runs, func() { theirs = gitGrepCount(m.Dir(), p.grep, head) })
-		report(p.name, tOurs, tGit, ours, theirs, "lines")
+	if run("1") {
+		fmt.Println("== content count at one revision (cold cache) vs git grep -c ==")
+		for _, p := range patterns {
+			plan := mustParse(p.query)
+			var ours, theirs int
+			tOurs := best(*runs, func() {
+				svc := search.NewService(nil, nil, search.NewBlobCache(0, nil), nil, svcOpts)
+				c, err := svc.NewMirrorCounter(ctx, m, plan, search.CountOptions{})
+				fatal(err)
+				defer c.Close()
+				res, err := c.At(ctx, head)
+				fatal(err)
+				ours = res.Lines
+			})
+			oursCPU = lastCPU
+			tGit := best(*runs, func() { theirs = gitGrepCount(m.Dir(), p.grep, head) })
+			report(p.name, tOurs, tGit, ours, theirs, "lines")
+		}
+
 	}
 
 	// 2. Twelve monthly revisions.
-	fmt.Println("\n== counts at 12 monthly revisions (one cache) vs 12 × git grep -c ==")
-	revs := monthly(ctx, m, head, 12)
-	for _, p := range patterns {
-		plan := mustParse(p.query)
-		var ours, theirs int
-		var read int
-		tOurs := best(*runs, func() {
-			svc := search.NewService(nil, nil, search.NewBlobCache(0, nil), nil, svcOpts)
-			c, err := svc.NewMirrorCounter(ctx, m, plan, search.CountOptions{})
-			fatal(err)
-			defer c.Close()
-			ours, read = 0, 0
-			for _, r := range revs {
-				res, err := c.At(ctx, r)
+	if run("2") {
+		fmt.Println("\n== counts at 12 monthly revisions (one cache) vs 12 × git grep -c ==")
+		revs := monthly(ctx, m, head, 12)
+		for _, p := range patterns {
+			plan := mustParse(p.query)
+			var ours, theirs int
+			var read int64
+			tOurs := best(*runs, func() {
+				svc := search.NewService(nil, nil, search.NewBlobCache(0, nil), nil, svcOpts)
+				c, err := svc.NewMirrorCounter(ctx, m, plan, search.CountOptions{})
 				fatal(err)
-				ours += res.Lines
-				read += res.BlobsRead
-			}
-		})
-		tGit := best(*runs, func() {
-			theirs = 0
-			for _, r := range revs {
-				theirs += gitGrepCount(m.Dir(), p.grep, r)
-			}
-		})
-		report(p.name, tOurs, tGit, ours, theirs, fmt.Sprintf("lines, %d blobs read", read))
+				defer c.Close()
+				ours = 0
+				all, err := c.AtMany(ctx, revs)
+				fatal(err)
+				for _, res := range all {
+					ours += res.Lines
+				}
+				_, read = svc.Cache().Stats()
+			})
+			oursCPU = lastCPU
+			tGit := best(*runs, func() {
+				theirs = 0
+				for _, r := range revs {
+					theirs += gitGrepCount(m.Dir(), p.grep, r)
+				}
+			})
+			report(p.name, tOurs, tGit, ours, theirs, fmt.Sprintf("lines, %d cache misses", read))
+		}
+
 	}
 
 	// 3. Diff search over the newest 100 commits.
-	fmt.Println("\n== diff search over the newest 100 commits vs git log -p -G ==")
-	base, err := m.ResolveRevision(ctx, head+"~100")
-	fatal(err)
-	for _, p := range patterns {
-		if p.logG == nil {
-			continue
+	if run("3") {
+		fmt.Println("\n== diff search over the newest 100 commits vs git log -p -G ==")
+		base, err := m.ResolveRevision(ctx, head+"~100")
+		fatal(err)
+		for _, p := range patterns {
+			if p.logG == nil {
+				continue
+			}
+			plan := mustParse("type:diff " + p.query)
+			svc := search.NewService(nil, nil, nil, nil, svcOpts)
+			var ours, theirs int
+			tOurs := best(*runs, func() {
+				res, err := svc.SearchMirror(ctx, m, plan, search.Revisions{Include: []string{head}, Exclude: []string{base}})
+				fatal(err)
+				ours = len(res.Matches)
+			})
+			oursCPU = lastCPU
+			tGit := best(*runs, func() { theirs = gitLogG(m.Dir(), p.logG, head, base) })
+			report(p.name, tOurs, tGit, ours, theirs, "commits")
 		}
-		plan := mustParse("type:diff " + p.query)
-		svc := search.NewService(nil, nil, nil, nil, svcOpts)
-		var ours, theirs int
-		tOurs := best(*runs, func() {
-			res, err := svc.SearchMirror(ctx, m, plan, search.Revisions{Include: []string{head}, Exclude: []string{base}})
-			fatal(err)
-			ours = len(res.Matches)
-		})
-		tGit := best(*runs, func() { theirs = gitLogG(m.Dir(), p.logG, head, base) })
-		report(p.name, tOurs, tGit, ours, theirs, "commits")
 	}
 }
 
 func report(name string, ours, git time.Duration, nOurs, nGit int, unit string) {
+	cpuOurs, cpuGit := oursCPU, lastCPU
 	ok := "same"
 	if nOurs != nGit {
 		ok = fmt.Sprintf("DIFFERENT (git %d)", nGit)
 	}
-	fmt.Printf("%-28s lookout %8s   git %8s   ratio %.2f×   %d %s, %s\n", name, ours.Round(time.Millisecond), git.Round(time.Millisecond),
+	fmt.Printf("%-26s lookout %7s (cpu %7s)   git %7s (cpu %7s)   ratio %.2f×   %d %s, %s\n", name,
+		ours.Round(time.Millisecond), cpuOurs.Round(time.Millisecond), git.Round(time.Millisecond), cpuGit.Round(time.Millisecond),
 		float64(ours)/float64(git), nOurs, unit, ok)
 }
 
+// best runs f n times and returns the shortest wall time; lastCPU is the CPU time
+// (this process and its children, git included) of that run.
 func best(n int, f func()) time.Duration {
 	var b time.Duration
 	for i := 0; i < n; i++ {
+		c0 := cpuTime()
 		start := time.Now()
 		f()
 		if d := time.Since(start); i == 0 || d < b {
 			b = d
+			lastCPU = cpuTime() - c0
 		}
 	}
 	return b
+}
+
+var lastCPU, oursCPU time.Duration
+
+func cpuTime() time.Duration {
+	var self, kids syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
+	tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
+	return tv(self.Utime) + tv(self.Stime) + tv(kids.Utime) + tv(kids.Stime)
 }
 
 func mustParse(q string) query.Plan {

@@ -330,13 +330,12 @@ func (cs *CodeMonitorStore) replaceSnapshot(ctx context.Context, monitorID int64
 	if _, err := cs.s.exec(ctx, sqlf.Sprintf("DELETE FROM cm_last_searched WHERE monitor_id = %s", monitorID)); err != nil {
 		return err
 	}
+	var updates []LastSearchedUpdate
 	for repoID, oids := range snap {
-		if _, err := cs.s.exec(ctx, sqlf.Sprintf("INSERT INTO cm_last_searched (monitor_id, repo_id, commit_oids) VALUES (%s, %s, %s)",
-			monitorID, repoID, sortedOIDs(oids))); err != nil {
-			return err
-		}
+		updates = append(updates, LastSearchedUpdate{RepoID: repoID, New: oids})
 	}
-	return nil
+	_, err := cs.moveLastSearched(ctx, monitorID, updates)
+	return err
 }
 
 func sortedOIDs(oids []string) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -321,21 +322,13 @@ func (cs *CodeMonitorStore) RecordTriggerRun(ctx context.Context, jobID int64, r
 		if tag.RowsAffected() == 0 {
 			return ErrRunAlreadyRecorded
 		}
+		moved, err := tx.CodeMonitors().moveLastSearched(ctx, run.MonitorID, run.Updates)
+		if err != nil {
+			return err
+		}
 		lost := map[int64]bool{}
 		for _, u := range run.Updates {
-			var q *sqlf.Query
-			if u.HadOld {
-				q = sqlf.Sprintf("UPDATE cm_last_searched SET commit_oids = %s WHERE monitor_id = %s AND repo_id = %s AND commit_oids = %s",
-					sortedOIDs(u.New), run.MonitorID, u.RepoID, sortedOIDs(u.Old))
-			} else {
-				q = sqlf.Sprintf("INSERT INTO cm_last_searched (monitor_id, repo_id, commit_oids) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-					run.MonitorID, u.RepoID, sortedOIDs(u.New))
-			}
-			tag, err := tx.exec(ctx, q)
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 0 {
+			if !moved[u.RepoID] {
 				lost[u.RepoID] = true
 				lostIDs = append(lostIDs, u.RepoID)
 			}
@@ -367,6 +360,53 @@ func (cs *CodeMonitorStore) RecordTriggerRun(ctx context.Context, jobID int64, r
 		return 0, nil, fmt.Errorf("recording code monitor run %d: %w", jobID, err)
 	}
 	return n, lostIDs, err
+}
+
+// joinOIDs encodes a set of commit ids for string_to_array(x, ' '): sorted, so equal
+// sets compare equal.
+func joinOIDs(oids []string) string { return strings.Join(sortedOIDs(oids), " ") }
+
+// moveLastSearched applies updates in two statements and returns the repositories it
+// moved: an entry moves only from the Old it was read with (or is created only when
+// absent), so of two runs that started from the same commits only one moves it.
+func (cs *CodeMonitorStore) moveLastSearched(ctx context.Context, monitorID int64, updates []LastSearchedUpdate) (map[int64]bool, error) {
+	var updIDs, insIDs []int64
+	var updOld, updNew, insNew []string
+	for _, u := range updates {
+		if u.HadOld {
+			updIDs, updOld, updNew = append(updIDs, u.RepoID), append(updOld, joinOIDs(u.Old)), append(updNew, joinOIDs(u.New))
+		} else {
+			insIDs, insNew = append(insIDs, u.RepoID), append(insNew, joinOIDs(u.New))
+		}
+	}
+	moved := map[int64]bool{}
+	scan := func(q *sqlf.Query) error {
+		ids, err := collect(ctx, cs.s, q, func(row pgx.Row) (int64, error) {
+			var id int64
+			err := row.Scan(&id)
+			return id, err
+		})
+		for _, id := range ids {
+			moved[id] = true
+		}
+		return err
+	}
+	if len(updIDs) > 0 {
+		if err := scan(sqlf.Sprintf(`UPDATE cm_last_searched ls SET commit_oids = string_to_array(u.new, ' ')
+FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS u(repo_id, old, new)
+WHERE ls.monitor_id = %s AND ls.repo_id = u.repo_id AND ls.commit_oids = string_to_array(u.old, ' ')
+RETURNING ls.repo_id`, updIDs, updOld, updNew, monitorID)); err != nil {
+			return nil, err
+		}
+	}
+	if len(insIDs) > 0 {
+		if err := scan(sqlf.Sprintf(`INSERT INTO cm_last_searched (monitor_id, repo_id, commit_oids)
+SELECT %s, u.repo_id, string_to_array(u.new, ' ') FROM unnest(%s::bigint[], %s::text[]) AS u(repo_id, new) ORDER BY u.repo_id
+ON CONFLICT DO NOTHING RETURNING repo_id`, monitorID, insIDs, insNew)); err != nil {
+			return nil, err
+		}
+	}
+	return moved, nil
 }
 
 // DeliverySent reports whether a delivery was recorded as sent.

@@ -265,6 +265,13 @@ func TestTriggerTestWebhookAction(t *testing.T) {
 	if r.Header.Get(notify.EventHeader) != "test" || !strings.Contains(string(body), `"monitorDescription":"my monitor"`) || !strings.Contains(string(body), `"test":true`) {
 		t.Fatalf("test delivery: %v %s", r.Header, body)
 	}
+	// Slack: the host rule is waived for hosts the admin allowed.
+	e.MustDo(t, aliceToken, `mutation($ns: ID!, $url: String!) { triggerTestSlackWebhookAction(namespace: $ns, description: "my monitor", slackWebhook: {enabled: true, includeResults: false, url: $url}) { alwaysNil } }`,
+		map[string]any{"ns": userID(alice.ID), "url": srv.URL + "/services/T0/B0/X0"}, nil)
+	<-received
+	if body := <-bodies; !strings.Contains(string(body), `"blocks"`) || !strings.Contains(string(body), "my monitor") {
+		t.Fatalf("test Slack message: %s", body)
+	}
 	// Another user's namespace is refused.
 	bob, _ := e.CreateUser(t, "bob", false)
 	if resp := e.Do(t, aliceToken, `mutation($ns: ID!, $url: String!) { triggerTestWebhookAction(namespace: $ns, description: "x", webhook: {enabled: true, includeResults: true, url: $url}) { alwaysNil } }`,

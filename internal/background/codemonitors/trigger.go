@@ -135,7 +135,12 @@ func (h *TriggerHandler) Handle(ctx context.Context, logger log.Logger, job *sto
 		}
 		old = slices.Clone(old)
 		if h.opts.Mirrors != nil {
-			old = h.existing(ctx, logger, r, old)
+			if old = h.existing(ctx, logger, r, old); len(old) == 0 {
+				// None of the commits searched last is known here (history rewritten
+				// and collected): searching from scratch would report the whole history.
+				updates[r.ID] = store.LastSearchedUpdate{RepoID: r.ID, HadOld: true, Old: last[r.ID], New: include}
+				continue
+			}
 		}
 		revisions[r.ID] = search.Revisions{Include: include, Exclude: append(old, exclude...)}
 		searchIDs = append(searchIDs, r.ID)

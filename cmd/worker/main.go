@@ -97,6 +97,9 @@ func main() {
 }
 
 func run(ctx context.Context, logger log.Logger, cfg config) error {
+	if err := hardenProcess(); err != nil {
+		logger.Warn("could not make the worker non-dumpable; campaign steps may read its environment", log.Error(err))
+	}
 	selected, err := selectJobs(cfg.Jobs, cfg.DisableInsights)
 	if err != nil {
 		return err

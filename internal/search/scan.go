@@ -303,6 +303,7 @@ func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeE
 	nbatch := (len(work) + batchSize - 1) / batchSize
 	parts := make([]*scanOutput, nbatch)
 	var next atomic.Int64
+	var cut atomic.Bool // the limit left batches unread
 	var wg sync.WaitGroup
 	var errMu sync.Mutex
 	var firstErr error
@@ -322,7 +323,11 @@ func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeE
 			defer func() { s.putReader(r, broken) }()
 			for {
 				b := int(next.Add(1) - 1)
-				if b >= nbatch || ctx.Err() != nil || spec.limit.full() {
+				if b >= nbatch || ctx.Err() != nil {
+					return
+				}
+				if spec.limit.full() {
+					cut.Store(true)
 					return
 				}
 				part := &scanOutput{langs: langTotals{}}
@@ -361,9 +366,7 @@ func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeE
 		out.counts = append(out.counts, p.counts...)
 		out.addTotals(p)
 	}
-	if int(next.Load()) < nbatch && spec.limit.full() {
-		out.limitHit = true
-	}
+	out.limitHit = cut.Load()
 	if firstErr != nil {
 		if ctx.Err() != nil {
 			return out, ctx.Err()

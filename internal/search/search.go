@@ -74,9 +74,6 @@ func (s *Service) Search(ctx context.Context, req Request) (*Results, error) {
 		return nil, err
 	}
 	timeout, limit := planBounds(plan, req)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
 	opts := store.RepoListOptions{IDs: req.RepoIDs}
 	if req.RepoIDs != nil && len(req.RepoIDs) == 0 {
 		opts.IDs = []int64{-1}
@@ -106,6 +103,10 @@ func (s *Service) Search(ctx context.Context, req Request) (*Results, error) {
 	if err := e.prepare(s); err != nil {
 		return nil, err
 	}
+	// The timeout covers the search itself; resolving repositories above is a query
+	// of the store, which the caller's context bounds.
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	e.run(ctx, s, jobs, func(ctx context.Context, r *store.Repo) (*vcs.Mirror, error) { return s.mirrors.Mirror(ctx, r) })
 	res := e.finish(ctx, s)
 	res.Elapsed = time.Since(start)

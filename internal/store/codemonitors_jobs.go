@@ -99,15 +99,17 @@ const liveOwnerCond = `m.enabled AND EXISTS (SELECT 1 FROM users u WHERE u.id = 
 
 // EnqueueDueTriggers queues a full run of every enabled monitor whose next_run has
 // passed and that has no full run pending. A queued push-driven run is widened to a
-// full run instead of queueing a second job. It returns the number of jobs queued or
-// widened.
+// full run instead of queueing a second job. It returns the number of jobs queued.
 func (cs *CodeMonitorStore) EnqueueDueTriggers(ctx context.Context) (int64, error) {
-	tag, err := cs.s.exec(ctx, sqlf.Sprintf(`INSERT INTO cm_trigger_jobs (query, reason)
-SELECT q.id, %s FROM cm_queries q JOIN cm_monitors m ON m.id = q.monitor
-WHERE q.next_run <= now() AND `+liveOwnerCond+`
-  AND NOT EXISTS (SELECT 1 FROM cm_trigger_jobs j WHERE j.query = q.id AND j.repo_ids IS NULL AND j.state IN ('queued', 'processing', 'errored'))
-ORDER BY q.id
-ON CONFLICT (query) WHERE state = 'queued' DO UPDATE SET repo_ids = NULL, reason = EXCLUDED.reason`, TriggerReasonSchedule))
+	tag, err := cs.s.exec(ctx, sqlf.Sprintf(`WITH due AS (
+  SELECT q.id FROM cm_queries q JOIN cm_monitors m ON m.id = q.monitor
+  WHERE q.next_run <= now() AND `+liveOwnerCond+`
+    AND NOT EXISTS (SELECT 1 FROM cm_trigger_jobs j WHERE j.query = q.id AND j.repo_ids IS NULL AND j.state IN ('queued', 'processing', 'errored'))
+), widened AS (
+  UPDATE cm_trigger_jobs j SET repo_ids = NULL, reason = %s WHERE j.state = 'queued' AND j.query IN (SELECT id FROM due) RETURNING j.query
+)
+INSERT INTO cm_trigger_jobs (query, reason) SELECT id, %s FROM due WHERE id NOT IN (SELECT query FROM widened) ORDER BY id`,
+		TriggerReasonSchedule, TriggerReasonSchedule))
 	if err != nil {
 		return 0, fmt.Errorf("enqueueing code monitor triggers: %w", err)
 	}
@@ -134,18 +136,22 @@ WHERE `+liveOwnerCond+` ORDER BY q.id`), func(row pgx.Row) (PushCandidate, error
 }
 
 // EnqueuePushTriggers queues a run of each trigger over one repository that a fetch
-// changed. A queued run of the same trigger takes the repository too, so a burst of
-// pushes makes one run per trigger.
+// changed. A queued run of the same trigger takes the repository too (a full one needs
+// nothing), so a burst of pushes makes one run per trigger. A run being dequeued at the
+// same moment is no longer 'queued' when the update re-checks it, and gets a new run.
 func (cs *CodeMonitorStore) EnqueuePushTriggers(ctx context.Context, queryIDs []int64, repoID int64) (int64, error) {
 	if len(queryIDs) == 0 {
 		return 0, nil
 	}
-	tag, err := cs.s.exec(ctx, sqlf.Sprintf(`INSERT INTO cm_trigger_jobs (query, reason, repo_ids)
-SELECT unnest(%s::bigint[]), %s, ARRAY[%s]::bigint[] ORDER BY 1
-ON CONFLICT (query) WHERE state = 'queued' DO UPDATE SET repo_ids = CASE
-  WHEN cm_trigger_jobs.repo_ids IS NULL THEN NULL
-  ELSE ARRAY(SELECT DISTINCT x FROM unnest(cm_trigger_jobs.repo_ids || EXCLUDED.repo_ids) x ORDER BY x) END`,
-		queryIDs, TriggerReasonPush, repoID))
+	tag, err := cs.s.exec(ctx, sqlf.Sprintf(`WITH ids AS (SELECT DISTINCT unnest(%s::bigint[]) AS q),
+merged AS (
+  UPDATE cm_trigger_jobs j SET repo_ids = CASE WHEN j.repo_ids IS NULL THEN NULL
+    ELSE ARRAY(SELECT DISTINCT x FROM unnest(j.repo_ids || ARRAY[%s]::bigint[]) x ORDER BY x) END
+  WHERE j.state = 'queued' AND j.query IN (SELECT q FROM ids) RETURNING j.query
+)
+INSERT INTO cm_trigger_jobs (query, reason, repo_ids)
+SELECT q, %s, ARRAY[%s]::bigint[] FROM ids WHERE q NOT IN (SELECT query FROM merged) ORDER BY q`,
+		queryIDs, repoID, TriggerReasonPush, repoID))
 	if err != nil {
 		return 0, fmt.Errorf("enqueueing push-driven code monitor runs: %w", err)
 	}

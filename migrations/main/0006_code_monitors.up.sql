@@ -114,7 +114,9 @@ CREATE TABLE cm_trigger_jobs (
     num_results       integer
 );
 CREATE INDEX cm_trigger_jobs_dequeue ON cm_trigger_jobs (queued_at, id) WHERE state IN ('queued', 'errored');
-CREATE UNIQUE INDEX cm_trigger_jobs_one_queued ON cm_trigger_jobs (query) WHERE state = 'queued';
+-- No unique index on queued runs per query: workerutil returns processing jobs to 'queued'
+-- (resets, releases on shutdown), which such an index would make fail while a newer run of
+-- the same query waits. Enqueueing merges into a queued run instead.
 CREATE INDEX cm_trigger_jobs_query ON cm_trigger_jobs (query, id);
 CREATE INDEX cm_trigger_jobs_finished_at ON cm_trigger_jobs (finished_at);
 CREATE TRIGGER cm_trigger_jobs_notify AFTER INSERT ON cm_trigger_jobs

@@ -114,3 +114,38 @@ VALUES ($1, 'completed', now(), now(), 'type:diff x', '[{"repository":"example.c
 		t.Fatalf("num_resets of the job = %d (%v), want 1", resets, err)
 	}
 }
+
+// TestStalledRunIsResetBesideAQueuedOne resets a run whose worker died while a newer run
+// of the same monitor waits in the queue (a push came in meanwhile).
+func TestStalledRunIsResetBesideAQueuedOne(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.NewDB(t)
+	st := store.New(db)
+	alice, err := st.Users().Create(ctx, store.NewUser{Username: "alice", Email: "alice@example.com", EmailVerified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.CodeMonitors().CreateMonitor(ctx, alice.ID, store.MonitorSpec{Description: "m", Enabled: true, NamespaceUserID: alice.ID, Query: "type:diff x",
+		Emails: []store.EmailSpec{{Enabled: true, Priority: "NORMAL", Recipients: []store.MonitorRecipient{{NamespaceUserID: alice.ID}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := st.CodeMonitors().QueryByMonitor(ctx, m.ID)
+	if _, err := db.Exec(ctx, `INSERT INTO cm_trigger_jobs (query, state, started_at, last_heartbeat_at, worker_hostname) VALUES ($1, 'processing', now() - interval '1 hour', now() - interval '1 hour', 'dead')`, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CodeMonitors().EnqueuePushTriggers(ctx, []int64{q.ID}, 1); err != nil {
+		t.Fatal(err)
+	}
+	s, err := workerutil.NewStore(db, codemonitors.TriggerStoreOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.ResetStalled(ctx)
+	if err != nil || len(res.Reset) != 1 {
+		t.Fatalf("reset: %+v %v", res, err)
+	}
+	if n, err := s.QueuedCount(ctx); err != nil || n != 2 {
+		t.Fatalf("queued runs: %d %v, want 2", n, err)
+	}
+}

@@ -269,8 +269,9 @@ func (b *Backfiller) Process(ctx context.Context, bf *store.InsightBackfill, unt
 		return false, err
 	}
 	limit := max(b.MinErrors, int(b.ErrorFraction*float64(it.TotalCount)))
-	for it.Cursor < len(it.Repos) {
-		if time.Now().After(until) {
+	for first := true; it.Cursor < len(it.Repos); first = false {
+		// Every turn makes progress: the deadline is checked after the first page.
+		if !first && time.Now().After(until) {
 			return false, nil
 		}
 		end := min(len(it.Repos), it.Cursor+b.RepoConcurrency)

@@ -1,0 +1,381 @@
+package resolvers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/graph-gophers/graphql-go/relay"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lookout/lookout/internal/apitest"
+	"github.com/lookout/lookout/internal/database/dbtest"
+	"github.com/lookout/lookout/internal/gittest"
+	"github.com/lookout/lookout/internal/insights"
+	"github.com/lookout/lookout/internal/resolvers"
+	"github.com/lookout/lookout/internal/search"
+	"github.com/lookout/lookout/internal/store"
+)
+
+// insightsEnv is an API with code insights on fresh databases, and git repositories.
+type insightsEnv struct {
+	*apitest.Env
+	insightsDB *pgxpool.Pool
+	is         *store.InsightsStore
+	src        *insights.SearchSource
+	now        time.Time
+}
+
+func newInsightsEnv(t *testing.T) *insightsEnv {
+	t.Helper()
+	ie := &insightsEnv{insightsDB: dbtest.NewInsightsDB(t), now: time.Now().UTC()}
+	ie.Env = apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) {
+		svc := search.NewService(d.Store, d.Repos, search.NewBlobCache(0, nil), nil, search.Options{})
+		ie.src = &insights.SearchSource{Search: svc, Mirrors: d.Repos}
+		d.Insights = &resolvers.InsightsDeps{DB: ie.insightsDB, Source: ie.src, Now: func() time.Time { return ie.now }}
+	}})
+	ie.is = store.New(ie.insightsDB).Insights()
+	return ie
+}
+
+// addRepos creates git repositories (name → files at commit times) and registers them.
+func (ie *insightsEnv) addRepos(t *testing.T, private map[string]bool, repos map[string][]repoCommit) {
+	t.Helper()
+	var cfg []any
+	var sourced []store.SourcedRepo
+	names := make([]string, 0, len(repos))
+	for n := range repos {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		w := gittest.NewRepo(t)
+		for _, c := range repos[name] {
+			w.Commit(c.at, "", "commit", c.files)
+		}
+		cfg = append(cfg, map[string]any{"url": w.Dir, "name": name, "private": private[name]})
+		sourced = append(sourced, store.SourcedRepo{Name: name, CloneURL: w.Dir, Private: private[name]})
+	}
+	raw, _ := json.Marshal(map[string]any{"repos": cfg})
+	svc, err := ie.Store.ExternalServices().Create(context.Background(), "GIT", "local", string(raw), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ie.Store.Repos().SyncFromService(context.Background(), svc.ID, sourced, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type repoCommit struct {
+	at    time.Time
+	files map[string]string
+}
+
+// runWork runs what the worker would: every queued backfill to completion and a
+// snapshot of every series due for one.
+func (ie *insightsEnv) runWork(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	b := &insights.Backfiller{Main: ie.Store, Insights: ie.is, Source: ie.src}
+	items, err := ie.is.ListBackfillQueue(ctx, store.BackfillQueueOptions{States: []string{"new", "queued"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		bf := it.Backfill
+		if bf.BackfillState == store.BackfillNew {
+			if err := b.Plan(ctx, bf); err != nil {
+				t.Fatal(err)
+			}
+			if bf, err = ie.is.GetBackfill(ctx, bf.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := b.Process(ctx, bf, time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due, err := ie.is.ListSeries(ctx, store.SeriesListOptions{SnapshotDue: ie.now.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &insights.Recorder{Main: ie.Store, Insights: ie.is, Source: ie.src}
+	for _, s := range due {
+		if _, err := r.Record(ctx, s, ie.now.Truncate(time.Minute), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func lineInput(series []map[string]any, scope []string, title string) map[string]any {
+	return map[string]any{
+		"dataSeries":      series,
+		"repositoryScope": map[string]any{"repositories": scope},
+		"timeScope":       map[string]any{"stepInterval": map[string]any{"unit": "MONTH", "value": 1}},
+		"options":         map[string]any{"title": title},
+	}
+}
+
+const createLine = `mutation($input: LineChartSearchInsightInput!) { createLineChartSearchInsight(input: $input) { view { id dataSeriesDefinitions { ... on SearchInsightDataSeriesDefinition { seriesId } } } } }`
+
+type created struct {
+	CreateLineChartSearchInsight struct {
+		View struct {
+			ID                    string
+			DataSeriesDefinitions []struct{ SeriesID string }
+		}
+	}
+}
+
+func TestInsightsSchemaOnlyWhenEnabled(t *testing.T) {
+	off := apitest.New(t, apitest.Options{})
+	if r := off.Do(t, off.AdminToken, `{ insightViews { totalCount } }`, nil); len(r.Errors) == 0 {
+		t.Fatalf("insights disabled but insightViews answered: %s", r.Data)
+	}
+	on := newInsightsEnv(t)
+	var v struct{ InsightViews struct{ TotalCount int } }
+	on.MustDo(t, on.AdminToken, `{ insightViews { totalCount } }`, nil, &v)
+}
+
+func TestInsightsCaptureGroupsSortLimitAndSamples(t *testing.T) {
+	ie := newInsightsEnv(t)
+	m := func(n int) time.Time { return ie.now.AddDate(0, -n, 0) }
+	ie.addRepos(t, nil, map[string][]repoCommit{
+		"local/app": {
+			{m(6), map[string]string{"go.mod": "go 1.20\n", "a/go.mod": "go 1.20\n"}},
+			{m(3), map[string]string{"go.mod": "go 1.21\n"}},
+			{m(1), map[string]string{"b/go.mod": "go 1.22\n", "c/go.mod": "go 1.22\n"}},
+		},
+	})
+	var c created
+	ie.MustDo(t, ie.AdminToken, createLine, map[string]any{"input": lineInput([]map[string]any{
+		{"query": `file:go\.mod$ /go (\d+\.\d+)/`, "options": map[string]any{"label": "go versions"}, "generatedFromCaptureGroups": true},
+	}, []string{"local/app"}, "Go versions")}, &c)
+	ie.runWork(t)
+
+	type series struct {
+		SeriesID string
+		Label    string
+		Points   []struct {
+			DateTime time.Time
+			Value    float64
+		}
+	}
+	read := func(opts map[string]any) ([]series, int) {
+		var out struct {
+			InsightViews struct {
+				Nodes []struct {
+					SeriesCount int
+					DataSeries  []series
+				}
+			}
+		}
+		ie.MustDo(t, ie.AdminToken, `query($o: SeriesDisplayOptionsInput) { insightViews(seriesDisplayOptions: $o) { nodes { seriesCount dataSeries { seriesId label points { dateTime value } } } } }`,
+			map[string]any{"o": opts}, &out)
+		return out.InsightViews.Nodes[0].DataSeries, out.InsightViews.Nodes[0].SeriesCount
+	}
+	all, count := read(nil)
+	if count != 3 || len(all) != 3 {
+		t.Fatalf("captured values: %d series (count %d): %+v", len(all), count, all)
+	}
+	// Default order for captured values: largest newest value first.
+	var labels []string
+	for _, s := range all {
+		labels = append(labels, s.Label)
+		if len(s.Points) != insights.DefaultSamples {
+			t.Errorf("%s: %d points, want %d (zero-filled)", s.Label, len(s.Points), insights.DefaultSamples)
+		}
+		if !strings.HasPrefix(s.SeriesID, c.CreateLineChartSearchInsight.View.DataSeriesDefinitions[0].SeriesID+"-") {
+			t.Errorf("pivoted series id %q", s.SeriesID)
+		}
+	}
+	if diff := cmp.Diff([]string{"1.22", "1.20", "1.21"}, labels); diff != "" {
+		t.Errorf("order by newest value (-want +got):\n%s", diff)
+	}
+	newest := func(s series) float64 { return s.Points[len(s.Points)-1].Value }
+	if newest(all[0]) != 2 || newest(all[1]) != 1 || newest(all[2]) != 1 {
+		t.Errorf("newest values: %v %v %v", newest(all[0]), newest(all[1]), newest(all[2]))
+	}
+	// 1.20 had 2 files 6 months ago, 1 after the root go.mod moved to 1.21.
+	v120 := all[1]
+	if v120.Points[len(v120.Points)-6].Value != 2 || v120.Points[len(v120.Points)-3].Value != 1 || v120.Points[len(v120.Points)-8].Value != 0 {
+		t.Errorf("1.20 history: %+v", v120.Points)
+	}
+
+	lex, count := read(map[string]any{"sortOptions": map[string]any{"mode": "LEXICOGRAPHICAL", "direction": "ASC"}, "limit": 2, "numSamples": 3})
+	if count != 3 || len(lex) != 2 || lex[0].Label != "1.20" || lex[1].Label != "1.21" || len(lex[0].Points) != 3 {
+		t.Errorf("lexicographical, limit 2, 3 samples: count %d %+v", count, lex)
+	}
+}
+
+func TestInsightsSharingUpdatesFrozenAndDashboards(t *testing.T) {
+	ie := newInsightsEnv(t)
+	ctx := context.Background()
+	alice, aliceToken := ie.CreateUser(t, "alice", false)
+	_, bobToken := ie.CreateUser(t, "bob", false)
+	org, err := ie.Store.Orgs().Create(ctx, "acme", "Acme", alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ie.addRepos(t, nil, map[string][]repoCommit{"local/a": {{ie.now.AddDate(0, -1, 0), map[string]string{"f": "x\n"}}}})
+
+	// Two views of the same series over all repositories share it.
+	var c1, c2 created
+	in := lineInput([]map[string]any{{"query": "needle", "options": map[string]any{"label": "n"}}}, []string{}, "one")
+	ie.MustDo(t, aliceToken, createLine, map[string]any{"input": in}, &c1)
+	in["options"] = map[string]any{"title": "two"}
+	ie.MustDo(t, bobToken, createLine, map[string]any{"input": in}, &c2)
+	s1, s2 := c1.CreateLineChartSearchInsight.View.DataSeriesDefinitions[0].SeriesID, c2.CreateLineChartSearchInsight.View.DataSeriesDefinitions[0].SeriesID
+	if s1 != s2 {
+		t.Fatalf("series over all repositories not shared: %s %s", s1, s2)
+	}
+	// A list scope is never shared.
+	var c3 created
+	ie.MustDo(t, aliceToken, createLine, map[string]any{"input": lineInput([]map[string]any{{"query": "needle", "options": map[string]any{}}}, []string{"local/a"}, "three")}, &c3)
+	if c3.CreateLineChartSearchInsight.View.DataSeriesDefinitions[0].SeriesID == s1 {
+		t.Fatal("a repository-list series was shared")
+	}
+
+	// Views are private to their creator.
+	var views struct {
+		InsightViews struct {
+			TotalCount int
+			Nodes      []struct{ ID string }
+		}
+	}
+	ie.MustDo(t, bobToken, `{ insightViews { totalCount nodes { id } } }`, nil, &views)
+	if views.InsightViews.TotalCount != 1 || views.InsightViews.Nodes[0].ID != c2.CreateLineChartSearchInsight.View.ID {
+		t.Fatalf("bob's views: %+v", views)
+	}
+
+	// Changing the query makes a new series; the view keeps its id.
+	update := `mutation($id: ID!, $input: UpdateLineChartSearchInsightInput!) { updateLineChartSearchInsight(id: $id, input: $input) { view { id dataSeriesDefinitions { ... on SearchInsightDataSeriesDefinition { seriesId query } } } } }`
+	var up struct {
+		UpdateLineChartSearchInsight struct {
+			View struct {
+				ID                    string
+				DataSeriesDefinitions []struct{ SeriesID, Query string }
+			}
+		}
+	}
+	upd := map[string]any{
+		"dataSeries":          []map[string]any{{"seriesId": s1, "query": "haystack", "options": map[string]any{"label": "h"}}},
+		"repositoryScope":     map[string]any{"repositories": []string{}},
+		"timeScope":           map[string]any{"stepInterval": map[string]any{"unit": "MONTH", "value": 1}},
+		"presentationOptions": map[string]any{"title": "one (renamed)"},
+		"viewControls":        map[string]any{"filters": map[string]any{"includeRepoRegex": "^local/"}, "seriesDisplayOptions": map[string]any{"limit": 5}},
+	}
+	ie.MustDo(t, aliceToken, update, map[string]any{"id": c1.CreateLineChartSearchInsight.View.ID, "input": upd}, &up)
+	if got := up.UpdateLineChartSearchInsight.View.DataSeriesDefinitions[0]; got.SeriesID == s1 || got.Query != "haystack" {
+		t.Fatalf("changed query kept the series: %+v", got)
+	}
+	// Only relabelling keeps it.
+	upd["dataSeries"] = []map[string]any{{"seriesId": up.UpdateLineChartSearchInsight.View.DataSeriesDefinitions[0].SeriesID, "query": "haystack", "options": map[string]any{"label": "renamed"}}}
+	newID := up.UpdateLineChartSearchInsight.View.DataSeriesDefinitions[0].SeriesID
+	ie.MustDo(t, aliceToken, update, map[string]any{"id": c1.CreateLineChartSearchInsight.View.ID, "input": upd}, &up)
+	if got := up.UpdateLineChartSearchInsight.View.DataSeriesDefinitions[0].SeriesID; got != newID {
+		t.Fatalf("relabel made a new series: %s != %s", got, newID)
+	}
+	// Bob's view still has the shared series, alive.
+	if s, err := ie.is.GetSeriesBySeriesID(ctx, s1); err != nil || s.DeletedAt != nil {
+		t.Fatalf("shared series after alice moved off it: %+v %v", s, err)
+	}
+	// Bob cannot change alice's view (he cannot see it).
+	if r := ie.Do(t, bobToken, update, map[string]any{"id": c1.CreateLineChartSearchInsight.View.ID, "input": upd}); r.Code() != "NOT_FOUND" {
+		t.Fatalf("bob updating alice's view: %+v", r.Errors)
+	}
+
+	// Frozen views are read-only; only admins freeze.
+	freeze := `mutation($id: ID!, $f: Boolean!) { setInsightViewFrozen(id: $id, frozen: $f) { view { isFrozen } } }`
+	if r := ie.Do(t, aliceToken, freeze, map[string]any{"id": c1.CreateLineChartSearchInsight.View.ID, "f": true}); r.Code() != "FORBIDDEN" {
+		t.Fatalf("non-admin freezing: %+v", r.Errors)
+	}
+	ie.MustDo(t, ie.AdminToken, freeze, map[string]any{"id": c1.CreateLineChartSearchInsight.View.ID, "f": true}, nil)
+	if r := ie.Do(t, aliceToken, update, map[string]any{"id": c1.CreateLineChartSearchInsight.View.ID, "input": upd}); r.Code() != "FORBIDDEN" {
+		t.Fatalf("updating a frozen view: %+v", r.Errors)
+	}
+	var frozen struct {
+		InsightViews struct{ Nodes []struct{ ID string } }
+	}
+	ie.MustDo(t, aliceToken, `{ insightViews(isFrozen: true) { nodes { id } } }`, nil, &frozen)
+	if len(frozen.InsightViews.Nodes) != 1 {
+		t.Fatalf("frozen views: %+v", frozen)
+	}
+
+	// Dashboards: an org dashboard shows its views to org members only.
+	orgID := fmt.Sprint(mustMarshalID("Org", org.ID))
+	var d struct {
+		CreateInsightsDashboard struct {
+			Dashboard struct {
+				ID     string
+				Grants struct {
+					Organizations []string
+					Global        bool
+				}
+			}
+		}
+	}
+	if r := ie.Do(t, bobToken, `mutation($o: ID!) { createInsightsDashboard(input: {title: "x", grants: {organizations: [$o]}}) { dashboard { id } } }`, map[string]any{"o": orgID}); r.Code() != "FORBIDDEN" {
+		t.Fatalf("bob granting acme: %+v", r.Errors)
+	}
+	ie.MustDo(t, aliceToken, `mutation($o: ID!) { createInsightsDashboard(input: {title: "Acme", grants: {organizations: [$o]}}) { dashboard { id grants { organizations global } } } }`, map[string]any{"o": orgID}, &d)
+	dashID := d.CreateInsightsDashboard.Dashboard.ID
+	ie.MustDo(t, aliceToken, `mutation($v: ID!, $d: ID!) { addInsightViewToDashboard(input: {insightViewId: $v, dashboardId: $d}) { dashboard { views { nodes { id } } } } }`,
+		map[string]any{"v": c3.CreateLineChartSearchInsight.View.ID, "d": dashID}, nil)
+	ie.MustDo(t, bobToken, `{ insightViews { totalCount } insightsDashboards { nodes { id } } }`, nil, &views)
+	if views.InsightViews.TotalCount != 1 {
+		t.Fatalf("bob (not in acme) sees the org dashboard's view: %+v", views)
+	}
+	if err := ie.Store.Orgs().AddMember(ctx, org.ID, mustUserID(t, ie, "bob")); err != nil {
+		t.Fatal(err)
+	}
+	var after struct {
+		InsightViews       struct{ TotalCount int }
+		InsightsDashboards struct{ Nodes []struct{ ID, Title string } }
+		Node               *struct{ ID string }
+	}
+	ie.MustDo(t, bobToken, `query($d: ID!) { insightViews { totalCount } insightsDashboards { nodes { id title } } node(id: $d) { id } }`, map[string]any{"d": dashID}, &after)
+	if after.InsightViews.TotalCount != 2 || len(after.InsightsDashboards.Nodes) != 1 || after.Node == nil {
+		t.Fatalf("bob in acme: %+v", after)
+	}
+	var refs struct {
+		InsightViews struct {
+			Nodes []struct {
+				DashboardReferenceCount int
+				Dashboards              struct{ Nodes []struct{ Title string } }
+			}
+		}
+	}
+	ie.MustDo(t, bobToken, `query($id: ID!) { insightViews(id: $id) { nodes { dashboardReferenceCount dashboards { nodes { title } } } } }`, map[string]any{"id": c3.CreateLineChartSearchInsight.View.ID}, &refs)
+	if n := refs.InsightViews.Nodes[0]; n.DashboardReferenceCount != 1 || len(n.Dashboards.Nodes) != 1 {
+		t.Fatalf("references: %+v", refs)
+	}
+	ie.MustDo(t, aliceToken, `mutation($v: ID!, $d: ID!) { removeInsightViewFromDashboard(input: {insightViewId: $v, dashboardId: $d}) { dashboard { id } } }`,
+		map[string]any{"v": c3.CreateLineChartSearchInsight.View.ID, "d": dashID}, nil)
+	ie.MustDo(t, aliceToken, `mutation($d: ID!) { deleteInsightsDashboard(id: $d) { alwaysNil } }`, map[string]any{"d": dashID}, nil)
+	ie.MustDo(t, bobToken, `query($d: ID!) { insightViews { totalCount } insightsDashboards { nodes { id title } } node(id: $d) { id } }`, map[string]any{"d": dashID}, &after)
+	if after.InsightViews.TotalCount != 1 || len(after.InsightsDashboards.Nodes) != 0 || after.Node != nil {
+		t.Fatalf("after deleting the dashboard: %+v", after)
+	}
+
+	// Deleting the last view of a series retires it.
+	ie.MustDo(t, aliceToken, `mutation($id: ID!) { deleteInsightView(id: $id) { alwaysNil } }`, map[string]any{"id": c3.CreateLineChartSearchInsight.View.ID}, nil)
+	if s, _ := ie.is.GetSeriesBySeriesID(ctx, c3.CreateLineChartSearchInsight.View.DataSeriesDefinitions[0].SeriesID); s == nil || s.DeletedAt == nil {
+		t.Fatalf("series of a deleted view is still live: %+v", s)
+	}
+}
+
+func mustMarshalID(kind string, id int64) string { return string(relay.MarshalID(kind, id)) }
+
+func mustUserID(t *testing.T, ie *insightsEnv, name string) int64 {
+	u, err := ie.Store.Users().GetByUsername(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}

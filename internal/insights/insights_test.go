@@ -275,4 +275,3 @@ func TestEstimateCostOrdersByShape(t *testing.T) {
 		t.Errorf("costs: literal %v, regexp %v, diff %v, literal ×10 repos %v", lit, re, diff, more)
 	}
 }
-

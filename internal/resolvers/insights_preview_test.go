@@ -126,7 +126,9 @@ func TestInsightsPieGroupByAndPrivateCaptures(t *testing.T) {
 	}
 	read := func(token, id string) []dataSeries {
 		var out struct {
-			InsightViews struct{ Nodes []struct{ DataSeries []dataSeries } }
+			InsightViews struct {
+				Nodes []struct{ DataSeries []dataSeries }
+			}
 		}
 		ie.MustDo(t, token, `query($id: ID!) { insightViews(id: $id) { nodes { dataSeries { label points { value } } } } }`, map[string]any{"id": id}, &out)
 		if len(out.InsightViews.Nodes) == 0 {

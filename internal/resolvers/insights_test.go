@@ -379,3 +379,8 @@ func mustUserID(t *testing.T, ie *insightsEnv, name string) int64 {
 	}
 	return u.ID
 }
+
+func mustJSONString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

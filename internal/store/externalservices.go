@@ -172,7 +172,8 @@ func (es *ExternalServiceStore) Count(ctx context.Context) (int, error) {
 
 // EnqueueSync queues a sync of the connection unless one is already queued.
 func (es *ExternalServiceStore) EnqueueSync(ctx context.Context, id int64) error {
-	_, err := es.s.exec(ctx, sqlf.Sprintf("INSERT INTO external_service_sync_jobs (external_service_id) VALUES (%s) ON CONFLICT DO NOTHING", id))
+	_, err := es.s.exec(ctx, sqlf.Sprintf(`INSERT INTO external_service_sync_jobs (external_service_id) SELECT %s
+WHERE NOT EXISTS (SELECT 1 FROM external_service_sync_jobs WHERE external_service_id = %s AND state = 'queued')`, id, id))
 	return err
 }
 
@@ -182,8 +183,7 @@ func (es *ExternalServiceStore) EnqueueDueSyncs(ctx context.Context) (int64, err
 	tag, err := es.s.exec(ctx, sqlf.Sprintf(`INSERT INTO external_service_sync_jobs (external_service_id)
 SELECT e.id FROM external_services e
 WHERE e.deleted_at IS NULL AND e.next_sync_at <= now()
-AND NOT EXISTS (SELECT 1 FROM external_service_sync_jobs j WHERE j.external_service_id = e.id AND j.state IN ('queued', 'processing', 'errored'))
-ON CONFLICT DO NOTHING`))
+AND NOT EXISTS (SELECT 1 FROM external_service_sync_jobs j WHERE j.external_service_id = e.id AND j.state IN ('queued', 'processing', 'errored'))`))
 	return tag.RowsAffected(), err
 }
 

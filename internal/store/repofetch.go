@@ -44,10 +44,14 @@ func ScanFetchJob(row pgx.Row) (*FetchJob, error) {
 // EnqueueFetch queues a fetch of the repository. When one is already queued it is reused,
 // raised to this reason's priority.
 func (rs *RepoStore) EnqueueFetch(ctx context.Context, repoID int64, reason string) error {
-	_, err := rs.s.exec(ctx, sqlf.Sprintf(`INSERT INTO repo_fetch_jobs (repo_id, reason, priority) VALUES (%s, %s, %s)
-ON CONFLICT (repo_id) WHERE state = 'queued' DO UPDATE SET
-  priority = greatest(repo_fetch_jobs.priority, EXCLUDED.priority),
-  reason = CASE WHEN EXCLUDED.priority > repo_fetch_jobs.priority THEN EXCLUDED.reason ELSE repo_fetch_jobs.reason END`, repoID, reason, fetchPriority[reason]))
+	_, err := rs.s.exec(ctx, sqlf.Sprintf(`WITH raised AS (
+  UPDATE repo_fetch_jobs SET
+    reason = CASE WHEN %s > priority THEN %s ELSE reason END,
+    priority = greatest(priority, %s)
+  WHERE repo_id = %s AND state = 'queued'
+  RETURNING id)
+INSERT INTO repo_fetch_jobs (repo_id, reason, priority) SELECT %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM raised)`,
+		fetchPriority[reason], reason, fetchPriority[reason], repoID, repoID, reason, fetchPriority[reason]))
 	return err
 }
 
@@ -58,8 +62,7 @@ func (rs *RepoStore) EnqueueDueFetches(ctx context.Context, limit int) (int64, e
 SELECT r.id, 'schedule' FROM repo r
 WHERE r.deleted_at IS NULL AND r.next_fetch_at <= now()
 AND NOT EXISTS (SELECT 1 FROM repo_fetch_jobs j WHERE j.repo_id = r.id AND j.state IN ('queued', 'processing', 'errored'))
-ORDER BY r.next_fetch_at LIMIT %s
-ON CONFLICT DO NOTHING`, limit))
+ORDER BY r.next_fetch_at LIMIT %s`, limit))
 	return tag.RowsAffected(), err
 }
 

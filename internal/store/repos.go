@@ -279,7 +279,7 @@ ON CONFLICT (external_service_id, repo_id) DO UPDATE SET clone_url = EXCLUDED.cl
 			}
 		}
 		if len(res.NewRepoIDs) > 0 {
-			_, err = tx.exec(ctx, sqlf.Sprintf(`INSERT INTO repo_fetch_jobs (repo_id, reason, priority) SELECT unnest(%s::bigint[]), 'clone', 5 ON CONFLICT DO NOTHING`, res.NewRepoIDs))
+			_, err = tx.exec(ctx, sqlf.Sprintf(`INSERT INTO repo_fetch_jobs (repo_id, reason, priority) SELECT unnest(%s::bigint[]), 'clone', 5`, res.NewRepoIDs))
 		}
 		return err
 	})

@@ -165,3 +165,48 @@ func TestExternalServiceConfigEncryptedAtRest(t *testing.T) {
 		t.Fatal("read an encrypted config without the key")
 	}
 }
+
+func TestFetchQueueDedupesWithoutBlockingResets(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.NewDB(t)
+	st := store.New(db)
+	svc, _ := st.ExternalServices().Create(ctx, "GIT", "local", `{"repos":[]}`, time.Hour)
+	res, err := st.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{{Name: "local/a", CloneURL: "/a"}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repoID := res.NewRepoIDs[0]
+	queued := func() (n int, priority int) {
+		_ = db.QueryRow(ctx, "SELECT count(*), coalesce(max(priority), -1) FROM repo_fetch_jobs WHERE repo_id = $1 AND state = 'queued'", repoID).Scan(&n, &priority)
+		return n, priority
+	}
+	// The sync queued the clone; a webhook reuses that job and raises its priority.
+	if err := st.Repos().EnqueueFetch(ctx, repoID, store.FetchReasonWebhook); err != nil {
+		t.Fatal(err)
+	}
+	if n, p := queued(); n != 1 || p != 10 {
+		t.Fatalf("after a webhook: %d queued, priority %d; want 1 at 10", n, p)
+	}
+	// A worker takes it; a push arrives meanwhile and queues another; the worker dies and
+	// its job is reset to queued: both must be able to wait in the queue.
+	if _, err := db.Exec(ctx, "UPDATE repo_fetch_jobs SET state = 'processing' WHERE repo_id = $1", repoID); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Repos().EnqueueFetch(ctx, repoID, store.FetchReasonWebhook); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, "UPDATE repo_fetch_jobs SET state = 'queued' WHERE repo_id = $1 AND state = 'processing'", repoID); err != nil {
+		t.Fatalf("resetting a job while another is queued: %v", err)
+	}
+	if n, _ := queued(); n != 2 {
+		t.Fatalf("%d queued after the reset, want 2", n)
+	}
+	if err := st.ExternalServices().EnqueueSync(ctx, svc.ID); err != nil {
+		t.Fatal(err)
+	}
+	var syncs int
+	_ = db.QueryRow(ctx, "SELECT count(*) FROM external_service_sync_jobs WHERE external_service_id = $1 AND state = 'queued'", svc.ID).Scan(&syncs)
+	if syncs != 1 {
+		t.Fatalf("%d queued syncs after enqueueing while one is queued, want 1", syncs)
+	}
+}

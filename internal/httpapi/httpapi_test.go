@@ -320,3 +320,17 @@ func TestHealthReadyMetricsConsole(t *testing.T) {
 		t.Fatalf("console page does not load GraphiQL: %s", body)
 	}
 }
+
+func TestNodeHidesOtherUsersTokens(t *testing.T) {
+	e := apitest.New(t, apitest.Options{})
+	_, aliceToken := e.CreateUser(t, "alice", false)
+	var list struct {
+		CurrentUser struct{ AccessTokens struct{ Nodes []struct{ ID string } } }
+	}
+	e.MustDo(t, e.AdminToken, `{ currentUser { accessTokens { nodes { id } } } }`, nil, &list)
+	id := list.CurrentUser.AccessTokens.Nodes[0].ID
+	r := e.Do(t, aliceToken, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id})
+	if r.Status != 200 || len(r.Errors) > 0 || string(r.Data) != `{"node":null}` {
+		t.Fatalf("alice reading the admin's token node: %d %s %+v", r.Status, r.Data, r.Errors)
+	}
+}

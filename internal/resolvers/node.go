@@ -60,8 +60,11 @@ func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) 
 		"Repository": func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.repositoryByID(ctx, id)) },
 		"AccessToken": func(ctx context.Context, id int64) (node, error) {
 			t, err := r.Store.AccessTokens().GetByID(ctx, id)
-			if err != nil || auth.CheckSameUserOrSiteAdmin(ctx, t.UserID) != nil {
+			if err != nil {
 				return nilIfNotFound[*AccessTokenResolver](nil, err)
+			}
+			if auth.CheckSameUserOrSiteAdmin(ctx, t.UserID) != nil {
+				return nil, nil // someone else's token: as if it did not exist
 			}
 			return r.newAccessToken(t), nil
 		},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/repos"
+	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/schema"
 )
@@ -33,6 +34,8 @@ type Deps struct {
 	// Insights serves code insights; nil when they are disabled, and then the insights
 	// part of the schema is not served.
 	Insights *InsightsDeps
+	// Search runs the search query; nil answers search with an error.
+	Search *search.Service
 }
 
 // Resolver is the root resolver.

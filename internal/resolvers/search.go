@@ -1,0 +1,326 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"path"
+	"strconv"
+	"sync"
+
+	"github.com/lookout/lookout/internal/auth"
+	"github.com/lookout/lookout/internal/errcode"
+	"github.com/lookout/lookout/internal/search"
+	"github.com/lookout/lookout/internal/search/query"
+	"github.com/lookout/lookout/internal/store"
+)
+
+// invalidQuery gives query errors (from the parser or the executor) the InvalidQuery
+// code, as Sourcegraph's validateSearchQuery does; other errors pass through.
+func invalidQuery(err error) error {
+	var qe *query.Error
+	if errors.As(err, &qe) {
+		return errcode.Wrap(InvalidQuery, err)
+	}
+	return err
+}
+
+// Search parses the query at once (so that an invalid one fails the field) and runs it
+// when results or stats are first asked for.
+func (r *Resolver) Search(ctx context.Context, args struct {
+	Query       string
+	PatternType *string
+	Version     string
+}) (*SearchResolver, error) {
+	if err := auth.CheckAuthenticated(ctx); err != nil {
+		return nil, err
+	}
+	if r.Deps.Search == nil {
+		return nil, errcode.New(errcode.Internal, "search is not configured")
+	}
+	req := search.Request{Query: args.Query, Viewer: auth.FromContext(ctx).Viewer()}
+	if args.PatternType != nil {
+		req.PatternType = query.PatternType(*args.PatternType)
+	}
+	plan, err := req.Parse()
+	if err != nil {
+		return nil, invalidQuery(err)
+	}
+	req.Plan = plan
+	// Language statistics cost little next to the search (the language of matched
+	// files), so the one run serves both results and stats.
+	req.Languages = true
+	return &SearchResolver{r: r, req: req}, nil
+}
+
+// SearchResolver resolves Search.
+type SearchResolver struct {
+	r    *Resolver
+	req  search.Request
+	once sync.Once
+	res  *search.Results
+	err  error
+}
+
+func (s *SearchResolver) run(ctx context.Context) (*search.Results, error) {
+	s.once.Do(func() {
+		s.res, s.err = s.r.Deps.Search.Search(ctx, s.req)
+		s.err = invalidQuery(s.err)
+	})
+	return s.res, s.err
+}
+
+func (s *SearchResolver) Results(ctx context.Context) (*SearchResultsResolver, error) {
+	res, err := s.run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &SearchResultsResolver{r: s.r, res: res}, nil
+}
+
+func (s *SearchResolver) Stats(ctx context.Context) (*searchStatsResolver, error) {
+	res, err := s.run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &searchStatsResolver{res}, nil
+}
+
+// SearchResultsResolver resolves SearchResults.
+type SearchResultsResolver struct {
+	r   *Resolver
+	res *search.Results
+	// repos shares one RepositoryResolver per repository among the results.
+	repos map[int64]*RepositoryResolver
+	mu    sync.Mutex
+}
+
+func (s *SearchResultsResolver) repo(repo *store.Repo) *RepositoryResolver {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.repos == nil {
+		s.repos = map[int64]*RepositoryResolver{}
+	}
+	rr := s.repos[repo.ID]
+	if rr == nil {
+		rr = s.r.newRepository(repo)
+		s.repos[repo.ID] = rr
+	}
+	return rr
+}
+
+func (s *SearchResultsResolver) Results() []*searchResultResolver {
+	out := make([]*searchResultResolver, 0, len(s.res.Matches))
+	for _, m := range s.res.Matches {
+		rr := s.repo(m.Repository())
+		switch m := m.(type) {
+		case *search.FileMatch:
+			out = append(out, &searchResultResolver{file: &fileMatchResolver{repo: rr, m: m}})
+		case *search.CommitMatch:
+			out = append(out, &searchResultResolver{commit: &commitSearchResultResolver{repo: rr, m: m}})
+		case *search.RepoMatch:
+			out = append(out, &searchResultResolver{repo: rr})
+		}
+	}
+	return out
+}
+
+func (s *SearchResultsResolver) MatchCount() int32  { return int32(s.res.MatchCount) }
+func (s *SearchResultsResolver) ResultCount() int32 { return int32(s.res.MatchCount) }
+func (s *SearchResultsResolver) LimitHit() bool     { return s.res.LimitHit }
+func (s *SearchResultsResolver) Incomplete() bool   { return s.res.Partial }
+func (s *SearchResultsResolver) ElapsedMilliseconds() int32 {
+	return int32(s.res.Elapsed.Milliseconds())
+}
+func (s *SearchResultsResolver) Cloning() []*RepositoryResolver {
+	return s.repoList(s.res.Cloning)
+}
+func (s *SearchResultsResolver) Missing() []*RepositoryResolver { return s.repoList(s.res.Missing) }
+func (s *SearchResultsResolver) Timedout() []*RepositoryResolver {
+	return s.repoList(s.res.TimedOut)
+}
+
+func (s *SearchResultsResolver) repoList(repos []*store.Repo) []*RepositoryResolver {
+	out := make([]*RepositoryResolver, len(repos))
+	for i, r := range repos {
+		out[i] = s.repo(r)
+	}
+	return out
+}
+
+func (s *SearchResultsResolver) Skipped() *searchSkipped { return &searchSkipped{s.res.Skipped} }
+
+type searchSkipped struct{ s search.Skipped }
+
+func (s *searchSkipped) Binary() int32 { return int32(s.s.Binary) }
+func (s *searchSkipped) Large() int32  { return int32(s.s.Large) }
+
+// RepositoryCounts lists repositories in result order.
+func (s *SearchResultsResolver) RepositoryCounts() []*repoMatchCount {
+	var out []*repoMatchCount
+	seen := map[int64]bool{}
+	for _, m := range s.res.Matches {
+		repo := m.Repository()
+		if seen[repo.ID] {
+			continue
+		}
+		seen[repo.ID] = true
+		out = append(out, &repoMatchCount{repo: s.repo(repo), n: s.res.RepoCounts[repo.ID]})
+	}
+	return out
+}
+
+type repoMatchCount struct {
+	repo *RepositoryResolver
+	n    int
+}
+
+func (c *repoMatchCount) Repository() *RepositoryResolver { return c.repo }
+func (c *repoMatchCount) MatchCount() int32               { return int32(c.n) }
+
+// searchResultResolver resolves the SearchResult union.
+type searchResultResolver struct {
+	file   *fileMatchResolver
+	commit *commitSearchResultResolver
+	repo   *RepositoryResolver
+}
+
+func (s *searchResultResolver) ToFileMatch() (*fileMatchResolver, bool) { return s.file, s.file != nil }
+func (s *searchResultResolver) ToCommitSearchResult() (*commitSearchResultResolver, bool) {
+	return s.commit, s.commit != nil
+}
+func (s *searchResultResolver) ToRepository() (*RepositoryResolver, bool) {
+	return s.repo, s.repo != nil
+}
+
+type fileMatchResolver struct {
+	repo *RepositoryResolver
+	m    *search.FileMatch
+}
+
+func (f *fileMatchResolver) Repository() *RepositoryResolver { return f.repo }
+func (f *fileMatchResolver) File() *gitBlobResolver          { return &gitBlobResolver{f} }
+func (f *fileMatchResolver) LimitHit() bool                  { return f.m.LimitHit }
+func (f *fileMatchResolver) RevSpec() *string {
+	if f.m.Rev == "" {
+		return nil
+	}
+	return &f.m.Rev
+}
+
+func (f *fileMatchResolver) LineMatches() []*lineMatchResolver {
+	out := make([]*lineMatchResolver, len(f.m.LineMatches))
+	for i := range f.m.LineMatches {
+		out[i] = &lineMatchResolver{&f.m.LineMatches[i]}
+	}
+	return out
+}
+
+type gitBlobResolver struct{ f *fileMatchResolver }
+
+func (g *gitBlobResolver) Path() string { return g.f.m.Path }
+func (g *gitBlobResolver) Name() string { return path.Base(g.f.m.Path) }
+func (g *gitBlobResolver) URL() string {
+	u := g.f.repo.URL()
+	if g.f.m.Rev != "" {
+		u += "@" + g.f.m.Rev
+	}
+	return u + "/-/blob/" + g.f.m.Path
+}
+func (g *gitBlobResolver) Language() *string {
+	if g.f.m.Language == "" {
+		return nil
+	}
+	return &g.f.m.Language
+}
+
+// Commit loads the file's commit from the mirror.
+func (g *gitBlobResolver) Commit(ctx context.Context) (*GitCommitResolver, error) {
+	c, err := g.f.repo.commit(ctx, g.f.m.Commit)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, errcode.New(errcode.NotFound, "commit %s of %s is gone", g.f.m.Commit, g.f.repo.repo.Name)
+	}
+	return c, nil
+}
+
+type lineMatchResolver struct{ m *search.LineMatch }
+
+func (l *lineMatchResolver) Preview() string   { return l.m.Preview }
+func (l *lineMatchResolver) LineNumber() int32 { return int32(l.m.LineNumber) }
+func (l *lineMatchResolver) OffsetAndLengths() [][]int32 {
+	rr := l.m.RuneRanges()
+	out := make([][]int32, len(rr))
+	for i, r := range rr {
+		out[i] = []int32{int32(r[0]), int32(r[1])}
+	}
+	return out
+}
+
+type commitSearchResultResolver struct {
+	repo *RepositoryResolver
+	m    *search.CommitMatch
+}
+
+func (c *commitSearchResultResolver) Commit() *GitCommitResolver {
+	return &GitCommitResolver{repo: c.repo, commit: c.m.Commit}
+}
+func (c *commitSearchResultResolver) URL() string { return c.Commit().URL() }
+
+func (c *commitSearchResultResolver) MessagePreview() *highlightedString {
+	v, hs := c.m.MessagePreview()
+	return &highlightedString{v, hs}
+}
+
+func (c *commitSearchResultResolver) DiffPreview() *highlightedString {
+	if !c.m.Diff {
+		return nil
+	}
+	v, hs := c.m.DiffPreview()
+	return &highlightedString{v, hs}
+}
+
+type highlightedString struct {
+	value string
+	hs    []search.Highlight
+}
+
+func (h *highlightedString) Value() string { return h.value }
+func (h *highlightedString) Highlights() []*highlight {
+	out := make([]*highlight, len(h.hs))
+	for i := range h.hs {
+		out[i] = &highlight{h.hs[i]}
+	}
+	return out
+}
+
+type highlight struct{ h search.Highlight }
+
+func (h *highlight) Line() int32      { return int32(h.h.Line) }
+func (h *highlight) Character() int32 { return int32(h.h.Character) }
+func (h *highlight) Length() int32    { return int32(h.h.Length) }
+
+type searchStatsResolver struct{ res *search.Results }
+
+func (s *searchStatsResolver) ApproximateResultCount() string {
+	n := strconv.Itoa(s.res.MatchCount)
+	if s.res.LimitHit {
+		n += "+"
+	}
+	return n
+}
+
+func (s *searchStatsResolver) Languages() []*languageStatistics {
+	out := make([]*languageStatistics, len(s.res.Languages))
+	for i := range s.res.Languages {
+		out[i] = &languageStatistics{s.res.Languages[i]}
+	}
+	return out
+}
+
+type languageStatistics struct{ s search.LanguageStat }
+
+func (l *languageStatistics) Name() string        { return l.s.Name }
+func (l *languageStatistics) TotalBytes() float64 { return float64(l.s.Bytes) }
+func (l *languageStatistics) TotalLines() int32   { return int32(l.s.Lines) }

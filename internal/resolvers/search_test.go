@@ -1,0 +1,284 @@
+package resolvers_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/lookout/lookout/internal/apitest"
+	"github.com/lookout/lookout/internal/repos"
+	"github.com/lookout/lookout/internal/resolvers"
+	"github.com/lookout/lookout/internal/search"
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/vcs"
+)
+
+// makeRepo commits files to a new repository and returns its directory.
+func makeRepo(t *testing.T, date, author string, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for p, c := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name, email, _ := strings.Cut(strings.TrimSuffix(author, ">"), " <")
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "add files\n\nTODO: more files"}} {
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME="+name, "GIT_AUTHOR_EMAIL="+email,
+			"GIT_COMMITTER_NAME="+name, "GIT_COMMITTER_EMAIL="+email, "GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return dir
+}
+
+func TestSearchAPI(t *testing.T) {
+	ctx := context.Background()
+	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{AllowLocal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reposSvc *repos.Service
+	e := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) {
+		reposSvc = &repos.Service{Store: d.Store, VCS: cache}
+		d.Repos = reposSvc
+		d.Search = search.NewService(d.Store, reposSvc, search.NewBlobCache(0, nil), nil, search.Options{})
+	}})
+	alice, aliceToken := e.CreateUser(t, "alice", false)
+	_, bobToken := e.CreateUser(t, "bob", false)
+
+	open := makeRepo(t, "2024-03-01T12:00:00Z", "Ada <ada@example.com>", map[string]string{
+		"main.go":   "package main\n\n// TODO: größer\nfunc main() {}\n",
+		"README.md": "# Open\n\nNothing to do.\n",
+	})
+	secret := makeRepo(t, "2024-03-02T12:00:00Z", "Eve <eve@example.com>", map[string]string{"keys.go": "package keys\n\n// TODO: rotate hunter2\n"})
+	svc, err := e.Store.ExternalServices().Create(ctx, "GIT", "local", `{"repos":[]}`, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{
+		{Name: "local/open", CloneURL: open, DefaultBranch: "main"},
+		{Name: "local/secret", CloneURL: secret, DefaultBranch: "main", Private: true},
+		{Name: "local/later", CloneURL: filepath.Join(t.TempDir(), "nothing"), DefaultBranch: "main"},
+	}, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"local/open", "local/secret"} {
+		r, _ := e.Store.Repos().GetByName(ctx, store.InternalViewer, name)
+		if _, err := reposSvc.Fetch(ctx, r.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secretRepo, _ := e.Store.Repos().GetByName(ctx, store.InternalViewer, "local/secret")
+	if err := e.Store.Repos().SetRepoPermissions(ctx, secretRepo.ID, []int64{alice.ID}, store.PermissionSourceAPI); err != nil {
+		t.Fatal(err)
+	}
+
+	const q = `query($q: String!, $pt: SearchPatternType) {
+  search(query: $q, patternType: $pt) {
+    results {
+      matchCount limitHit incomplete
+      cloning { name } missing { name } timedout { name }
+      repositoryCounts { repository { name } matchCount }
+      results {
+        __typename
+        ... on FileMatch { repository { name } file { path url name } lineMatches { preview lineNumber offsetAndLengths } }
+        ... on CommitSearchResult {
+          commit { oid message author { person { name email } date } }
+          messagePreview { value highlights { line character length } }
+          diffPreview { value highlights { line character length } }
+        }
+        ... on Repository { name }
+      }
+    }
+    stats { approximateResultCount languages { name totalBytes totalLines } }
+  }
+}`
+	type highlighted struct {
+		Value      string
+		Highlights []struct{ Line, Character, Length int }
+	}
+	type result struct {
+		Typename    string `json:"__typename"`
+		Repository  *struct{ Name string }
+		File        *struct{ Path, URL, Name string }
+		LineMatches []struct {
+			Preview          string
+			LineNumber       int
+			OffsetAndLengths [][]int
+		}
+		Commit *struct {
+			OID     string
+			Message string
+			Author  struct {
+				Person struct{ Name, Email string }
+				Date   string
+			}
+		}
+		MessagePreview *highlighted
+		DiffPreview    *highlighted
+		Name           string
+	}
+	type response struct {
+		Search struct {
+			Results struct {
+				MatchCount       int
+				LimitHit         bool
+				Incomplete       bool
+				Cloning, Missing []struct{ Name string }
+				Timedout         []struct{ Name string }
+				RepositoryCounts []struct {
+					Repository struct{ Name string }
+					MatchCount int
+				}
+				Results []result
+			}
+			Stats struct {
+				ApproximateResultCount string
+				Languages              []struct {
+					Name       string
+					TotalBytes float64
+					TotalLines int
+				}
+			}
+		}
+	}
+	run := func(token, query string, pt any) response {
+		t.Helper()
+		var out response
+		e.MustDo(t, token, q, map[string]any{"q": query, "pt": pt}, &out)
+		return out
+	}
+
+	// Content search: file matches with 0-based lines and character offsets.
+	out := run(aliceToken, "repo:^local/open$ größer", nil)
+	res := out.Search.Results
+	if res.MatchCount != 1 || len(res.Results) != 1 {
+		t.Fatalf("results %+v", res)
+	}
+	fm := res.Results[0]
+	if fm.Typename != "FileMatch" || fm.Repository.Name != "local/open" || fm.File.Path != "main.go" || fm.File.URL != "/local/open/-/blob/main.go" {
+		t.Errorf("file match %+v", fm)
+	}
+	if diff := cmp.Diff([]struct {
+		Preview          string
+		LineNumber       int
+		OffsetAndLengths [][]int
+	}{{Preview: "// TODO: größer", LineNumber: 2, OffsetAndLengths: [][]int{{9, 6}}}}, fm.LineMatches); diff != "" {
+		t.Errorf("line matches (-want +got):\n%s", diff)
+	}
+	if out.Search.Stats.ApproximateResultCount != "1" || len(out.Search.Stats.Languages) != 1 || out.Search.Stats.Languages[0].Name != "Go" ||
+		out.Search.Stats.Languages[0].TotalLines != 4 || out.Search.Stats.Languages[0].TotalBytes != float64(len("package main\n\n// TODO: größer\nfunc main() {}\n")) {
+		t.Errorf("stats %+v", out.Search.Stats)
+	}
+
+	// Private repositories: alice sees the secret, bob never does; unfinished clones are listed.
+	out = run(aliceToken, "TODO", nil)
+	if got := repoNames(out.Search.Results.RepositoryCounts); !cmp.Equal(got, []string{"local/open", "local/secret"}) {
+		t.Errorf("alice's repositories %v", got)
+	}
+	if len(out.Search.Results.Cloning) != 1 || out.Search.Results.Cloning[0].Name != "local/later" || !out.Search.Results.Incomplete {
+		t.Errorf("cloning %+v incomplete %v", out.Search.Results.Cloning, out.Search.Results.Incomplete)
+	}
+	for _, query := range []string{"TODO", "hunter2", "repo:secret", "type:repo local", "type:commit TODO", "type:diff hunter2"} {
+		out = run(bobToken, query, nil)
+		for _, r := range out.Search.Results.Results {
+			if r.Name == "local/secret" || r.Repository != nil && r.Repository.Name == "local/secret" || r.Commit != nil && strings.Contains(r.Commit.Message, "rotate") {
+				t.Errorf("bob sees the secret repository with %q: %+v", query, r)
+			}
+		}
+		if r := out.Search.Results; strings.Contains(repoNamesOf(r.Cloning, r.Missing, r.Timedout), "secret") {
+			t.Errorf("bob is told about the secret repository with %q", query)
+		}
+	}
+
+	// Commit and diff results with the commit's author, message and highlights.
+	out = run(aliceToken, "repo:^local/open$ type:commit TODO", nil)
+	if len(out.Search.Results.Results) != 1 {
+		t.Fatalf("commit results %+v", out.Search.Results)
+	}
+	cr := out.Search.Results.Results[0]
+	if cr.Typename != "CommitSearchResult" || cr.Commit.Author.Person.Name != "Ada" || cr.Commit.Author.Person.Email != "ada@example.com" ||
+		cr.Commit.Author.Date != "2024-03-01T12:00:00Z" || len(cr.Commit.OID) != 40 || cr.DiffPreview != nil {
+		t.Errorf("commit result %+v", cr)
+	}
+	if cr.MessagePreview == nil || len(cr.MessagePreview.Highlights) != 1 || cr.MessagePreview.Highlights[0].Line != 2 || cr.MessagePreview.Highlights[0].Length != 4 {
+		t.Errorf("message preview %+v", cr.MessagePreview)
+	}
+	out = run(aliceToken, "repo:^local/open$ type:diff größer", nil)
+	dr := out.Search.Results.Results[0]
+	if dr.DiffPreview == nil || !strings.HasPrefix(dr.DiffPreview.Value, "/dev/null main.go\n@@ ") || len(dr.DiffPreview.Highlights) != 1 {
+		t.Fatalf("diff preview %+v", dr.DiffPreview)
+	}
+	h := dr.DiffPreview.Highlights[0]
+	line := strings.Split(dr.DiffPreview.Value, "\n")[h.Line]
+	if got := string([]rune(line)[h.Character : h.Character+h.Length]); got != "größer" {
+		t.Errorf("diff highlight %+v points at %q", h, got)
+	}
+
+	// Repository results, and the patternType argument.
+	out = run(aliceToken, "type:repo open", nil)
+	if len(out.Search.Results.Results) != 1 || out.Search.Results.Results[0].Typename != "Repository" || out.Search.Results.Results[0].Name != "local/open" {
+		t.Errorf("repository results %+v", out.Search.Results.Results)
+	}
+	if out = run(aliceToken, "repo:^local/open$ TO.O", "regexp"); out.Search.Results.MatchCount != 1 {
+		t.Errorf("regexp pattern type: %d matches", out.Search.Results.MatchCount)
+	}
+	if out = run(aliceToken, "repo:^local/open$ TO.O", "literal"); out.Search.Results.MatchCount != 0 {
+		t.Errorf("literal pattern type: %d matches", out.Search.Results.MatchCount)
+	}
+
+	// Invalid queries are errors with code InvalidQuery that name the token.
+	for _, tc := range []struct {
+		query   string
+		pt      any
+		message string
+	}{
+		{"foo count:zero", nil, `"count:zero"`},
+		{"/a(b/", nil, "/a(b/"},
+		{"foo", "structural", "structural"},
+		{"type:symbol foo", nil, "symbol"},
+		{"context:nope foo", nil, "nope"},
+	} {
+		r := e.Do(t, aliceToken, q, map[string]any{"q": tc.query, "pt": tc.pt})
+		if r.Code() != "InvalidQuery" || !strings.Contains(r.Errors[0].Message, tc.message) {
+			t.Errorf("%q: errors %+v, want InvalidQuery naming %s", tc.query, r.Errors, tc.message)
+		}
+	}
+	if r := e.Do(t, "", q, map[string]any{"q": "TODO"}); r.Code() != "UNAUTHENTICATED" {
+		t.Errorf("anonymous search: %+v", r.Errors)
+	}
+}
+
+func repoNames(counts []struct {
+	Repository struct{ Name string }
+	MatchCount int
+}) []string {
+	var out []string
+	for _, c := range counts {
+		out = append(out, c.Repository.Name)
+	}
+	return out
+}
+
+func repoNamesOf(lists ...[]struct{ Name string }) string {
+	var out []string
+	for _, l := range lists {
+		for _, r := range l {
+			out = append(out, r.Name)
+		}
+	}
+	return strings.Join(out, ",")
+}

@@ -103,11 +103,58 @@ func (sp *commitSpec) filesActive() bool {
 	return len(sp.files.include)+len(sp.files.exclude) > 0 || sp.files.langs.active()
 }
 
+// Diff searches of bounded ranges run as two git processes, split at a commit in the
+// middle: "new ^old" is exactly "new ^mid" plus "mid ^old" when mid is an ancestor of
+// new. Git computes the diffs, so this uses a second core; small ranges and unbounded
+// ones (where a limit usually stops the newest-first walk early) stay sequential.
+const (
+	splitMinCommits = 32
+	splitMaxCommits = 2000
+)
+
 // searchCommits runs a commit or diff search over the history of include without
 // that of exclude (commit ids or revisions), newest first, until the limit.
-func searchCommits(ctx context.Context, sp *commitSpec, repo *store.Repo, m *vcs.Mirror, include, exclude []string) ([]*CommitMatch, error) {
+func searchCommits(ctx context.Context, sp *commitSpec, repo *store.Repo, m *vcs.Mirror, include, exclude []string, workers int) ([]*CommitMatch, error) {
+	if sp.diff && workers > 1 && len(include) == 1 {
+		if mid := splitPoint(ctx, sp, m, include, exclude); mid != "" {
+			var newer, older []*CommitMatch
+			var errNewer, errOlder error
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				older, errOlder = searchRange(ctx, sp, repo, m, []string{mid}, exclude)
+			}()
+			newer, errNewer = searchRange(ctx, sp, repo, m, include, append(append([]string(nil), exclude...), mid))
+			<-done
+			out := append(newer, older...)
+			if errNewer != nil {
+				return out, errNewer
+			}
+			return out, errOlder
+		}
+	}
+	return searchRange(ctx, sp, repo, m, include, exclude)
+}
+
+// splitPoint returns the middle commit of a range worth splitting, or "".
+func splitPoint(ctx context.Context, sp *commitSpec, m *vcs.Mirror, include, exclude []string) string {
+	var oids []string
+	for c, err := range m.Log(ctx, vcs.LogOptions{Include: include, Exclude: exclude, Since: sp.after, Until: sp.before, MaxCount: splitMaxCommits + 1}) {
+		if err != nil {
+			return ""
+		}
+		oids = append(oids, c.OID)
+	}
+	if len(oids) < splitMinCommits || len(oids) > splitMaxCommits {
+		return ""
+	}
+	return oids[len(oids)/2]
+}
+
+func searchRange(ctx context.Context, sp *commitSpec, repo *store.Repo, m *vcs.Mirror, include, exclude []string) ([]*CommitMatch, error) {
 	opts := vcs.LogOptions{Include: include, Exclude: exclude, Since: sp.after, Until: sp.before, Diff: sp.diff || sp.filesActive()}
 	var out []*CommitMatch
+	buf := &diffBuffer{}
 	for c, err := range m.Log(ctx, opts) {
 		if err != nil {
 			return out, err
@@ -117,7 +164,7 @@ func searchCommits(ctx context.Context, sp *commitSpec, repo *store.Repo, m *vcs
 		}
 		var cm *CommitMatch
 		if sp.diff {
-			cm = sp.matchDiff(c)
+			cm = sp.matchDiff(c, buf)
 		} else {
 			cm = sp.matchMessage(c)
 		}
@@ -155,6 +202,12 @@ func (sp *commitSpec) matchMessage(c *vcs.Commit) *CommitMatch {
 	return &CommitMatch{Commit: c, MessageRanges: rs, matches: len(rs)}
 }
 
+// diffBuffer is reused from commit to commit by one search.
+type diffBuffer struct {
+	text  []byte
+	lines []diffLine
+}
+
 // diffLine locates a line of the searched diff text.
 type diffLine struct {
 	start      int // offset in the text
@@ -165,9 +218,29 @@ type diffLine struct {
 // matchDiff searches the added and removed lines of a commit's diff (in the files the
 // filters keep): the pattern tree is evaluated on all of them together, and the
 // result holds the hunks with a match.
-func (sp *commitSpec) matchDiff(c *vcs.Commit) *CommitMatch {
-	var text []byte
-	var lines []diffLine
+func (sp *commitSpec) matchDiff(c *vcs.Commit, buf *diffBuffer) *CommitMatch {
+	if !sp.matcher.Empty() {
+		// Most commits do not hold the pattern's required literal anywhere in their
+		// hunks: skip them without building the searched text.
+		found := false
+		for fi := range c.Files {
+			f := &c.Files[fi]
+			for hi := range f.Hunks {
+				if sp.matcher.mayMatch(f.Hunks[hi].Body) && sp.fileOK(f.Path()) {
+					found = true
+					break
+				}
+			}
+			if found {
+				break
+			}
+		}
+		if !found {
+			return nil
+		}
+	}
+	text, lines := buf.text[:0], buf.lines[:0]
+	defer func() { buf.text, buf.lines = text[:0], lines[:0] }()
 	for fi := range c.Files {
 		f := &c.Files[fi]
 		if !sp.fileOK(f.Path()) {

@@ -508,6 +508,38 @@ func writeSignature(b *strings.Builder, n *query.PatternNode) {
 	}
 }
 
+// mayMatch is a cheap necessary condition for the tree to match somewhere in texts that
+// are parts of data (such as the added lines of a diff, parts of its hunks): false
+// only when a literal that every match of the tree needs is absent from data.
+func (m *Matcher) mayMatch(data []byte) bool {
+	var required []*leaf
+	switch {
+	case m.tree == nil:
+		return true
+	case m.tree.Op == query.PatternLeaf && !m.tree.Pattern.Negated:
+		required = []*leaf{m.index[m.tree.Pattern]}
+	case m.tree.Op == query.PatternAnd:
+		for _, o := range m.tree.Operands {
+			if o.Op == query.PatternLeaf && !o.Pattern.Negated {
+				required = append(required, m.index[o.Pattern])
+			}
+		}
+	}
+	for _, l := range required {
+		needle := l.lit
+		if needle == nil {
+			needle = l.pre
+		}
+		if needle == nil || l.useRegexp(data) {
+			continue
+		}
+		if l.index(data, needle) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Signature identifies what the matcher finds in a text: two matchers with the same
 // signature find the same matches in every text. It keys the per-blob cache.
 func (m *Matcher) Signature() []byte { return m.sig[:16] }

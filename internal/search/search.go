@@ -365,7 +365,7 @@ func (e *execution) runJob(ctx context.Context, s *Service, j job, mirror func(c
 		if len(include) == 0 {
 			return
 		}
-		cms, err := searchCommits(ctx, sp, repo, m, include, revs.exclude)
+		cms, err := searchCommits(ctx, sp, repo, m, include, revs.exclude, s.opts.Readers)
 		e.mu.Lock()
 		e.commitMs = append(e.commitMs, cms...)
 		e.mu.Unlock()

@@ -65,27 +65,29 @@ func namesExactly(pattern, name string) bool {
 type repoScope struct {
 	basic   query.Basic
 	context []query.Basic // the context's own queries; a repository must match one
+	// explicit: the caller chose the repositories (Request.RepoIDs), which then count
+	// as named, so forks and archived ones are searched without fork:yes.
+	explicit bool
 }
 
 // matches applies the scope to a repository: repo filters, fork, archived,
 // visibility and the search context.
 func (sc *repoScope) matches(r *store.Repo) bool {
-	if !repoNameMatches(sc.basic, r.Name) || !flagsMatch(sc.basic, r) {
+	if !repoNameMatches(sc.basic, r.Name) || !flagsMatch(sc.basic, r, sc.explicit) {
 		return false
 	}
 	if sc.context == nil {
 		return true
 	}
 	for _, cb := range sc.context {
-		if repoNameMatches(cb, r.Name) && flagsMatch(cb, r) {
+		if repoNameMatches(cb, r.Name) && flagsMatch(cb, r, sc.explicit) {
 			return true
 		}
 	}
 	return false
 }
 
-func flagsMatch(b query.Basic, r *store.Repo) bool {
-	named := false
+func flagsMatch(b query.Basic, r *store.Repo, named bool) bool {
 	include, _ := b.Repos()
 	for _, f := range include {
 		if namesExactly(f.Pattern, r.Name) {

@@ -89,7 +89,7 @@ func (s *Service) Search(ctx context.Context, req Request) (*Results, error) {
 		if err != nil {
 			return nil, err
 		}
-		sc := &repoScope{basic: b, context: ctxQueries}
+		sc := &repoScope{basic: b, context: ctxQueries, explicit: req.RepoIDs != nil}
 		for _, r := range visible {
 			if sc.matches(r) {
 				j := job{basic: bi, repo: r}

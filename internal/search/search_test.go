@@ -175,10 +175,22 @@ func TestSearch(t *testing.T) {
 				t.Errorf("%s: %v, want %v", tc.query, got, tc.want)
 			}
 		}
-		// A fork named exactly is searched without fork:yes.
+		// A fork named exactly, or chosen by id, is searched without fork:yes.
 		res := f.search(t, f.alice, `repo:^acme/fork$ TODO`)
 		if len(res.Matches) != 1 {
 			t.Errorf("named fork: %d matches", len(res.Matches))
+		}
+		res, err := f.svc.Search(ctx, search.Request{Query: "TODO", Viewer: f.alice, RepoIDs: []int64{f.repo["acme/fork"].ID}})
+		if err != nil || len(res.Matches) != 1 {
+			t.Errorf("fork by id: %v matches, %v", len(res.Matches), err)
+		}
+		res, err = f.svc.Search(ctx, search.Request{Query: "TODO fork:no", Viewer: f.alice, RepoIDs: []int64{f.repo["acme/fork"].ID}})
+		if err != nil || len(res.Matches) != 0 {
+			t.Errorf("fork by id with fork:no: %v matches, %v", len(res.Matches), err)
+		}
+		res, err = f.svc.Search(ctx, search.Request{Query: "TODO", Viewer: f.alice, RepoIDs: []int64{}})
+		if err != nil || len(res.Matches) != 0 {
+			t.Errorf("no repository ids: %v matches, %v", len(res.Matches), err)
 		}
 	})
 

@@ -38,6 +38,7 @@ type leaf struct {
 	never    bool
 	captures bool // the regexp has capture groups
 	rare     int  // index in lit/pre of the byte to scan for
+	chunk    int  // the longest text the regexp is run on at once
 }
 
 const (
@@ -65,6 +66,11 @@ func compileLeaf(p *query.Pattern) (*leaf, error) {
 		return nil, fmt.Errorf("pattern %q: %w", p.Value, err)
 	}
 	l := &leaf{pat: p, re: re, captures: re.NumSubexp() > 0, never: sre.Op == syntax.OpNoMatch}
+	if prog, err := syntax.Compile(sre); err == nil {
+		// Go's regexp backtracks (much faster than its NFA) on inputs shorter than
+		// this, so texts are matched in chunks of whole lines this long.
+		l.chunk = max(256, 256*1024/len(prog.Inst)-2)
+	}
 	if sre.Op == syntax.OpLiteral && !l.captures {
 		if b, fold, ok := literalBytes(sre.Rune, sre.Flags&syntax.FoldCase != 0, false); ok {
 			l.lit, l.fold = b, fold
@@ -84,7 +90,7 @@ func compileLeaf(p *query.Pattern) (*leaf, error) {
 	if l.fold && bytes.ContainsAny(needle, "ks") {
 		l.hazard = true
 	}
-	l.rare = rarestByte(needle)
+	l.rare = rarestByte(needle, l.fold)
 	return l, nil
 }
 
@@ -226,17 +232,27 @@ func init() {
 	}
 	common := " \te\ntrnisoa;c,ld(p)u.f=m\"g:h*b_0y/1-w{}v2k>x<&[]3@S45E6T7A89RCINDOLPFMq#'B!j|+%zUGHKVWYXJ?QZ$\\~^`"
 	for i := range byteRank {
-		byteRank[i] = -1 // rarer than anything listed
+		byteRank[i] = len(common) // rarer than anything listed
 	}
 	for i := 0; i < len(common); i++ {
 		byteRank[common[i]] = i
 	}
 }
 
-func rarestByte(needle []byte) int {
+// rarestByte returns the index of the needle's rarest byte (the highest rank; for a
+// letter of a case-folded needle, both cases are scanned, so its rank is that of the
+// more common case).
+func rarestByte(needle []byte, fold bool) int {
+	rank := func(c byte) int {
+		r := byteRank[c]
+		if fold {
+			r = min(r, byteRank[upper[c]])
+		}
+		return r
+	}
 	best := 0
 	for i, c := range needle {
-		if byteRank[c] < byteRank[needle[best]] {
+		if rank(c) > rank(needle[best]) {
 			best = i
 		}
 	}
@@ -369,11 +385,39 @@ func (l *leaf) each(data []byte, fn func(start, end int) bool) {
 			from = le + 1
 		}
 	default:
-		for _, m := range l.re.FindAllIndex(data, -1) {
-			if !fn(m[0], m[1]) {
-				return
+		l.eachChunk(data, func(off int, chunk []byte) bool {
+			for _, m := range l.re.FindAllIndex(chunk, -1) {
+				if !fn(off+m[0], off+m[1]) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+}
+
+// eachChunk cuts data into chunks of whole lines of at most l.chunk bytes (or one
+// longer line), without the newline that ends a chunk: matches never span lines, so
+// matching chunk by chunk finds what matching the whole text finds.
+func (l *leaf) eachChunk(data []byte, fn func(off int, chunk []byte) bool) {
+	size := l.chunk
+	if size <= 0 {
+		size = len(data) + 1
+	}
+	for off := 0; off <= len(data); {
+		end := len(data)
+		if off+size < len(data) {
+			end = bytes.LastIndexByte(data[off:off+size], '\n')
+			if end < 0 {
+				end = lineEnd(data, off) // one long line
+			} else {
+				end += off
 			}
 		}
+		if !fn(off, data[off:end]) {
+			return
+		}
+		off = end + 1
 	}
 }
 
@@ -382,9 +426,7 @@ func (l *leaf) has(data []byte) bool {
 	if l.never {
 		return false
 	}
-	if l.pre == nil && l.lit == nil {
-		return l.re.Match(data)
-	}
+
 	found := false
 	l.each(data, func(int, int) bool { found = true; return false })
 	return found
@@ -427,11 +469,14 @@ func (l *leaf) eachCapture(data []byte, fn func(value []byte)) {
 		}
 		return
 	}
-	for _, m := range l.re.FindAllSubmatchIndex(data, -1) {
-		if m[2] >= 0 {
-			fn(data[m[2]:m[3]])
+	l.eachChunk(data, func(off int, chunk []byte) bool {
+		for _, m := range l.re.FindAllSubmatchIndex(chunk, -1) {
+			if m[2] >= 0 {
+				fn(chunk[m[2]:m[3]])
+			}
 		}
-	}
+		return true
+	})
 }
 
 // lastLineLen is the length of the last (unterminated) line of b.

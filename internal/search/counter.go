@@ -30,6 +30,7 @@ type Counter struct {
 	// The last tree listed, from which the next is derived.
 	lastCommit string
 	lastTree   []vcs.TreeEntry
+	inventory  *scanSpec // for Languages
 }
 
 // Counts are a query's matches at one commit.
@@ -295,8 +296,14 @@ func (c *Counter) count(ctx context.Context, commit string, tree []vcs.TreeEntry
 // Languages returns the language statistics (lines and bytes per language) of the
 // repository at a commit; lines are memoized per blob.
 func (c *Counter) Languages(ctx context.Context, commit string) ([]LanguageStat, Skipped, error) {
-	spec := &scanSpec{matcher: &Matcher{}, inventory: true, readContent: true, maxFileSize: c.svc.opts.MaxFileSize}
-	so, err := c.sc.scan(ctx, spec, commit)
+	if c.inventory == nil {
+		c.inventory = &scanSpec{matcher: &Matcher{}, inventory: true, readContent: true, maxFileSize: c.svc.opts.MaxFileSize, memo: newPathMemo()}
+	}
+	tree, err := c.tree(ctx, commit)
+	if err != nil {
+		return nil, Skipped{}, err
+	}
+	so, err := c.sc.scanTree(ctx, c.inventory, tree)
 	if err != nil {
 		return nil, Skipped{}, err
 	}

@@ -206,7 +206,7 @@ func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeE
 		se := &slab[i]
 		se.e = e
 		if needLangNames {
-			se.lang, se.cands = languageByName(e.Path)
+			se.lang, se.cands = spec.languageByName(e.Path)
 			keep, decided := spec.files.langs.decideByName(se.lang, se.cands)
 			if decided && !keep {
 				continue
@@ -429,6 +429,24 @@ type pathMemo struct {
 	ok     map[string]bool
 	ranges map[string][]Range
 	hit    map[string]bool
+	langs  map[string]nameLang
+}
+
+type nameLang struct {
+	lang  string
+	cands []string
+}
+
+func (sp *scanSpec) languageByName(p string) (string, []string) {
+	if sp.memo == nil {
+		return languageByName(p)
+	}
+	if nl, ok := sp.memo.langs[p]; ok {
+		return nl.lang, nl.cands
+	}
+	lang, cands := languageByName(p)
+	sp.memo.langs[p] = nameLang{lang, cands}
+	return lang, cands
 }
 
 func (sp *scanSpec) pathOK(p string) bool {
@@ -459,7 +477,7 @@ func (sp *scanSpec) pathRanges(p string) ([]Range, bool) {
 }
 
 func newPathMemo() *pathMemo {
-	return &pathMemo{ok: map[string]bool{}, ranges: map[string][]Range{}, hit: map[string]bool{}}
+	return &pathMemo{ok: map[string]bool{}, ranges: map[string][]Range{}, hit: map[string]bool{}, langs: map[string]nameLang{}}
 }
 
 // pathRanges matches the patterns against a path.

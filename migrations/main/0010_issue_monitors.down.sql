@@ -1,0 +1,12 @@
+ALTER TABLE cm_slack_webhooks DROP COLUMN IF EXISTS issue_events, DROP COLUMN IF EXISTS issue_min_priority;
+ALTER TABLE cm_webhooks DROP COLUMN IF EXISTS issue_events, DROP COLUMN IF EXISTS issue_min_priority;
+ALTER TABLE cm_emails DROP COLUMN IF EXISTS issue_events, DROP COLUMN IF EXISTS issue_min_priority;
+DROP TABLE IF EXISTS im_variables;
+DROP TABLE IF EXISTS im_action_deliveries;
+DROP TABLE IF EXISTS im_action_jobs;
+DROP TABLE IF EXISTS im_events;
+DROP TABLE IF EXISTS im_notifications;
+DROP TABLE IF EXISTS im_runs;
+DROP TABLE IF EXISTS im_issues;
+DROP TABLE IF EXISTS im_alerts;
+DROP TABLE IF EXISTS im_configs;

@@ -3,6 +3,7 @@ package search
 import (
 	"container/list"
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/lookout/lookout/internal/store"
@@ -46,8 +47,9 @@ type blobResult struct {
 	Binary bool
 }
 
-// DefaultBlobCacheEntries bounds the in-memory cache: about 100 bytes an entry.
-const DefaultBlobCacheEntries = 2_000_000
+// DefaultBlobCacheEntries bounds the in-memory cache: an entry takes about 250 bytes
+// (more with capture values), so the default holds about 125 MB.
+const DefaultBlobCacheEntries = 500_000
 
 // flushEvery is the number of pending persistent entries that triggers a write.
 const flushEvery = 5000
@@ -66,6 +68,12 @@ func keyOf(sig []byte, oid string) blobKey {
 	copy(k.sig[:], sig)
 	k.oid = oid
 	return k
+}
+
+// storedKey is keyOf with its own copy of the id: ids from a tree listing share the
+// listing's text, which an entry must not keep alive.
+func storedKey(sig []byte, oid string) blobKey {
+	return keyOf(sig, strings.Clone(oid))
 }
 
 // get returns the cached result for a blob.
@@ -104,11 +112,11 @@ func (c *BlobCache) put(ctx context.Context, sig []byte, oid string, v blobResul
 		return nil
 	}
 	c.mu.Lock()
-	c.addLocked(keyOf(sig, oid), v)
+	c.addLocked(storedKey(sig, oid), v)
 	flush := false
 	if persist && c.store != nil {
 		s := string(sig)
-		c.pending[s] = append(c.pending[s], store.BlobCount{OID: oid, Matches: v.Matches, Lines: v.Lines, Binary: v.Binary, Captures: v.Captures})
+		c.pending[s] = append(c.pending[s], store.BlobCount{OID: strings.Clone(oid), Matches: v.Matches, Lines: v.Lines, Binary: v.Binary, Captures: v.Captures})
 		c.npend++
 		flush = c.npend >= flushEvery
 	}
@@ -132,7 +140,7 @@ func (c *BlobCache) load(ctx context.Context, sig []byte, oids []string) (int, e
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, r := range rows {
-		c.addLocked(keyOf(sig, r.OID), blobResult{BlobCount: BlobCount{Matches: r.Matches, Lines: r.Lines, Captures: r.Captures}, Binary: r.Binary})
+		c.addLocked(storedKey(sig, r.OID), blobResult{BlobCount: BlobCount{Matches: r.Matches, Lines: r.Lines, Captures: r.Captures}, Binary: r.Binary})
 	}
 	return len(rows), nil
 }

@@ -88,10 +88,12 @@ func (sc *repoScope) matches(r *store.Repo) bool {
 }
 
 func flagsMatch(b query.Basic, r *store.Repo, named bool) bool {
-	include, _ := b.Repos()
-	for _, f := range include {
-		if namesExactly(f.Pattern, r.Name) {
-			named = true
+	if !named && (r.Fork || r.Archived) {
+		include, _ := b.Repos()
+		for _, f := range include {
+			if namesExactly(f.Pattern, r.Name) {
+				named = true
+			}
 		}
 	}
 	if !yesNoOnly(b.Fork, r.Fork, named) || !yesNoOnly(b.Archived, r.Archived, named) {

@@ -194,7 +194,9 @@ func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeE
 	if spec.inventory {
 		sig = linesSignature
 	}
-	needLangNames := spec.files.langs.active() || spec.languages || spec.inventory
+	// A search's matches get their language when found (see fileLanguage); counts
+	// and statistics need every file's.
+	needLangNames := spec.files.langs.active() || spec.inventory || spec.languages && spec.countOnly
 
 	var entries []*scanEntry
 	slab := make([]scanEntry, len(tree))
@@ -504,8 +506,27 @@ func (s *scanner) finishPathOnly(spec *scanSpec, out *scanOutput, se *scanEntry)
 		out.total.Matches++
 		return
 	}
-	out.files = append(out.files, &FileMatch{Path: se.e.Path, BlobOID: se.e.OID, Size: se.e.Size, Language: se.lang, PathMatches: se.pathMatch})
+	out.files = append(out.files, &FileMatch{Path: se.e.Path, BlobOID: se.e.OID, Size: se.e.Size, Language: fileLanguage(spec, se, nil), PathMatches: se.pathMatch})
 	spec.limit.add(1)
+}
+
+// fileLanguage is the language of a matched file, for Request.Languages: by name, by
+// content when the name is ambiguous and the content was read, else the first
+// candidate.
+func fileLanguage(spec *scanSpec, se *scanEntry, data []byte) string {
+	if se.lang != "" || !spec.languages {
+		return se.lang
+	}
+	lang, cands := languageByName(se.e.Path)
+	switch {
+	case lang != "":
+		return lang
+	case data != nil && !isBinary(data):
+		return languageByContent(se.e.Path, cands, data)
+	case len(cands) > 0:
+		return cands[0]
+	}
+	return ""
 }
 
 // finishCached records an entry answered by the cache.
@@ -580,7 +601,7 @@ func (s *scanner) process(ctx context.Context, spec *scanSpec, sig []byte, out *
 			rangesDone = true
 			lineCount = countLines(data)
 		}
-		fm := &FileMatch{Path: se.e.Path, BlobOID: se.e.OID, Size: se.e.Size, Language: se.lang, Lines: lineCount, PathMatches: se.pathMatch}
+		fm := &FileMatch{Path: se.e.Path, BlobOID: se.e.OID, Size: se.e.Size, Language: fileLanguage(spec, se, data), Lines: lineCount, PathMatches: se.pathMatch}
 		if spec.paths && !se.pathHit {
 			fm.PathMatches = nil
 		}

@@ -107,7 +107,12 @@ func (s *Service) Search(ctx context.Context, req Request) (*Results, error) {
 	// of the store, which the caller's context bounds.
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	e.run(ctx, s, jobs, func(ctx context.Context, r *store.Repo) (*vcs.Mirror, error) { return s.mirrors.Mirror(ctx, r) })
+	e.run(ctx, s, jobs, func(ctx context.Context, r *store.Repo) (*vcs.Mirror, error) {
+		if s.mirrors == nil {
+			return nil, errors.New("the search service has no mirror source")
+		}
+		return s.mirrors.Mirror(ctx, r)
+	})
 	res := e.finish(ctx, s)
 	res.Elapsed = time.Since(start)
 	return res, nil

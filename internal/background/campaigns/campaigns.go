@@ -1,0 +1,168 @@
+// Package campaigns runs campaigns in the worker: the campaign job queue (per repository
+// of a plan: check an uploaded patch applies, or run the spec's steps through
+// internal/executor and store the diff, with the log written while the steps run), the
+// changeset reconciler queue (push, open, update, undraft and close pull requests,
+// idempotently, under a per-host publish rate limit), the changeset syncer (loads pull
+// requests from their hosts with a backoff, sooner after webhooks) and their resetters.
+//
+// Every handler may run again after its worker died at any point: a plan job rewrites
+// its own result, and the reconciler stores the branch name before pushing, makes the
+// same commit again (fixed dates), and adopts a pull request that already exists for the
+// branch, so a retry never duplicates a pull request.
+package campaigns
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/sourcegraph/log"
+
+	"github.com/lookout/lookout/internal/background/routine"
+	"github.com/lookout/lookout/internal/campaigns"
+	"github.com/lookout/lookout/internal/executor"
+	reposvc "github.com/lookout/lookout/internal/repos"
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/workerutil"
+)
+
+// Defaults of Options.
+const (
+	DefaultPollInterval     = 5 * time.Second
+	DefaultSyncInterval     = 30 * time.Second
+	DefaultLogFlushInterval = 2 * time.Second
+	DefaultSyncBatch        = 100
+)
+
+// Options configure the campaign routines. Zero values take defaults.
+type Options struct {
+	Store *store.Store
+	// Repos gives mirrors (and their fetches) of this worker.
+	Repos *reposvc.Service
+	// Runner runs spec steps.
+	Runner *executor.Runner
+	// HTTPClient talks to code host APIs (nil: a default client).
+	HTTPClient *http.Client
+	// ExternalURL is where users reach Lookout, for the link back in pull request bodies.
+	ExternalURL string
+	// Bot is the commit author and committer when a spec names none.
+	Bot campaigns.Author
+	// Rates limit publishing per code host (nil: campaigns.DefaultPublishRate).
+	Rates *campaigns.Rates
+	// PollInterval is how often idle queue workers look for jobs without a NOTIFY.
+	PollInterval time.Duration
+	// SyncInterval is how often due changesets are synced.
+	SyncInterval time.Duration
+	// SyncBatch is how many changesets one sync round takes at most.
+	SyncBatch int
+	// LogFlushInterval is how often a running step's log is written to its job.
+	LogFlushInterval time.Duration
+	// StalledMaxAge and ResetInterval tune the resetters (tests shorten them).
+	StalledMaxAge time.Duration
+	ResetInterval time.Duration
+	// JobConcurrency and ChangesetConcurrency are handlers per queue (overridden by
+	// WORKER_CAMPAIGN_JOBS_CONCURRENCY and WORKER_CHANGESETS_CONCURRENCY).
+	JobConcurrency       int
+	ChangesetConcurrency int
+	Logger               log.Logger
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.SyncInterval <= 0 {
+		o.SyncInterval = DefaultSyncInterval
+	}
+	if o.SyncBatch <= 0 {
+		o.SyncBatch = DefaultSyncBatch
+	}
+	if o.LogFlushInterval <= 0 {
+		o.LogFlushInterval = DefaultLogFlushInterval
+	}
+	if o.StalledMaxAge <= 0 {
+		o.StalledMaxAge = time.Minute
+	}
+	if o.Bot.Name == "" || o.Bot.Email == "" {
+		o.Bot = campaigns.DefaultBot
+	}
+	if o.Rates == nil {
+		r, _ := campaigns.ParseRates("")
+		o.Rates = &r
+	}
+	if o.JobConcurrency <= 0 {
+		o.JobConcurrency = 2
+	}
+	if o.ChangesetConcurrency <= 0 {
+		o.ChangesetConcurrency = 4
+	}
+	if o.Logger == nil {
+		o.Logger = log.Scoped("campaigns")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// JobStoreOptions describe the campaign job queue: stalled after StalledMaxAge, errored
+// jobs (setup failures) retried after 30 s, at most 3 attempts.
+func JobStoreOptions(stalled time.Duration) workerutil.StoreOptions[*store.CampaignJob] {
+	return workerutil.StoreOptions[*store.CampaignJob]{
+		Name: "campaign_jobs", TableName: "campaign_jobs", Columns: store.CampaignJobColumns,
+		Scan:          func(r pgx.CollectableRow) (*store.CampaignJob, error) { return store.ScanCampaignJob(r) },
+		StalledMaxAge: stalled, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 30 * time.Second,
+	}
+}
+
+// ChangesetStoreOptions describe the reconciler queue (the changesets table): errored
+// changesets (network, server errors) are retried after 30 s, at most 5 attempts.
+func ChangesetStoreOptions(stalled time.Duration) workerutil.StoreOptions[*store.Changeset] {
+	return workerutil.StoreOptions[*store.Changeset]{
+		Name: "changesets", TableName: "changesets", Alias: "c", Columns: store.ChangesetColumns,
+		Scan:          func(r pgx.CollectableRow) (*store.Changeset, error) { return store.ScanChangeset(r) },
+		StalledMaxAge: stalled, MaxNumResets: 5, MaxNumRetries: 5, RetryAfter: 30 * time.Second,
+	}
+}
+
+// Routines builds the campaign routines of the worker.
+func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
+	opts.defaults()
+	logger := env.Logger.Scoped("campaigns")
+	opts.Logger = logger
+	jobs := NewJobHandler(opts)
+	jobStore, jobRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.CampaignJob]{
+		Store: JobStoreOptions(opts.StalledMaxAge),
+		Worker: workerutil.WorkerOptions{NumHandlers: opts.JobConcurrency, Interval: opts.PollInterval, HeartbeatInterval: heartbeat(opts.StalledMaxAge),
+			MaximumRuntimePerJob: 3 * time.Hour},
+		Handler:       jobs,
+		ResetInterval: opts.ResetInterval,
+	})
+	if err != nil {
+		return nil, err
+	}
+	jobs.SetQueue(jobStore)
+	_, changesetRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.Changeset]{
+		Store: ChangesetStoreOptions(opts.StalledMaxAge),
+		Worker: workerutil.WorkerOptions{NumHandlers: opts.ChangesetConcurrency, Interval: opts.PollInterval, HeartbeatInterval: heartbeat(opts.StalledMaxAge),
+			MaximumRuntimePerJob: 30 * time.Minute},
+		Handler:       NewReconciler(opts),
+		ResetInterval: opts.ResetInterval,
+	})
+	if err != nil {
+		return nil, err
+	}
+	syncer := NewSyncer(opts)
+	rs := append(jobRoutines, changesetRoutines...)
+	return append(rs, routine.NewPeriodic(logger, "campaign-changeset-syncer", func(ctx context.Context) error {
+		_, err := syncer.SyncDue(ctx)
+		return err
+	}, routine.PeriodicOptions{Interval: opts.SyncInterval, Metrics: env.Metrics, RunAtStart: true})), nil
+}
+
+// heartbeat is frequent enough that a live job never looks stalled.
+func heartbeat(stalled time.Duration) time.Duration {
+	return max(stalled/4, 100*time.Millisecond)
+}

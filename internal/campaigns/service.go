@@ -56,7 +56,9 @@ const (
 	CodeProcessing = "CAMPAIGN_PROCESSING"
 )
 
-func badInput(format string, args ...any) error { return errcode.New(errcode.BadInput, format, args...) }
+func badInput(format string, args ...any) error {
+	return errcode.New(errcode.BadInput, format, args...)
+}
 
 // PatchInput is one repository's patch of createCampaignPlanFromPatches.
 type PatchInput struct {

@@ -111,25 +111,22 @@ type workerConfig struct {
 	hostname   string
 	logger     log.Logger
 	now        func() time.Time
+	// changesetConcurrency is the number of reconciler handlers (default 4).
+	changesetConcurrency int
 }
 
-// startWorker runs the campaign routines on db until the test ends (or stop is called),
-// with their own mirror cache and executor.
-func startWorker(t testing.TB, db *pgxpool.Pool, wc workerConfig) (stop func()) {
-	t.Helper()
-	logger := wc.logger
-	if logger == nil {
-		logger = logtest.Scoped(t)
-	}
+// buildWorker builds the campaign routines of a worker on db with its mirror cache and
+// workspaces under dir.
+func buildWorker(db *pgxpool.Pool, dir string, logger log.Logger, wc workerConfig) ([]routine.Routine, error) {
 	st := store.New(db)
-	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logger, AllowLocal: true})
+	cache, err := vcs.NewCache(filepath.Join(dir, "repos"), vcs.Options{Logger: logger, AllowLocal: true})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	repoSvc := &reposvc.Service{Store: st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
-	runner, err := executor.NewRunner(executor.Config{Root: filepath.Join(t.TempDir(), "ws"), KillGrace: 300 * time.Millisecond, Logger: logger})
+	runner, err := executor.NewRunner(executor.Config{Root: filepath.Join(dir, "ws"), KillGrace: 300 * time.Millisecond, Logger: logger})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	rates := wc.rates
 	if rates == nil {
@@ -145,12 +142,26 @@ func startWorker(t testing.TB, db *pgxpool.Pool, wc workerConfig) (stop func()) 
 	rs, err := bgcampaigns.Routines(env, bgcampaigns.Options{
 		Store: st, Repos: repoSvc, Runner: runner, ExternalURL: "http://lookout.test", Rates: rates, HTTPClient: wc.httpClient,
 		PollInterval: 100 * time.Millisecond, SyncInterval: 200 * time.Millisecond, LogFlushInterval: 100 * time.Millisecond,
-		StalledMaxAge: time.Second, ResetInterval: 300 * time.Millisecond, Now: wc.now,
+		StalledMaxAge: time.Second, ResetInterval: 300 * time.Millisecond, Now: wc.now, ChangesetConcurrency: wc.changesetConcurrency,
 	})
+	if err != nil {
+		return nil, err
+	}
+	return append([]routine.Routine{routine.Adapt("listener", listener)}, rs...), nil
+}
+
+// startWorker runs the campaign routines on db until the test ends (or stop is called),
+// with their own mirror cache and executor.
+func startWorker(t testing.TB, db *pgxpool.Pool, wc workerConfig) (stop func()) {
+	t.Helper()
+	logger := wc.logger
+	if logger == nil {
+		logger = logtest.Scoped(t)
+	}
+	rs, err := buildWorker(db, t.TempDir(), logger, wc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs = append([]routine.Routine{routine.Adapt("listener", listener)}, rs...)
 	for _, r := range rs {
 		r.Start()
 	}

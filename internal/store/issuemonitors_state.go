@@ -345,8 +345,8 @@ WHERE id = %s AND recorded_at IS NULL AND state = 'processing'`, r.QueryString, 
 		if err != nil {
 			return err
 		}
-		if _, err := s.exec(ctx, sqlf.Sprintf("INSERT INTO im_notifications (id, monitor_id, alert_id, "+col+", state, created_at) VALUES (%s, %s, %s, %s, %s, %s)",
-			n.ID, n.MonitorID, n.AlertID, n.ActionID, n.State, n.CreatedAt)); err != nil {
+		if _, err := s.exec(ctx, sqlf.Sprintf("INSERT INTO im_notifications (id, monitor_id, alert_id, "+col+", state, created_at, closed_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+			n.ID, n.MonitorID, n.AlertID, n.ActionID, n.State, n.CreatedAt, n.ClosedAt)); err != nil {
 			return err
 		}
 	}
@@ -453,9 +453,7 @@ func (ims *IssueMonitorStore) writeEvents(ctx context.Context, w *IssueWrite) er
 		if w.Run != nil {
 			e.RunID = w.Run.RunID
 		}
-		if e.ActorUserID == 0 {
-			e.ActorUserID = w.ActorUserID
-		}
+		e.ActorUserID = w.ActorUserID
 		if len(e.Data) == 0 {
 			e.Data = []byte("{}")
 		}

@@ -42,7 +42,10 @@ func TestValidate(t *testing.T) {
 		{"commit identity on files", func(c *store.IssueMonitorConfig) { c.Identity = IdentityCommit }, "identity", "COMMIT"},
 		{"line identity with select:file", func(c *store.IssueMonitorConfig) { c.Query = "foo select:file"; c.Identity = IdentityLine }, "identity", "LINE"},
 		{"file identity with select:repo", func(c *store.IssueMonitorConfig) { c.Query = "foo select:repo"; c.Identity = IdentityFile }, "identity", "FILE"},
-		{"commit identity on diffs", func(c *store.IssueMonitorConfig) { c.Query = "type:diff select:commit secret"; c.Identity = IdentityCommit }, "", ""},
+		{"commit identity on diffs", func(c *store.IssueMonitorConfig) {
+			c.Query = "type:diff select:commit secret"
+			c.Identity = IdentityCommit
+		}, "", ""},
 	} {
 		c := validConfig()
 		tc.change(&c)

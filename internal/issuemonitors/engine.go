@@ -268,8 +268,8 @@ func (e *Engine) searchPass(cands []Candidate, seen map[string]bool) {
 	for _, c := range cands {
 		switch {
 		case c.Key == "", // the identity does not apply to this result
-			e.active[c.Key] != nil, // already tracked
-			batch[c.Key],           // repeated in this batch
+			e.active[c.Key] != nil,      // already tracked
+			batch[c.Key],                // repeated in this batch
 			e.cfg.Unique && seen[c.Key]: // an identity is raised once
 			e.stats.Filtered++
 			continue

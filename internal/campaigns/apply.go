@@ -153,3 +153,11 @@ func HandleWebhook(ctx context.Context, st *store.Store, svc *store.ExternalServ
 	}
 	return st.Campaigns().ScheduleSync(ctx, touched, now)
 }
+
+// WebhookHandler is the webhook endpoint's ChangesetEvents: HandleWebhook at the time of
+// delivery.
+func WebhookHandler(st *store.Store) func(ctx context.Context, svc *store.ExternalService, ev codehost.Event) error {
+	return func(ctx context.Context, svc *store.ExternalService, ev codehost.Event) error {
+		return HandleWebhook(ctx, st, svc, ev, time.Now())
+	}
+}

@@ -170,7 +170,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MB, GB).
 type ByteSize int64
 
-var sizeRE = regexp.MustCompile(`^\s*(\d+)\s*([KMG]i?B?|B)?\s*$`)
+var sizeRE = regexp.MustCompile(`^\s*(\d+)\s*([KMG]I?B?|B)?\s*$`)
 
 // UnmarshalYAML parses a size.
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {

@@ -198,20 +198,25 @@ type CampaignJobListOptions struct {
 	PlanID int64
 	// OnlyWithDiff keeps completed jobs with a non-empty diff.
 	OnlyWithDiff bool
-	// Unpublished keeps jobs whose changeset in CampaignID is not published (or that have
-	// none yet).
+	// UnpublishedIn keeps the jobs with a diff whose changeset in this campaign is not on
+	// its code host yet.
 	UnpublishedIn int64
-	Page          Page
+	// Viewer, when set, keeps the jobs in repositories it may see.
+	Viewer *Viewer
+	Page   Page
 }
 
 func (o CampaignJobListOptions) where() *sqlf.Query {
 	conds := []*sqlf.Query{sqlf.Sprintf("campaign_jobs.plan_id = %s", o.PlanID)}
+	if o.Viewer != nil {
+		conds = append(conds, sqlf.Sprintf("EXISTS (SELECT 1 FROM repo r WHERE r.id = campaign_jobs.repo_id AND r.deleted_at IS NULL AND %s)", VisibleRepoCond(*o.Viewer, "r")))
+	}
 	if o.OnlyWithDiff || o.UnpublishedIn != 0 {
 		conds = append(conds, sqlf.Sprintf("campaign_jobs.state = 'completed' AND coalesce(campaign_jobs.diff, '') <> ''"))
 	}
 	if o.UnpublishedIn != 0 {
 		conds = append(conds, sqlf.Sprintf(`NOT EXISTS (SELECT 1 FROM changesets c WHERE c.campaign_job_id = campaign_jobs.id AND c.owned_by_campaign_id = %s
-  AND (c.external_id IS NOT NULL OR c.publication_state <> 'UNPUBLISHED'))`, o.UnpublishedIn))
+  AND c.external_id IS NOT NULL)`, o.UnpublishedIn))
 	}
 	return sqlf.Join(conds, " AND ")
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/auth"
+	"github.com/lookout/lookout/internal/campaigns"
 	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/httpapi"
@@ -188,7 +189,7 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 		Ready:    ready,
 		Gatherer: reg,
 		Metrics:  httpapi.NewMetrics(reg),
-		Webhooks: &webhooks.Handler{Store: st, Logger: logger.Scoped("webhooks")},
+		Webhooks: &webhooks.Handler{Store: st, Logger: logger.Scoped("webhooks"), ChangesetEvents: campaigns.WebhookHandler(st)},
 		Extra:    extra,
 	})
 

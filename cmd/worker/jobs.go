@@ -6,11 +6,13 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	campaignsbg "github.com/lookout/lookout/internal/background/campaigns"
 	"github.com/lookout/lookout/internal/background/codemonitors"
 	insightsbg "github.com/lookout/lookout/internal/background/insights"
 	reposbg "github.com/lookout/lookout/internal/background/repos"
 	"github.com/lookout/lookout/internal/background/routine"
 	"github.com/lookout/lookout/internal/env"
+	"github.com/lookout/lookout/internal/executor"
 	"github.com/lookout/lookout/internal/insights"
 	"github.com/lookout/lookout/internal/notify"
 	reposvc "github.com/lookout/lookout/internal/repos"
@@ -52,6 +54,25 @@ type job struct {
 }
 
 var registry = map[string]job{
+	"campaigns": {
+		description: "runs campaign steps in workspaces, pushes and publishes changesets under a per-host rate limit, syncs them",
+		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
+			svc, err := d.repoService()
+			if err != nil {
+				return nil, err
+			}
+			c, err := campaignsbg.ConfigFromEnv()
+			if err != nil {
+				return nil, err
+			}
+			c.Executor.Logger = d.env.Logger.Scoped("executor")
+			if c.Runner, err = executor.NewRunner(c.Executor); err != nil {
+				return nil, err
+			}
+			c.Store, c.Repos, c.ExternalURL = svc.Store, svc, d.cfg.ExternalURL
+			return campaignsbg.Routines(d.env, c.Options)
+		},
+	},
 	"codemonitors": {
 		description: "runs code monitor triggers (on a schedule and on push) and sends their notifications",
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {

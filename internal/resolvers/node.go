@@ -45,6 +45,35 @@ func (n *NodeResolver) ToInsightsDashboard() (*InsightsDashboardResolver, bool) 
 	return r, ok
 }
 
+func (n *NodeResolver) ToCampaign() (*CampaignResolver, bool) {
+	r, ok := n.node.(*CampaignResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToCampaignPlan() (*CampaignPlanResolver, bool) {
+	r, ok := n.node.(*CampaignPlanResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToCampaignJob() (*CampaignJobResolver, bool) {
+	r, ok := n.node.(*CampaignJobResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToExternalChangeset() (*ChangesetResolver, bool) {
+	r, ok := n.node.(*ChangesetResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToChangesetEvent() (*ChangesetEventResolver, bool) {
+	r, ok := n.node.(*ChangesetEventResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToChangesetPlan() (*ChangesetPlanResolver, bool) {
+	r, ok := n.node.(*ChangesetPlanResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToCampaignsCredential() (*CampaignsCredentialResolver, bool) {
+	r, ok := n.node.(*CampaignsCredentialResolver)
+	return r, ok
+}
+
 // nodeLoaders load a node by kind. Loaders check the viewer's permission and return
 // (nil, nil) for what the viewer may not see, so `node` never reveals that it exists.
 func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) (node, error) {
@@ -68,9 +97,19 @@ func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) 
 			}
 			return r.newAccessToken(t), nil
 		},
-		monitorKind: r.loadMonitorNode,
-		"InsightView":       func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.insightViewNode(ctx, id)) },
-		"InsightsDashboard": func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.insightsDashboardNode(ctx, id)) },
+		monitorKind:   r.loadMonitorNode,
+		"InsightView": func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.insightViewNode(ctx, id)) },
+		"InsightsDashboard": func(ctx context.Context, id int64) (node, error) {
+			return nilIfNotFound(r.insightsDashboardNode(ctx, id))
+		},
+		// Campaigns.
+		campaignKind:            func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.campaignNode(ctx, id)) },
+		campaignPlanKind:        func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.planNode(ctx, id)) },
+		campaignJobKind:         func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.jobNode(ctx, id)) },
+		changesetKind:           func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.changesetNode(ctx, id)) },
+		changesetEventKind:      func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.changesetEventNode(ctx, id)) },
+		changesetPlanKind:       func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.changesetPlanNode(ctx, id)) },
+		campaignsCredentialKind: func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.credentialNode(ctx, id)) },
 	}
 }
 

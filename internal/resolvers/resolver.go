@@ -13,6 +13,7 @@ import (
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 	"github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/internal/campaigns"
 	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/search"
@@ -36,6 +37,9 @@ type Deps struct {
 	Insights *InsightsDeps
 	// Search runs the search query; nil answers search with an error.
 	Search *search.Service
+	// CampaignService is the campaigns service; nil builds one on Store, with Search (or
+	// a search service over Repos) selecting the repositories of specs.
+	CampaignService *campaigns.Service
 }
 
 // Resolver is the root resolver.
@@ -51,6 +55,16 @@ func New(deps Deps) *Resolver {
 	deps.ExternalURL = strings.TrimRight(deps.ExternalURL, "/")
 	if deps.Notifier == nil {
 		deps.Notifier = defaultNotifier()
+	}
+	if deps.CampaignService == nil {
+		svc := &campaigns.Service{Store: deps.Store, ExternalURL: deps.ExternalURL, Logger: deps.Logger.Scoped("campaigns")}
+		switch {
+		case deps.Search != nil:
+			svc.Search = deps.Search
+		case deps.Repos != nil:
+			svc.Search = search.NewService(deps.Store, deps.Repos, nil, deps.Logger.Scoped("search"), search.Options{})
+		}
+		deps.CampaignService = svc
 	}
 	return &Resolver{Deps: deps}
 }

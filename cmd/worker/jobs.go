@@ -9,6 +9,7 @@ import (
 	campaignsbg "github.com/lookout/lookout/internal/background/campaigns"
 	"github.com/lookout/lookout/internal/background/codemonitors"
 	insightsbg "github.com/lookout/lookout/internal/background/insights"
+	issuemonitorsbg "github.com/lookout/lookout/internal/background/issuemonitors"
 	reposbg "github.com/lookout/lookout/internal/background/repos"
 	"github.com/lookout/lookout/internal/background/routine"
 	"github.com/lookout/lookout/internal/env"
@@ -86,6 +87,19 @@ var registry = map[string]job{
 				Notifier: d.notifier, ExternalURL: d.cfg.ExternalURL,
 				PollInterval: c.PollInterval, EnqueueInterval: c.EnqueueInterval, WorkerPollInterval: c.WorkerPollInterval,
 			})
+		},
+	},
+	"issuemonitors": {
+		description: "runs issue monitors (searches and updates on their schedules, alerts) and sends their messages",
+		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
+			svc, err := d.repoService()
+			if err != nil {
+				return nil, err
+			}
+			opts := issuemonitorsbg.OptionsFromEnv()
+			opts.Store, opts.Notifier, opts.ExternalURL = svc.Store, d.notifier, d.cfg.ExternalURL
+			opts.Search = search.NewService(svc.Store, svc, nil, d.env.Logger.Scoped("search"), search.Options{})
+			return issuemonitorsbg.Routines(d.env, opts)
 		},
 	},
 	"insights": {

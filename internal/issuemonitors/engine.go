@@ -73,6 +73,8 @@ type alertSnapshot struct {
 // NewEngine returns an engine over a loaded state. now is the engine's clock (issue ages,
 // timestamps); actorUserID is who acts (0 for a scheduled run).
 func NewEngine(st *store.IssueMonitorState, now time.Time, actorUserID int64) *Engine {
+	// Timestamps are stored to the microsecond; ages are computed from stored ones.
+	now = now.Truncate(time.Microsecond)
 	e := &Engine{
 		monitor: st.Monitor, cfg: st.Config, rule: RuleOf(st.Config), now: now, actor: actorUserID,
 		issues: map[int64]*store.MonitorIssue{}, alerts: map[int64]*store.MonitorAlert{}, active: map[string]*store.MonitorIssue{},

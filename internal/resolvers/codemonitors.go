@@ -130,6 +130,9 @@ func (m *MonitorResolver) Owner(ctx context.Context) (*NamespaceResolver, error)
 
 func (m *MonitorResolver) Trigger(ctx context.Context) (*MonitorTriggerResolver, error) {
 	q, err := m.r.Store.CodeMonitors().QueryByMonitor(ctx, m.m.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return m.issueTrigger(ctx) // an issue monitor: its query (issuemonitors.go)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -202,15 +205,26 @@ func (t *MonitorTriggerResolver) ToMonitorQuery() (*MonitorQueryResolver, bool) 
 type MonitorQueryResolver struct {
 	r *Resolver
 	q *store.MonitorQuery
+	// issueMonitor is set for an issue monitor's query, which has no trigger events.
+	issueMonitor bool
 }
 
-func (q *MonitorQueryResolver) ID() graphql.ID { return marshalID(monitorQueryKind, q.q.ID) }
-func (q *MonitorQueryResolver) Query() string  { return q.q.Query }
+func (q *MonitorQueryResolver) ID() graphql.ID {
+	if q.issueMonitor {
+		return marshalID(issueMonitorQueryKind, q.q.MonitorID)
+	}
+	return marshalID(monitorQueryKind, q.q.ID)
+}
+func (q *MonitorQueryResolver) Query() string { return q.q.Query }
 
 func (q *MonitorQueryResolver) Events(ctx context.Context, args ConnectionArgs) (*connection[*MonitorTriggerEventResolver], error) {
 	page, err := args.page()
 	if err != nil {
 		return nil, err
+	}
+	if q.issueMonitor {
+		return newConnection([]*MonitorTriggerEventResolver(nil), page, func(*MonitorTriggerEventResolver) int64 { return 0 },
+			func(e *MonitorTriggerEventResolver) *MonitorTriggerEventResolver { return e }, func(context.Context) (int, error) { return 0, nil }), nil
 	}
 	cs := q.r.Store.CodeMonitors()
 	jobs, err := cs.ListTriggerEvents(ctx, q.q.ID, page)

@@ -336,6 +336,9 @@ func (r *Resolver) UpdateCodeMonitor(ctx context.Context, args struct {
 	}
 	cs := r.Store.CodeMonitors()
 	q, err := cs.QueryByMonitor(ctx, current.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, badInput(errNotIssueMonitor)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -405,6 +408,15 @@ func (r *Resolver) ToggleCodeMonitor(ctx context.Context, args struct {
 	m, err := r.monitorByID(ctx, args.ID)
 	if err != nil {
 		return nil, err
+	}
+	if c, err := r.issueConfig(ctx, m.ID); err != nil {
+		return nil, err
+	} else if c != nil {
+		m, err := r.toggleIssueMonitor(ctx, m.ID, args.Enabled) // an event (issuemonitors_mutations.go)
+		if err != nil {
+			return nil, err
+		}
+		return &MonitorResolver{r: r, m: m}, nil
 	}
 	// A monitor enabled again reports what is pushed from now on, not what was pushed
 	// while it was off.

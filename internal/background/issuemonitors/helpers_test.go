@@ -1,0 +1,229 @@
+package issuemonitors_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	graphql "github.com/graph-gophers/graphql-go"
+	"github.com/graph-gophers/graphql-go/relay"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sourcegraph/log/logtest"
+
+	"github.com/lookout/lookout/internal/apitest"
+	"github.com/lookout/lookout/internal/app"
+	issuemonitors "github.com/lookout/lookout/internal/background/issuemonitors"
+	reposbg "github.com/lookout/lookout/internal/background/repos"
+	"github.com/lookout/lookout/internal/background/routine"
+	"github.com/lookout/lookout/internal/gittest"
+	"github.com/lookout/lookout/internal/notify"
+	reposvc "github.com/lookout/lookout/internal/repos"
+	"github.com/lookout/lookout/internal/resolvers"
+	"github.com/lookout/lookout/internal/search"
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/vcs"
+	"github.com/lookout/lookout/internal/workerutil"
+)
+
+// receiver is a webhook endpoint that keeps every delivery.
+type receiver struct {
+	srv *httptest.Server
+	mu  sync.Mutex
+	got []delivery
+}
+
+type delivery struct {
+	header http.Header
+	body   []byte
+}
+
+func startReceiver(t *testing.T) *receiver {
+	rc := &receiver{}
+	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.got = append(rc.got, delivery{header: r.Header.Clone(), body: b})
+		rc.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rc.srv.Close)
+	return rc
+}
+
+func (rc *receiver) all() []delivery {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]delivery(nil), rc.got...)
+}
+
+// payload is the webhook body of an issue monitor event.
+type payload struct {
+	EventSource          string          `json:"event_source"`
+	EventSourceID        int64           `json:"event_source_id"`
+	EventSourceMonitorID int64           `json:"event_source_monitor_id"`
+	EventName            string          `json:"event_name"`
+	EventData            json.RawMessage `json:"event_data"`
+	ExtraPayload         json.RawMessage `json:"extra_payload"`
+	MonitorDescription   string          `json:"monitorDescription"`
+}
+
+func (rc *receiver) events(t *testing.T) []payload {
+	t.Helper()
+	var out []payload
+	for _, d := range rc.all() {
+		var p payload
+		if err := json.Unmarshal(d.body, &p); err != nil {
+			t.Fatalf("webhook body %s: %v", d.body, err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// clock is a controllable clock for the run handler.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// env is a running API with a worker running the repository and issue monitor routines.
+type env struct {
+	api   *apitest.Env
+	st    *store.Store
+	clock *clock
+}
+
+type envOptions struct {
+	// wrap, when set, wraps the search service the runs use.
+	wrap func(issuemonitors.Searcher) issuemonitors.Searcher
+}
+
+func startEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	n, err := notify.New(notify.Config{Outgoing: notify.OutgoingConfig{AllowedHosts: []string{"127.0.0.1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) { d.Notifier = n }})
+	e := &env{api: api, st: api.Store, clock: &clock{t: time.Now()}}
+	logger := logtest.Scoped(t)
+	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logger, AllowLocal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &reposvc.Service{Store: e.st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
+	listener := workerutil.NewListener(api.DB, logger)
+	renv := routine.Env{Logger: logger, DB: api.DB, Registry: prometheus.NewRegistry(), Listener: listener, Hostname: "test-worker", Metrics: routine.NewMetrics(prometheus.NewRegistry())}
+	rs, err := reposbg.Routines(renv, reposbg.Options{Store: e.st, Service: svc, PollInterval: 200 * time.Millisecond, FetchScheduleInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var searcher issuemonitors.Searcher = search.NewService(e.st, svc, nil, logger, search.Options{})
+	if o.wrap != nil {
+		searcher = o.wrap(searcher)
+	}
+	im, err := issuemonitors.Routines(renv, issuemonitors.Options{
+		Store: e.st, Search: searcher, Notifier: n, ExternalURL: "http://lookout.test",
+		EnqueueInterval: 200 * time.Millisecond, WorkerPollInterval: 200 * time.Millisecond, Now: e.clock.now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs = append(append([]routine.Routine{routine.Adapt("listener", listener)}, rs...), im...)
+	for _, r := range rs {
+		r.Start()
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, r := range rs {
+			_ = r.Stop(ctx)
+		}
+	})
+	return e
+}
+
+// addLocalRepo connects a local repository and waits until it is cloned.
+func (e *env) addLocalRepo(t *testing.T, dir string) *store.Repo {
+	t.Helper()
+	ctx := context.Background()
+	cfg, _ := json.Marshal(map[string]any{"repos": []string{dir}})
+	if _, err := e.st.ExternalServices().Create(ctx, "GIT", "local", string(cfg), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var repo *store.Repo
+	waitFor(t, "the repository to be cloned", 20*time.Second, func() bool {
+		repos, _ := e.st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
+		if len(repos) == 1 && repos[0].CloneStatus == store.CloneStatusCloned {
+			repo = repos[0]
+			return true
+		}
+		return false
+	})
+	return repo
+}
+
+// push commits files to work and waits until Lookout has fetched the commit.
+func (e *env) push(t *testing.T, work *gittest.Repo, repo *store.Repo, at time.Time, msg string, files map[string]string) string {
+	t.Helper()
+	ctx := context.Background()
+	oid := work.Commit(at, "", msg, files)
+	if err := e.st.Repos().EnqueueFetch(ctx, repo.ID, store.FetchReasonWebhook); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the fetch of "+oid[:7], 20*time.Second, func() bool {
+		r, err := e.st.Repos().GetByID(ctx, store.InternalViewer, repo.ID)
+		return err == nil && r.HeadOIDs["refs/heads/main"] == oid
+	})
+	return oid
+}
+
+// run queues a run of a monitor through the API and waits until it has ended; it
+// returns the run's final state and failure message.
+func (e *env) run(t *testing.T, token, monitorID string, searchTask, updateTask bool) (state, message string) {
+	t.Helper()
+	var out struct {
+		RunIssueMonitor struct{ ID string }
+	}
+	e.api.MustDo(t, token, `mutation($id: ID!, $s: Boolean!, $u: Boolean!) { runIssueMonitor(id: $id, search: $s, update: $u) { id } }`,
+		map[string]any{"id": monitorID, "s": searchTask, "u": updateTask}, &out)
+	var runID int64
+	if err := relay.UnmarshalSpec(graphql.ID(out.RunIssueMonitor.ID), &runID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the run to end", 20*time.Second, func() bool {
+		err := e.api.DB.QueryRow(context.Background(), "SELECT state, coalesce(failure_message, '') FROM im_runs WHERE id = $1", runID).Scan(&state, &message)
+		return err == nil && (state == "completed" || state == "failed" || state == "errored")
+	})
+	return state, message
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func userID(id int64) string { return string(relay.MarshalID("User", id)) }

@@ -63,10 +63,10 @@ func (r *Resolver) CancelCampaignPlan(ctx context.Context, args struct{ Plan gra
 type createCampaignInput struct {
 	Namespace   graphql.ID
 	Name        string
-	Description string
+	Description *string
 	Branch      *string
 	Plan        *graphql.ID
-	Draft       bool
+	Draft       *bool
 }
 
 func (r *Resolver) CreateCampaign(ctx context.Context, args struct{ Input createCampaignInput }) (*CampaignResolver, error) {
@@ -78,8 +78,13 @@ func (r *Resolver) CreateCampaign(ctx context.Context, args struct{ Input create
 	if err := r.checkCanAdministerNamespace(ctx, ns); err != nil {
 		return nil, err
 	}
-	ci := campaigns.CreateCampaignInput{NamespaceUserID: ns.UserID, NamespaceOrgID: ns.OrgID, AuthorID: auth.FromContext(ctx).UID,
-		Name: in.Name, Description: in.Description, Draft: in.Draft}
+	ci := campaigns.CreateCampaignInput{NamespaceUserID: ns.UserID, NamespaceOrgID: ns.OrgID, AuthorID: auth.FromContext(ctx).UID, Name: in.Name}
+	if in.Description != nil {
+		ci.Description = *in.Description
+	}
+	if in.Draft != nil {
+		ci.Draft = *in.Draft
+	}
 	if in.Branch != nil {
 		ci.Branch = *in.Branch
 	}
@@ -128,15 +133,17 @@ func (r *Resolver) UpdateCampaign(ctx context.Context, args struct{ Input update
 
 type closeCampaignArgs struct {
 	Campaign        graphql.ID
-	CloseChangesets bool
+	CloseChangesets *bool
 }
+
+func (a closeCampaignArgs) closeChangesets() bool { return a.CloseChangesets != nil && *a.CloseChangesets }
 
 func (r *Resolver) CloseCampaign(ctx context.Context, args closeCampaignArgs) (*CampaignResolver, error) {
 	c, err := r.administeredCampaign(ctx, args.Campaign)
 	if err != nil {
 		return nil, err
 	}
-	closed, err := r.CampaignService.CloseCampaign(ctx, c.ID, args.CloseChangesets)
+	closed, err := r.CampaignService.CloseCampaign(ctx, c.ID, args.closeChangesets())
 	if err != nil {
 		return nil, campaignsErr(err)
 	}
@@ -148,7 +155,7 @@ func (r *Resolver) DeleteCampaign(ctx context.Context, args closeCampaignArgs) (
 	if err != nil {
 		return nil, err
 	}
-	if err := r.CampaignService.DeleteCampaign(ctx, c.ID, args.CloseChangesets); err != nil {
+	if err := r.CampaignService.DeleteCampaign(ctx, c.ID, args.closeChangesets()); err != nil {
 		return nil, campaignsErr(err)
 	}
 	return &EmptyResponse{}, nil

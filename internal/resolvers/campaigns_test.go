@@ -1,0 +1,374 @@
+package resolvers_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	graphql "github.com/graph-gophers/graphql-go"
+	"github.com/graph-gophers/graphql-go/relay"
+
+	"github.com/lookout/lookout/internal/apitest"
+	"github.com/lookout/lookout/internal/campaigns"
+	"github.com/lookout/lookout/internal/encryption"
+	"github.com/lookout/lookout/internal/resolvers"
+	"github.com/lookout/lookout/internal/store"
+)
+
+const testPatch = "diff --git a/README b/README\n--- a/README\n+++ b/README\n@@ -1 +1 @@\n-a\n+b\n"
+
+type campaignsEnv struct {
+	*apitest.Env
+	aliceID, bobID int64
+	alice, bob     string
+	open, secret   *store.Repo
+}
+
+// newCampaignsEnv has alice, bob, a public and a private repository (no worker runs:
+// tests move jobs along in the database).
+func newCampaignsEnv(t *testing.T, opts apitest.Options) *campaignsEnv {
+	t.Helper()
+	ctx := context.Background()
+	e := &campaignsEnv{Env: apitest.New(t, opts)}
+	a, at := e.CreateUser(t, "alice", false)
+	b, bt := e.CreateUser(t, "bob", false)
+	e.aliceID, e.alice, e.bobID, e.bob = a.ID, at, b.ID, bt
+	svc, err := e.Store.ExternalServices().Create(ctx, "GIT", "local", `{"repos":[]}`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{
+		{Name: "local/open", CloneURL: "/tmp/open", DefaultBranch: "main"},
+		{Name: "local/secret", CloneURL: "/tmp/secret", Private: true, DefaultBranch: "main"},
+	}, false); err != nil {
+		t.Fatal(err)
+	}
+	e.open, _ = e.Store.Repos().GetByName(ctx, store.InternalViewer, "local/open")
+	e.secret, _ = e.Store.Repos().GetByName(ctx, store.InternalViewer, "local/secret")
+	return e
+}
+
+func repoID(r *store.Repo) string { return string(relay.MarshalID("Repository", r.ID)) }
+func campaignUserID(id int64) string      { return string(relay.MarshalID("User", id)) }
+
+// patchPlan creates a plan from a patch of the public repository as token's user.
+func (e *campaignsEnv) patchPlan(t *testing.T, token string) (string, int64) {
+	t.Helper()
+	var out struct{ CreateCampaignPlanFromPatches struct{ ID string } }
+	e.MustDo(t, token, `mutation($r: ID!, $p: String!) { createCampaignPlanFromPatches(patches: [{repository: $r, baseRevision: "0123456789012345678901234567890123456789", baseRef: "refs/heads/main", patch: $p}]) { id } }`,
+		map[string]any{"r": repoID(e.open), "p": testPatch}, &out)
+	var n int64
+	if err := relay.UnmarshalSpec(graphql.ID(out.CreateCampaignPlanFromPatches.ID), &n); err != nil {
+		t.Fatal(err)
+	}
+	return out.CreateCampaignPlanFromPatches.ID, n
+}
+
+func (e *campaignsEnv) finishJobs(t *testing.T, planID int64, state string) {
+	t.Helper()
+	if _, err := e.DB.Exec(context.Background(), "UPDATE campaign_jobs SET state = $1, finished_at = now(), failure_message = CASE WHEN $1 = 'failed' THEN 'boom' END WHERE plan_id = $2", state, planID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const createCampaign = `mutation($ns: ID!, $name: String!, $branch: String, $plan: ID, $draft: Boolean) {
+  createCampaign(input: {namespace: $ns, name: $name, branch: $branch, plan: $plan, draft: $draft}) { id publishedAt changesetPlans { totalCount nodes { id publicationEnqueued } } } }`
+
+func TestCreateCampaignErrors(t *testing.T) {
+	e := newCampaignsEnv(t, apitest.Options{})
+	planID, planN := e.patchPlan(t, e.alice)
+	vars := func(name, branch string) map[string]any {
+		return map[string]any{"ns": campaignUserID(e.aliceID), "name": name, "branch": branch, "plan": planID}
+	}
+	expect := func(what, code, msg string, r *apitest.Response) {
+		t.Helper()
+		if r.Code() != code || len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, msg) {
+			t.Fatalf("%s: got %+v, want %s containing %q", what, r.Errors, code, msg)
+		}
+	}
+	expect("blank name", "BAD_USER_INPUT", "name must not be blank", e.Do(t, e.alice, createCampaign, vars("  ", "b")))
+	expect("plan not finished", campaigns.CodePlanNotFinished, "has not finished", e.Do(t, e.alice, createCampaign, vars("c", "b")))
+	e.finishJobs(t, planN, "failed")
+	expect("no diffs", "BAD_USER_INPUT", "no diffs", e.Do(t, e.alice, createCampaign, vars("c", "b")))
+	e.finishJobs(t, planN, "completed")
+	expect("blank branch", "BAD_USER_INPUT", "branch must not be blank", e.Do(t, e.alice, createCampaign, vars("c", "")))
+	expect("bad branch", "BAD_USER_INPUT", "not a valid branch name", e.Do(t, e.alice, createCampaign, vars("c", "a..b")))
+	expect("someone else's namespace", "FORBIDDEN", "permission", e.Do(t, e.bob, createCampaign, vars("c", "b")))
+	r := e.Do(t, e.bob, createCampaign, map[string]any{"ns": campaignUserID(e.bobID), "name": "c", "branch": "b", "plan": planID})
+	expect("someone else's plan", "NOT_FOUND", "not found", r)
+
+	var ok struct {
+		CreateCampaign struct {
+			ID             string
+			PublishedAt    *string
+			ChangesetPlans struct{ TotalCount int }
+		}
+	}
+	e.MustDo(t, e.alice, createCampaign, map[string]any{"ns": campaignUserID(e.aliceID), "name": "c", "branch": "b", "plan": planID, "draft": true}, &ok)
+	if ok.CreateCampaign.PublishedAt != nil || ok.CreateCampaign.ChangesetPlans.TotalCount != 1 {
+		t.Fatalf("draft campaign %+v", ok.CreateCampaign)
+	}
+	expect("reused plan", "CONFLICT", "already used", e.Do(t, e.alice, createCampaign, vars("c2", "b")))
+	expect("canceling a used plan", "CONFLICT", "used by a campaign", e.Do(t, e.alice, `mutation($p: ID!) { cancelCampaignPlan(plan: $p) { alwaysNil } }`, map[string]any{"p": planID}))
+
+	// A canceled plan cannot make a campaign.
+	plan2, plan2N := e.patchPlan(t, e.alice)
+	e.MustDo(t, e.alice, `mutation($p: ID!) { cancelCampaignPlan(plan: $p) { alwaysNil } }`, map[string]any{"p": plan2}, nil)
+	var st struct {
+		Node struct {
+			Status struct{ State string }
+			Jobs   struct{ Nodes []struct{ State string } }
+		}
+	}
+	e.MustDo(t, e.alice, `query($p: ID!) { node(id: $p) { ... on CampaignPlan { status { state } jobs { nodes { state } } } } }`, map[string]any{"p": plan2}, &st)
+	if st.Node.Status.State != "CANCELED" || st.Node.Jobs.Nodes[0].State != "CANCELED" {
+		t.Fatalf("canceled plan %+v", st.Node)
+	}
+	_ = plan2N
+	expect("canceled plan", "BAD_USER_INPUT", "canceled", e.Do(t, e.alice, createCampaign, map[string]any{"ns": campaignUserID(e.aliceID), "name": "c3", "branch": "b", "plan": plan2}))
+}
+
+func TestCampaignPlanInputErrorsAndVisibility(t *testing.T) {
+	e := newCampaignsEnv(t, apitest.Options{})
+	expect := func(what, code, msg string, r *apitest.Response) {
+		t.Helper()
+		if r.Code() != code || len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, msg) {
+			t.Fatalf("%s: got %+v, want %s containing %q", what, r.Errors, code, msg)
+		}
+	}
+	patches := `mutation($r: ID!, $rev: String!, $ref: String!, $p: String!) { createCampaignPlanFromPatches(patches: [{repository: $r, baseRevision: $rev, baseRef: $ref, patch: $p}]) { id } }`
+	expect("private repository", "NOT_FOUND", "repository not found", e.Do(t, e.alice, patches, map[string]any{"r": repoID(e.secret), "rev": "main", "ref": "main", "p": testPatch}))
+	expect("empty patch", "BAD_USER_INPUT", "patch is empty", e.Do(t, e.alice, patches, map[string]any{"r": repoID(e.open), "rev": "main", "ref": "main", "p": " "}))
+	expect("bad revision", "BAD_USER_INPUT", "baseRevision", e.Do(t, e.alice, patches, map[string]any{"r": repoID(e.open), "rev": "-x", "ref": "main", "p": testPatch}))
+	expect("bad ref", "BAD_USER_INPUT", "baseRef", e.Do(t, e.alice, patches, map[string]any{"r": repoID(e.open), "rev": "main", "ref": "a b", "p": testPatch}))
+
+	spec := `mutation($s: String!) { createCampaignPlanFromSpec(spec: $s) { id } }`
+	expect("invalid spec", "BAD_USER_INPUT", "steps: must list", e.Do(t, e.alice, spec, map[string]any{"s": "on: [{repository: local/open}]"}))
+	expect("private repository in on:", "BAD_USER_INPUT", `repository "local/secret" not found`, e.Do(t, e.alice, spec, map[string]any{"s": "on: [{repository: local/secret}]\nsteps: [{run: 'true'}]"}))
+	expect("anonymous", "UNAUTHENTICATED", "", e.Do(t, "", spec, map[string]any{"s": "x"}))
+
+	var created struct{ CreateCampaignPlanFromSpec struct{ ID string } }
+	e.MustDo(t, e.alice, spec, map[string]any{"s": "on: [{repository: local/open, branch: dev}]\nsteps: [{run: 'true'}]"}, &created)
+	id := created.CreateCampaignPlanFromSpec.ID
+	var view struct {
+		Node *struct {
+			Spec string
+			Jobs struct {
+				Nodes []struct {
+					BaseRef    string
+					State      string
+					Repository struct{ Name string }
+				}
+			}
+		}
+	}
+	e.MustDo(t, e.alice, `query($id: ID!) { node(id: $id) { ... on CampaignPlan { spec jobs { nodes { baseRef state repository { name } } } } } }`, map[string]any{"id": id}, &view)
+	if view.Node == nil || len(view.Node.Jobs.Nodes) != 1 || view.Node.Jobs.Nodes[0].BaseRef != "dev" || view.Node.Jobs.Nodes[0].State != "QUEUED" {
+		t.Fatalf("plan %+v", view.Node)
+	}
+	view.Node = nil
+	e.MustDo(t, e.bob, `query($id: ID!) { node(id: $id) { ... on CampaignPlan { spec } } }`, map[string]any{"id": id}, &view)
+	if view.Node != nil {
+		t.Fatal("bob sees alice's plan")
+	}
+	expect("bob cancels alice's plan", "NOT_FOUND", "", e.Do(t, e.bob, `mutation($p: ID!) { cancelCampaignPlan(plan: $p) { alwaysNil } }`, map[string]any{"p": id}))
+}
+
+func TestCampaignPermissionsAndLifecycle(t *testing.T) {
+	ctx := context.Background()
+	e := newCampaignsEnv(t, apitest.Options{})
+	planID, planN := e.patchPlan(t, e.alice)
+	e.finishJobs(t, planN, "completed")
+	var created struct {
+		CreateCampaign struct {
+			ID             string
+			ChangesetPlans struct {
+				Nodes []struct {
+					ID                  string
+					PublicationEnqueued bool
+				}
+			}
+		}
+	}
+	e.MustDo(t, e.alice, createCampaign, map[string]any{"ns": campaignUserID(e.aliceID), "name": "c", "branch": "b", "plan": planID, "draft": true}, &created)
+	id := created.CreateCampaign.ID
+	cp := created.CreateCampaign.ChangesetPlans.Nodes[0]
+
+	// Everyone signed in reads campaigns; only the namespace owner (or a site admin)
+	// changes them.
+	var read struct {
+		Node *struct {
+			Name                string
+			ViewerCanAdminister bool
+		}
+	}
+	e.MustDo(t, e.bob, `query($id: ID!) { node(id: $id) { ... on Campaign { name viewerCanAdminister } } }`, map[string]any{"id": id}, &read)
+	if read.Node == nil || read.Node.ViewerCanAdminister {
+		t.Fatalf("bob's view %+v", read.Node)
+	}
+	for name, q := range map[string]string{
+		"update":  `mutation($id: ID!) { updateCampaign(input: {id: $id, name: "x"}) { id } }`,
+		"close":   `mutation($id: ID!) { closeCampaign(campaign: $id) { id } }`,
+		"delete":  `mutation($id: ID!) { deleteCampaign(campaign: $id) { alwaysNil } }`,
+		"retry":   `mutation($id: ID!) { retryCampaignChangesets(campaign: $id) { id } }`,
+		"publish": `mutation($id: ID!) { publishCampaign(campaign: $id) { id } }`,
+	} {
+		if r := e.Do(t, e.bob, q, map[string]any{"id": id}); r.Code() != "FORBIDDEN" {
+			t.Fatalf("bob %s: %+v", name, r.Errors)
+		}
+	}
+	if r := e.Do(t, e.bob, `mutation($p: ID!) { publishChangeset(changesetPlan: $p) { alwaysNil } }`, map[string]any{"p": cp.ID}); r.Code() != "FORBIDDEN" {
+		t.Fatalf("bob publishChangeset: %+v", r.Errors)
+	}
+
+	// Publishing one changeset plan queues its changeset for the reconciler.
+	e.MustDo(t, e.alice, `mutation($p: ID!) { publishChangeset(changesetPlan: $p) { alwaysNil } }`, map[string]any{"p": cp.ID}, nil)
+	var after struct {
+		Node struct {
+			ChangesetPlans struct {
+				Nodes []struct{ PublicationEnqueued bool }
+			}
+			Changesets struct {
+				Nodes []struct{ State, ReconcilerState, PublicationState string }
+			}
+			Status struct{ State string }
+		}
+	}
+	e.MustDo(t, e.alice, `query($id: ID!) { node(id: $id) { ... on Campaign { changesetPlans { nodes { publicationEnqueued } } changesets { nodes { state reconcilerState publicationState } } status { state } } } }`, map[string]any{"id": id}, &after)
+	if len(after.Node.ChangesetPlans.Nodes) != 1 || !after.Node.ChangesetPlans.Nodes[0].PublicationEnqueued || len(after.Node.Changesets.Nodes) != 1 {
+		t.Fatalf("after publishChangeset %+v", after.Node)
+	}
+	if ch := after.Node.Changesets.Nodes[0]; ch.State != "UNPUBLISHED" || ch.ReconcilerState != "QUEUED" || ch.PublicationState != "PUBLISHED" || after.Node.Status.State != "PROCESSING" {
+		t.Fatalf("queued changeset %+v, status %s", ch, after.Node.Status.State)
+	}
+
+	// Close and delete refuse while a changeset is being processed.
+	if _, err := e.DB.Exec(ctx, "UPDATE changesets SET state = 'processing'"); err != nil {
+		t.Fatal(err)
+	}
+	for name, q := range map[string]string{
+		"update": `mutation($id: ID!) { updateCampaign(input: {id: $id, name: "x"}) { id } }`,
+		"close":  `mutation($id: ID!) { closeCampaign(campaign: $id, closeChangesets: true) { id } }`,
+		"delete": `mutation($id: ID!) { deleteCampaign(campaign: $id) { alwaysNil } }`,
+	} {
+		if r := e.Do(t, e.alice, q, map[string]any{"id": id}); r.Code() != campaigns.CodeProcessing {
+			t.Fatalf("%s while processing: %+v", name, r.Errors)
+		}
+	}
+	// Failed changesets are retried, and only those.
+	if _, err := e.DB.Exec(ctx, "UPDATE changesets SET state = 'failed', failure_message = 'push rejected', num_failures = 5"); err != nil {
+		t.Fatal(err)
+	}
+	var retried struct {
+		RetryCampaignChangesets struct {
+			Changesets struct {
+				Nodes []struct{ ReconcilerState string }
+			}
+		}
+	}
+	e.MustDo(t, e.alice, `mutation($id: ID!) { retryCampaignChangesets(campaign: $id) { changesets { nodes { reconcilerState } } } }`, map[string]any{"id": id}, &retried)
+	if got := retried.RetryCampaignChangesets.Changesets.Nodes[0].ReconcilerState; got != "QUEUED" {
+		t.Fatalf("retried changeset %s", got)
+	}
+	// Closing stops publishing what is not published yet.
+	if _, err := e.DB.Exec(ctx, "UPDATE changesets SET state = 'completed'"); err != nil {
+		t.Fatal(err)
+	}
+	var closed struct {
+		CloseCampaign struct {
+			ClosedAt   *string
+			Changesets struct{ TotalCount int }
+		}
+	}
+	e.MustDo(t, e.alice, `mutation($id: ID!) { closeCampaign(campaign: $id) { closedAt changesets { totalCount } } }`, map[string]any{"id": id}, &closed)
+	if closed.CloseCampaign.ClosedAt == nil || closed.CloseCampaign.Changesets.TotalCount != 0 {
+		t.Fatalf("closed campaign %+v", closed.CloseCampaign)
+	}
+	if r := e.Do(t, e.alice, `mutation($id: ID!) { publishCampaign(campaign: $id) { id } }`, map[string]any{"id": id}); r.Code() != "BAD_USER_INPUT" {
+		t.Fatalf("publishing a closed campaign: %+v", r.Errors)
+	}
+	e.MustDo(t, e.alice, `mutation($id: ID!) { deleteCampaign(campaign: $id) { alwaysNil } }`, map[string]any{"id": id}, nil)
+	var gone struct{ Node *struct{ ID string } }
+	e.MustDo(t, e.alice, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}, &gone)
+	if gone.Node != nil {
+		t.Fatal("a deleted campaign is still found")
+	}
+}
+
+func TestCampaignsCredentialsAreEncryptedAndPrivate(t *testing.T) {
+	ctx := context.Background()
+	key, err := encryption.NewKey("0123456789abcdef0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newCampaignsEnv(t, apitest.Options{Deps: func(d *resolvers.Deps) { d.Store = d.Store.WithEncryptionKey(key) }})
+	create := `mutation($u: ID, $c: String!) { createCampaignsCredential(user: $u, externalServiceKind: GITHUB, externalServiceURL: "https://GitHub.example.com/", credential: $c) { id externalServiceURL isSiteCredential user { username } } }`
+	var mine struct {
+		CreateCampaignsCredential struct {
+			ID                 string
+			ExternalServiceURL string
+			IsSiteCredential   bool
+			User               *struct{ Username string }
+		}
+	}
+	e.MustDo(t, e.alice, create, map[string]any{"u": campaignUserID(e.aliceID), "c": "alice-secret-token"}, &mine)
+	if c := mine.CreateCampaignsCredential; c.ExternalServiceURL != "https://github.example.com" || c.IsSiteCredential || c.User == nil || c.User.Username != "alice" {
+		t.Fatalf("credential %+v", c)
+	}
+	if r := e.Do(t, e.bob, create, map[string]any{"u": campaignUserID(e.aliceID), "c": "x"}); r.Code() != "FORBIDDEN" {
+		t.Fatalf("bob setting alice's credential: %+v", r.Errors)
+	}
+	if r := e.Do(t, e.alice, create, map[string]any{"c": "x"}); r.Code() != "FORBIDDEN" {
+		t.Fatalf("alice setting a site credential: %+v", r.Errors)
+	}
+	e.MustDo(t, e.AdminToken, create, map[string]any{"c": "site-secret-token"}, nil)
+
+	// At rest the secrets are encrypted.
+	rows, err := e.DB.Query(ctx, "SELECT credential FROM campaigns_credentials")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(raw, "secret-token") {
+			t.Fatalf("credential stored in clear: %q", raw)
+		}
+		n++
+	}
+	rows.Close()
+	if n != 2 {
+		t.Fatalf("%d stored credentials, want 2", n)
+	}
+	// The user's own credential wins over the site's; the site's serves everyone else.
+	st := e.Store.WithEncryptionKey(key)
+	for uid, want := range map[int64]string{e.aliceID: "alice-secret-token", e.bobID: "site-secret-token"} {
+		c, err := st.Campaigns().CredentialFor(ctx, uid, "GITHUB", "https://github.example.com")
+		if err != nil || c == nil || c.Secret != want {
+			t.Fatalf("credential for user %d: %+v %v, want %s", uid, c, err, want)
+		}
+	}
+
+	var listed struct {
+		CurrentUser struct {
+			CampaignsCredentials []struct{ ID string }
+		}
+	}
+	e.MustDo(t, e.alice, `{ currentUser { campaignsCredentials { id } } }`, nil, &listed)
+	if len(listed.CurrentUser.CampaignsCredentials) != 1 {
+		t.Fatalf("alice's credentials %+v", listed)
+	}
+	if r := e.Do(t, e.alice, `{ siteCampaignsCredentials { id } }`, nil); r.Code() != "FORBIDDEN" {
+		t.Fatalf("alice listing site credentials: %+v", r.Errors)
+	}
+	if r := e.Do(t, e.bob, `mutation($id: ID!) { deleteCampaignsCredential(campaignsCredential: $id) { alwaysNil } }`, map[string]any{"id": mine.CreateCampaignsCredential.ID}); r.Code() != "NOT_FOUND" {
+		t.Fatalf("bob deleting alice's credential: %+v", r.Errors)
+	}
+	e.MustDo(t, e.alice, `mutation($id: ID!) { deleteCampaignsCredential(campaignsCredential: $id) { alwaysNil } }`, map[string]any{"id": mine.CreateCampaignsCredential.ID}, nil)
+	if c, _ := st.Campaigns().CredentialFor(ctx, e.aliceID, "GITHUB", "https://github.example.com"); c == nil || c.Secret != "site-secret-token" {
+		t.Fatalf("after deleting hers, alice gets %+v", c)
+	}
+}

@@ -452,7 +452,12 @@ func (s *Service) applyPlan(ctx context.Context, tx *store.Store, c *store.Campa
 		ch := owned[j.RepoID]
 		reusable := ch != nil && (!ch.Published() || ch.ExternalState == string(codehost.StateOpen) ||
 			ch.ExternalState == string(codehost.StateDraft) || ch.ExternalState == string(codehost.StatePushed))
+		if ch != nil && !reusable && ch.DetachedAt == nil {
+			continue // merged, or closed by someone on the host: left alone
+		}
 		if !reusable {
+			// New to the campaign, or back after it was detached and closed: a new
+			// changeset (on a new branch name, since the old one exists).
 			if _, err := cs.InsertChangeset(ctx, c.ID, store.NewChangeset{RepoID: j.RepoID, OwnedByCampaignID: c.ID, CampaignJobID: j.ID,
 				PublicationState: pub, Queue: pub != store.PublicationUnpublished}); err != nil {
 				return err

@@ -136,7 +136,9 @@ type closeCampaignArgs struct {
 	CloseChangesets *bool
 }
 
-func (a closeCampaignArgs) closeChangesets() bool { return a.CloseChangesets != nil && *a.CloseChangesets }
+func (a closeCampaignArgs) closeChangesets() bool {
+	return a.CloseChangesets != nil && *a.CloseChangesets
+}
 
 func (r *Resolver) CloseCampaign(ctx context.Context, args closeCampaignArgs) (*CampaignResolver, error) {
 	c, err := r.administeredCampaign(ctx, args.Campaign)

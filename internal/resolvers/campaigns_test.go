@@ -48,8 +48,8 @@ func newCampaignsEnv(t *testing.T, opts apitest.Options) *campaignsEnv {
 	return e
 }
 
-func repoID(r *store.Repo) string { return string(relay.MarshalID("Repository", r.ID)) }
-func campaignUserID(id int64) string      { return string(relay.MarshalID("User", id)) }
+func repoID(r *store.Repo) string    { return string(relay.MarshalID("Repository", r.ID)) }
+func campaignUserID(id int64) string { return string(relay.MarshalID("User", id)) }
 
 // patchPlan creates a plan from a patch of the public repository as token's user.
 func (e *campaignsEnv) patchPlan(t *testing.T, token string) (string, int64) {

@@ -108,7 +108,9 @@ func TestCampaignEndToEnd(t *testing.T) {
 		}
 	}
 
-	var created struct{ CreateCampaign struct{ ID, Branch, URL string } }
+	var created struct {
+		CreateCampaign struct{ ID, Branch, URL string }
+	}
 	api.MustDo(t, token, `mutation($ns: ID!, $plan: ID!) { createCampaign(input: {namespace: $ns, name: "Foo to bar", description: "We prefer bar.", plan: $plan}) { id branch url } }`,
 		map[string]any{"ns": string(relay.MarshalID("User", bob.ID)), "plan": planID}, &created)
 	if created.CreateCampaign.Branch != "campaigns/foo-to-bar" {

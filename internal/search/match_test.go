@@ -168,3 +168,44 @@ func TestLineMatchesAndHighlights(t *testing.T) {
 		t.Errorf("highlights (-want +got):\n%s", diff)
 	}
 }
+
+// FuzzMatcher checks that any parsable query compiles to a matcher that neither panics
+// nor disagrees with itself (counts and ranges) on any text.
+func FuzzMatcher(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"foo", "a foo\nfoo foo"},
+		{"/a+b/ NOT c", "aab\nc"},
+		{"case:yes /(?i)k(s)/", "\u212a\u017f ks KS"},
+		{`/^$/`, "\n\n"},
+		{`/x*/`, "xx\n"},
+		{`"a\nb" OR /[^a]/`, "a\nb"},
+		{`patterntype:regexp (a|b)+ c`, "abc\ncab"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, q, text string) {
+		plan, err := query.Parse(q)
+		if err != nil {
+			return
+		}
+		for _, b := range plan {
+			m, err := NewMatcher(b.Pattern)
+			if err != nil {
+				t.Fatalf("parsed query %q does not compile: %v", q, err)
+			}
+			data := []byte(text)
+			c := m.Count(data)
+			rs := m.Ranges(data)
+			if c.Matches != len(rs) {
+				t.Fatalf("%q on %q: count %d, %d ranges", q, text, c.Matches, len(rs))
+			}
+			for _, r := range rs {
+				if r.Start < 0 || r.End > len(data) || r.Start > r.End {
+					t.Fatalf("%q on %q: range %v out of bounds", q, text, r)
+				}
+			}
+			_ = lineMatches(data, rs)
+			_ = highlights(text, rs)
+		}
+	})
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"iter"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -380,3 +382,83 @@ func TestAgeAndValueRulesEndToEnd(t *testing.T) {
 	}
 	_ = store.IssueActive
 }
+
+// TestIdentitiesEndToEnd runs the update path of each identity against a real
+// repository: LINE issues survive edits above them and are solved with their line,
+// COMMIT issues are re-found in their commit alone, REPOSITORY issues (select:repo)
+// are solved when the repository has no result left.
+func TestIdentitiesEndToEnd(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	alice, token := e.api.CreateUser(t, "alice", false)
+	work := gittest.NewRepo(t)
+	t0 := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
+	work.Commit(t0, "", "initial", map[string]string{"x.go": "package x\n// TODO: one\nfunc f() {}\n// TODO: two\n"})
+	secret := work.Commit(t0.Add(time.Minute), "", "config", map[string]string{"config.env": "SECRET=1\n"})
+	repo := e.addLocalRepo(t, work.Dir)
+
+	create := func(query, identity string) string {
+		var c created
+		e.api.MustDo(t, token, createMonitor, map[string]any{"ns": userID(alice.ID), "query": query, "identity": identity, "url": "http://127.0.0.1:1/unused",
+			"rule": map[string]any{"kind": "COUNT", "levels": map[string]any{"low": 0}}}, &c)
+		return c.CreateIssueMonitor.ID
+	}
+	line, commit, repoMon := create("TODO:", "LINE"), create("type:diff SECRET", "DEFAULT"), create("TODO: select:repo", "DEFAULT")
+	for _, id := range []string{line, commit, repoMon} {
+		if state, msg := e.run(t, token, id, true, false); state != "completed" {
+			t.Fatalf("search %s: %s", state, msg)
+		}
+	}
+	issues := func(id string) map[string]string { // key → line numbers or state
+		v := e.view(t, token, id)
+		out := map[string]string{}
+		for _, is := range v.Node.Issues.Nodes {
+			out[is.Key] = is.State
+		}
+		return out
+	}
+	lineKeys := issues(line)
+	if len(lineKeys) != 2 {
+		t.Fatalf("line issues: %v", lineKeys)
+	}
+	for k := range lineKeys {
+		if !strings.HasPrefix(k, "line:") {
+			t.Fatalf("line issue key %q", k)
+		}
+	}
+	if got := issues(commit); len(got) != 1 || !strings.Contains(strings.Join(slices.Collect(mapsKeys(got)), ""), secret) {
+		t.Fatalf("commit issues: %v (want %s)", got, secret)
+	}
+	if got := issues(repoMon); len(got) != 1 || !strings.HasPrefix(slices.Collect(mapsKeys(got))[0], "repo:") {
+		t.Fatalf("repository issues: %v", got)
+	}
+
+	// Lines moved by an edit above them are the same issues; a removed line is solved.
+	e.push(t, work, repo, t0.Add(time.Hour), "edit", map[string]string{"x.go": "package x\n\nimport \"fmt\"\n// TODO: one\nfunc f() { fmt.Println() }\n// TODO: two\n"})
+	for _, id := range []string{line, commit, repoMon} {
+		if state, msg := e.run(t, token, id, false, true); state != "completed" {
+			t.Fatalf("update %s: %s", state, msg)
+		}
+	}
+	if got := issues(line); !maps.Equal(got, lineKeys) {
+		t.Fatalf("line issues after moving the lines: %v, want %v", got, lineKeys)
+	}
+	if got := issues(commit); len(got) != 1 {
+		t.Fatalf("commit issue after an update: %v", got)
+	}
+	var updated int
+	if err := e.api.DB.QueryRow(context.Background(), "SELECT count(*) FROM im_events WHERE name = 'issue_updated_not_solved'").Scan(&updated); err != nil || updated != 4 {
+		t.Fatalf("%d issue_updated_not_solved events (%v), want 4 (two lines, a commit, a repository)", updated, err)
+	}
+	e.push(t, work, repo, t0.Add(2*time.Hour), "done one", map[string]string{"x.go": "package x\nfunc f() {}\n// TODO: two\n"})
+	e.run(t, token, line, false, true)
+	if got := issues(line); len(got) != 1 {
+		t.Fatalf("line issues after removing one: %v", got)
+	}
+	e.push(t, work, repo, t0.Add(3*time.Hour), "done", map[string]string{"x.go": "package x\n"})
+	e.run(t, token, repoMon, false, true)
+	if got := issues(repoMon); len(got) != 0 {
+		t.Fatalf("repository issues with no TODO left: %v", got)
+	}
+}
+
+func mapsKeys(m map[string]string) iter.Seq[string] { return maps.Keys(m) }

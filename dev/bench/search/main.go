@@ -195,6 +195,22 @@ func main() {
 			report(p.name, tOurs, tGit, ours, theirs, "commits")
 		}
 	}
+
+	// 4. Interactive searches (the API console): results with the default limit.
+	if run("4") {
+		fmt.Println("\n== interactive searches (default limit 500, cold cache) ==")
+		for _, q := range []string{`errors.New`, `lang:go /func \(\w+ \*\w+\) Close\(\)/`, `type:path _test\.go$`, `type:diff errors.New`, `type:commit author:ada`} {
+			plan := mustParse(q)
+			var res *search.Results
+			t := best(*runs, func() {
+				svc := search.NewService(nil, nil, search.NewBlobCache(0, nil), nil, search.Options{})
+				var err error
+				res, err = svc.SearchMirror(ctx, m, plan, search.Revisions{})
+				fatal(err)
+			})
+			fmt.Printf("%-45s %8s (cpu %7s)   %d results, match count %d, limit hit %v\n", q, t.Round(time.Millisecond), lastCPU.Round(time.Millisecond), len(res.Matches), res.MatchCount, res.LimitHit)
+		}
+	}
 }
 
 func report(name string, ours, git time.Duration, nOurs, nGit int, unit string) {

@@ -199,7 +199,7 @@ func main() {
 	// 4. Interactive searches (the API console): results with the default limit.
 	if run("4") {
 		fmt.Println("\n== interactive searches (default limit 500, cold cache) ==")
-		for _, q := range []string{`errors.New`, `lang:go /func \(\w+ \*\w+\) Close\(\)/`, `type:path _test\.go$`, `type:diff errors.New`, `type:commit author:ada`} {
+		for _, q := range []string{`errors.New`, `lang:go /func \(\w+ \*\w+\) Close\(\)/`, `type:path /_test\.go$/`, `type:diff errors.New`, `type:commit author:ada`} {
 			plan := mustParse(q)
 			var res *search.Results
 			t := best(*runs, func() {

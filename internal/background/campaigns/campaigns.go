@@ -157,6 +157,11 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	syncer := NewSyncer(opts)
 	rs := append(jobRoutines, changesetRoutines...)
 	return append(rs, routine.NewPeriodic(logger, "campaign-changeset-syncer", func(ctx context.Context) error {
+		// A changeset whose campaign changed while the reconciler finished it may have
+		// been marked completed after its last check: queue it again.
+		if _, err := opts.Store.Campaigns().RequeueDrifted(ctx); err != nil {
+			return err
+		}
 		_, err := syncer.SyncDue(ctx)
 		return err
 	}, routine.PeriodicOptions{Interval: opts.SyncInterval, Metrics: env.Metrics, RunAtStart: true})), nil

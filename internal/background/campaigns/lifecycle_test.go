@@ -2,7 +2,9 @@ package campaigns_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,9 +12,11 @@ import (
 	"github.com/graph-gophers/graphql-go/relay"
 
 	"github.com/lookout/lookout/internal/apitest"
+	"github.com/lookout/lookout/internal/background/repos/repostest"
 	"github.com/lookout/lookout/internal/campaigns"
 	"github.com/lookout/lookout/internal/codehost"
 	"github.com/lookout/lookout/internal/codehost/fakehost"
+	"github.com/lookout/lookout/internal/gittest"
 	"github.com/lookout/lookout/internal/store"
 )
 
@@ -365,4 +369,95 @@ func TestPatchPlan(t *testing.T) {
 	if readme, _ := gitOutput(e.work["app"].Dir, "show", got["app"].Branch+":README.md"); readme != "This is app.\nIt uses qux." {
 		t.Fatalf("README on the branch: %q", readme)
 	}
+}
+
+// TestPlainGitRemoteChangesetIsPushed: a repository of a GIT connection has no pull
+// requests; its changeset is the pushed branch, in state PUSHED.
+func TestPlainGitRemoteChangesetIsPushed(t *testing.T) {
+	ctx := testCtx(t)
+	db, _ := dbtestNew(t)
+	st := store.New(db)
+	w := gittest.NewRepo(t)
+	w.Commit(t0, "", "initial", map[string]string{"README.md": "It uses foo.\n", "src/main.txt": "foo()\n"})
+	bare := filepath.Join(t.TempDir(), "plain.git")
+	gittest.Run(t, w.Dir, gittest.Env(), "clone", "-q", "--bare", w.Dir, bare)
+	cfg, _ := json.Marshal(map[string]any{"repos": []string{bare}})
+	if _, err := st.ExternalServices().Create(ctx, "GIT", "plain", string(cfg), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	repostest.Start(t, db)
+	var repo *store.Repo
+	waitFor(t, "the repository cloned", 30*time.Second, func() bool {
+		list, _ := st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
+		if len(list) == 1 && list[0].CloneStatus == store.CloneStatusCloned {
+			repo = list[0]
+		}
+		return repo != nil
+	})
+	user, err := st.Users().Create(ctx, store.NewUser{Username: "alice", Email: "alice@example.com", EmailVerified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &hostEnv{db: db, st: st, repos: map[string]*store.Repo{"plain": repo}, user: user}
+	startWorker(t, db, workerConfig{})
+	svc := newService(t, e)
+	plan := finishedPlan(t, ctx, svc, e, specFor(e, "bar", "plain"))
+	c, err := svc.CreateCampaign(ctx, campaigns.CreateCampaignInput{NamespaceUserID: user.ID, AuthorID: user.ID, Name: "Foo", PlanID: plan.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := changesetsBy(t, ctx, e, store.ChangesetListOptions{CampaignID: c.ID}, "the branch pushed", func(m map[string]*store.Changeset) bool {
+		return m["plain"] != nil && m["plain"].ExternalState == "PUSHED" && m["plain"].State == "completed"
+	})
+	head, err := gitOutput(bare, "rev-parse", "refs/heads/campaigns/foo")
+	if err != nil || head != got["plain"].PushedCommit || got["plain"].ExternalID != "refs/heads/campaigns/foo" {
+		t.Fatalf("branch at %q (%v), changeset %+v", head, err, got["plain"])
+	}
+	if readme, _ := gitOutput(bare, "show", "campaigns/foo:README.md"); readme != "It uses bar." {
+		t.Fatalf("README on the branch: %q", readme)
+	}
+}
+
+// TestStepLogIsReadableWhileItRunsAndCancel: a running step's output shows in its job's
+// log before the step ends, and cancelCampaignPlan stops it.
+func TestStepLogIsReadableWhileItRunsAndCancel(t *testing.T) {
+	e := newHostEnv(t, "app")
+	api := apitest.New(t, apitest.Options{DB: e.db})
+	_, token := api.CreateUser(t, "bob", false)
+	startWorker(t, e.db, workerConfig{})
+	var created struct{ CreateCampaignPlanFromSpec struct{ ID string } }
+	api.MustDo(t, token, `mutation($s: String!) { createCampaignPlanFromSpec(spec: $s) { id } }`,
+		map[string]any{"s": "on: [{repository: " + e.repos["app"].Name + "}]\nsteps: [{run: 'echo started; sleep 60'}]"}, &created)
+	id := created.CreateCampaignPlanFromSpec.ID
+	query := `query($id: ID!) { node(id: $id) { ... on CampaignPlan { status { state } jobs { nodes { state log { out exitCode } } } } } }`
+	type view struct {
+		Node struct {
+			Status struct{ State string }
+			Jobs   struct {
+				Nodes []struct {
+					State string
+					Log   []struct {
+						Out      string
+						ExitCode *int
+					}
+				}
+			}
+		}
+	}
+	var v view
+	waitFor(t, "the running step's output in its log", 30*time.Second, func() bool {
+		api.MustDo(t, token, query, map[string]any{"id": id}, &v)
+		j := v.Node.Jobs.Nodes[0]
+		return j.State == "PROCESSING" && len(j.Log) == 1 && strings.Contains(j.Log[0].Out, "stdout: started") && j.Log[0].ExitCode == nil
+	})
+	start := time.Now()
+	api.MustDo(t, token, `mutation($p: ID!) { cancelCampaignPlan(plan: $p) { alwaysNil } }`, map[string]any{"p": id}, nil)
+	waitFor(t, "the job canceled", 20*time.Second, func() bool {
+		api.MustDo(t, token, query, map[string]any{"id": id}, &v)
+		return v.Node.Jobs.Nodes[0].State == "CANCELED"
+	})
+	if v.Node.Status.State != "CANCELED" {
+		t.Fatalf("plan status %s", v.Node.Status.State)
+	}
+	t.Logf("canceled a running step in %s", time.Since(start))
 }

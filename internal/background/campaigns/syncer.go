@@ -101,6 +101,10 @@ func (s *Syncer) syncOne(ctx context.Context, c *store.Changeset) error {
 	if err != nil {
 		return err
 	}
+	if !host.Kind.Hosted() {
+		// A branch on a plain git remote has no state to load.
+		return st.Campaigns().SetSynced(ctx, c.ID, s.opts.Now().Add(campaigns.MaxSyncDelay), "")
+	}
 	ext, err := host.Source.LoadChangeset(ctx, host.Repo, c.ExternalID)
 	if errors.Is(err, codehost.ErrNotFound) && host.Kind.Hosted() {
 		// The pull request is gone (deleted, or the repository moved): record it.

@@ -27,6 +27,14 @@ type Counter interface {
 	Close()
 }
 
+// ManyCounter is a Counter that counts several commits in one pass, cheaper than one
+// at a time (the search executor reads the union of their uncached blobs once).
+type ManyCounter interface {
+	Counter
+	// CountMany counts at commits, given in history order (oldest first).
+	CountMany(ctx context.Context, commits []string) ([]Count, error)
+}
+
 // Source gives what counting needs: this process's mirrors and counters. SearchSource
 // is the real one, on the search executor.
 type Source interface {
@@ -48,6 +56,9 @@ type SearchSource struct {
 	Mirrors MirrorSource
 	// Persist stores per-blob counts in Postgres (backfills and recordings).
 	Persist bool
+	// OneByOne counts commits one at a time even where the executor can count several
+	// in one pass (benchmarks compare the two).
+	OneByOne bool
 }
 
 // Mirror returns the repository's mirror.
@@ -73,7 +84,11 @@ func (s *SearchSource) NewCounter(ctx context.Context, def SeriesDef, repo *stor
 		if err != nil {
 			return nil, err
 		}
-		return &contentCounter{c: c, def: def, repo: repo.Name}, nil
+		cc := &contentCounter{c: c, def: def, repo: repo.Name}
+		if s.OneByOne {
+			return oneByOne{cc}, nil
+		}
+		return cc, nil
 	}
 	return &searchCounter{svc: s.Search, m: m, plan: plan, def: def, repo: repo.Name}, nil
 }
@@ -105,6 +120,22 @@ func (c *contentCounter) CountAt(ctx context.Context, commit string) (Count, err
 	if err != nil {
 		return Count{}, err
 	}
+	return c.convert(res), nil
+}
+
+func (c *contentCounter) CountMany(ctx context.Context, commits []string) ([]Count, error) {
+	res, err := c.c.AtMany(ctx, commits)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Count, len(res))
+	for i, r := range res {
+		out[i] = c.convert(r)
+	}
+	return out, nil
+}
+
+func (c *contentCounter) convert(res *search.Counts) Count {
 	out := Count{Value: res.Matches}
 	switch {
 	case c.def.Captures:
@@ -124,10 +155,18 @@ func (c *contentCounter) CountAt(ctx context.Context, commit string) (Count, err
 			out.Values[f.Path] += f.Matches
 		}
 	}
-	return out, nil
+	return out
 }
 
 func (c *contentCounter) Close() { c.c.Close() }
+
+// oneByOne hides CountMany.
+type oneByOne struct{ c *contentCounter }
+
+func (o oneByOne) CountAt(ctx context.Context, commit string) (Count, error) {
+	return o.c.CountAt(ctx, commit)
+}
+func (o oneByOne) Close() { o.c.Close() }
 
 type languageCounter struct{ c *search.Counter }
 

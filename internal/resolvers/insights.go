@@ -471,14 +471,6 @@ func (s *livePreviewSeries) Points() []*InsightDataPointResolver {
 	return out
 }
 
-// insightsErr maps domain errors to coded API errors.
-func insightsErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	return storeErr(err)
-}
-
 func fmtDuration(d time.Duration) string {
 	if d <= 0 {
 		return "0s"

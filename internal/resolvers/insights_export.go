@@ -9,6 +9,7 @@ import (
 	"time"
 
 	graphql "github.com/graph-gophers/graphql-go"
+	"github.com/sourcegraph/log"
 
 	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/errcode"
@@ -88,7 +89,8 @@ func (r *Resolver) InsightsExportHandler() http.Handler {
 		}
 		cw.Flush()
 		if err != nil {
-			r.Logger.Error("insights export failed midway")
+			// The status is sent; the truncated file is all a client gets.
+			r.Logger.Error("insights export failed midway", log.String("view", v.UniqueID), log.Error(err))
 		}
 	})
 }

@@ -603,13 +603,13 @@ func (r *Resolver) computeStatus(ctx context.Context, s *store.InsightSeries) (*
 			bs := newBackfillStatus(item)
 			st.state, st.position, st.percent, st.runtime = &bs.state, bs.position, bs.percent, bs.runtime
 		}
-		switch bf.BackfillState {
-		case store.BackfillNew, store.BackfillProcessing:
+		switch queueState(bf) {
+		case queueStateNew, queueStateQueued, queueStateProcessing:
 			st.loading = true
 			st.pending++
-		case store.BackfillCompleted:
+		case queueStateCompleted:
 			st.completed++
-		case store.BackfillFailed:
+		case queueStateFailed:
 			st.failed++
 		}
 	}

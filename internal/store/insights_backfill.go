@@ -334,7 +334,9 @@ func (is *InsightsStore) RetryBackfill(ctx context.Context, id int) error {
 		if err != nil {
 			return err
 		}
-		if b.BackfillState != BackfillFailed {
+		// A backfill fails by its error threshold, or when its job failed for good.
+		jobFailed := b.State == "failed" || b.State == "canceled"
+		if b.BackfillState != BackfillFailed && !jobFailed {
 			return fmt.Errorf("only a failed backfill can be retried (this one is %s)", b.BackfillState)
 		}
 		state := BackfillNew

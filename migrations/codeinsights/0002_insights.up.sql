@@ -138,7 +138,8 @@ CREATE TABLE series_points (
     capture      text NOT NULL DEFAULT '',
     value        double precision NOT NULL,
     commit       bytea,
-    PRIMARY KEY (series_id, repo_id, time, capture)
+    -- value is in the index so that sums over a set of repositories are index-only scans.
+    PRIMARY KEY (series_id, repo_id, time, capture) INCLUDE (value)
 );
 CREATE INDEX series_points_series_time ON series_points (series_id, time);
 

@@ -497,13 +497,21 @@ func truncateFile(fm *FileMatch, n int) *FileMatch {
 	return &c
 }
 
+// maxInventoryRepos bounds the repositories whose files are all read for the language
+// statistics of a type:repo search.
+const maxInventoryRepos = 50
+
 // repoLanguages adds the language statistics of repository matches (type:repo) at
-// their default branch.
+// their default branch, for the first maxInventoryRepos of them.
 func (e *execution) repoLanguages(ctx context.Context, s *Service, res *Results, langs langTotals) {
+	n := 0
 	for _, m := range res.Matches {
 		rm, ok := m.(*RepoMatch)
-		if !ok || rm.Repo.CloneStatus != store.CloneStatusCloned || s.mirrors == nil {
+		if !ok || rm.Repo.CloneStatus != store.CloneStatusCloned || s.mirrors == nil || ctx.Err() != nil {
 			continue
+		}
+		if n++; n > maxInventoryRepos {
+			break
 		}
 		mr, err := s.mirrors.Mirror(ctx, rm.Repo)
 		if err != nil {

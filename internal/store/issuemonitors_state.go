@@ -358,18 +358,8 @@ WHERE id = %s AND recorded_at IS NULL AND state = 'processing'`, r.QueryString, 
 	if err := ims.writeEvents(ctx, w); err != nil {
 		return err
 	}
-	for _, j := range w.Jobs {
-		if j.Event < 0 || j.Event >= len(w.Events) {
-			return fmt.Errorf("message job of event %d: no such event", j.Event)
-		}
-		col, err := actionColumn(j.ActionKind)
-		if err != nil {
-			return err
-		}
-		if _, err := s.exec(ctx, sqlf.Sprintf("INSERT INTO im_action_jobs ("+col+", event_id, notification_id) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-			j.ActionID, w.Events[j.Event].ID, nullID(j.NotificationID))); err != nil {
-			return err
-		}
+	if err := ims.writeJobs(ctx, w); err != nil {
+		return err
 	}
 	return ims.SetVariables(ctx, w.MonitorID, w.Variables)
 }
@@ -430,10 +420,11 @@ FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::
 			monitorID, ids, alerts, keys, states, data, repos, names, paths, commits, created, updated, solved))
 		return err
 	}
-	_, err := ims.s.exec(ctx, sqlf.Sprintf(`UPDATE im_issues i SET alert_id = nullif(u.alert, 0), state = u.state, data = u.data::jsonb, updated_at = u.updated, solved_at = u.solved
-FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS u(id, alert, state, data, updated, solved)
+	_, err := ims.s.exec(ctx, sqlf.Sprintf(`UPDATE im_issues i SET alert_id = nullif(u.alert, 0), state = u.state, data = u.data::jsonb, repo_name = u.name, commit_oid = u.commit,
+updated_at = u.updated, solved_at = u.solved
+FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS u(id, alert, state, data, name, commit, updated, solved)
 WHERE i.id = u.id AND i.monitor_id = %s`,
-		ids, alerts, states, data, updated, solved, monitorID))
+		ids, alerts, states, data, names, commits, updated, solved, monitorID))
 	return err
 }
 
@@ -474,4 +465,35 @@ FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::
   AS u(id, source, source_id, name, data, extra, alert, issue, created) ORDER BY u.id`,
 		w.MonitorID, nullID(runID), nullID(w.ActorUserID), ids, sources, sourceIDs, names, data, extra, alerts, issues, created))
 	return err
+}
+
+// writeJobs queues the messages of a write in one statement per action kind.
+func (ims *IssueMonitorStore) writeJobs(ctx context.Context, w *IssueWrite) error {
+	byKind := map[string][][3]int64{}
+	for _, j := range w.Jobs {
+		if j.Event < 0 || j.Event >= len(w.Events) {
+			return fmt.Errorf("message job of event %d: no such event", j.Event)
+		}
+		col, err := actionColumn(j.ActionKind)
+		if err != nil {
+			return err
+		}
+		byKind[col] = append(byKind[col], [3]int64{j.ActionID, w.Events[j.Event].ID, j.NotificationID})
+	}
+	for _, col := range []string{ActionEmail, ActionWebhook, ActionSlackWebhook} {
+		rows := byKind[col]
+		if len(rows) == 0 {
+			continue
+		}
+		var actions, events, notifs []int64
+		for _, r := range rows {
+			actions, events, notifs = append(actions, r[0]), append(events, r[1]), append(notifs, r[2])
+		}
+		if _, err := ims.s.exec(ctx, sqlf.Sprintf(`INSERT INTO im_action_jobs (`+col+`, event_id, notification_id)
+SELECT u.action, u.event, nullif(u.notif, 0) FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) WITH ORDINALITY AS u(action, event, notif, ord) ORDER BY u.ord
+ON CONFLICT DO NOTHING`, actions, events, notifs)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

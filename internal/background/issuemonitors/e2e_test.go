@@ -380,7 +380,6 @@ func TestAgeAndValueRulesEndToEnd(t *testing.T) {
 			t.Fatalf("issue %s matchCount %d, want %d", is.Path, is.Data.MatchCount, want)
 		}
 	}
-	_ = store.IssueActive
 }
 
 // TestIdentitiesEndToEnd runs the update path of each identity against a real
@@ -462,3 +461,51 @@ func TestIdentitiesEndToEnd(t *testing.T) {
 }
 
 func mapsKeys(m map[string]string) iter.Seq[string] { return maps.Keys(m) }
+
+// TestScheduledRunsAsOwner: runs come from the cron schedules alone, and search as the
+// monitor's owner: a private repository finds nothing until the owner may read it, and
+// issues of a repository the owner can no longer read are left as they were (a missing
+// answer is not a solved issue), although the fix was pushed.
+func TestScheduledRunsAsOwner(t *testing.T) {
+	ctx := context.Background()
+	e := startEnv(t, envOptions{})
+	alice, token := e.api.CreateUser(t, "alice", false)
+	work := gittest.NewRepo(t)
+	t0 := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
+	work.Commit(t0, "", "initial", map[string]string{"a.go": execCall, "b.go": execCall})
+	repo := e.addLocalRepo(t, work.Dir)
+	if _, err := e.api.DB.Exec(ctx, "UPDATE repo SET private = true WHERE id = $1", repo.ID); err != nil {
+		t.Fatal(err)
+	}
+	var c created
+	e.api.MustDo(t, token, `mutation($ns: ID!) { createIssueMonitor(monitor: {namespace: $ns, description: "private", enabled: true},
+		issueTracking: {query: "exec.Command(", searchSchedule: "@every 1s", updateSchedule: "@every 1s", rule: {kind: COUNT, levels: {low: 0}}}, actions: []) { id } }`,
+		map[string]any{"ns": userID(alice.ID)}, &c)
+	id := c.CreateIssueMonitor.ID
+	completedRuns := func() int {
+		var n int
+		if err := e.api.DB.QueryRow(ctx, "SELECT count(*) FROM im_runs WHERE state = 'completed' AND recorded_at IS NOT NULL").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waitFor(t, "two scheduled runs", 20*time.Second, func() bool { return completedRuns() >= 2 })
+	if got := activePaths(e.view(t, token, id)); len(got) != 0 {
+		t.Fatalf("the monitor found issues in a repository its owner cannot read: %v", got)
+	}
+
+	if err := e.st.Repos().SetRepoPermissions(ctx, repo.ID, []int64{alice.ID}, store.PermissionSourceAPI); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the issues of the readable repository", 20*time.Second, func() bool { return len(activePaths(e.view(t, token, id))) == 2 })
+
+	if err := e.st.Repos().SetRepoPermissions(ctx, repo.ID, nil, store.PermissionSourceAPI); err != nil {
+		t.Fatal(err)
+	}
+	e.push(t, work, repo, t0.Add(time.Hour), "fix a", map[string]string{"a.go": fixed})
+	before := completedRuns()
+	waitFor(t, "two more scheduled runs", 20*time.Second, func() bool { return completedRuns() >= before+2 })
+	if got := activePaths(e.view(t, token, id)); !slices.Equal(got, []string{"a.go", "b.go"}) {
+		t.Fatalf("issues of an unreadable repository changed: %v", got)
+	}
+}

@@ -3,13 +3,11 @@ package resolvers_test
 import (
 	"context"
 	"fmt"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/lookout/lookout/internal/insights"
 	"github.com/lookout/lookout/internal/store"
 )
 
@@ -114,11 +112,7 @@ func TestInsightsPieGroupByAndPrivateCaptures(t *testing.T) {
 	if err != nil || len(due) != 0 {
 		t.Fatalf("snapshot-only series still due after creation (the first snapshot is queued at once): %d %v", len(due), err)
 	}
-	for _, s := range mustSeries(t, ie) {
-		if err := recordSnapshot(ctx, ie, s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ie.runWork(t)
 
 	type dataSeries struct {
 		Label  string
@@ -168,19 +162,59 @@ func TestInsightsPieGroupByAndPrivateCaptures(t *testing.T) {
 	}
 }
 
-// recordSnapshot takes a series' snapshot the way the query runner does.
-func recordSnapshot(ctx context.Context, ie *insightsEnv, s *store.InsightSeries) error {
-	r := &insights.Recorder{Main: ie.Store, Insights: ie.is, Source: ie.src}
-	_, err := r.Record(ctx, s, ie.now.Truncate(time.Minute), true)
-	return err
-}
-
-func mustSeries(t *testing.T, ie *insightsEnv) []*store.InsightSeries {
-	t.Helper()
-	series, err := ie.is.ListSeries(context.Background(), store.SeriesListOptions{})
-	if err != nil {
+func TestInsightsSearchContextFilterAndAuthorGroups(t *testing.T) {
+	ie := newInsightsEnv(t)
+	ctx := context.Background()
+	at := ie.now.AddDate(0, 0, -10)
+	ie.addRepos(t, nil, map[string][]repoCommit{
+		"local/a": {{at, map[string]string{"f": "hit\n"}}},
+		"local/b": {{at, map[string]string{"f": "hit hit\n"}}},
+	})
+	if _, err := ie.Store.Search().CreateSearchContext(ctx, "only-a", "", "repo:^local/a$"); err != nil {
 		t.Fatal(err)
 	}
-	sort.Slice(series, func(i, j int) bool { return series[i].ID < series[j].ID })
-	return series
+	var c created
+	in := lineInput([]map[string]any{{"query": "hit", "options": map[string]any{"label": "hits"}}}, []string{"local/a", "local/b"}, "hits")
+	ie.MustDo(t, ie.AdminToken, createLine, map[string]any{"input": in}, &c)
+	in = lineInput([]map[string]any{{"query": "type:commit", "options": map[string]any{"label": "authors"}, "groupBy": "AUTHOR"}}, []string{"local/a", "local/b"}, "authors")
+	var authors created
+	ie.MustDo(t, ie.AdminToken, createLine, map[string]any{"input": in}, &authors)
+	ie.runWork(t)
+
+	read := func(id string, filters map[string]any) map[string]float64 {
+		var out struct {
+			InsightViews struct {
+				Nodes []struct {
+					AppliedFilters struct{ SearchContexts []string }
+					DataSeries     []struct {
+						Label  string
+						Points []struct{ Value float64 }
+					}
+				}
+			}
+		}
+		ie.MustDo(t, ie.AdminToken, `query($id: ID!, $f: InsightViewFiltersInput) { insightViews(id: $id, filters: $f) { nodes { appliedFilters { searchContexts } dataSeries { label points { value } } } } }`,
+			map[string]any{"id": id, "f": filters}, &out)
+		got := map[string]float64{}
+		for _, s := range out.InsightViews.Nodes[0].DataSeries {
+			got[s.Label] = s.Points[len(s.Points)-1].Value
+		}
+		return got
+	}
+	if diff := cmp.Diff(map[string]float64{"hits": 3}, read(c.CreateLineChartSearchInsight.View.ID, nil)); diff != "" {
+		t.Errorf("unfiltered (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]float64{"hits": 1}, read(c.CreateLineChartSearchInsight.View.ID, map[string]any{"searchContexts": []string{"only-a"}})); diff != "" {
+		t.Errorf("search context only-a (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]float64{"hits": 2}, read(c.CreateLineChartSearchInsight.View.ID, map[string]any{"excludeRepoRegex": "/a$"})); diff != "" {
+		t.Errorf("excludeRepoRegex (-want +got):\n%s", diff)
+	}
+	if r := ie.Do(t, ie.AdminToken, `query($f: InsightViewFiltersInput) { insightViews(filters: $f) { nodes { dataSeries { label } } } }`, map[string]any{"f": map[string]any{"searchContexts": []string{"nope"}}}); r.Code() != "BAD_USER_INPUT" {
+		t.Errorf("unknown search context: %+v", r.Errors)
+	}
+	// gittest commits as "Test Author <author@example.com>": one commit per repository.
+	if diff := cmp.Diff(map[string]float64{"Test Author <author@example.com>": 2}, read(authors.CreateLineChartSearchInsight.View.ID, nil)); diff != "" {
+		t.Errorf("group by author (-want +got):\n%s", diff)
+	}
 }

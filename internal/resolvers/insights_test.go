@@ -100,13 +100,31 @@ func (ie *insightsEnv) runWork(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	due, err := ie.is.ListSeries(ctx, store.SeriesListOptions{SnapshotDue: ie.now.Add(time.Minute)})
+	// The queued recordings and snapshots, as the query runner takes them.
+	rows, err := ie.DB.Query(ctx, "UPDATE insights_query_runner_jobs SET state = 'completed' WHERE state = 'queued' RETURNING series_id, record_time, persist_mode")
 	if err != nil {
 		t.Fatal(err)
 	}
+	type job struct {
+		series, mode string
+		at           time.Time
+	}
+	var jobs []job
+	for rows.Next() {
+		var j job
+		if err := rows.Scan(&j.series, &j.at, &j.mode); err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, j)
+	}
+	rows.Close()
 	r := &insights.Recorder{Main: ie.Store, Insights: ie.is, Source: ie.src}
-	for _, s := range due {
-		if _, err := r.Record(ctx, s, ie.now.Truncate(time.Minute), true); err != nil {
+	for _, j := range jobs {
+		s, err := ie.is.GetSeriesBySeriesID(ctx, j.series)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Record(ctx, s, j.at, j.mode == store.PersistSnapshot); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -301,7 +301,7 @@ func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeE
 	// blob is matched on the reader's goroutine while git inflates the next ones. A
 	// batch runs to its end once started, so when a limit stops the hand-out the
 	// finished batches are a prefix of the path order.
-	batchSize := min(1024, max(64, len(work)/(s.nreader*8)))
+	batchSize := min(1024, max(64, len(work)/(s.nreader*16)))
 	nbatch := (len(work) + batchSize - 1) / batchSize
 	parts := make([]*scanOutput, nbatch)
 	var next atomic.Int64

@@ -113,11 +113,17 @@ type env struct {
 type envOptions struct {
 	// wrap, when set, wraps the search service the runs use.
 	wrap func(issuemonitors.Searcher) issuemonitors.Searcher
+	// smtpPort, when set, sends email to an SMTP server on 127.0.0.1.
+	smtpPort int
 }
 
 func startEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	n, err := notify.New(notify.Config{Outgoing: notify.OutgoingConfig{AllowedHosts: []string{"127.0.0.1"}}})
+	cfg := notify.Config{Outgoing: notify.OutgoingConfig{AllowedHosts: []string{"127.0.0.1"}}}
+	if o.smtpPort != 0 {
+		cfg.SMTP = notify.SMTPConfig{Host: "127.0.0.1", Port: o.smtpPort, From: "Lookout <lookout@example.com>", TLS: notify.TLSNone, Timeout: 10 * time.Second}
+	}
+	n, err := notify.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

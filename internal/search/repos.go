@@ -137,11 +137,41 @@ func (s *Service) contextScope(ctx context.Context, b query.Basic, opts query.Op
 	if err != nil {
 		return nil, err
 	}
-	plan, err := query.ParseWith(sc.Query, opts)
+	plan, err := contextPlan(sc.Query, opts)
 	if err != nil {
 		return nil, fmt.Errorf("search context %s has an invalid query: %w", name, err)
 	}
 	return plan, nil
+}
+
+// contextPlan parses a search context's query: repository filters only, and no
+// context: of its own.
+func contextPlan(q string, opts query.Options) (query.Plan, error) {
+	if err := query.OnlyRepoFilters(q); err != nil {
+		return nil, err
+	}
+	plan, err := query.ParseWith(q, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range plan {
+		if b.Context() != "" {
+			return nil, &query.Error{Pos: -1, Token: "context:" + b.Context(), Msg: "a search context cannot use another one"}
+		}
+	}
+	return plan, nil
+}
+
+// CreateSearchContext checks a context's query (repository filters only) and stores
+// it, so that queries can use context:NAME. A bad query is a *query.Error.
+func (s *Service) CreateSearchContext(ctx context.Context, name, description, q string) (*store.SearchContext, error) {
+	if _, err := contextPlan(q, query.Options{}); err != nil {
+		return nil, err
+	}
+	if _, err := query.Parse("context:" + name + " x"); err != nil {
+		return nil, &query.Error{Pos: -1, Token: name, Msg: "invalid search context name"}
+	}
+	return s.store.Search().CreateSearchContext(ctx, name, description, q)
 }
 
 // revSet is what to search in one repository: the revisions of a content search, or

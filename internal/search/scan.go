@@ -251,10 +251,12 @@ func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeE
 	var candidates []*scanEntry
 	for _, se := range entries {
 		switch {
-		case spec.readContent && se.e.Size > spec.maxFileSize:
+		case se.e.Size > spec.maxFileSize && (spec.readContent || se.langGate):
 			// Large files are never read; one whose language only its content tells
 			// cannot pass a lang: filter.
-			out.skipped.Large++
+			if spec.readContent {
+				out.skipped.Large++
+			}
 			if !se.langGate {
 				s.finishPathOnly(spec, out, se)
 			}

@@ -45,8 +45,11 @@ func LoadTarget(ctx context.Context, st *store.Store, externalURL string, bot Au
 			t.Campaign = camp
 		}
 	}
-	if c.CampaignJobID == 0 {
-		return t, nil // its plan changed or was deleted: it can only be closed
+	if t.Campaign == nil || c.CampaignJobID == 0 {
+		// Its campaign was deleted, or its plan: it stays as it is, and can only be
+		// closed.
+		t.Desired.DiffSHA, t.Desired.Title, t.Desired.Body, t.Desired.BaseRef = c.PushedDiffSHA, c.Title, c.Body, c.BaseRef
+		return t, nil
 	}
 	job, err := st.Campaigns().GetJob(ctx, c.CampaignJobID)
 	if errors.Is(err, store.ErrNotFound) {

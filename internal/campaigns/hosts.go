@@ -2,6 +2,7 @@ package campaigns
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -37,9 +38,17 @@ type Host struct {
 	CredentialID int64
 }
 
+// ErrNoCredential is returned for a write (push, open, update, close) on behalf of a user
+// who has no campaigns credential for the code host, when no site-wide one exists and the
+// user is not a site admin: the connection's own token is an admin's, and must not let
+// any user who can read a repository write to it.
+var ErrNoCredential = errors.New("no campaigns credential for this code host")
+
 // For returns the code host of repo through connection svcID (0: the first connection
-// that brings the repository), acting for userID (0: site-wide credentials only).
-func (h *Hosts) For(ctx context.Context, repo *store.Repo, svcID int64, userID int64) (*Host, error) {
+// that brings the repository), acting for userID (0: site-wide credentials only). write
+// is set for pushing and changing pull requests: without a campaigns credential, only a
+// site admin's campaigns use the connection's token.
+func (h *Hosts) For(ctx context.Context, repo *store.Repo, svcID int64, userID int64, write bool) (*Host, error) {
 	sources, err := h.Store.Repos().CloneSources(ctx, repo.ID)
 	if err != nil {
 		return nil, err
@@ -67,6 +76,19 @@ func (h *Hosts) For(ctx context.Context, repo *store.Repo, svcID int64, userID i
 	cred, err := h.Store.Campaigns().CredentialFor(ctx, userID, string(kind), key)
 	if err != nil {
 		return nil, fmt.Errorf("loading campaigns credential: %w", err)
+	}
+	if cred == nil && write {
+		admin := false
+		if userID != 0 {
+			u, err := h.Store.Users().GetByID(ctx, userID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+			admin = err == nil && u.SiteAdmin
+		}
+		if !admin {
+			return nil, fmt.Errorf("%w %s (%s): the campaign's author must add one (createCampaignsCredential), or a site admin a site-wide one", ErrNoCredential, key, kind)
+		}
 	}
 	out := &Host{Service: src.Service, Kind: kind, RateKey: rateKey(cfg, src.CloneURL)}
 	if cred != nil {

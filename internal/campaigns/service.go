@@ -113,6 +113,22 @@ func (s *Service) CreatePlanFromPatches(ctx context.Context, viewer store.Viewer
 	return s.Store.Campaigns().CreatePlan(ctx, userID, store.PlanSourcePatches, "", jobs)
 }
 
+// HasLocalSteps reports whether a spec has steps that run as local processes (no
+// container image): they run as the worker's own user, so only site admins may submit
+// them.
+func HasLocalSteps(raw string) bool {
+	spec, err := ParseSpec(raw)
+	if err != nil {
+		return false
+	}
+	for _, st := range spec.Steps {
+		if strings.TrimSpace(st.Container) == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // CreatePlanFromSpec parses a spec, selects its repositories with the viewer's
 // permissions, and queues one job per repository that runs the steps in the worker.
 func (s *Service) CreatePlanFromSpec(ctx context.Context, viewer store.Viewer, userID int64, raw string) (*store.CampaignPlan, error) {
@@ -312,7 +328,7 @@ func (s *Service) CreateCampaign(ctx context.Context, in CreateCampaignInput) (*
 		}
 		for _, j := range jobs {
 			if _, err := tx.Campaigns().InsertChangeset(ctx, c.ID, store.NewChangeset{
-				RepoID: j.RepoID, OwnedByCampaignID: c.ID, CampaignJobID: j.ID, PublicationState: pub, Queue: publish,
+				RepoID: j.RepoID, OwnedByCampaignID: c.ID, CampaignJobID: j.ID, AuthorID: c.AuthorID, PublicationState: pub, Queue: publish,
 			}); err != nil {
 				return err
 			}
@@ -459,7 +475,7 @@ func (s *Service) applyPlan(ctx context.Context, tx *store.Store, c *store.Campa
 			// New to the campaign, or back after it was detached and closed: a new
 			// changeset (on a new branch name, since the old one exists).
 			if _, err := cs.InsertChangeset(ctx, c.ID, store.NewChangeset{RepoID: j.RepoID, OwnedByCampaignID: c.ID, CampaignJobID: j.ID,
-				PublicationState: pub, Queue: pub != store.PublicationUnpublished}); err != nil {
+				AuthorID: c.AuthorID, PublicationState: pub, Queue: pub != store.PublicationUnpublished}); err != nil {
 				return err
 			}
 			continue
@@ -469,8 +485,8 @@ func (s *Service) applyPlan(ctx context.Context, tx *store.Store, c *store.Campa
 		if old, err := cs.GetJob(ctx, ch.CampaignJobID); err != nil || old.Diff == nil || *old.Diff != *j.Diff || old.BaseRevision != j.BaseRevision {
 			d.NewCommitDate = true
 		}
-		if !ch.Published() {
-			d.PublicationState = &pub
+		if !ch.Published() || pub != store.PublicationUnpublished {
+			d.PublicationState = &pub // a published draft is marked ready when the new plan says so
 		}
 		if err := cs.SetDesired(ctx, []int64{ch.ID}, d); err != nil {
 			return err
@@ -720,7 +736,7 @@ func (s *Service) CreateChangesets(ctx context.Context, viewer store.Viewer, in 
 		if svcID == 0 {
 			return nil, badInput("input[%d]: %s is not on a code host with pull requests", i, repo.Name)
 		}
-		ch, err := s.Store.Campaigns().InsertChangeset(ctx, 0, store.NewChangeset{RepoID: repo.ID, ExternalServiceID: svcID, ExternalID: ext, Queue: true})
+		ch, err := s.Store.Campaigns().InsertChangeset(ctx, 0, store.NewChangeset{RepoID: repo.ID, ExternalServiceID: svcID, ExternalID: ext, AuthorID: viewer.UserID, Queue: true})
 		if err != nil {
 			if existing, gerr := s.Store.Campaigns().GetChangesetByExternalID(ctx, repo.ID, ext); gerr == nil {
 				out = append(out, existing) // created concurrently

@@ -42,6 +42,11 @@ func (r *Resolver) CreateCampaignPlanFromSpec(ctx context.Context, args struct{ 
 		return nil, err
 	}
 	a := auth.FromContext(ctx)
+	if campaigns.HasLocalSteps(args.Spec) && !a.HasAllAccess() {
+		// A local step runs as the worker's own user: isolation from accidents, not
+		// from hostile code. Other users' steps run in containers.
+		return nil, errcode.New(errcode.Forbidden, "steps without a container image run as local processes on the worker; only site admins may run them: give each step a container image")
+	}
 	plan, err := r.CampaignService.CreatePlanFromSpec(ctx, a.Viewer(), a.UID, args.Spec)
 	if err != nil {
 		return nil, campaignsErr(err)

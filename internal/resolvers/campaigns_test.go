@@ -144,11 +144,12 @@ func TestCampaignPlanInputErrorsAndVisibility(t *testing.T) {
 
 	spec := `mutation($s: String!) { createCampaignPlanFromSpec(spec: $s) { id } }`
 	expect("invalid spec", "BAD_USER_INPUT", "steps: must list", e.Do(t, e.alice, spec, map[string]any{"s": "on: [{repository: local/open}]"}))
-	expect("private repository in on:", "BAD_USER_INPUT", `repository "local/secret" not found`, e.Do(t, e.alice, spec, map[string]any{"s": "on: [{repository: local/secret}]\nsteps: [{run: 'true'}]"}))
+	expect("local steps", "FORBIDDEN", "container image", e.Do(t, e.alice, spec, map[string]any{"s": "on: [{repository: local/open}]\nsteps: [{run: 'true'}]"}))
+	expect("private repository in on:", "BAD_USER_INPUT", `repository "local/secret" not found`, e.Do(t, e.alice, spec, map[string]any{"s": "on: [{repository: local/secret}]\nsteps: [{run: 'true', container: alpine}]"}))
 	expect("anonymous", "UNAUTHENTICATED", "", e.Do(t, "", spec, map[string]any{"s": "x"}))
 
 	var created struct{ CreateCampaignPlanFromSpec struct{ ID string } }
-	e.MustDo(t, e.alice, spec, map[string]any{"s": "on: [{repository: local/open, branch: dev}]\nsteps: [{run: 'true'}]"}, &created)
+	e.MustDo(t, e.alice, spec, map[string]any{"s": "on: [{repository: local/open, branch: dev}]\nsteps: [{run: 'true', container: alpine}]"}, &created)
 	id := created.CreateCampaignPlanFromSpec.ID
 	var view struct {
 		Node *struct {

@@ -43,6 +43,7 @@ type Changeset struct {
 	RepoID            int64
 	OwnedByCampaignID int64
 	CampaignJobID     int64
+	AuthorID          int64
 	PublicationState  string
 	Closing           bool
 	DetachedAt        *time.Time
@@ -101,7 +102,7 @@ func (c *Changeset) ReconcilerState(now time.Time) string {
 
 // ChangesetColumns are the columns ScanChangeset reads.
 var ChangesetColumns = []string{"c.id", "c.state", "coalesce(c.failure_message, '')", "c.queued_at", "c.started_at", "c.finished_at", "c.process_after", "c.num_failures",
-	"c.repo_id", "coalesce(c.owned_by_campaign_id, 0)", "coalesce(c.campaign_job_id, 0)", "c.publication_state", "c.closing", "c.detached_at", "c.commit_date",
+	"c.repo_id", "coalesce(c.owned_by_campaign_id, 0)", "coalesce(c.campaign_job_id, 0)", "coalesce(c.author_id, 0)", "c.publication_state", "c.closing", "c.detached_at", "c.commit_date",
 	"c.desired_version", "c.reconciled_version", "c.branch", "c.pushed_commit", "c.pushed_diff_sha", "c.publish_at",
 	"coalesce(c.external_service_id, 0)", "coalesce(c.external_id, '')", "coalesce(c.external_state, '')", "c.external_review_state", "c.external_check_state",
 	"c.external_url", "c.title", "c.body", "c.head_ref", "c.base_ref", "c.head_sha", "c.labels", "c.external_created_at", "c.external_updated_at",
@@ -113,7 +114,7 @@ var changesetColumns = columns(ChangesetColumns)
 func ScanChangeset(row pgx.Row) (*Changeset, error) {
 	var c Changeset
 	err := row.Scan(&c.ID, &c.State, &c.FailureMessage, &c.QueuedAt, &c.StartedAt, &c.FinishedAt, &c.ProcessAfter, &c.NumFailures,
-		&c.RepoID, &c.OwnedByCampaignID, &c.CampaignJobID, &c.PublicationState, &c.Closing, &c.DetachedAt, &c.CommitDate,
+		&c.RepoID, &c.OwnedByCampaignID, &c.CampaignJobID, &c.AuthorID, &c.PublicationState, &c.Closing, &c.DetachedAt, &c.CommitDate,
 		&c.DesiredVersion, &c.ReconciledVersion, &c.Branch, &c.PushedCommit, &c.PushedDiffSHA, &c.PublishAt,
 		&c.ExternalServiceID, &c.ExternalID, &c.ExternalState, &c.ReviewState, &c.CheckState,
 		&c.ExternalURL, &c.Title, &c.Body, &c.HeadRef, &c.BaseRef, &c.HeadSHA, &c.Labels, &c.ExternalCreatedAt, &c.ExternalUpdatedAt,
@@ -127,6 +128,8 @@ type NewChangeset struct {
 	RepoID            int64
 	OwnedByCampaignID int64
 	CampaignJobID     int64
+	// AuthorID is whose campaigns credential writes to the code host.
+	AuthorID          int64
 	PublicationState  string
 	ExternalServiceID int64
 	ExternalID        string
@@ -148,9 +151,9 @@ func (cs *CampaignStore) InsertChangeset(ctx context.Context, campaignID int64, 
 	if n.ExternalID != "" {
 		extID = n.ExternalID
 	}
-	c, err := ScanChangeset(cs.s.queryRow(ctx, sqlf.Sprintf(`INSERT INTO changesets AS c (state, reconciled_version, repo_id, owned_by_campaign_id, campaign_job_id, publication_state, external_service_id, external_id)
-VALUES (%s, %s, %s, nullif(%s, 0), nullif(%s, 0), %s, nullif(%s, 0), %s) RETURNING `+changesetColumns,
-		state, reconciled, n.RepoID, n.OwnedByCampaignID, n.CampaignJobID, pub, n.ExternalServiceID, extID)))
+	c, err := ScanChangeset(cs.s.queryRow(ctx, sqlf.Sprintf(`INSERT INTO changesets AS c (state, reconciled_version, repo_id, owned_by_campaign_id, campaign_job_id, author_id, publication_state, external_service_id, external_id)
+VALUES (%s, %s, %s, nullif(%s, 0), nullif(%s, 0), nullif(%s, 0), %s, nullif(%s, 0), %s) RETURNING `+changesetColumns,
+		state, reconciled, n.RepoID, n.OwnedByCampaignID, n.CampaignJobID, n.AuthorID, pub, n.ExternalServiceID, extID)))
 	if err != nil {
 		return nil, fmt.Errorf("inserting changeset: %w", err)
 	}

@@ -98,6 +98,9 @@ CREATE TABLE changesets (
     owned_by_campaign_id bigint REFERENCES campaigns (id) ON DELETE SET NULL,
     -- The plan job whose diff the changeset carries.
     campaign_job_id      bigint REFERENCES campaign_jobs (id) ON DELETE SET NULL,
+    -- Whose campaigns credential pushes and changes it (the campaign's author, or who
+    -- tracked it); kept when the campaign is deleted, so its pull request can be closed.
+    author_id            bigint REFERENCES users (id) ON DELETE SET NULL,
     -- Desired publication: UNPUBLISHED, PUBLISHED or DRAFT (a draft pull request).
     publication_state    text NOT NULL DEFAULT 'UNPUBLISHED' CHECK (publication_state IN ('UNPUBLISHED', 'PUBLISHED', 'DRAFT')),
     -- Close the pull request (campaign closed or deleted with closeChangesets, or the

@@ -87,7 +87,8 @@ func newHostEnv(t *testing.T, names ...string) *hostEnv {
 	for _, r := range list {
 		e.repos[filepath.Base(r.Name)] = r
 	}
-	if e.user, err = e.st.Users().Create(ctx, store.NewUser{Username: "alice", Email: "alice@example.com", EmailVerified: true}); err != nil {
+	// alice is a site admin: her campaigns may use the connection's token.
+	if e.user, err = e.st.Users().Create(ctx, store.NewUser{Username: "alice", Email: "alice@example.com", EmailVerified: true, SiteAdmin: true}); err != nil {
 		t.Fatal(err)
 	}
 	return e

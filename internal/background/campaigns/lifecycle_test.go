@@ -247,42 +247,59 @@ func finishedPlanWithWorker(t *testing.T, ctx context.Context, svc *campaigns.Se
 	return finishedPlan(t, ctx, svc, e, spec)
 }
 
-// TestUserCredentialAndTrackedChangesets: the campaign author's credential opens the
-// pull requests (the connection's token is rejected by the host), and a pull request
-// opened by someone else is tracked: imported, added to the campaign, and synced with
-// its review and checks.
+// TestUserCredentialAndTrackedChangesets: a campaign whose author (not a site admin)
+// has no campaigns credential fails with a clear error; with the author's credential
+// (the connection's token is rejected by the host), the retry opens the pull request.
+// A pull request opened by someone else is tracked: imported, added to the campaign, and
+// synced with its review and checks.
 func TestUserCredentialAndTrackedChangesets(t *testing.T) {
 	ctx := testCtx(t)
 	e := newHostEnv(t, "app", "web")
 	svc := newService(t, e)
 	plan := finishedPlanWithWorker(t, ctx, svc, e, specFor(e, "bar", "app"))
-	e.gh.SetToken("alice-token") // the connection's token no longer works
-	if _, err := e.st.Campaigns().PutCredential(ctx, store.CampaignsCredential{UserID: e.user.ID, ExternalServiceKind: "GITHUB",
-		ExternalServiceURL: campaigns.NormalizeHostURL(e.gh.URL()), Secret: "alice-token"}); err != nil {
-		t.Fatal(err)
-	}
-	startWorker(t, e.db, workerConfig{})
-	c, err := svc.CreateCampaign(ctx, campaigns.CreateCampaignInput{NamespaceUserID: e.user.ID, AuthorID: e.user.ID, Name: "Foo", PlanID: plan.ID})
+	carl, err := e.st.Users().Create(ctx, store.NewUser{Username: "carl", Email: "carl@example.com", EmailVerified: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	changesetsBy(t, ctx, e, store.ChangesetListOptions{CampaignID: c.ID}, "the pull request opened with alice's credential", allOpen("app"))
+	e.gh.SetToken("carl-token") // the connection's token no longer works
+	startWorker(t, e.db, workerConfig{})
+	c, err := svc.CreateCampaign(ctx, campaigns.CreateCampaignInput{NamespaceUserID: carl.ID, AuthorID: carl.ID, Name: "Foo", PlanID: plan.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := changesetsBy(t, ctx, e, store.ChangesetListOptions{CampaignID: c.ID}, "no credential", func(m map[string]*store.Changeset) bool {
+		return m["app"] != nil && m["app"].State == "failed"
+	})
+	if msg := failed["app"].FailureMessage; !strings.Contains(msg, "no campaigns credential") || !strings.Contains(msg, "createCampaignsCredential") {
+		t.Fatalf("failure without a credential: %q", msg)
+	}
+	if e.branchHead(t, "app", "campaigns/foo") != "" {
+		t.Fatal("pushed without a credential")
+	}
+	if _, err := e.st.Campaigns().PutCredential(ctx, store.CampaignsCredential{UserID: carl.ID, ExternalServiceKind: "GITHUB",
+		ExternalServiceURL: campaigns.NormalizeHostURL(e.gh.URL()), Secret: "carl-token"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RetryChangesets(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	changesetsBy(t, ctx, e, store.ChangesetListOptions{CampaignID: c.ID}, "the pull request opened with carl's credential", allOpen("app"))
 
 	// Someone opens a pull request in web; the campaign tracks it. Tracked changesets
 	// are read with the site credential or the connection's token: give the site one.
 	if _, err := e.st.Campaigns().PutCredential(ctx, store.CampaignsCredential{ExternalServiceKind: "GITHUB",
-		ExternalServiceURL: campaigns.NormalizeHostURL(e.gh.URL()), Secret: "alice-token"}); err != nil {
+		ExternalServiceURL: campaigns.NormalizeHostURL(e.gh.URL()), Secret: "carl-token"}); err != nil {
 		t.Fatal(err)
 	}
 	pr, err := e.gh.AddPullRequest("acme/web", fakehost.PullRequest{Title: "Handmade", Head: "feature", Author: "carol"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tracked, err := svc.CreateChangesets(ctx, store.Viewer{UserID: e.user.ID}, []campaigns.TrackInput{{RepoID: e.repos["web"].ID, ExternalID: fmt.Sprint(pr.Number)}})
+	tracked, err := svc.CreateChangesets(ctx, store.Viewer{UserID: carl.ID}, []campaigns.TrackInput{{RepoID: e.repos["web"].ID, ExternalID: fmt.Sprint(pr.Number)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := svc.CreateChangesets(ctx, store.Viewer{UserID: e.user.ID}, []campaigns.TrackInput{{RepoID: e.repos["web"].ID, ExternalID: fmt.Sprint(pr.Number)}})
+	again, err := svc.CreateChangesets(ctx, store.Viewer{UserID: carl.ID}, []campaigns.TrackInput{{RepoID: e.repos["web"].ID, ExternalID: fmt.Sprint(pr.Number)}})
 	if err != nil || again[0].ID != tracked[0].ID {
 		t.Fatalf("tracking it again: %+v %v", again, err)
 	}
@@ -394,7 +411,7 @@ func TestPlainGitRemoteChangesetIsPushed(t *testing.T) {
 		}
 		return repo != nil
 	})
-	user, err := st.Users().Create(ctx, store.NewUser{Username: "alice", Email: "alice@example.com", EmailVerified: true})
+	user, err := st.Users().Create(ctx, store.NewUser{Username: "alice", Email: "alice@example.com", EmailVerified: true, SiteAdmin: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +440,7 @@ func TestPlainGitRemoteChangesetIsPushed(t *testing.T) {
 func TestStepLogIsReadableWhileItRunsAndCancel(t *testing.T) {
 	e := newHostEnv(t, "app")
 	api := apitest.New(t, apitest.Options{DB: e.db})
-	_, token := api.CreateUser(t, "bob", false)
+	token := api.AdminToken
 	startWorker(t, e.db, workerConfig{})
 	var created struct{ CreateCampaignPlanFromSpec struct{ ID string } }
 	api.MustDo(t, token, `mutation($s: String!) { createCampaignPlanFromSpec(spec: $s) { id } }`,

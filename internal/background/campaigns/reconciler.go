@@ -68,11 +68,8 @@ func (r *Reconciler) run(ctx context.Context, ch *store.Changeset, t *campaigns.
 		}
 		return err
 	}
-	var userID int64
-	if t.Campaign != nil {
-		userID = t.Campaign.AuthorID
-	}
-	host, err := r.hosts.For(ctx, repo, ch.ExternalServiceID, userID)
+	write := slices.ContainsFunc(ops, func(op campaigns.Operation) bool { return op != campaigns.OpImport && op != campaigns.OpSync })
+	host, err := r.hosts.For(ctx, repo, ch.ExternalServiceID, ch.AuthorID, write)
 	if err != nil {
 		return workerutil.NonRetryable(err)
 	}

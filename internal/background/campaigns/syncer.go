@@ -91,13 +91,7 @@ func (s *Syncer) syncOne(ctx context.Context, c *store.Changeset) error {
 	if err != nil {
 		return err
 	}
-	var userID int64
-	if c.OwnedByCampaignID != 0 {
-		if camp, err := st.Campaigns().GetCampaign(ctx, c.OwnedByCampaignID); err == nil {
-			userID = camp.AuthorID
-		}
-	}
-	host, err := s.hosts.For(ctx, repo, c.ExternalServiceID, userID)
+	host, err := s.hosts.For(ctx, repo, c.ExternalServiceID, c.AuthorID, false)
 	if err != nil {
 		return err
 	}

@@ -93,6 +93,7 @@ func createPlan(t *testing.T, api *apitest.Env, token, spec string) (string, api
 // branches pushed, pull requests opened and listed as OPEN changesets; the fake merges
 // one, its webhook arrives at the webhook endpoint, and the counts show it at once.
 func TestCampaignEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newHostEnv(t, "app", "lib", "web")
 	api := apitest.New(t, apitest.Options{DB: e.db, ChangesetEvents: campaigns.WebhookHandler(e.st)})
 	_, bobToken := api.CreateUser(t, "bob", false)
@@ -201,6 +202,7 @@ func TestCampaignEndToEnd(t *testing.T) {
 // TestStepLimitsFailOnlyTheirRepository: a step that runs forever and one that prints
 // without end are stopped at their limits, and the plan reports why per repository.
 func TestStepLimitsFailOnlyTheirRepository(t *testing.T) {
+	t.Parallel()
 	e := newHostEnv(t, "app", "lib")
 	api := apitest.New(t, apitest.Options{DB: e.db})
 	token := api.AdminToken

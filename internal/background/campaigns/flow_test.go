@@ -46,6 +46,7 @@ func newService(t *testing.T, e *hostEnv) *campaigns.Service {
 // branch per repository (a taken branch name gets a suffix) and opens one pull request
 // per repository; a merge delivered by webhook shows in the counts.
 func TestSpecPlanToPullRequests(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	e := newHostEnv(t, "app", "lib", "web")
 	// lib already has a branch of that name: the campaign must not take it over.

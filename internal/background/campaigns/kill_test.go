@@ -107,6 +107,7 @@ func runChild(t *testing.T, dbURL, mode string) {
 // before it recorded it; the retries open the missing pull request and adopt the
 // unrecorded one, so every repository ends with exactly one pull request, recorded.
 func TestKilledWorkerOpensOnePullRequestPerRepository(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	e := newHostEnv(t, "app", "lib", "web")
 	svc := newService(t, e)

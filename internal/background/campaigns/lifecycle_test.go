@@ -84,6 +84,7 @@ func allOpen(names ...string) func(map[string]*store.Changeset) bool {
 // request, a merged one is left alone, a new repository gets a pull request. Closing the
 // campaign with closeChangesets closes the open ones on the host.
 func TestUpdatePlanThenClose(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	e := newHostEnv(t, "app", "lib", "web", "doc")
 	startWorker(t, e.db, workerConfig{})
@@ -150,6 +151,7 @@ func TestUpdatePlanThenClose(t *testing.T) {
 // TestPublishRateLimitSchedules: with one publish an hour per host, one pull request is
 // opened and the others show as SCHEDULED with their estimated times.
 func TestPublishRateLimitSchedules(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	e := newHostEnv(t, "app", "lib", "web")
 	api := apitest.New(t, apitest.Options{DB: e.db})
@@ -220,6 +222,7 @@ func TestPublishRateLimitSchedules(t *testing.T) {
 // TestHostRateLimitAnswerRequeues: a code host answering "rate limited" makes the
 // changeset wait and try again, without counting a failure.
 func TestHostRateLimitAnswerRequeues(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	e := newHostEnv(t, "app")
 	svc := newService(t, e)
@@ -253,6 +256,7 @@ func finishedPlanWithWorker(t *testing.T, ctx context.Context, svc *campaigns.Se
 // A pull request opened by someone else is tracked: imported, added to the campaign, and
 // synced with its review and checks.
 func TestUserCredentialAndTrackedChangesets(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	e := newHostEnv(t, "app", "web")
 	svc := newService(t, e)
@@ -350,6 +354,7 @@ func TestUserCredentialAndTrackedChangesets(t *testing.T) {
 // TestPatchPlan: of two uploaded patches, the one that does not apply fails only its
 // repository (without retries), and the campaign publishes the other.
 func TestPatchPlan(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	e := newHostEnv(t, "app", "lib")
 	startWorker(t, e.db, workerConfig{})
@@ -391,6 +396,7 @@ func TestPatchPlan(t *testing.T) {
 // TestPlainGitRemoteChangesetIsPushed: a repository of a GIT connection has no pull
 // requests; its changeset is the pushed branch, in state PUSHED.
 func TestPlainGitRemoteChangesetIsPushed(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	db, _ := dbtestNew(t)
 	st := store.New(db)
@@ -438,6 +444,7 @@ func TestPlainGitRemoteChangesetIsPushed(t *testing.T) {
 // TestStepLogIsReadableWhileItRunsAndCancel: a running step's output shows in its job's
 // log before the step ends, and cancelCampaignPlan stops it.
 func TestStepLogIsReadableWhileItRunsAndCancel(t *testing.T) {
+	t.Parallel()
 	e := newHostEnv(t, "app")
 	api := apitest.New(t, apitest.Options{DB: e.db})
 	token := api.AdminToken

@@ -10,6 +10,7 @@ import (
 	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/campaigns"
 	"github.com/lookout/lookout/internal/codehost"
+	"github.com/lookout/lookout/internal/codehost/fakehost"
 	"github.com/lookout/lookout/internal/gittest"
 	reposvc "github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/search"
@@ -156,5 +157,45 @@ func TestSpecPlanToPullRequests(t *testing.T) {
 	}
 	if first := counts[0]; first.Total != 0 {
 		t.Fatalf("counts two days ago: %+v", first)
+	}
+
+	// A review asking for changes and a failing check of web's pull request arrive by
+	// webhook: both show at once, and count as an open pull request with changes
+	// requested.
+	if err := e.gh.AddReview("acme/web", 1, "dave", fakehost.ReviewChangesRequested); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.gh.SetChecks("acme/web", 1, fakehost.StatusFailure); err != nil {
+		t.Fatal(err)
+	}
+	for _, deliver := range []func() (fakehost.Delivery, error){
+		func() (fakehost.Delivery, error) { return e.gh.ReviewDelivery("acme/web", 1) },
+		func() (fakehost.Delivery, error) { return e.gh.StatusDelivery("acme/web", 1, "ci/fake") },
+	} {
+		d, err := deliver()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := codehost.ParseWebhook(codehost.KindGitHub, d.Header, d.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := campaigns.HandleWebhook(ctx, e.st, e.svc, ev, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	web, err := e.st.Campaigns().GetChangesetByExternalID(ctx, e.repos["web"].ID, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if web.ReviewState != "CHANGES_REQUESTED" || web.CheckState != "FAILED" || web.NextSyncAt == nil || time.Until(*web.NextSyncAt) > time.Second {
+		t.Fatalf("web after the review and status webhooks: review %s, checks %s, next sync %v", web.ReviewState, web.CheckState, web.NextSyncAt)
+	}
+	counts, err = svc.CountsOverTime(ctx, store.InternalViewer, c.ID, c.CreatedAt, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := counts[len(counts)-1]; last.Open != 2 || last.OpenChangesRequested != 1 || last.OpenPending != 1 {
+		t.Fatalf("counts after the review: %+v", last)
 	}
 }

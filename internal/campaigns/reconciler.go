@@ -109,7 +109,7 @@ func PlanOperations(cur Current, des Desired) []Operation {
 		}
 		return ops
 	}
-	if strings.TrimSpace(des.Title) != strings.TrimSpace(cur.Title) || normalizeBody(des.Body) != normalizeBody(cur.Body) ||
+	if !SameTitle(des.Title, cur.Title, cur.ExternalState == string(codehost.StateDraft)) || normalizeBody(des.Body) != normalizeBody(cur.Body) ||
 		(des.BaseRef != "" && strings.TrimPrefix(des.BaseRef, "refs/heads/") != cur.BaseRef) {
 		ops = append(ops, OpUpdate)
 	}
@@ -120,6 +120,28 @@ func PlanOperations(cur Current, des Desired) []Operation {
 		ops = append(ops, OpSync)
 	}
 	return ops
+}
+
+// draftPrefixes are the title prefixes hosts without a draft flag mark drafts with
+// (GitLab, Gitea).
+var draftPrefixes = []string{"draft:", "[draft]", "(draft)", "wip:", "[wip]"}
+
+// SameTitle compares a wanted title with a host's, ignoring surrounding space and, for a
+// draft, the prefix the host (or its client) added to mark it.
+func SameTitle(want, got string, draft bool) bool {
+	want, got = strings.TrimSpace(want), strings.TrimSpace(got)
+	if want == got || !draft {
+		return want == got
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, p := range draftPrefixes {
+			if len(got) >= len(p) && strings.EqualFold(got[:len(p)], p) {
+				got, changed = strings.TrimSpace(got[len(p):]), true
+			}
+		}
+	}
+	return want == got
 }
 
 // normalizeBody ignores what hosts change in a body they store (line endings, trailing

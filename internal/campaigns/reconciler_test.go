@@ -31,6 +31,7 @@ func TestPlanOperations(t *testing.T) {
 		"host normalised body":     {with(open, func(c *Current) { c.Body = "B\r\n" }), published, nil},
 		"base changed":             {open, withD(published, func(d *Desired) { d.BaseRef = "refs/heads/dev" }), []Operation{OpUpdate, OpSync}},
 		"undraft":                  {with(open, func(c *Current) { c.ExternalState = "DRAFT" }), published, []Operation{OpUndraft, OpSync}},
+		"draft title prefix":       {with(open, func(c *Current) { c.ExternalState = "DRAFT"; c.Title = "Draft: T" }), withD(published, func(d *Desired) { d.Publication = store.PublicationDraft }), nil},
 		"draft stays draft":        {with(open, func(c *Current) { c.ExternalState = "DRAFT" }), withD(published, func(d *Desired) { d.Publication = store.PublicationDraft }), nil},
 		"close open":               {open, withD(published, func(d *Desired) { d.Closing = true }), []Operation{OpClose}},
 		"close unpublished":        {Current{}, withD(published, func(d *Desired) { d.Closing = true }), nil},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sourcegraph/log"
@@ -269,7 +270,8 @@ func (r *Reconciler) publish(ctx context.Context, ch *store.Changeset, t *campai
 }
 
 func differs(ext codehost.ExternalChangeset, want codehost.Changeset) bool {
-	return ext.Title != want.Title || ext.Body != want.Body || (want.BaseRef != "" && ext.BaseRef != want.BaseRef)
+	return !campaigns.SameTitle(want.Title, ext.Title, ext.State == codehost.StateDraft) || strings.TrimSpace(ext.Body) != strings.TrimSpace(want.Body) ||
+		(want.BaseRef != "" && ext.BaseRef != strings.TrimPrefix(want.BaseRef, "refs/heads/"))
 }
 
 // load loads the pull request from its host and records it.

@@ -805,10 +805,10 @@ func (s *Service) PlanStatus(ctx context.Context, plan *store.CampaignPlan) (Sta
 	return out, nil
 }
 
-// CampaignStatus is the status of a campaign's changesets: pending while queued or
-// processing, errors per repository.
-func (s *Service) CampaignStatus(ctx context.Context, id int64) (Status, error) {
-	list, err := s.Store.Campaigns().ListChangesets(ctx, store.ChangesetListOptions{CampaignID: id, Viewer: store.InternalViewer})
+// CampaignStatus is the status of a campaign's changesets (those in repositories the
+// viewer may see): pending while queued or processing, errors per repository.
+func (s *Service) CampaignStatus(ctx context.Context, viewer store.Viewer, id int64) (Status, error) {
+	list, err := s.Store.Campaigns().ListChangesets(ctx, store.ChangesetListOptions{CampaignID: id, Viewer: viewer})
 	if err != nil {
 		return Status{}, err
 	}

@@ -162,7 +162,7 @@ func (c *CampaignResolver) Plan(ctx context.Context) (*CampaignPlanResolver, err
 }
 
 func (c *CampaignResolver) Status(ctx context.Context) (*statusResolver, error) {
-	st, err := c.r.CampaignService.CampaignStatus(ctx, c.c.ID)
+	st, err := c.r.CampaignService.CampaignStatus(ctx, auth.FromContext(ctx).Viewer(), c.c.ID)
 	if err != nil {
 		return nil, err
 	}

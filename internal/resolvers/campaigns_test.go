@@ -373,3 +373,44 @@ func TestCampaignsCredentialsAreEncryptedAndPrivate(t *testing.T) {
 		t.Fatalf("after deleting hers, alice gets %+v", c)
 	}
 }
+
+// TestChangesetsInPrivateRepositoriesAreHidden: a campaign's changesets, their errors
+// and counts leave out repositories the viewer may not see.
+func TestChangesetsInPrivateRepositoriesAreHidden(t *testing.T) {
+	ctx := context.Background()
+	e := newCampaignsEnv(t, apitest.Options{})
+	c := &store.Campaign{Name: "tracking", NamespaceUserID: e.aliceID, AuthorID: e.aliceID}
+	if err := e.Store.Campaigns().CreateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*store.Repo{e.open, e.secret} {
+		ch, err := e.Store.Campaigns().InsertChangeset(ctx, c.ID, store.NewChangeset{RepoID: r.ID, ExternalServiceID: 0, ExternalID: "7"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.DB.Exec(ctx, "UPDATE changesets SET state = 'failed', failure_message = 'no access to '||$1, external_state = 'OPEN' WHERE id = $2", r.Name, ch.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := string(relay.MarshalID("Campaign", c.ID))
+	q := `query($id: ID!) { node(id: $id) { ... on Campaign { changesets { totalCount nodes { repository { name } } } status { errors } } } }`
+	type view struct {
+		Node struct {
+			Changesets struct {
+				TotalCount int
+				Nodes      []struct{ Repository struct{ Name string } }
+			}
+			Status struct{ Errors []string }
+		}
+	}
+	for token, want := range map[string]int{e.AdminToken: 2, e.bob: 1} {
+		var v view
+		e.MustDo(t, token, q, map[string]any{"id": id}, &v)
+		if v.Node.Changesets.TotalCount != want || len(v.Node.Changesets.Nodes) != want || len(v.Node.Status.Errors) != want {
+			t.Fatalf("want %d visible changesets, got %+v", want, v.Node)
+		}
+		if want == 1 && (v.Node.Changesets.Nodes[0].Repository.Name != "local/open" || strings.Contains(strings.Join(v.Node.Status.Errors, " "), "secret")) {
+			t.Fatalf("bob sees the private repository: %+v", v.Node)
+		}
+	}
+}

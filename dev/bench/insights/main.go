@@ -160,12 +160,16 @@ func benchBackfill(ctx context.Context, srv *url.URL, dir string, n int, queries
 		if _, err := mainDB.Exec(ctx, "TRUNCATE search_blob_counts"); err != nil {
 			return err
 		}
-		svc := search.NewService(main, mirrors, search.NewBlobCache(0, main), nil, search.Options{})
+		memo := search.NewBlobCache(0, main)
+		svc := search.NewService(main, mirrors, memo, nil, search.Options{})
 		opt, err := backfill(ctx, main, is, def, anchor, &insights.SearchSource{Search: svc, Mirrors: mirrors, Persist: true, OneByOne: oneByOne}, concurrency, false)
 		if err != nil {
 			return err
 		}
 		opt.print("compressed + memo")
+		hits, misses := memo.Stats()
+		fmt.Printf("  %-18s %d blobs counted (%.0f per sample point); %d lookups answered by the memo, %d not\n", "",
+			memo.Len(), float64(memo.Len())/float64(opt.samples), hits, misses)
 		if naiveRun != nil {
 			same := "same points"
 			if !equalPoints(naiveRun.points, opt.points) {

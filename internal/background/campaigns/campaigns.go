@@ -65,6 +65,9 @@ type Options struct {
 	// WORKER_CAMPAIGN_JOBS_CONCURRENCY and WORKER_CHANGESETS_CONCURRENCY).
 	JobConcurrency       int
 	ChangesetConcurrency int
+	// MaxJobRuntime bounds a plan job (workspace setup, steps, diff); it must exceed the
+	// executor's MaxTimeLimit. Default 3 hours.
+	MaxJobRuntime time.Duration
 	Logger               log.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
@@ -98,6 +101,9 @@ func (o *Options) defaults() {
 	}
 	if o.ChangesetConcurrency <= 0 {
 		o.ChangesetConcurrency = 4
+	}
+	if o.MaxJobRuntime <= 0 {
+		o.MaxJobRuntime = 3 * time.Hour
 	}
 	if o.Logger == nil {
 		o.Logger = log.Scoped("campaigns")
@@ -136,7 +142,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	jobStore, jobRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.CampaignJob]{
 		Store: JobStoreOptions(opts.StalledMaxAge),
 		Worker: workerutil.WorkerOptions{NumHandlers: opts.JobConcurrency, Interval: opts.PollInterval, HeartbeatInterval: heartbeat(opts.StalledMaxAge),
-			MaximumRuntimePerJob: 3 * time.Hour},
+			MaximumRuntimePerJob: opts.MaxJobRuntime},
 		Handler:       jobs,
 		ResetInterval: opts.ResetInterval,
 	})

@@ -45,6 +45,8 @@ func ConfigFromEnv() (Config, error) {
 			Fallback: env.Bool("CAMPAIGNS_CONTAINER_FALLBACK", false, "Run steps that name an image as local processes when no container engine is available."),
 		},
 	}
+	// A job also clones, sets up the workspace and computes the diff.
+	c.MaxJobRuntime = c.Executor.MaxTimeLimit + time.Hour
 	if cpus := env.Get("CAMPAIGNS_CONTAINER_CPUS", "1", "CPU quota of a step container."); cpus != "" {
 		v, err := strconv.ParseFloat(cpus, 64)
 		if err != nil || v <= 0 {

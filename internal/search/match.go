@@ -27,9 +27,9 @@ type leaf struct {
 	re  *regexp.Regexp
 	// lit is set when the whole pattern is this literal (lower-case when fold).
 	lit []byte
-	// pre is a literal every match contains (lower-case when fold), used to skip to
-	// candidate lines; nil when there is none worth using.
-	pre  []byte
+	// pres are literals one of which every match contains (lower-case when fold),
+	// used to skip to candidate lines; nil when there are none worth using.
+	pres []needle
 	fold bool // lit/pre compare ASCII case-insensitively
 	// hazard: lit/pre hold k or s, which Go's case folding also matches with the Kelvin
 	// sign and the long s; a file holding either takes the regexp path.
@@ -37,7 +37,7 @@ type leaf struct {
 	// never: the pattern cannot match within a line (it requires a newline).
 	never    bool
 	captures bool // the regexp has capture groups
-	rare     int  // index in lit/pre of the byte to scan for
+	rare     int  // index in lit of the byte to scan for
 	chunk    int  // the longest text the regexp is run on at once
 }
 
@@ -77,21 +77,127 @@ func compileLeaf(p *query.Pattern) (*leaf, error) {
 		}
 	}
 	if l.lit == nil {
-		if runes, fold := requiredLiteral(sre); len(runes) > 0 {
-			if b, fold, ok := literalBytes(runes, fold, true); ok && len(b) >= 2 {
-				l.pre, l.fold = b, fold
-			}
+		if set, fold, ok := requiredSet(sre); ok {
+			l.pres, l.fold = prefilterNeedles(set, fold)
 		}
 	}
-	needle := l.lit
-	if needle == nil {
-		needle = l.pre
-	}
-	if l.fold && bytes.ContainsAny(needle, "ks") {
+	if l.fold && bytes.ContainsAny(l.lit, "ks") {
 		l.hazard = true
 	}
-	l.rare = rarestByte(needle, l.fold)
+	for _, n := range l.pres {
+		l.hazard = l.hazard || l.fold && bytes.ContainsAny(n.b, "ks")
+	}
+	l.rare = rarestByte(l.lit, l.fold)
 	return l, nil
+}
+
+// needle is a prefilter literal with the index of its rarest byte.
+type needle struct {
+	b    []byte
+	rare int
+}
+
+// maxNeedles bounds the literals of an alternation prefilter; each costs a scan.
+const maxNeedles = 6
+
+// prefilterNeedles encodes a required literal set for the fast path; nil when one of
+// the literals is too short to be worth scanning for.
+func prefilterNeedles(set [][]rune, fold bool) ([]needle, bool) {
+	var out []needle
+	folded := false
+	for _, runes := range set {
+		b, f, ok := literalBytes(runes, fold, true)
+		if !ok || len(b) < 2 {
+			return nil, false
+		}
+		folded = folded || f
+		out = append(out, needle{b: b})
+	}
+	if fold && !folded {
+		// No letters at all: compare exactly.
+		fold = false
+	}
+	for i := range out {
+		out[i].rare = rarestByte(out[i].b, fold)
+	}
+	return out, fold
+}
+
+// requiredSet returns literals one of which every match of re contains: a required
+// literal, or one literal per branch of an alternation.
+func requiredSet(re *syntax.Regexp) ([][]rune, bool, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return [][]rune{re.Rune}, re.Flags&syntax.FoldCase != 0, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredSet(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min > 0 {
+			return requiredSet(re.Sub[0])
+		}
+	case syntax.OpAlternate:
+		var out [][]rune
+		fold := false
+		for i, sub := range re.Sub {
+			set, f, ok := requiredSet(sub)
+			if !ok || i > 0 && f != fold || len(out)+len(set) > maxNeedles {
+				return nil, false, false
+			}
+			fold = f
+			out = append(out, set...)
+		}
+		return out, fold, len(out) > 0
+	case syntax.OpConcat:
+		var best [][]rune
+		var bestFold, found bool
+		consider := func(set [][]rune, fold bool) {
+			if !found || setScore(set, fold) > setScore(best, bestFold) {
+				best, bestFold, found = set, fold, true
+			}
+		}
+		var run []rune
+		var runFold bool
+		for _, sub := range re.Sub {
+			if sub.Op == syntax.OpLiteral {
+				f := sub.Flags&syntax.FoldCase != 0
+				if len(run) > 0 && f != runFold {
+					consider([][]rune{run}, runFold)
+					run = nil
+				}
+				run = append(append([]rune(nil), run...), sub.Rune...)
+				runFold = f
+				continue
+			}
+			if len(run) > 0 {
+				consider([][]rune{run}, runFold)
+				run = nil
+			}
+			if set, f, ok := requiredSet(sub); ok {
+				consider(set, f)
+			}
+		}
+		if len(run) > 0 {
+			consider([][]rune{run}, runFold)
+		}
+		return best, bestFold, found
+	}
+	return nil, false, false
+}
+
+// setScore ranks prefilter sets: the shortest literal decides how selective a set is;
+// fewer literals cost fewer scans; case-sensitive ones are cheaper.
+func setScore(set [][]rune, fold bool) int {
+	shortest := -1
+	for _, r := range set {
+		if shortest < 0 || len(r) < shortest {
+			shortest = len(r)
+		}
+	}
+	score := shortest*16 - len(set)*2
+	if !fold {
+		score++
+	}
+	return score
 }
 
 // lineLocal rewrites a parsed regexp so that nothing in it matches a newline.
@@ -129,53 +235,6 @@ func lineLocal(re *syntax.Regexp) *syntax.Regexp {
 		re.Sub[i] = lineLocal(s)
 	}
 	return re
-}
-
-// requiredLiteral returns the longest literal it can prove every match contains.
-func requiredLiteral(re *syntax.Regexp) ([]rune, bool) {
-	switch re.Op {
-	case syntax.OpLiteral:
-		return re.Rune, re.Flags&syntax.FoldCase != 0
-	case syntax.OpCapture, syntax.OpPlus:
-		return requiredLiteral(re.Sub[0])
-	case syntax.OpRepeat:
-		if re.Min > 0 {
-			return requiredLiteral(re.Sub[0])
-		}
-	case syntax.OpConcat:
-		var best []rune
-		var bestFold bool
-		consider := func(r []rune, fold bool) {
-			if len(r) > len(best) || len(r) == len(best) && bestFold && !fold {
-				best, bestFold = r, fold
-			}
-		}
-		var run []rune
-		var runFold bool
-		for _, s := range re.Sub {
-			if s.Op == syntax.OpLiteral {
-				f := s.Flags&syntax.FoldCase != 0
-				if len(run) > 0 && f != runFold {
-					consider(run, runFold)
-					run = nil
-				}
-				run = append(append([]rune(nil), run...), s.Rune...)
-				runFold = f
-				continue
-			}
-			if len(run) > 0 {
-				consider(run, runFold)
-				run = nil
-			}
-			r, f := requiredLiteral(s)
-			consider(r, f)
-		}
-		if len(run) > 0 {
-			consider(run, runFold)
-		}
-		return best, bestFold
-	}
-	return nil, false
 }
 
 // literalBytes encodes a literal for the fast paths. Case-folded literals must be
@@ -334,10 +393,50 @@ func indexCase(s, needle []byte, k int) int {
 }
 
 func (l *leaf) index(s, needle []byte) int {
+	return l.indexRare(s, needle, l.rare)
+}
+
+func (l *leaf) indexRare(s, needle []byte, rare int) int {
 	if l.fold {
-		return indexFold(s, needle, l.rare)
+		return indexFold(s, needle, rare)
 	}
-	return indexCase(s, needle, l.rare)
+	return indexCase(s, needle, rare)
+}
+
+// candidates calls fn with the bounds [ls, le) of each line holding one of the
+// prefilter literals, in order; fn returns false to stop.
+func (l *leaf) candidates(data []byte, fn func(ls, le int) bool) {
+	// next[i] is the next known occurrence of pres[i] at or after the position it
+	// was looked for from: -1 none, -2 not looked for yet.
+	var nextBuf [maxNeedles]int
+	next := nextBuf[:len(l.pres)]
+	for i := range next {
+		next[i] = -2
+	}
+	for from := 0; from < len(data); {
+		p := -1
+		for i, n := range l.pres {
+			if next[i] == -2 || next[i] >= 0 && next[i] < from {
+				if j := l.indexRare(data[from:], n.b, n.rare); j >= 0 {
+					next[i] = from + j
+				} else {
+					next[i] = -1
+				}
+			}
+			if next[i] >= 0 && (p < 0 || next[i] < p) {
+				p = next[i]
+			}
+		}
+		if p < 0 {
+			return
+		}
+		ls := p - lastLineLen(data[from:p])
+		le := lineEnd(data, p)
+		if !fn(ls, le) {
+			return
+		}
+		from = le + 1
+	}
 }
 
 // useRegexp reports whether data must take the regexp path (the fold hazard).
@@ -369,21 +468,15 @@ func (l *leaf) each(data []byte, fn func(start, end int) bool) {
 			}
 			from = s + max(n, 1)
 		}
-	case l.pre != nil && !slow:
-		for from := 0; from < len(data); {
-			i := l.index(data[from:], l.pre)
-			if i < 0 {
-				return
-			}
-			ls := from + i - lastLineLen(data[from:from+i])
-			le := lineEnd(data, from+i)
+	case l.pres != nil && !slow:
+		l.candidates(data, func(ls, le int) bool {
 			for _, m := range l.re.FindAllIndex(data[ls:le], -1) {
 				if !fn(ls+m[0], ls+m[1]) {
-					return
+					return false
 				}
 			}
-			from = le + 1
-		}
+			return true
+		})
 	default:
 		l.eachChunk(data, func(off int, chunk []byte) bool {
 			for _, m := range l.re.FindAllIndex(chunk, -1) {
@@ -452,21 +545,15 @@ func (l *leaf) eachCapture(data []byte, fn func(value []byte)) {
 		return
 	}
 	// Captures need the regexp; the required literal still picks the lines.
-	if l.pre != nil && !l.useRegexp(data) {
-		for from := 0; from < len(data); {
-			i := l.index(data[from:], l.pre)
-			if i < 0 {
-				return
-			}
-			ls := from + i - lastLineLen(data[from:from+i])
-			le := lineEnd(data, from+i)
+	if l.pres != nil && !l.useRegexp(data) {
+		l.candidates(data, func(ls, le int) bool {
 			for _, m := range l.re.FindAllSubmatchIndex(data[ls:le], -1) {
 				if m[2] >= 0 {
 					fn(data[ls+m[2] : ls+m[3]])
 				}
 			}
-			from = le + 1
-		}
+			return true
+		})
 		return
 	}
 	l.eachChunk(data, func(off int, chunk []byte) bool {
@@ -571,15 +658,25 @@ func (m *Matcher) mayMatch(data []byte) bool {
 		}
 	}
 	for _, l := range required {
-		needle := l.lit
-		if needle == nil {
-			needle = l.pre
-		}
-		if needle == nil || l.useRegexp(data) {
+		if l.useRegexp(data) {
 			continue
 		}
-		if l.index(data, needle) < 0 {
-			return false
+		switch {
+		case l.lit != nil:
+			if l.index(data, l.lit) < 0 {
+				return false
+			}
+		case l.pres != nil:
+			found := false
+			for _, n := range l.pres {
+				if l.indexRare(data, n.b, n.rare) >= 0 {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
 		}
 	}
 	return true

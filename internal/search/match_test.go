@@ -58,6 +58,12 @@ func TestLeafFastPathsAgreeWithRegexp(t *testing.T) {
 		{Value: `foo[^b]`, Kind: query.Regexp},
 		{Value: `ba.`, Kind: query.Regexp},
 		{Value: `(?s)o.b`, Kind: query.Regexp},
+		{Value: `foo|bar`, Kind: query.Regexp},
+		{Value: `foo|bar`, Kind: query.Regexp, CaseSensitive: true},
+		{Value: `sk|ba[rz]`, Kind: query.Regexp},
+		{Value: `(ks|foo)+ ?x`, Kind: query.Regexp},
+		{Value: `(é|ba)r`, Kind: query.Regexp},
+		{Value: `^(foo|bar)$`, Kind: query.Regexp},
 	}
 	for i := range patterns {
 		p := &patterns[i]
@@ -96,6 +102,32 @@ func TestLeafFastPathsAgreeWithRegexp(t *testing.T) {
 			if has := l.has([]byte(text)); has != (len(want) > 0) {
 				t.Fatalf("pattern %q in %q: has %v", p.Value, text, has)
 			}
+		}
+	}
+}
+
+func TestPrefilterSets(t *testing.T) {
+	for _, tc := range []struct {
+		re   string
+		want []string
+	}{
+		{`TODO|FIXME`, []string{"todo", "fixme"}},
+		{`(TODO|FIXME):`, []string{"todo", "fixme"}},
+		{`func (Read|Write)At\(`, []string{"func "}},
+		{`errors\.New`, nil}, // a literal: no prefilter needed
+		{`a|bc`, nil},          // too short to scan for
+		{`[a-z]+`, nil},
+	} {
+		l, err := compileLeaf(&query.Pattern{Value: tc.re, Kind: query.Regexp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, n := range l.pres {
+			got = append(got, string(n.b))
+		}
+		if !cmp.Equal(got, tc.want) {
+			t.Errorf("%s: prefilter %q, want %q", tc.re, got, tc.want)
 		}
 	}
 }

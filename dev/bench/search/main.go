@@ -44,6 +44,7 @@ var patterns = []pattern{
 	{"literal, case-insensitive", `errors.New`, []string{"-i", "-F", "errors.New"}, []string{"-i", "-G", `errors\.New`}},
 	{"literal, case-sensitive", `case:yes Context`, []string{"-F", "Context"}, []string{"-G", `Context`}},
 	{"regexp with literal", `/fmt\.Errorf\("[a-z]+ /`, []string{"-i", "-E", `fmt\.Errorf\("[a-z]+ `}, []string{"-i", "-G", `fmt\.Errorf\("[a-z]+ `}},
+	{"regexp alternation", `/TODO|FIXME|XXX/`, []string{"-i", "-E", `TODO|FIXME|XXX`}, []string{"-i", "-G", `TODO|FIXME|XXX`}},
 	{"regexp, no literal", `case:yes /[A-Z][a-z]+[0-9]{2,}/`, []string{"-E", `[A-Z][a-z]+[0-9]{2,}`}, nil},
 }
 

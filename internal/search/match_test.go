@@ -115,7 +115,7 @@ func TestPrefilterSets(t *testing.T) {
 		{`(TODO|FIXME):`, []string{"todo", "fixme"}},
 		{`func (Read|Write)At\(`, []string{"func "}},
 		{`errors\.New`, nil}, // a literal: no prefilter needed
-		{`a|bc`, nil},          // too short to scan for
+		{`a|bc`, nil},        // too short to scan for
 		{`[a-z]+`, nil},
 	} {
 		l, err := compileLeaf(&query.Pattern{Value: tc.re, Kind: query.Regexp})

@@ -40,7 +40,9 @@ func main() {
 	}
 	api := &client{url: strings.TrimRight(*url, "/") + "/.api/graphql", token: *token}
 	var existing struct {
-		ExternalServices struct{ Nodes []struct{ DisplayName string } }
+		ExternalServices struct {
+			Nodes []struct{ DisplayName string }
+		}
 	}
 	api.do(`{ externalServices(first: 100) { nodes { displayName } } }`, nil, &existing)
 	for _, n := range existing.ExternalServices.Nodes {

@@ -325,7 +325,9 @@ func TestNodeHidesOtherUsersTokens(t *testing.T) {
 	e := apitest.New(t, apitest.Options{})
 	_, aliceToken := e.CreateUser(t, "alice", false)
 	var list struct {
-		CurrentUser struct{ AccessTokens struct{ Nodes []struct{ ID string } } }
+		CurrentUser struct {
+			AccessTokens struct{ Nodes []struct{ ID string } }
+		}
 	}
 	e.MustDo(t, e.AdminToken, `{ currentUser { accessTokens { nodes { id } } } }`, nil, &list)
 	id := list.CurrentUser.AccessTokens.Nodes[0].ID

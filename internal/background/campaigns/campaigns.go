@@ -68,7 +68,7 @@ type Options struct {
 	// MaxJobRuntime bounds a plan job (workspace setup, steps, diff); it must exceed the
 	// executor's MaxTimeLimit. Default 3 hours.
 	MaxJobRuntime time.Duration
-	Logger               log.Logger
+	Logger        log.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
 }

@@ -141,6 +141,14 @@ var registry = map[string]job{
 	},
 }
 
+// declareJobEnv reads every job's settings without starting anything, so `worker env`
+// lists all the variables the worker reads, whichever jobs it would run.
+func declareJobEnv() {
+	_, _ = campaignsbg.ConfigFromEnv()
+	_ = issuemonitorsbg.OptionsFromEnv()
+	_ = insightsbg.OptionsFromEnv()
+}
+
 // codeMonitorsConfig are the code monitor settings of the worker.
 type codeMonitorsConfig struct {
 	PollInterval, EnqueueInterval, WorkerPollInterval time.Duration

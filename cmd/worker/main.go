@@ -81,6 +81,7 @@ func main() {
 			}
 		}
 	case "env":
+		declareJobEnv()
 		env.Print(os.Stdout)
 	case "jobs":
 		for _, name := range jobNames() {
@@ -143,6 +144,9 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 			return fmt.Errorf("starting job %s: %w", name, err)
 		}
 		routines = append(routines, rs...)
+	}
+	if err := env.Check(); err != nil { // the jobs read their own settings
+		return err
 	}
 
 	mux := http.NewServeMux()

@@ -168,3 +168,101 @@ func TestGitPushWebhook(t *testing.T) {
 		t.Fatal("the push was not fetched within 5s")
 	}
 }
+
+// TestPushWebhooksOfEveryHost delivers each host's real push payload, signed as that host
+// signs it, and checks a webhook fetch is queued for the repository the connection brings
+// (and that a wrong secret is refused).
+func TestPushWebhooksOfEveryHost(t *testing.T) {
+	type host interface {
+		URL() string
+		AddRepo(fakehost.Repo) fakehost.Repo
+		Client() *http.Client
+	}
+	const before, after = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
+	for _, tc := range []struct {
+		kind, path string
+		start      func(t *testing.T) host
+		delivery   func(h host) (fakehost.Delivery, error)
+	}{
+		{"GITLAB", "gitlab", func(t *testing.T) host { return fakehost.NewGitLab(t) },
+			func(h host) (fakehost.Delivery, error) {
+				return h.(*fakehost.GitLab).PushDelivery("acme/app", "refs/heads/main", before, after)
+			}},
+		{"GITEA", "gitea", func(t *testing.T) host { return fakehost.NewGitea(t) },
+			func(h host) (fakehost.Delivery, error) {
+				return h.(*fakehost.Gitea).PushDelivery("acme/app", "refs/heads/main", before, after)
+			}},
+		{"BITBUCKETSERVER", "bitbucket-server", func(t *testing.T) host { return fakehost.NewBitbucketServer(t) },
+			func(h host) (fakehost.Delivery, error) {
+				return h.(*fakehost.BitbucketServer).PushDelivery("ACME/app", fakehost.RefUpdate{Ref: "refs/heads/main", Before: before, After: after})
+			}},
+		{"GITHUB", "github", func(t *testing.T) host { return fakehost.NewGitHub(t) },
+			func(h host) (fakehost.Delivery, error) {
+				return h.(*fakehost.GitHub).PushDelivery("acme/app", "refs/heads/main", before, after)
+			}},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			ctx := context.Background()
+			e := apitest.New(t, apitest.Options{})
+			h := tc.start(t)
+			owner := "acme"
+			if tc.kind == "BITBUCKETSERVER" {
+				owner = "ACME"
+			}
+			h.AddRepo(fakehost.Repo{Owner: owner, Name: "app"})
+			raw, _ := json.Marshal(map[string]any{"url": h.URL(), "token": fakehost.DefaultToken, "webhookSecret": fakehost.DefaultWebhookSecret, "repos": []string{owner + "/app"}})
+			// What the sync routine would store, without running it.
+			cfg, err := codehost.ParseConfig(codehost.Kind(tc.kind), raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, _ := codehost.NewSource(codehost.Kind(tc.kind), cfg, h.Client())
+			listed, err := src.ListRepos(ctx)
+			if err != nil || len(listed) != 1 {
+				t.Fatalf("listing: %v %v", listed, err)
+			}
+			svc, err := e.Store.ExternalServices().Create(ctx, tc.kind, tc.kind, string(raw), time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := listed[0]
+			res, err := e.Store.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{{Name: r.Name, URI: r.URI, CloneURL: r.CloneURL, ExternalID: r.ExternalID}}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			repoID := res.NewRepoIDs[0]
+			if _, err := e.DB.Exec(ctx, "DELETE FROM repo_fetch_jobs"); err != nil { // the clone the sync queued
+				t.Fatal(err)
+			}
+
+			d, err := tc.delivery(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			send := func(d fakehost.Delivery) int {
+				resp, err := http.DefaultClient.Do(d.Request(e.Server.URL + "/.api/webhooks/" + tc.path))
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			// GitLab sends the secret itself; the others sign the body.
+			wrong := fakehost.Delivery{Header: d.Header.Clone(), Body: append(append([]byte(nil), d.Body...), ' ')}
+			if tc.kind == "GITLAB" {
+				wrong = fakehost.Delivery{Header: d.Header.Clone(), Body: d.Body}
+				wrong.Header.Set("X-Gitlab-Token", "not-the-secret")
+			}
+			if code := send(wrong); code != http.StatusUnauthorized {
+				t.Fatalf("a delivery with a wrong signature or token got %d, want 401", code)
+			}
+			if code := send(d); code != http.StatusAccepted {
+				t.Fatalf("push delivery got %d, want 202", code)
+			}
+			var n int
+			if err := e.DB.QueryRow(ctx, "SELECT count(*) FROM repo_fetch_jobs WHERE repo_id = $1 AND reason = 'webhook' AND state = 'queued'", repoID).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("queued webhook fetches of the repository: %d (%v), want 1", n, err)
+			}
+		})
+	}
+}

@@ -70,10 +70,22 @@ if [ "$(id -u)" = 0 ]; then
   id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
 fi
 
+# As root the cluster runs as the postgres user, who must be able to reach the data
+# directory; a checkout under a private home (/root/...) is not reachable, so the cluster
+# then lives under /var/tmp, keyed by the checkout's path.
+if [ "$(id -u)" = 0 ] && [ ! -s "$pgdir/data/PG_VERSION" ]; then
+  mkdir -p "$pgdir"
+  chown postgres: "$pgdir"
+  if ! runuser -u postgres -- test -w "$pgdir"; then
+    pgdir="/var/tmp/lookout-postgres-$(printf '%s' "$devdir" | sha1sum | cut -c1-10)"
+    log "postgres cannot reach $devdir; using $pgdir"
+  fi
+fi
+
 if [ ! -s "$pgdir/data/PG_VERSION" ]; then
   log "initialising a private cluster in $pgdir"
   rm -rf "$pgdir"
-  mkdir -p "$pgdir/data" "$pgdir/run"
+  mkdir -p "$pgdir/data"
   [ "$(id -u)" = 0 ] && chown -R postgres: "$pgdir"
   as_pg "$(pgbin initdb)" -D "$pgdir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$pgdir/initdb.log" 2>&1 ||
     { cat "$pgdir/initdb.log" >&2; exit 1; }
@@ -81,7 +93,8 @@ if [ ! -s "$pgdir/data/PG_VERSION" ]; then
 # Lookout development cluster
 listen_addresses = '127.0.0.1'
 port = $port
-unix_socket_directories = '$pgdir/run'
+# TCP only: a socket path under a deep checkout can exceed the 107-byte limit.
+unix_socket_directories = ''
 max_connections = 400
 shared_buffers = 256MB
 fsync = off

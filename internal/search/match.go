@@ -39,6 +39,8 @@ type leaf struct {
 	captures bool // the regexp has capture groups
 	rare     int  // index in lit of the byte to scan for
 	chunk    int  // the longest text the regexp is run on at once
+	// hazardNeedles are the prefilter of files the hazard applies to.
+	hazardNeedles []needle
 }
 
 const (
@@ -88,6 +90,15 @@ func compileLeaf(p *query.Pattern) (*leaf, error) {
 		l.hazard = l.hazard || l.fold && bytes.ContainsAny(n.b, "ks")
 	}
 	l.rare = rarestByte(l.lit, l.fold)
+	if l.hazard {
+		// A file holding a Kelvin sign or a long s takes the regexp on the lines that
+		// hold a literal or one of those (a match has one or the other).
+		l.hazardNeedles = append(l.hazardNeedles, l.pres...)
+		if l.lit != nil {
+			l.hazardNeedles = append(l.hazardNeedles, needle{b: l.lit, rare: l.rare})
+		}
+		l.hazardNeedles = append(l.hazardNeedles, needle{b: []byte(kelvin)}, needle{b: []byte(longS)})
+	}
 	return l, nil
 }
 
@@ -99,6 +110,9 @@ type needle struct {
 
 // maxNeedles bounds the literals of an alternation prefilter; each costs a scan.
 const maxNeedles = 6
+
+// maxScan bounds the literals scanned for at once (the hazard adds two).
+const maxScan = maxNeedles + 2
 
 // prefilterNeedles encodes a required literal set for the fast path; nil when one of
 // the literals is too short to be worth scanning for.
@@ -405,17 +419,17 @@ func (l *leaf) indexRare(s, needle []byte, rare int) int {
 
 // candidates calls fn with the bounds [ls, le) of each line holding one of the
 // prefilter literals, in order; fn returns false to stop.
-func (l *leaf) candidates(data []byte, fn func(ls, le int) bool) {
-	// next[i] is the next known occurrence of pres[i] at or after the position it
+func (l *leaf) candidates(data []byte, needles []needle, fn func(ls, le int) bool) {
+	// next[i] is the next known occurrence of needles[i] at or after the position it
 	// was looked for from: -1 none, -2 not looked for yet.
-	var nextBuf [maxNeedles]int
-	next := nextBuf[:len(l.pres)]
+	var nextBuf [maxScan]int
+	next := nextBuf[:len(needles)]
 	for i := range next {
 		next[i] = -2
 	}
 	for from := 0; from < len(data); {
 		p := -1
-		for i, n := range l.pres {
+		for i, n := range needles {
 			if next[i] == -2 || next[i] >= 0 && next[i] < from {
 				if j := l.indexRare(data[from:], n.b, n.rare); j >= 0 {
 					next[i] = from + j
@@ -454,6 +468,10 @@ func (l *leaf) each(data []byte, fn func(start, end int) bool) {
 		return
 	}
 	slow := l.useRegexp(data)
+	needles := l.pres
+	if slow {
+		needles = l.hazardNeedles
+	}
 	switch {
 	case l.lit != nil && !slow:
 		n := len(l.lit)
@@ -468,8 +486,8 @@ func (l *leaf) each(data []byte, fn func(start, end int) bool) {
 			}
 			from = s + max(n, 1)
 		}
-	case l.pres != nil && !slow:
-		l.candidates(data, func(ls, le int) bool {
+	case needles != nil:
+		l.candidates(data, needles, func(ls, le int) bool {
 			for _, m := range l.re.FindAllIndex(data[ls:le], -1) {
 				if !fn(ls+m[0], ls+m[1]) {
 					return false
@@ -545,8 +563,12 @@ func (l *leaf) eachCapture(data []byte, fn func(value []byte)) {
 		return
 	}
 	// Captures need the regexp; the required literal still picks the lines.
-	if l.pres != nil && !l.useRegexp(data) {
-		l.candidates(data, func(ls, le int) bool {
+	needles := l.pres
+	if l.useRegexp(data) {
+		needles = l.hazardNeedles
+	}
+	if needles != nil {
+		l.candidates(data, needles, func(ls, le int) bool {
 			for _, m := range l.re.FindAllSubmatchIndex(data[ls:le], -1) {
 				if m[2] >= 0 {
 					fn(data[ls+m[2] : ls+m[3]])

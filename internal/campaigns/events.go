@@ -167,7 +167,25 @@ type History struct {
 	// CreatedAt is when the pull request was opened (its OPENED event, when it has one,
 	// wins).
 	CreatedAt time.Time
-	Events    []*store.ChangesetEvent
+	// State is the changeset's external state now. A pull request opened as a draft has
+	// no event saying so (OPENED is all); when no later event tells, it was a draft
+	// from the start if it is one now.
+	State  string
+	Events []*store.ChangesetEvent
+}
+
+// openedAsDraft tells whether a pull request was a draft when it was opened: the first
+// event that changed its draft status says what it was before, else its current state.
+func openedAsDraft(state string, events []*store.ChangesetEvent) bool {
+	for _, e := range events {
+		switch e.Kind {
+		case EventReadyForReview:
+			return true
+		case EventConvertedToDraft:
+			return false
+		}
+	}
+	return state == string(codehost.StateDraft)
 }
 
 // MaxCountPoints bounds changesetCountsOverTime.
@@ -195,6 +213,7 @@ func CountsOverTime(histories []History, from, to time.Time) ([]ChangesetCounts,
 	dates = append(dates, to)
 	type timeline struct {
 		created time.Time
+		draft   bool // at creation
 		events  []*store.ChangesetEvent
 	}
 	var tls []timeline
@@ -214,7 +233,7 @@ func CountsOverTime(histories []History, from, to time.Time) ([]ChangesetCounts,
 		}
 		evs := append([]*store.ChangesetEvent(nil), h.Events...)
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].CreatedAt.Before(evs[j].CreatedAt) })
-		tls = append(tls, timeline{created: created, events: evs})
+		tls = append(tls, timeline{created: created, draft: openedAsDraft(h.State, evs), events: evs})
 	}
 	out := make([]ChangesetCounts, len(dates))
 	for i, d := range dates {
@@ -223,16 +242,20 @@ func CountsOverTime(histories []History, from, to time.Time) ([]ChangesetCounts,
 			if tl.created.After(d) {
 				continue
 			}
-			state, review := codehost.StateOpen, codehost.ReviewPending
+			// Draft status is kept apart from open/closed/merged: a draft closed and
+			// reopened is a draft again.
+			state, review, draft := codehost.StateOpen, codehost.ReviewPending, tl.draft
 			for _, e := range tl.events {
 				if e.CreatedAt.After(d) {
 					break
 				}
 				switch e.Kind {
-				case EventOpened, EventReopened, EventReadyForReview:
+				case EventOpened, EventReopened:
 					state = codehost.StateOpen
+				case EventReadyForReview:
+					state, draft = codehost.StateOpen, false
 				case EventConvertedToDraft:
-					state = codehost.StateDraft
+					state, draft = codehost.StateOpen, true
 				case EventClosed, EventDeleted:
 					state = codehost.StateClosed
 				case EventMerged:
@@ -253,7 +276,7 @@ func CountsOverTime(histories []History, from, to time.Time) ([]ChangesetCounts,
 				c.Closed++
 			default:
 				c.Open++
-				if state == codehost.StateDraft {
+				if draft {
 					c.Draft++
 				}
 				switch review {

@@ -161,3 +161,51 @@ func TestTransitionAndCounts(t *testing.T) {
 		t.Fatal("ten years of daily counts were accepted")
 	}
 }
+
+// TestCountsOfDrafts: a pull request opened as a draft has only an OPENED event; it
+// counts as a draft until it is marked ready, and stays one when closed and reopened.
+func TestCountsOfDrafts(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2025, 2, d, 12, 0, 0, 0, time.UTC) }
+	record := func(states ...string) History {
+		var h History
+		cur := &store.Changeset{}
+		for i, s := range states {
+			created := day(1)
+			for _, e := range Transition(1, cur, store.ExternalState{State: s, ReviewState: "PENDING", CheckState: "UNKNOWN", CreatedAt: &created}, day(i+1)) {
+				e := e
+				h.Events = append(h.Events, &e)
+			}
+			cur.ExternalState = s
+		}
+		h.State = cur.ExternalState
+		return h
+	}
+	for name, tc := range map[string]struct {
+		h     History
+		draft []int // drafts counted at the end of days 1 to 4
+		open  []int
+	}{
+		"draft, then ready":         {record("DRAFT", "DRAFT", "OPEN"), []int{1, 1, 0, 0}, []int{1, 1, 1, 1}},
+		"still a draft":             {record("DRAFT"), []int{1, 1, 1, 1}, []int{1, 1, 1, 1}},
+		"opened, converted":         {record("OPEN", "DRAFT"), []int{0, 1, 1, 1}, []int{1, 1, 1, 1}},
+		"draft closed and reopened": {record("DRAFT", "CLOSED", "DRAFT"), []int{1, 0, 1, 1}, []int{1, 0, 1, 1}},
+		"draft merged":              {record("DRAFT", "OPEN", "MERGED"), []int{1, 0, 0, 0}, []int{1, 1, 0, 0}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			counts, err := CountsOverTime([]History{tc.h}, day(1), day(4).Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var draft, open []int
+			for _, c := range counts[1:] { // the end of days 1, 2, 3, then day 4 13:00
+				draft, open = append(draft, c.Draft), append(open, c.Open)
+			}
+			if diff := cmp.Diff(tc.draft, draft); diff != "" {
+				t.Errorf("drafts (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.open, open); diff != "" {
+				t.Errorf("open (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -881,7 +881,7 @@ func (s *Service) CountsOverTime(ctx context.Context, viewer store.Viewer, campa
 		if !ch.Published() {
 			continue
 		}
-		h := History{Events: byID[ch.ID]}
+		h := History{State: ch.ExternalState, Events: byID[ch.ID]}
 		if ch.ExternalCreatedAt != nil {
 			h.CreatedAt = *ch.ExternalCreatedAt
 		}

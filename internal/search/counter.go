@@ -139,14 +139,20 @@ func (c *Counter) AtMany(ctx context.Context, commits []string) ([]*Counts, erro
 		for i := 1; i < len(commits) && treeErr == nil; i++ {
 			trees[i], treeErr = c.tree(ctx, commits[i])
 		}
+		// The blobs the later trees add are read alongside the first tree's (the
+		// specs' path memos are not shared between the two: copies are used).
+		var err2 error
+		if treeErr == nil {
+			err2 = c.prefetchCopy(ctx, unionTree(trees[1:], trees[0]))
+		}
 		if err := <-done; err != nil {
 			return nil, err
 		}
 		if treeErr != nil {
 			return nil, treeErr
 		}
-		if err := prefetch(unionTree(trees[1:], trees[0])); err != nil {
-			return nil, err
+		if err2 != nil {
+			return nil, err2
 		}
 	}
 	out := make([]*Counts, len(commits))
@@ -161,6 +167,19 @@ func (c *Counter) AtMany(ctx context.Context, commits []string) ([]*Counts, erro
 		return nil, err
 	}
 	return out, nil
+}
+
+// prefetchCopy reads the uncached blobs of tree into the cache with copies of the
+// specs (without path memos), so that it can run beside a scan with the specs.
+func (c *Counter) prefetchCopy(ctx context.Context, tree []vcs.TreeEntry) error {
+	for _, spec := range c.specs {
+		cp := *spec
+		cp.memo = nil
+		if _, err := c.sc.scanTree(ctx, &cp, tree); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // tree lists a commit's tree, from the previous listing and a tree diff when there is

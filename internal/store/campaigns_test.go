@@ -119,3 +119,56 @@ func TestChangesetQueueing(t *testing.T) {
 		t.Fatalf("an up-to-date changeset was requeued")
 	}
 }
+
+// TestChangesetEventsPageInTimeOrder: events are listed oldest first, and pages follow
+// that order even when an older event was stored after a newer one.
+func TestChangesetEventsPageInTimeOrder(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.NewDB(t)
+	st := store.New(db)
+	svc, err := st.ExternalServices().Create(ctx, "GIT", "local", `{"repos":[]}`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{{Name: "local/a", CloneURL: "/tmp/a"}}, false); err != nil {
+		t.Fatal(err)
+	}
+	repo, _ := st.Repos().GetByName(ctx, store.InternalViewer, "local/a")
+	ch, err := st.Campaigns().InsertChangeset(ctx, 0, store.NewChangeset{RepoID: repo.ID, ExternalServiceID: svc.ID, ExternalID: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(d int) time.Time { return time.Date(2025, 1, d, 0, 0, 0, 0, time.UTC) }
+	// Stored in the order 3, 1, 4, 2 (by day), each insert separately.
+	for _, ev := range []store.ChangesetEvent{{Kind: "MERGED", Key: "merged", CreatedAt: day(3)}, {Kind: "OPENED", Key: "opened", CreatedAt: day(1)},
+		{Kind: "DELETED", Key: "deleted", CreatedAt: day(4)}, {Kind: "REVIEW_APPROVED", Key: "r", CreatedAt: day(2)}} {
+		ev.ChangesetID = ch.ID
+		if err := st.Campaigns().AddEvents(ctx, []store.ChangesetEvent{ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var kinds []string
+	page := store.Page{Limit: 2}
+	for range 5 {
+		list, err := st.Campaigns().ListEvents(ctx, ch.ID, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 0 {
+			break
+		}
+		for _, e := range list {
+			kinds = append(kinds, e.Kind)
+		}
+		page.After = list[len(list)-1].ID
+	}
+	want := []string{"OPENED", "REVIEW_APPROVED", "MERGED", "DELETED"}
+	if len(kinds) != len(want) {
+		t.Fatalf("paged events %v, want %v", kinds, want)
+	}
+	for i := range want {
+		if kinds[i] != want[i] {
+			t.Fatalf("paged events %v, want %v", kinds, want)
+		}
+	}
+}

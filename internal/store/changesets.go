@@ -527,10 +527,17 @@ SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[]) ON
 	return err
 }
 
-// ListEvents returns a changeset's events, oldest first (keyset on id).
+// ListEvents returns a changeset's events, oldest first. page.After is the id of the
+// last event of the previous page: the keyset is (created_at, id), since events are not
+// stored in the order they happened (a sync may record an older change after a newer
+// one came by webhook).
 func (cs *CampaignStore) ListEvents(ctx context.Context, changesetID int64, page Page) ([]*ChangesetEvent, error) {
-	return collect(ctx, cs.s, sqlf.Sprintf("SELECT id, changeset_id, kind, key, created_at FROM changeset_events WHERE changeset_id = %s AND id > %s ORDER BY created_at, id %s",
-		changesetID, page.After, page.limitSQL()), scanEvent)
+	after := sqlf.Sprintf("TRUE")
+	if page.After > 0 {
+		after = sqlf.Sprintf("(e.created_at, e.id) > (SELECT a.created_at, a.id FROM changeset_events a WHERE a.id = %s)", page.After)
+	}
+	return collect(ctx, cs.s, sqlf.Sprintf("SELECT e.id, e.changeset_id, e.kind, e.key, e.created_at FROM changeset_events e WHERE e.changeset_id = %s AND %s ORDER BY e.created_at, e.id %s",
+		changesetID, after, page.limitSQL()), scanEvent)
 }
 
 // CountEvents counts a changeset's events.

@@ -27,13 +27,23 @@ const (
 // an optional leading seconds field, and descriptors (@hourly, @every 10m).
 var scheduleParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// ParseSchedule parses a cron expression.
-func ParseSchedule(expr string) (cron.Schedule, error) {
+// ParseSchedule parses a cron expression, with an optional leading time zone
+// (TZ=Europe/Paris 0 3 * * *).
+func ParseSchedule(expr string) (s cron.Schedule, err error) {
 	expr = strings.TrimSpace(expr)
 	if expr == "" {
 		return nil, errors.New("empty cron expression")
 	}
-	s, err := scheduleParser.Parse(expr)
+	// robfig/cron slices the zone up to the first space, and panics when there is none.
+	if (strings.HasPrefix(expr, "TZ=") || strings.HasPrefix(expr, "CRON_TZ=")) && !strings.Contains(expr, " ") {
+		return nil, fmt.Errorf("invalid cron expression %q: a time zone must be followed by a schedule", expr)
+	}
+	defer func() {
+		if p := recover(); p != nil { // any other parser bug is a bad expression, not a crash
+			s, err = nil, fmt.Errorf("invalid cron expression %q", expr)
+		}
+	}()
+	s, err = scheduleParser.Parse(expr)
 	if err != nil {
 		return nil, fmt.Errorf("invalid cron expression %q: %w", expr, err)
 	}

@@ -35,6 +35,9 @@ func TestValidate(t *testing.T) {
 		{"bad cron", func(c *store.IssueMonitorConfig) { c.SearchSchedule = "every day" }, "searchSchedule", "invalid cron"},
 		{"six fields with seconds", func(c *store.IssueMonitorConfig) { c.UpdateSchedule = "*/30 * * * * *" }, "", ""},
 		{"never fires", func(c *store.IssueMonitorConfig) { c.UpdateSchedule = "0 0 31 2 *" }, "updateSchedule", "never fires"},
+		{"time zone alone", func(c *store.IssueMonitorConfig) { c.SearchSchedule = "TZ=UTC" }, "searchSchedule", "time zone"},
+		{"cron time zone alone", func(c *store.IssueMonitorConfig) { c.UpdateSchedule = "CRON_TZ=Europe/Paris" }, "updateSchedule", "time zone"},
+		{"unknown time zone", func(c *store.IssueMonitorConfig) { c.SearchSchedule = "TZ=Nowhere/Land 0 3 * * *" }, "searchSchedule", "location"},
 		{"cap", func(c *store.IssueMonitorConfig) { c.MaxIssuesPerRun = MaxIssuesPerRunLimit + 1 }, "maxIssuesPerRun", "between"},
 		{"timeout", func(c *store.IssueMonitorConfig) { c.ExecutionTimeout = time.Hour }, "executionTimeout", "between"},
 		{"value rule without field", func(c *store.IssueMonitorConfig) { c.RuleKind = RuleValue }, "rule", "valueField"},
@@ -72,11 +75,13 @@ func TestValidate(t *testing.T) {
 func TestNextRun(t *testing.T) {
 	at := time.Date(2025, 1, 1, 10, 7, 30, 0, time.UTC)
 	for expr, want := range map[string]time.Time{
-		"*/15 * * * *":   time.Date(2025, 1, 1, 10, 15, 0, 0, time.UTC),
-		"@hourly":        time.Date(2025, 1, 1, 11, 0, 0, 0, time.UTC),
-		"@every 10s":     at.Add(10 * time.Second),
-		"*/20 * * * * *": time.Date(2025, 1, 1, 10, 7, 40, 0, time.UTC),
-		"nonsense":       at.Add(time.Hour),
+		"*/15 * * * *":             time.Date(2025, 1, 1, 10, 15, 0, 0, time.UTC),
+		"@hourly":                  time.Date(2025, 1, 1, 11, 0, 0, 0, time.UTC),
+		"@every 10s":               at.Add(10 * time.Second),
+		"*/20 * * * * *":           time.Date(2025, 1, 1, 10, 7, 40, 0, time.UTC),
+		"nonsense":                 at.Add(time.Hour),
+		"TZ=UTC":                   at.Add(time.Hour),
+		"TZ=Asia/Tokyo 0 20 * * *": time.Date(2025, 1, 1, 11, 0, 0, 0, time.UTC), // 20:00 in Tokyo
 	} {
 		if got := NextRun(expr, at); !got.Equal(want) {
 			t.Errorf("NextRun(%q) = %s, want %s", expr, got, want)

@@ -128,6 +128,7 @@ func TestIssueMonitorsAPI(t *testing.T) {
 		msg     string
 	}{
 		{"bad cron", map[string]any{"searchSchedule": "sometimes"}, nil, "BAD_USER_INPUT", "searchSchedule"},
+		{"time zone without a schedule", map[string]any{"updateSchedule": "TZ=UTC"}, nil, "BAD_USER_INPUT", "time zone"},
 		{"bad query", map[string]any{"query": "repo:("}, nil, "InvalidQuery", ""},
 		{"value rule without field", map[string]any{"rule": map[string]any{"kind": "VALUE", "levels": map[string]any{"low": 1}}}, nil, "BAD_USER_INPUT", "valueField"},
 		{"thresholds not monotonic", map[string]any{"rule": map[string]any{"kind": "COUNT", "levels": map[string]any{"low": 5, "high": 2}}}, nil, "BAD_USER_INPUT", "greater than"},

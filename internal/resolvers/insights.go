@@ -277,8 +277,8 @@ func (r *Resolver) insightViewNode(ctx context.Context, id int64) (*InsightViewR
 	return r.newInsightView(req, v, nil), nil
 }
 
-// viewForWrite loads a view the viewer may see, for a change.
-func (r *Resolver) viewForWrite(ctx context.Context, req *insightsRequest, id graphql.ID) (*store.InsightView, error) {
+// viewForRead loads a view the viewer may see.
+func (r *Resolver) viewForRead(ctx context.Context, req *insightsRequest, id graphql.ID) (*store.InsightView, error) {
 	n, err := unmarshalIntID(id, insightViewKind)
 	if err != nil {
 		return nil, err
@@ -286,6 +286,26 @@ func (r *Resolver) viewForWrite(ctx context.Context, req *insightsRequest, id gr
 	v, err := r.insightsStore().GetView(ctx, req.viewer, n, false)
 	if err != nil {
 		return nil, storeErr(err)
+	}
+	return v, nil
+}
+
+// viewForWrite loads a view the viewer may change: seeing a view (a dashboard shared
+// with everyone shows it to everyone) is not enough to change or delete it.
+func (r *Resolver) viewForWrite(ctx context.Context, req *insightsRequest, id graphql.ID) (*store.InsightView, error) {
+	v, err := r.viewForRead(ctx, req, id)
+	if err != nil {
+		return nil, err
+	}
+	if auth.FromContext(ctx).HasAllAccess() {
+		return v, nil
+	}
+	ok, err := r.insightsStore().ViewWritable(ctx, req.viewer, v.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errcode.New(errcode.Forbidden, "you may see insight view %q but not change it: it is shared with you through a grant to everyone", v.Title)
 	}
 	return v, nil
 }

@@ -237,14 +237,27 @@ func (r *Resolver) CreateInsightsDashboard(ctx context.Context, args struct {
 	return &insightsDashboardPayload{&InsightsDashboardResolver{r: r, req: req, d: d}}, nil
 }
 
-// dashboardForWrite loads a dashboard the viewer may see.
+// dashboardForWrite loads a dashboard the viewer may change: its creator, a user or
+// organization it is granted to, or a site admin. A dashboard granted to everyone is
+// read-only for everyone else, so nobody can take it over or delete it.
 func (r *Resolver) dashboardForWrite(ctx context.Context, req *insightsRequest, id graphql.ID) (int, error) {
 	n, err := unmarshalIntID(id, insightsDashboardKind)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := r.insightsStore().GetDashboard(ctx, req.viewer, n); err != nil {
+	d, err := r.insightsStore().GetDashboard(ctx, req.viewer, n)
+	if err != nil {
 		return 0, storeErr(err)
+	}
+	if auth.FromContext(ctx).HasAllAccess() {
+		return n, nil
+	}
+	ok, err := r.insightsStore().DashboardWritable(ctx, req.viewer, n)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, errcode.New(errcode.Forbidden, "dashboard %q is shared with everyone: only its owners and site admins may change it", d.Title)
 	}
 	return n, nil
 }
@@ -274,18 +287,27 @@ func (r *Resolver) UpdateInsightsDashboard(ctx context.Context, args struct {
 	if args.Input.Title != nil && *args.Input.Title == "" {
 		return nil, errcode.New(errcode.BadInput, "a dashboard needs a title")
 	}
-	if err := r.insightsStore().UpdateDashboard(ctx, id, args.Input.Title, grants); err != nil {
-		return nil, storeErr(err)
-	}
-	// The new grants may not include the viewer any more.
-	d, err := r.insightsStore().ListDashboards(ctx, req.viewer, store.DashboardListOptions{ID: id})
+	// The change and the check that the viewer keeps access are one transaction: grants
+	// that would lock the viewer out are refused and nothing is written.
+	var d *store.Dashboard
+	err = r.insightsStore().Transact(ctx, func(tx *store.InsightsStore) error {
+		if err := tx.UpdateDashboard(ctx, id, args.Input.Title, grants); err != nil {
+			return storeErr(err)
+		}
+		ds, err := tx.ListDashboards(ctx, req.viewer, store.DashboardListOptions{ID: id})
+		if err != nil {
+			return err
+		}
+		if len(ds) == 0 {
+			return errcode.New(errcode.BadInput, "these grants would leave you without access to the dashboard")
+		}
+		d = ds[0]
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if len(d) == 0 {
-		return nil, errcode.New(errcode.BadInput, "these grants would leave you without access to the dashboard")
-	}
-	return &insightsDashboardPayload{&InsightsDashboardResolver{r: r, req: req, d: d[0]}}, nil
+	return &insightsDashboardPayload{&InsightsDashboardResolver{r: r, req: req, d: d}}, nil
 }
 
 // DeleteInsightsDashboard deletes a dashboard.
@@ -315,7 +337,8 @@ func (r *Resolver) dashboardView(ctx context.Context, in dashboardViewInput, add
 	if err != nil {
 		return nil, err
 	}
-	v, err := r.viewForWrite(ctx, req, in.InsightViewID)
+	// Putting a view on (or taking it off) a dashboard changes the dashboard, not the view.
+	v, err := r.viewForRead(ctx, req, in.InsightViewID)
 	if err != nil {
 		return nil, err
 	}

@@ -146,16 +146,13 @@ func (r *Resolver) queueSnapshots(ctx context.Context, series []*store.InsightSe
 	return nil
 }
 
-// dashboardsForWrite resolves dashboard IDs the viewer may see.
+// dashboardsForWrite resolves dashboard IDs the viewer may put a view on.
 func (r *Resolver) dashboardsForWrite(ctx context.Context, req *insightsRequest, ids []graphql.ID) ([]int, error) {
 	var out []int
 	for _, id := range ids {
-		n, err := unmarshalIntID(id, insightsDashboardKind)
+		n, err := r.dashboardForWrite(ctx, req, id)
 		if err != nil {
 			return nil, err
-		}
-		if _, err := r.insightsStore().GetDashboard(ctx, req.viewer, n); err != nil {
-			return nil, storeErr(err)
 		}
 		out = append(out, n)
 	}
@@ -453,7 +450,7 @@ func (r *Resolver) SaveInsightAsNewView(ctx context.Context, args struct {
 	if uid == 0 {
 		return nil, errcode.New(errcode.Forbidden, "insights belong to users: sign in as a user")
 	}
-	src, err := r.viewForWrite(ctx, req, args.Input.InsightViewID)
+	src, err := r.viewForRead(ctx, req, args.Input.InsightViewID)
 	if err != nil {
 		return nil, err
 	}

@@ -402,3 +402,132 @@ func mustJSONString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// Seeing a dashboard or view shared with everyone does not let a user change, take over
+// or delete it; its owners and site admins may. Grants that would lock the caller out of
+// a dashboard are refused without writing anything.
+func TestInsightsWriteAccessIsNotReadAccess(t *testing.T) {
+	ie := newInsightsEnv(t)
+	ctx := context.Background()
+	alice, aliceToken := ie.CreateUser(t, "alice", false)
+	_, bobToken := ie.CreateUser(t, "bob", false)
+	org, err := ie.Store.Orgs().Create(ctx, "acme", "Acme", alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ie.Store.Orgs().AddMember(ctx, org.ID, mustUserID(t, ie, "bob")); err != nil {
+		t.Fatal(err)
+	}
+	ie.addRepos(t, nil, map[string][]repoCommit{"local/a": {{ie.now.AddDate(0, -1, 0), map[string]string{"f": "x\n"}}}})
+
+	var global struct {
+		CreateInsightsDashboard struct{ Dashboard struct{ ID string } }
+	}
+	ie.MustDo(t, ie.AdminToken, `mutation { createInsightsDashboard(input: {title: "Everyone", grants: {global: true}}) { dashboard { id } } }`, nil, &global)
+	globalID := global.CreateInsightsDashboard.Dashboard.ID
+	var adminView created
+	ie.MustDo(t, ie.AdminToken, createLine, map[string]any{"input": lineInput([]map[string]any{{"query": "x", "options": map[string]any{"label": "x"}}}, []string{"local/a"}, "admin's")}, &adminView)
+	adminViewID := adminView.CreateLineChartSearchInsight.View.ID
+	ie.MustDo(t, ie.AdminToken, `mutation($v: ID!, $d: ID!) { addInsightViewToDashboard(input: {insightViewId: $v, dashboardId: $d}) { dashboard { id } } }`,
+		map[string]any{"v": adminViewID, "d": globalID}, nil)
+
+	// Alice sees both...
+	var seen struct {
+		InsightViews       struct{ Nodes []struct{ ID string } }
+		InsightsDashboards struct{ Nodes []struct{ ID string } }
+	}
+	ie.MustDo(t, aliceToken, `{ insightViews { nodes { id } } insightsDashboards { nodes { id } } }`, nil, &seen)
+	if len(seen.InsightViews.Nodes) != 1 || len(seen.InsightsDashboards.Nodes) != 1 {
+		t.Fatalf("alice sees: %+v", seen)
+	}
+	// ...but may change neither.
+	var aliceView created
+	ie.MustDo(t, aliceToken, createLine, map[string]any{"input": lineInput([]map[string]any{{"query": "x", "options": map[string]any{"label": "x"}}}, []string{"local/a"}, "alice's")}, &aliceView)
+	forbidden := map[string]struct {
+		q    string
+		vars map[string]any
+	}{
+		"take over the dashboard": {`mutation($d: ID!) { updateInsightsDashboard(id: $d, input: {title: "mine", grants: {}}) { dashboard { id } } }`, map[string]any{"d": globalID}},
+		"delete the dashboard":    {`mutation($d: ID!) { deleteInsightsDashboard(id: $d) { alwaysNil } }`, map[string]any{"d": globalID}},
+		"put a view on it":        {`mutation($v: ID!, $d: ID!) { addInsightViewToDashboard(input: {insightViewId: $v, dashboardId: $d}) { dashboard { id } } }`, map[string]any{"v": aliceView.CreateLineChartSearchInsight.View.ID, "d": globalID}},
+		"take a view off it":      {`mutation($v: ID!, $d: ID!) { removeInsightViewFromDashboard(input: {insightViewId: $v, dashboardId: $d}) { dashboard { id } } }`, map[string]any{"v": adminViewID, "d": globalID}},
+		"delete the view":         {`mutation($id: ID!) { deleteInsightView(id: $id) { alwaysNil } }`, map[string]any{"id": adminViewID}},
+		"change the view": {`mutation($id: ID!, $input: UpdateLineChartSearchInsightInput!) { updateLineChartSearchInsight(id: $id, input: $input) { view { id } } }`, map[string]any{"id": adminViewID, "input": map[string]any{
+			"dataSeries":          []map[string]any{{"query": "y", "options": map[string]any{}}},
+			"repositoryScope":     map[string]any{"repositories": []string{"local/a"}},
+			"timeScope":           map[string]any{"stepInterval": map[string]any{"unit": "MONTH", "value": 1}},
+			"presentationOptions": map[string]any{"title": "hijacked"},
+			"viewControls":        map[string]any{"filters": map[string]any{}, "seriesDisplayOptions": map[string]any{}},
+		}}},
+		"create a view on it": {createLine, map[string]any{"input": func() map[string]any {
+			in := lineInput([]map[string]any{{"query": "x", "options": map[string]any{}}}, []string{"local/a"}, "sneaky")
+			in["dashboards"] = []string{globalID}
+			return in
+		}()}},
+	}
+	for name, c := range forbidden {
+		if r := ie.Do(t, aliceToken, c.q, c.vars); r.Code() != "FORBIDDEN" {
+			t.Errorf("alice may %s: %s %+v", name, r.Data, r.Errors)
+		}
+	}
+	var after struct {
+		InsightsDashboards struct {
+			Nodes []struct {
+				Title  string
+				Grants struct{ Global bool }
+				Views  struct{ Nodes []struct{ ID string } }
+			}
+		}
+	}
+	ie.MustDo(t, ie.AdminToken, `{ insightsDashboards { nodes { title grants { global } views { nodes { id } } } } }`, nil, &after)
+	if d := after.InsightsDashboards.Nodes; len(d) != 1 || d[0].Title != "Everyone" || !d[0].Grants.Global || len(d[0].Views.Nodes) != 1 || d[0].Views.Nodes[0].ID != adminViewID {
+		t.Fatalf("the global dashboard after alice's attempts: %+v", after)
+	}
+	// Saving a copy of a view she can see is reading it: allowed.
+	ie.MustDo(t, aliceToken, `mutation($v: ID!) { saveInsightAsNewView(input: {insightViewId: $v, options: {title: "my copy"}}) { view { id } } }`, map[string]any{"v": adminViewID}, nil)
+	// The site admin still may change it.
+	ie.MustDo(t, ie.AdminToken, `mutation($d: ID!) { updateInsightsDashboard(id: $d, input: {title: "Everyone!"}) { dashboard { id } } }`, map[string]any{"d": globalID}, nil)
+
+	// An organization dashboard: members may change it.
+	var orgDash struct {
+		CreateInsightsDashboard struct{ Dashboard struct{ ID string } }
+	}
+	orgID := mustMarshalID("Org", org.ID)
+	ie.MustDo(t, aliceToken, `mutation($o: ID!) { createInsightsDashboard(input: {title: "Acme", grants: {organizations: [$o]}}) { dashboard { id } } }`, map[string]any{"o": orgID}, &orgDash)
+	orgDashID := orgDash.CreateInsightsDashboard.Dashboard.ID
+	ie.MustDo(t, bobToken, `mutation($d: ID!) { updateInsightsDashboard(id: $d, input: {title: "Acme (bob)"}) { dashboard { id } } }`, map[string]any{"d": orgDashID}, nil)
+	// Grants that would leave bob without access are refused, and nothing changes.
+	if r := ie.Do(t, bobToken, `mutation($d: ID!, $u: ID!) { updateInsightsDashboard(id: $d, input: {title: "gone", grants: {users: [$u]}}) { dashboard { id } } }`,
+		map[string]any{"d": orgDashID, "u": mustMarshalID("User", alice.ID)}); r.Code() != "FORBIDDEN" {
+		t.Errorf("bob granting alice only: %+v", r.Errors)
+	}
+	title := func(token, id string) string {
+		var d struct {
+			InsightsDashboards struct{ Nodes []struct{ Title string } }
+		}
+		ie.MustDo(t, token, `query($d: ID!) { insightsDashboards(id: $d) { nodes { title } } }`, map[string]any{"d": id}, &d)
+		if len(d.InsightsDashboards.Nodes) != 1 {
+			return ""
+		}
+		return d.InsightsDashboards.Nodes[0].Title
+	}
+	// A site admin may grant anyone, but not so as to lose the dashboard: refused, and
+	// neither the title nor the grants are written.
+	var own struct {
+		CreateInsightsDashboard struct{ Dashboard struct{ ID string } }
+	}
+	ie.MustDo(t, ie.AdminToken, `mutation { createInsightsDashboard(input: {title: "Admin's", grants: {}}) { dashboard { id } } }`, nil, &own)
+	if r := ie.Do(t, ie.AdminToken, `mutation($d: ID!, $u: ID!) { updateInsightsDashboard(id: $d, input: {title: "gone", grants: {users: [$u]}}) { dashboard { id } } }`,
+		map[string]any{"d": own.CreateInsightsDashboard.Dashboard.ID, "u": mustMarshalID("User", alice.ID)}); r.Code() != "BAD_USER_INPUT" {
+		t.Errorf("admin locking themselves out: %+v", r.Errors)
+	}
+	if got := title(ie.AdminToken, own.CreateInsightsDashboard.Dashboard.ID); got != "Admin's" {
+		t.Errorf("dashboard after a refused lock-out: %q", got)
+	}
+	if got := title(aliceToken, own.CreateInsightsDashboard.Dashboard.ID); got != "" {
+		t.Errorf("alice got the dashboard of a refused change: %q", got)
+	}
+	if got := title(bobToken, orgDashID); got != "Acme (bob)" {
+		t.Errorf("org dashboard title after refused changes: %q", got)
+	}
+}

@@ -204,6 +204,36 @@ WHERE div.insight_view_id = v.id AND d.deleted_at IS NULL AND %s))`,
 		grantCond(v, "insight_view_grants", "insight_view_id", "v.id"), grantCond(v, "dashboard_grants", "dashboard_id", "d.id"))
 }
 
+// writeGrantCond is grantCond without grants to everyone: a grant to everyone lets
+// everyone read, not change.
+func writeGrantCond(v InsightsViewer, grantsTable, fk, ref string) *sqlf.Query {
+	orgs := v.OrgIDs
+	if orgs == nil {
+		orgs = []int64{}
+	}
+	return sqlf.Sprintf("EXISTS (SELECT 1 FROM "+grantsTable+" g WHERE g."+fk+" = "+ref+" AND (g.user_id = %s OR g.org_id = ANY(%s)))", v.UserID, orgs)
+}
+
+// DashboardWritable reports whether the viewer may change a live dashboard: its creator,
+// or through a grant to the viewer or to an organization they belong to. (Site admins
+// may change any dashboard they see; the caller decides that.)
+func (is *InsightsStore) DashboardWritable(ctx context.Context, v InsightsViewer, id int) (bool, error) {
+	n, err := is.s.count(ctx, sqlf.Sprintf("SELECT count(*) FROM dashboard d WHERE d.id = %s AND d.deleted_at IS NULL AND (d.created_by_user_id = %s OR %s)",
+		id, v.UserID, writeGrantCond(v, "dashboard_grants", "dashboard_id", "d.id")))
+	return n > 0, err
+}
+
+// ViewWritable reports whether the viewer may change a view: its creator, through the
+// view's own grants to the viewer or their organizations, or through a live dashboard
+// holding it that the viewer may change.
+func (is *InsightsStore) ViewWritable(ctx context.Context, v InsightsViewer, id int) (bool, error) {
+	n, err := is.s.count(ctx, sqlf.Sprintf(`SELECT count(*) FROM insight_view v WHERE v.id = %s AND (v.created_by_user_id = %s OR %s
+OR EXISTS (SELECT 1 FROM dashboard_insight_view div JOIN dashboard d ON d.id = div.dashboard_id
+  WHERE div.insight_view_id = v.id AND d.deleted_at IS NULL AND (d.created_by_user_id = %s OR %s)))`,
+		id, v.UserID, writeGrantCond(v, "insight_view_grants", "insight_view_id", "v.id"), v.UserID, writeGrantCond(v, "dashboard_grants", "dashboard_id", "d.id")))
+	return n > 0, err
+}
+
 func dashboardVisibleCond(v InsightsViewer) *sqlf.Query {
 	return sqlf.Sprintf("(d.deleted_at IS NULL AND %s)", grantCond(v, "dashboard_grants", "dashboard_id", "d.id"))
 }

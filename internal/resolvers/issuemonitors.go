@@ -24,6 +24,35 @@ const (
 	issueRunKind          = "IssueMonitorRun"
 )
 
+// canAccessMonitorID reports whether the viewer may read a monitor (for the nodes that
+// belong to one: alerts and issues).
+func (r *Resolver) canAccessMonitorID(ctx context.Context, monitorID int64) (bool, error) {
+	n, err := r.loadMonitorNode(ctx, monitorID)
+	return n != nil, err
+}
+
+func (r *Resolver) loadAlertNode(ctx context.Context, id int64) (node, error) {
+	a, err := r.Store.IssueMonitors().GetAlert(ctx, id)
+	if err != nil {
+		return nilIfNotFound[*AlertResolver](nil, err)
+	}
+	if ok, err := r.canAccessMonitorID(ctx, a.MonitorID); !ok || err != nil {
+		return nil, err
+	}
+	return &AlertResolver{r: r, a: a}, nil
+}
+
+func (r *Resolver) loadIssueNode(ctx context.Context, id int64) (node, error) {
+	is, err := r.Store.IssueMonitors().GetIssue(ctx, id)
+	if err != nil {
+		return nilIfNotFound[*IssueResolver](nil, err)
+	}
+	if ok, err := r.canAccessMonitorID(ctx, is.MonitorID); !ok || err != nil {
+		return nil, err
+	}
+	return &IssueResolver{r: r, i: is}, nil
+}
+
 // issueConfig returns a monitor's issue-tracking configuration, nil for a code monitor.
 func (r *Resolver) issueConfig(ctx context.Context, monitorID int64) (*store.IssueMonitorConfig, error) {
 	c, err := r.Store.IssueMonitors().Config(ctx, monitorID)

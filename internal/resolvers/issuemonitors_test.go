@@ -229,6 +229,36 @@ func TestIssueMonitorsAPI(t *testing.T) {
 	}
 	alertID, issueID := a[0].ID, v.Node.Issues.Nodes[0].ID
 
+	// Alerts and issues are nodes, readable by whoever may read their monitor.
+	const nodeQuery = `query($a: ID!, $i: ID!) { alert: node(id: $a) { __typename id ... on Alert { priority monitor { id } } }
+		issue: node(id: $i) { __typename id ... on Issue { path alert { id } } } }`
+	type nodesT struct {
+		Alert *struct {
+			Typename string `json:"__typename"`
+			ID       string
+			Priority string
+			Monitor  struct{ ID string }
+		}
+		Issue *struct {
+			Typename string `json:"__typename"`
+			ID, Path string
+			Alert    struct{ ID string }
+		}
+	}
+	var nodes nodesT
+	e.MustDo(t, aliceToken, nodeQuery, map[string]any{"a": alertID, "i": issueID}, &nodes)
+	if nodes.Alert == nil || nodes.Alert.Typename != "Alert" || nodes.Alert.ID != alertID || nodes.Alert.Priority != "P3" || nodes.Alert.Monitor.ID != m.ID {
+		t.Fatalf("alert node: %+v", nodes.Alert)
+	}
+	if nodes.Issue == nil || nodes.Issue.Typename != "Issue" || nodes.Issue.ID != issueID || nodes.Issue.Path != "a.go" || nodes.Issue.Alert.ID != alertID {
+		t.Fatalf("issue node: %+v", nodes.Issue)
+	}
+	nodes = nodesT{}
+	e.MustDo(t, bobToken, nodeQuery, map[string]any{"a": alertID, "i": issueID}, &nodes)
+	if nodes.Alert != nil || nodes.Issue != nil {
+		t.Fatalf("bob reads alice's alert and issue nodes: %+v", nodes)
+	}
+
 	// Bob can change nothing of alice's.
 	for _, q := range []string{`mutation($id: ID!) { acknowledgeAlert(id: $id) { id } }`, `mutation($id: ID!) { lockAlert(id: $id) { id } }`} {
 		if r := e.Do(t, bobToken, q, map[string]any{"id": alertID}); r.Code() != "NOT_FOUND" {

@@ -35,6 +35,14 @@ func (n *NodeResolver) ToMonitor() (*MonitorResolver, bool) {
 	r, ok := n.node.(*MonitorResolver)
 	return r, ok
 }
+func (n *NodeResolver) ToAlert() (*AlertResolver, bool) {
+	r, ok := n.node.(*AlertResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToIssue() (*IssueResolver, bool) {
+	r, ok := n.node.(*IssueResolver)
+	return r, ok
+}
 
 func (n *NodeResolver) ToInsightView() (*InsightViewResolver, bool) {
 	r, ok := n.node.(*InsightViewResolver)
@@ -98,6 +106,8 @@ func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) 
 			return r.newAccessToken(t), nil
 		},
 		monitorKind:   r.loadMonitorNode,
+		alertKind:     r.loadAlertNode,
+		issueKind:     r.loadIssueNode,
 		"InsightView": func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.insightViewNode(ctx, id)) },
 		"InsightsDashboard": func(ctx context.Context, id int64) (node, error) {
 			return nilIfNotFound(r.insightsDashboardNode(ctx, id))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -699,11 +700,16 @@ type TrackInput struct {
 
 // CreateChangesets tracks existing pull requests: a changeset per pull request (the
 // existing one when it is already tracked), loaded from the code host by the reconciler.
+// Every input is checked before any changeset is stored.
 func (s *Service) CreateChangesets(ctx context.Context, viewer store.Viewer, in []TrackInput) ([]*store.Changeset, error) {
 	if len(in) == 0 {
 		return nil, badInput("input must not be empty")
 	}
-	out := make([]*store.Changeset, 0, len(in))
+	type target struct {
+		repoID, svcID int64
+		ext           string
+	}
+	targets := make([]target, len(in))
 	for i, t := range in {
 		repo, err := s.Store.Repos().GetByID(ctx, viewer, t.RepoID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -716,11 +722,10 @@ func (s *Service) CreateChangesets(ctx context.Context, viewer store.Viewer, in 
 		if ext == "" {
 			return nil, badInput("input[%d]: externalID must not be blank", i)
 		}
-		if existing, err := s.Store.Campaigns().GetChangesetByExternalID(ctx, repo.ID, ext); err == nil {
-			out = append(out, existing)
-			continue
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, err
+		// Every host with pull requests numbers them per repository (GitHub and Gitea
+		// numbers, GitLab IIDs, Bitbucket Server IDs).
+		if n, err := strconv.ParseInt(ext, 10, 64); err != nil || n <= 0 {
+			return nil, badInput("input[%d]: externalID %q is not a pull request number", i, t.ExternalID)
 		}
 		sources, err := s.Store.Repos().CloneSources(ctx, repo.ID)
 		if err != nil {
@@ -736,9 +741,19 @@ func (s *Service) CreateChangesets(ctx context.Context, viewer store.Viewer, in 
 		if svcID == 0 {
 			return nil, badInput("input[%d]: %s is not on a code host with pull requests", i, repo.Name)
 		}
-		ch, err := s.Store.Campaigns().InsertChangeset(ctx, 0, store.NewChangeset{RepoID: repo.ID, ExternalServiceID: svcID, ExternalID: ext, AuthorID: viewer.UserID, Queue: true})
+		targets[i] = target{repoID: repo.ID, svcID: svcID, ext: ext}
+	}
+	out := make([]*store.Changeset, 0, len(in))
+	for _, t := range targets {
+		if existing, err := s.Store.Campaigns().GetChangesetByExternalID(ctx, t.repoID, t.ext); err == nil {
+			out = append(out, existing)
+			continue
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		ch, err := s.Store.Campaigns().InsertChangeset(ctx, 0, store.NewChangeset{RepoID: t.repoID, ExternalServiceID: t.svcID, ExternalID: t.ext, AuthorID: viewer.UserID, Queue: true})
 		if err != nil {
-			if existing, gerr := s.Store.Campaigns().GetChangesetByExternalID(ctx, repo.ID, ext); gerr == nil {
+			if existing, gerr := s.Store.Campaigns().GetChangesetByExternalID(ctx, t.repoID, t.ext); gerr == nil {
 				out = append(out, existing) // created concurrently
 				continue
 			}

@@ -40,6 +40,42 @@ func (r *Resolver) changesetByNumber(ctx context.Context, n int64) (*store.Chang
 	return c, nil
 }
 
+// checkCanAdministerChangeset: site admins, who tracked or authored the changeset, and
+// those who administer a campaign it belongs to (its own, or one it was added to).
+func (r *Resolver) checkCanAdministerChangeset(ctx context.Context, c *store.Changeset) error {
+	a := auth.FromContext(ctx)
+	if !a.IsAuthenticated() {
+		return auth.ErrNotAuthenticated
+	}
+	if a.HasAllAccess() || (c.AuthorID != 0 && a.IsUser(c.AuthorID)) {
+		return nil
+	}
+	ids := []int64{}
+	if c.OwnedByCampaignID != 0 {
+		ids = append(ids, c.OwnedByCampaignID)
+	}
+	attached, err := r.Store.Campaigns().ListCampaigns(ctx, store.CampaignListOptions{ChangesetID: c.ID})
+	if err != nil {
+		return err
+	}
+	for _, camp := range attached {
+		ids = append(ids, camp.ID)
+	}
+	for _, id := range ids {
+		camp, err := r.Store.Campaigns().GetCampaign(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if r.checkCanAdministerCampaign(ctx, camp) == nil {
+			return nil
+		}
+	}
+	return auth.ErrForbidden
+}
+
 // ChangesetResolver resolves ExternalChangeset.
 type ChangesetResolver struct {
 	r *Resolver

@@ -83,6 +83,10 @@ func (r *Resolver) CreateCampaign(ctx context.Context, args struct{ Input create
 	if err := r.checkCanAdministerNamespace(ctx, ns); err != nil {
 		return nil, err
 	}
+	// A site admin may name any namespace: it must exist.
+	if _, err := r.namespaceResolver(ctx, ns); err != nil {
+		return nil, storeErr(err)
+	}
 	ci := campaigns.CreateCampaignInput{NamespaceUserID: ns.UserID, NamespaceOrgID: ns.OrgID, AuthorID: auth.FromContext(ctx).UID, Name: in.Name}
 	if in.Description != nil {
 		ci.Description = *in.Description
@@ -227,6 +231,9 @@ func (r *Resolver) PublishChangeset(ctx context.Context, args struct{ ChangesetP
 func (r *Resolver) SyncChangeset(ctx context.Context, args struct{ Changeset graphql.ID }) (*EmptyResponse, error) {
 	c, err := r.changesetByID(ctx, args.Changeset)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.checkCanAdministerChangeset(ctx, c); err != nil {
 		return nil, err
 	}
 	if err := r.CampaignService.SyncChangeset(ctx, c.ID); err != nil {

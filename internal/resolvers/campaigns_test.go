@@ -414,3 +414,78 @@ func TestChangesetsInPrivateRepositoriesAreHidden(t *testing.T) {
 		}
 	}
 }
+
+// TestCampaignMutationEdges: a site admin naming a namespace that does not exist gets
+// NOT_FOUND; syncChangeset is for those who administer the changeset; createChangesets
+// checks every input before it tracks any.
+func TestCampaignMutationEdges(t *testing.T) {
+	ctx := context.Background()
+	e := newCampaignsEnv(t, apitest.Options{})
+	for _, kind := range []string{"User", "Org"} {
+		r := e.Do(t, e.AdminToken, `mutation($ns: ID!) { createCampaign(input: {namespace: $ns, name: "x"}) { id } }`, map[string]any{"ns": string(relay.MarshalID(kind, 9999))})
+		if r.Code() != "NOT_FOUND" {
+			t.Fatalf("a campaign in a missing %s namespace: %+v", kind, r.Errors)
+		}
+	}
+
+	svc, err := e.Store.ExternalServices().Create(ctx, "GITHUB", "GitHub", `{"url":"https://github.example.com","token":"t","repos":["acme/hosted"]}`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{{Name: "github.example.com/acme/hosted", CloneURL: "https://github.example.com/acme/hosted.git", DefaultBranch: "main"}}, false); err != nil {
+		t.Fatal(err)
+	}
+	hosted, err := e.Store.Repos().GetByName(ctx, store.InternalViewer, "github.example.com/acme/hosted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	track := `mutation($in: [CreateChangesetInput!]!) { createChangesets(input: $in) { id externalID } }`
+	in := func(pairs ...string) []map[string]any {
+		var out []map[string]any
+		for i := 0; i < len(pairs); i += 2 {
+			out = append(out, map[string]any{"repository": pairs[i], "externalID": pairs[i+1]})
+		}
+		return out
+	}
+	for name, tc := range map[string]struct {
+		in   []map[string]any
+		code string
+	}{
+		"not a number":       {in(repoID(hosted), "7", repoID(hosted), "abc"), "BAD_USER_INPUT"},
+		"zero":               {in(repoID(hosted), "0"), "BAD_USER_INPUT"},
+		"plain git remote":   {in(repoID(hosted), "7", repoID(e.open), "3"), "BAD_USER_INPUT"},
+		"private repository": {in(repoID(hosted), "7", repoID(e.secret), "3"), "NOT_FOUND"},
+	} {
+		if r := e.Do(t, e.bob, track, map[string]any{"in": tc.in}); r.Code() != tc.code {
+			t.Fatalf("%s: %+v, want %s", name, r.Errors, tc.code)
+		}
+	}
+	if n, _ := e.Store.Campaigns().CountChangesets(ctx, store.ChangesetListOptions{Viewer: store.InternalViewer}); n != 0 {
+		t.Fatalf("refused inputs left %d changesets behind", n)
+	}
+	var tracked struct {
+		CreateChangesets []struct{ ID, ExternalID string }
+	}
+	e.MustDo(t, e.bob, track, map[string]any{"in": in(repoID(hosted), "7", repoID(hosted), " 7 ")}, &tracked)
+	if len(tracked.CreateChangesets) != 2 || tracked.CreateChangesets[0].ID != tracked.CreateChangesets[1].ID {
+		t.Fatalf("the same pull request twice: %+v", tracked.CreateChangesets)
+	}
+	chID := tracked.CreateChangesets[0].ID
+
+	// bob tracked it: he may sync it, alice may not until it is in a campaign of hers.
+	sync := `mutation($c: ID!) { syncChangeset(changeset: $c) { alwaysNil } }`
+	if _, err := e.DB.Exec(ctx, "UPDATE changesets SET external_state = 'OPEN'"); err != nil {
+		t.Fatal(err)
+	}
+	e.MustDo(t, e.bob, sync, map[string]any{"c": chID}, nil)
+	if r := e.Do(t, e.alice, sync, map[string]any{"c": chID}); r.Code() != "FORBIDDEN" {
+		t.Fatalf("alice syncs bob's changeset: %+v", r.Errors)
+	}
+	var created struct{ CreateCampaign struct{ ID string } }
+	e.MustDo(t, e.alice, `mutation($ns: ID!) { createCampaign(input: {namespace: $ns, name: "tracking"}) { id } }`, map[string]any{"ns": campaignUserID(e.aliceID)}, &created)
+	e.MustDo(t, e.alice, `mutation($c: ID!, $ch: ID!) { addChangesetsToCampaign(campaign: $c, changesets: [$ch]) { id } }`, map[string]any{"c": created.CreateCampaign.ID, "ch": chID}, nil)
+	e.MustDo(t, e.alice, sync, map[string]any{"c": chID}, nil)
+	if r := e.Do(t, e.AdminToken, sync, map[string]any{"c": chID}); len(r.Errors) != 0 {
+		t.Fatalf("a site admin syncs: %+v", r.Errors)
+	}
+}

@@ -531,3 +531,70 @@ func TestInsightsWriteAccessIsNotReadAccess(t *testing.T) {
 		t.Errorf("org dashboard title after refused changes: %q", got)
 	}
 }
+
+// An incomplete point names only repositories the viewer may see, in its repositories
+// and in its reason (repository errors name their repository).
+func TestInsightsIncompleteAlertsHidePrivateRepositories(t *testing.T) {
+	ie := newInsightsEnv(t)
+	ctx := context.Background()
+	_, aliceToken := ie.CreateUser(t, "alice", false)
+	at := ie.now.AddDate(0, -1, 0)
+	ie.addRepos(t, map[string]bool{"local/0secret": true}, map[string][]repoCommit{
+		"local/0secret": {{at, map[string]string{"f": "x\n"}}},
+		"local/a":       {{at, map[string]string{"f": "x\n"}}},
+		"local/b":       {{at, map[string]string{"f": "x\n"}}},
+	})
+	var c created
+	ie.MustDo(t, ie.AdminToken, createLine, map[string]any{"input": lineInput([]map[string]any{{"query": "x", "options": map[string]any{"label": "x"}}}, []string{"local/0secret", "local/a", "local/b"}, "x")}, &c)
+	var d struct {
+		CreateInsightsDashboard struct{ Dashboard struct{ ID string } }
+	}
+	ie.MustDo(t, ie.AdminToken, `mutation { createInsightsDashboard(input: {title: "All", grants: {global: true}}) { dashboard { id } } }`, nil, &d)
+	ie.MustDo(t, ie.AdminToken, `mutation($v: ID!, $d: ID!) { addInsightViewToDashboard(input: {insightViewId: $v, dashboardId: $d}) { dashboard { id } } }`,
+		map[string]any{"v": c.CreateLineChartSearchInsight.View.ID, "d": d.CreateInsightsDashboard.Dashboard.ID}, nil)
+
+	s, err := ie.is.GetSeriesBySeriesID(ctx, c.CreateLineChartSearchInsight.View.DataSeriesDefinitions[0].SeriesID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := func(name string) *int64 {
+		r, err := ie.Store.Repos().GetByName(ctx, store.InternalViewer, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &r.ID
+	}
+	tm := ie.now.Truncate(time.Minute).UTC()
+	if err := ie.is.AddIncompletePoints(ctx, []store.IncompletePoint{
+		{SeriesID: s.ID, Reason: store.IncompleteGeneric, Time: tm, RepoID: id("local/0secret"), Message: "counting in local/0secret: disk on fire"},
+		{SeriesID: s.ID, Reason: store.IncompleteGeneric, Time: tm, RepoID: id("local/a"), Message: "counting in local/a: disk on fire"},
+		{SeriesID: s.ID, Reason: store.IncompleteGeneric, Time: tm.Add(time.Hour), RepoID: id("local/0secret"), Message: "counting in local/0secret: only here"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	alerts := func(token string) string {
+		var out struct {
+			InsightViews struct {
+				Nodes []struct {
+					DataSeries []struct {
+						Status struct {
+							IncompleteDatapoints []struct {
+								Reason       string
+								Repositories []struct{ Name string }
+							}
+						}
+					}
+				}
+			}
+		}
+		ie.MustDo(t, token, `query($id: ID!) { insightViews(id: $id) { nodes { dataSeries { status { incompleteDatapoints {
+			... on GenericIncompleteDatapointAlert { reason repositories { name } } } } } } } }`, map[string]any{"id": c.CreateLineChartSearchInsight.View.ID}, &out)
+		return mustJSONString(out.InsightViews.Nodes[0].DataSeries[0].Status.IncompleteDatapoints)
+	}
+	if got := alerts(aliceToken); strings.Contains(got, "secret") || !strings.Contains(got, "local/a: disk on fire") {
+		t.Errorf("alice's alerts: %s", got)
+	}
+	if got := alerts(ie.AdminToken); !strings.Contains(got, "only here") || !strings.Contains(got, `"local/0secret"`) {
+		t.Errorf("admin's alerts: %s", got)
+	}
+}

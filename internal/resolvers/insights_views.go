@@ -643,7 +643,11 @@ func (r *Resolver) incompleteAlerts(ctx context.Context, points []store.Incomple
 			order = append(order, k)
 		}
 		if p.RepoID != nil {
+			if a.repoIDs == nil {
+				a.reason = "" // said by a repository the viewer may see, below
+			}
 			a.repoIDs = append(a.repoIDs, *p.RepoID)
+			a.messages = append(a.messages, p.Message)
 			ids = append(ids, *p.RepoID)
 		} else if p.Message != "" {
 			a.reason = p.Message
@@ -663,16 +667,22 @@ func (r *Resolver) incompleteAlerts(ctx context.Context, points []store.Incomple
 	for _, k := range order {
 		a := byKey[k]
 		if len(a.repoIDs) > 0 {
-			for _, id := range a.repoIDs {
+			// A repository's error message names it: only those of repositories the
+			// viewer may see are shown.
+			msg := ""
+			for i, id := range a.repoIDs {
 				if repo := visible[id]; repo != nil {
 					a.repos = append(a.repos, r.newRepository(repo))
+					if msg == "" {
+						msg = a.messages[i]
+					}
 				}
 			}
 			if len(a.repos) == 0 {
 				continue // only about repositories the viewer may not see
 			}
 			if !a.timeout {
-				a.reason = "some repositories could not be counted: " + a.reason
+				a.reason = "some repositories could not be counted: " + msg
 			}
 		}
 		out = append(out, a)
@@ -686,7 +696,9 @@ type incompleteAlert struct {
 	timeout bool
 	reason  string
 	repoIDs []int64
-	repos   []*RepositoryResolver
+	// messages are the errors of repoIDs, index for index.
+	messages []string
+	repos    []*RepositoryResolver
 }
 
 func (a *incompleteAlert) Time() DateTime { return newDateTime(a.time) }

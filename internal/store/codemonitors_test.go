@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -246,5 +247,44 @@ func TestRecordTriggerRunNeverReportsCommitsTwice(t *testing.T) {
 	_ = f.db.QueryRow(ctx, "SELECT count(*) FROM cm_action_jobs").Scan(&left)
 	if left != 0 {
 		t.Fatalf("%d notifications outlived their run", left)
+	}
+}
+
+// TestEachRunWithResultsQueuesItsNotifications: a run with results queues one
+// notification per enabled action even while the previous run's are still pending (a
+// deliberate departure from skipping actions with a pending job: each run's results are
+// new, so a skipped notification would lose them).
+func TestEachRunWithResultsQueuesItsNotifications(t *testing.T) {
+	ctx := context.Background()
+	f := newCMFixture(t)
+	cs := f.st.CodeMonitors()
+	one := f.repos[0]
+	withResults := func(map[int64]bool) ([]byte, int, error) { return []byte(`[]`), 1, nil }
+	var runs []int64
+	for _, step := range [][2]string{{"a1", "b1"}, {"b1", "b2"}} {
+		if _, err := cs.EnqueuePushTriggers(ctx, []int64{f.query.ID}, one); err != nil {
+			t.Fatal(err)
+		}
+		id := f.dequeue(t)
+		if n, _, err := cs.RecordTriggerRun(ctx, id, store.TriggerRun{MonitorID: f.monitor.ID, QueryString: "type:diff x", Results: withResults,
+			Updates: []store.LastSearchedUpdate{{RepoID: one, HadOld: true, Old: []string{step[0]}, New: []string{step[1]}}}}); err != nil || n != 1 {
+			t.Fatalf("run %d: %d results, %v", id, n, err)
+		}
+		runs = append(runs, id)
+	}
+	var got []string
+	rows, err := f.db.Query(ctx, "SELECT trigger_event::text || CASE WHEN email IS NOT NULL THEN ' email' ELSE ' webhook' END FROM cm_action_jobs WHERE state = 'queued' ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		_ = rows.Scan(&s)
+		got = append(got, s)
+	}
+	rows.Close()
+	want := []string{fmt.Sprint(runs[0], " email"), fmt.Sprint(runs[0], " webhook"), fmt.Sprint(runs[1], " email"), fmt.Sprint(runs[1], " webhook")}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("queued notifications (-want +got):\n%s", diff)
 	}
 }

@@ -5,6 +5,12 @@
 // Slack), their resetters, the retention routine, and the push listener that queues runs
 // as soon as a fetch brings new commits.
 //
+// Every run that finds results queues one notification per enabled action, even while a
+// notification of an earlier run through the same action is still pending. Sourcegraph
+// skips an action that has a pending job; Lookout does not, on purpose: each run reports
+// only the commits it searched, so a skipped notification would be results never sent.
+// A slow receiver therefore gets one message per run.
+//
 // Both queues deliver jobs at least once, so both handlers are idempotent: a trigger run
 // records everything in one transaction guarded by cm_trigger_jobs.recorded_at, and an
 // action job records each delivery (cm_action_deliveries) right after sending it, so a

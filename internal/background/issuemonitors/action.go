@@ -2,8 +2,6 @@ package issuemonitors
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/internal/background/codemonitors"
 	domain "github.com/lookout/lookout/internal/issuemonitors"
 	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/store"
@@ -33,18 +32,11 @@ func NewActionHandler(opts Options) *ActionHandler {
 // DeliveryID is the delivery ID of a message job's webhook or Slack post, or (with a
 // recipient address) of its email to that address, stable across retries.
 func DeliveryID(jobID int64, recipient string) string {
-	if recipient == "" {
-		return fmt.Sprintf("im-action-%d", jobID)
-	}
-	sum := sha256.Sum256([]byte(strings.ToLower(recipient)))
-	return fmt.Sprintf("im-action-%d.%s", jobID, hex.EncodeToString(sum[:8]))
+	return codemonitors.PrefixedDeliveryID("im-action", jobID, recipient)
 }
 
 // Handle sends the job's message, skipping what an earlier attempt sent.
 func (h *ActionHandler) Handle(ctx context.Context, logger log.Logger, job *store.IssueActionJob) error {
-	if h.opts.Notifier == nil {
-		return workerutil.NonRetryable(errors.New("notifications are not configured in this worker"))
-	}
 	ims := h.opts.Store.IssueMonitors()
 	ev, err := ims.GetEvent(ctx, job.EventID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -57,57 +49,9 @@ func (h *ActionHandler) Handle(ctx context.Context, logger log.Logger, job *stor
 	if err != nil {
 		return err
 	}
-	cs := h.opts.Store.CodeMonitors()
-	switch {
-	case job.Email != 0:
-		e, err := cs.GetEmail(ctx, job.Email)
-		if err != nil {
-			return err
-		}
-		if !e.Enabled {
-			return nil
-		}
-		msg.Critical, msg.Header, msg.IncludeResults = e.Priority == "CRITICAL", e.Header, e.IncludeResults
-		if err := h.addIssues(ctx, &msg); err != nil {
-			return err
-		}
-		rcpts, err := cs.Recipients(ctx, e.ID)
-		if err != nil {
-			return err
-		}
-		return h.sendEmails(ctx, job.ID, rcpts, msg)
-	case job.Webhook != 0:
-		w, err := cs.GetWebhook(ctx, job.Webhook)
-		if err != nil {
-			return err
-		}
-		if !w.Enabled {
-			return nil
-		}
-		msg.IncludeResults = w.IncludeResults
-		if err := h.addIssues(ctx, &msg); err != nil {
-			return err
-		}
-		return h.once(ctx, job.ID, "", w.URL, func(id string) error {
-			return h.opts.Notifier.SendWebhook(ctx, notify.Webhook{URL: w.URL, Secret: w.Secret}, id, msg)
-		})
-	case job.SlackWebhook != 0:
-		w, err := cs.GetSlackWebhook(ctx, job.SlackWebhook)
-		if err != nil {
-			return err
-		}
-		if !w.Enabled {
-			return nil
-		}
-		msg.IncludeResults = w.IncludeResults
-		if err := h.addIssues(ctx, &msg); err != nil {
-			return err
-		}
-		return h.once(ctx, job.ID, "", "slack", func(id string) error {
-			return h.opts.Notifier.SendSlack(ctx, w.URL, id, msg)
-		})
-	}
-	return workerutil.NonRetryable(fmt.Errorf("message job %d has no action", job.ID))
+	kind, id := codemonitors.ActionOf(job.Email, job.Webhook, job.SlackWebhook)
+	s := codemonitors.Sender{Store: h.opts.Store, Notifier: h.opts.Notifier, Log: ims, DeliveryID: DeliveryID}
+	return s.Send(ctx, job.ID, kind, id, msg, func(msg *notify.Notification) error { return h.addIssues(ctx, msg) })
 }
 
 // message builds the notification of an event: the stored payload fields, and the alert
@@ -208,69 +152,4 @@ func (h *ActionHandler) addIssues(ctx context.Context, msg *notify.Notification)
 		a.Issues = append(a.Issues, notify.Issue{Key: is.Key, Repository: is.RepoName, Path: is.Path, Commit: is.Commit, URL: u, State: is.State, CreatedAt: is.CreatedAt})
 	}
 	return nil
-}
-
-// sendEmails sends one message per recipient address. Addresses already sent to are
-// skipped; temporary failures retry the job (for the addresses not reached yet).
-func (h *ActionHandler) sendEmails(ctx context.Context, jobID int64, rcpts []*store.MonitorRecipient, msg notify.Notification) error {
-	var users, orgs []int64
-	for _, r := range rcpts {
-		if r.NamespaceUserID != 0 {
-			users = append(users, r.NamespaceUserID)
-		} else {
-			orgs = append(orgs, r.NamespaceOrgID)
-		}
-	}
-	addrs, err := h.opts.Store.CodeMonitors().RecipientAddresses(ctx, users, orgs)
-	if err != nil {
-		return err
-	}
-	if len(addrs) == 0 {
-		return workerutil.NonRetryable(errors.New("no recipient has a verified email address"))
-	}
-	var temporary, permanent []error
-	for _, addr := range addrs {
-		err := h.once(ctx, jobID, addr, addr, func(id string) error {
-			return h.opts.Notifier.SendEmail(ctx, addr, id, msg)
-		})
-		switch {
-		case err == nil:
-		case workerutil.IsNonRetryable(err):
-			permanent = append(permanent, err)
-		default:
-			temporary = append(temporary, err)
-		}
-	}
-	if len(temporary) > 0 {
-		return errors.Join(append(temporary, permanent...)...)
-	}
-	if len(permanent) > 0 {
-		return workerutil.NonRetryable(errors.Join(permanent...))
-	}
-	return nil
-}
-
-// once sends a delivery unless it was recorded as sent, and records it right after.
-func (h *ActionHandler) once(ctx context.Context, jobID int64, recipient, label string, send func(deliveryID string) error) error {
-	ims := h.opts.Store.IssueMonitors()
-	id := DeliveryID(jobID, recipient)
-	sent, err := ims.DeliverySent(ctx, id)
-	if err != nil {
-		return err
-	}
-	if sent {
-		return nil
-	}
-	if err := send(id); err != nil {
-		if recipient != "" {
-			err = fmt.Errorf("%s: %w", recipient, err)
-		}
-		if notify.IsPermanent(err) {
-			return workerutil.NonRetryable(err)
-		}
-		return err
-	}
-	// The send happened: record it even if the job's context ends now, or a retry would
-	// send it again.
-	return ims.RecordDelivery(context.WithoutCancel(ctx), id, jobID, label)
 }

@@ -47,7 +47,7 @@ type Engine struct {
 type RunStats struct {
 	Created, Updated, Solved, Dropped int
 	// Filtered counts search results that made no issue: no key, already active,
-	// repeated, blocked by unique, or over the per-run cap.
+	// repeated, blocked by unique, already solved, or over the per-run cap.
 	Filtered int
 }
 
@@ -243,15 +243,17 @@ func (e *Engine) Run(in RunInput) {
 			}
 		}
 	}
+	solved := map[string]bool{}
 	if e.cfg.Solvable {
 		for _, is := range e.activeIssues(0) {
 			if unfound[is.ID] {
 				e.solveIssue(is, nil)
+				solved[is.Key] = true
 			}
 		}
 	}
 	if in.Search {
-		e.searchPass(in.Candidates, in.KeysSeen)
+		e.searchPass(in.Candidates, in.KeysSeen, solved)
 	}
 	e.alertPass(true, nil)
 }
@@ -264,7 +266,11 @@ func (e *Engine) solveIssue(is *store.MonitorIssue, extra map[string]any) {
 	e.issueEvent(IssueSolved, is, extra)
 }
 
-func (e *Engine) searchPass(cands []Candidate, seen map[string]bool) {
+// searchPass creates issues from new results. solved holds the keys this run's update
+// found solved: the search's result for such a key is already solved (the update looked
+// for it more precisely, at the issue's repository and path), so it is dropped rather
+// than raised again at once; a later search that still finds it raises it.
+func (e *Engine) searchPass(cands []Candidate, seen, solved map[string]bool) {
 	batch := map[string]bool{}
 	var keep []Candidate
 	for _, c := range cands {
@@ -272,7 +278,8 @@ func (e *Engine) searchPass(cands []Candidate, seen map[string]bool) {
 		case c.Key == "", // the identity does not apply to this result
 			e.active[c.Key] != nil,      // already tracked
 			batch[c.Key],                // repeated in this batch
-			e.cfg.Unique && seen[c.Key]: // an identity is raised once
+			e.cfg.Unique && seen[c.Key], // an identity is raised once
+			solved[c.Key]:               // already solved
 			e.stats.Filtered++
 			continue
 		}

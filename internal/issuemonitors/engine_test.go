@@ -299,6 +299,40 @@ func TestSearchFilters(t *testing.T) {
 	}
 }
 
+// TestSearchDropsWhatTheUpdateSolved: in a run that updates and searches, a result whose
+// issue the update found solved is dropped by the search (already solved), not raised
+// again as a new issue; the next search that finds it raises it.
+func TestSearchDropsWhatTheUpdateSolved(t *testing.T) {
+	cfg := validConfig()
+	cfg.Solvable = true
+	w := newWorld(t, cfg)
+	w.run(RunInput{Search: true, Candidates: fileCands("a.go", "b.go")})
+	e := NewEngine(w.state(), w.now, 0)
+	e.Run(RunInput{Update: true, Observations: observe(fileCands("b.go"), "a.go"), Search: true, Candidates: fileCands("a.go", "b.go", "c.go")})
+	if s := e.Stats(); s.Solved != 1 || s.Created != 1 || s.Filtered != 2 {
+		t.Fatalf("stats: %+v", s)
+	}
+	wr, err := e.Finish(w.alloc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wr.NewIssues) != 1 || wr.NewIssues[0].Path != "c.go" {
+		t.Fatalf("created %+v, want only c.go", wr.NewIssues)
+	}
+	w.run(RunInput{Update: true, Observations: observe(nil, "a.go")}) // a.go solved
+	w.run(RunInput{Search: true, Candidates: fileCands("a.go")})      // found again later: a new issue
+	var activeA int
+	issues, _ := w.active()
+	for _, is := range issues {
+		if is.Path == "a.go" {
+			activeA++
+		}
+	}
+	if activeA != 1 {
+		t.Fatalf("a.go found by a later search: %d active issues, want 1", activeA)
+	}
+}
+
 // TestNewAlertOnlyWithPriority: unlinked issues open an alert only when the rule gives
 // them a priority; until then they wait unlinked.
 func TestNewAlertOnlyWithPriority(t *testing.T) {

@@ -437,8 +437,9 @@ WHERE series_id = ANY(%s) ORDER BY series_id, time, reason, repo_id NULLS FIRST`
 }
 
 // ArchiveOldRecordings keeps the newest keep recording times of a series (snapshot
-// excluded) and moves older points and times to the archive tables. It returns the
-// number of recording times archived.
+// excluded) and moves older points and times to the archive tables; incomplete points
+// older than the kept times go too (also those of recordings that failed, which have no
+// recording time of their own). It returns the number of recording times archived.
 func (is *InsightsStore) ArchiveOldRecordings(ctx context.Context, seriesID, keep int) (int, error) {
 	var n int
 	err := is.s.Transact(ctx, func(tx *Store) error {
@@ -448,8 +449,19 @@ ORDER BY recording_time DESC OFFSET %s FOR UPDATE`, seriesID, keep), func(row pg
 			err := row.Scan(&t)
 			return t, err
 		})
-		if err != nil || len(old) == 0 {
+		if err != nil {
 			return err
+		}
+		if keep > 0 {
+			// Before the oldest kept time when the series has keep of them or more.
+			if _, err := tx.exec(ctx, sqlf.Sprintf(`DELETE FROM insight_series_incomplete_points WHERE series_id = %s AND time < (
+  SELECT min(recording_time) FROM (SELECT recording_time FROM insight_series_recording_times WHERE series_id = %s AND NOT snapshot
+  ORDER BY recording_time DESC LIMIT %s) k HAVING count(*) >= %s)`, seriesID, seriesID, keep, keep)); err != nil {
+				return fmt.Errorf("dropping old incomplete points: %w", err)
+			}
+		}
+		if len(old) == 0 {
+			return nil
 		}
 		n = len(old)
 		if _, err := tx.exec(ctx, sqlf.Sprintf(`WITH moved AS (

@@ -106,6 +106,25 @@ func (s *Store) DeleteOldInsightsQueryJobs(ctx context.Context, age time.Duratio
 	return tag.RowsAffected(), err
 }
 
+// FailedInsightsQueryJob is a recording or snapshot job that failed for good.
+type FailedInsightsQueryJob struct {
+	SeriesID   string
+	RecordTime time.Time
+	Message    string
+}
+
+// FailedInsightsQueryJobs returns the query runner jobs that failed for good (not the
+// canceled ones) and finished after since, oldest first.
+func (s *Store) FailedInsightsQueryJobs(ctx context.Context, since time.Time) ([]FailedInsightsQueryJob, error) {
+	return collect(ctx, s, sqlf.Sprintf(`SELECT series_id, record_time, coalesce(failure_message, '') FROM insights_query_runner_jobs
+WHERE state = 'failed' AND finished_at > %s ORDER BY finished_at, id`, since), func(row pgx.Row) (FailedInsightsQueryJob, error) {
+		var j FailedInsightsQueryJob
+		err := row.Scan(&j.SeriesID, &j.RecordTime, &j.Message)
+		j.RecordTime = j.RecordTime.UTC()
+		return j, err
+	})
+}
+
 // RepoAccess is a repository as insights' read path sees it: whether the viewer may
 // count it.
 type RepoAccess struct {

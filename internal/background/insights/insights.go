@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -241,12 +242,19 @@ func (q *QueryRunner) Handle(ctx context.Context, logger log.Logger, job *store.
 	out, err := q.Recorder.Record(ctx, s, job.RecordTime, job.PersistMode == store.PersistSnapshot)
 	if err != nil {
 		last := job.NumFailures+1 >= q.MaxRetries || ins.IsInvalid(err)
-		if last && ctx.Err() == nil {
+		// A job that ran out of time fails like any other (its context ended with a
+		// deadline); one whose context was canceled (shutdown, cancel) did not fail.
+		timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)
+		if last && (ctx.Err() == nil || timedOut) {
 			reason := store.IncompleteGeneric
-			if errors.Is(err, context.DeadlineExceeded) {
+			if timedOut {
 				reason = store.IncompleteTimeout
 			}
-			_ = q.Insights.AddIncompletePoints(ctx, []store.IncompletePoint{{SeriesID: s.ID, Reason: reason, Time: job.RecordTime, Message: err.Error()}})
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if err := q.Insights.AddIncompletePoints(wctx, []store.IncompletePoint{{SeriesID: s.ID, Reason: reason, Time: job.RecordTime, Message: err.Error()}}); err != nil {
+				logger.Error("recording an incomplete point failed", log.String("series", s.SeriesID), log.Error(err))
+			}
+			cancel()
 		}
 		if ins.IsInvalid(err) {
 			return workerutil.NonRetryable(err)
@@ -303,9 +311,13 @@ func (e *Enqueuer) Run(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Retain archives the recordings of every live series beyond the newest keep, and
-// deletes query runner jobs finished more than a week ago.
+// Retain marks the recordings that failed for good as incomplete points, archives the
+// recordings of every live series beyond the newest keep, and deletes query runner jobs
+// finished more than a week ago.
 func Retain(ctx context.Context, main *store.Store, is *store.InsightsStore, keep int) error {
+	if err := MarkFailedRecordings(ctx, main, is, time.Now().Add(-FailedRecordingWindow)); err != nil {
+		return err
+	}
 	series, err := is.ListSeries(ctx, store.SeriesListOptions{})
 	if err != nil {
 		return err
@@ -317,4 +329,43 @@ func Retain(ctx context.Context, main *store.Store, is *store.InsightsStore, kee
 	}
 	_, err = main.DeleteOldInsightsQueryJobs(ctx, 7*24*time.Hour)
 	return err
+}
+
+// FailedRecordingWindow is how far back MarkFailedRecordings looks for failed jobs (it
+// runs with retention, hourly by default).
+const FailedRecordingWindow = 24 * time.Hour
+
+// MarkFailedRecordings leaves an incomplete point for every recording or snapshot job
+// that failed for good since the given time — also those the query runner never saw
+// fail, such as a job whose worker died too many times (the resetter fails it) — so a
+// gap is shown rather than silent. It is idempotent.
+func MarkFailedRecordings(ctx context.Context, main *store.Store, is *store.InsightsStore, since time.Time) error {
+	jobs, err := main.FailedInsightsQueryJobs(ctx, since)
+	if err != nil {
+		return err
+	}
+	series := map[string]*store.InsightSeries{}
+	var pts []store.IncompletePoint
+	for _, j := range jobs {
+		s, ok := series[j.SeriesID]
+		if !ok {
+			s, err = is.GetSeriesBySeriesID(ctx, j.SeriesID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			series[j.SeriesID] = s
+		}
+		if s == nil || s.DeletedAt != nil {
+			continue
+		}
+		reason := store.IncompleteGeneric
+		if strings.Contains(j.Message, "maximum runtime") || strings.Contains(j.Message, context.DeadlineExceeded.Error()) {
+			reason = store.IncompleteTimeout
+		}
+		pts = append(pts, store.IncompletePoint{SeriesID: s.ID, Reason: reason, Time: j.RecordTime, Message: j.Message})
+	}
+	if err := is.AddIncompletePoints(ctx, pts); err != nil {
+		return fmt.Errorf("marking failed recordings: %w", err)
+	}
+	return nil
 }

@@ -269,3 +269,117 @@ func TestRetentionKeepsNewestRecordings(t *testing.T) {
 		t.Errorf("kept points: %+v", read)
 	}
 }
+
+// hangingSource never finishes a count before its context ends.
+type hangingSource struct{ insights.Source }
+
+type hangingCounter struct{ insights.Counter }
+
+func (hangingCounter) CountAt(ctx context.Context, commit string) (insights.Count, error) {
+	<-ctx.Done()
+	return insights.Count{}, ctx.Err()
+}
+
+func (s *hangingSource) NewCounter(ctx context.Context, def insights.SeriesDef, repo *store.Repo, m *vcs.Mirror) (insights.Counter, error) {
+	c, err := s.Source.NewCounter(ctx, def, repo, m)
+	if err != nil {
+		return nil, err
+	}
+	return hangingCounter{c}, nil
+}
+
+// A recording that runs out of time on its last attempt leaves a timeout incomplete
+// point; one stopped by a shutdown leaves nothing; a job failed by the resetter (its
+// worker died too often) is marked by retention; incomplete points older than the
+// kept recordings are dropped with them.
+func TestFailedRecordingsLeaveIncompletePoints(t *testing.T) {
+	ctx := context.Background()
+	mainDB, insightsDB := dbtest.NewDB(t), dbtest.NewInsightsDB(t)
+	main, is := store.New(mainDB), store.New(insightsDB).Insights()
+	logger := logtest.Scoped(t)
+	now := time.Now().UTC().Truncate(time.Minute)
+	r := &fixtureRepo{name: "local/r", work: gittest.NewRepo(t)}
+	r.commitAt(now.AddDate(0, 0, -3), map[string]string{"f": "hit\n"})
+	registerRepos(t, main, r)
+	src := &hangingSource{newSource(main, newRepoService(t, main, t.TempDir(), logger))}
+	runner := &insightsbg.QueryRunner{Recorder: &insights.Recorder{Main: main, Insights: is, Source: src, Logger: logger}, Insights: is, MaxRetries: 3}
+	s := insights.NewSeries(insights.SeriesDef{Query: "hit", Interval: insights.Interval{Unit: insights.Day, Value: 1}}, now.AddDate(0, 0, -1))
+	if err := is.CreateSeries(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	incomplete := func() []store.IncompletePoint {
+		t.Helper()
+		pts, err := is.IncompletePoints(ctx, []int{s.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pts
+	}
+
+	// Canceled (the worker stops): not a failure.
+	cctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if err := runner.Handle(cctx, logger, &store.InsightsQueryJob{SeriesID: s.SeriesID, RecordTime: now, PersistMode: store.PersistRecord, NumFailures: 2}); err == nil {
+		t.Fatal("a canceled recording succeeded")
+	}
+	if got := incomplete(); len(got) != 0 {
+		t.Fatalf("a canceled recording left incomplete points: %+v", got)
+	}
+	// Not the last attempt: nothing yet.
+	tctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := runner.Handle(tctx, logger, &store.InsightsQueryJob{SeriesID: s.SeriesID, RecordTime: now, PersistMode: store.PersistRecord, NumFailures: 0}); err == nil {
+		t.Fatal("a timed-out recording succeeded")
+	}
+	if got := incomplete(); len(got) != 0 {
+		t.Fatalf("a first timeout left incomplete points: %+v", got)
+	}
+	// The last attempt times out.
+	tctx, cancel = context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := runner.Handle(tctx, logger, &store.InsightsQueryJob{SeriesID: s.SeriesID, RecordTime: now, PersistMode: store.PersistRecord, NumFailures: 2}); err == nil {
+		t.Fatal("a timed-out recording succeeded")
+	}
+	if got := incomplete(); len(got) != 1 || got[0].Reason != store.IncompleteTimeout || got[0].RepoID != nil || !got[0].Time.Equal(now) {
+		t.Fatalf("incomplete points after the last timeout: %+v", got)
+	}
+
+	// A job the resetter failed, and one canceled by an admin (not a failure).
+	died := now.Add(-time.Hour)
+	for _, state := range []string{"failed", "canceled"} {
+		j := &store.InsightsQueryJob{SeriesID: s.SeriesID, SearchQuery: s.Query, RecordTime: died}
+		if state == "canceled" {
+			j.RecordTime = died.Add(-time.Hour)
+		}
+		if err := main.EnqueueInsightsQueryJob(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mainDB.Exec(ctx, "UPDATE insights_query_runner_jobs SET state = $1, finished_at = now(), failure_message = $2 WHERE id = $3", state, workerutil.ResetFailureMessage, j.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 2; i++ { // idempotent
+		if err := insightsbg.Retain(ctx, main, is, 30); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := incomplete()
+	if len(got) != 2 || !got[0].Time.Equal(died) || got[0].Reason != store.IncompleteGeneric || got[0].Message != workerutil.ResetFailureMessage {
+		t.Fatalf("incomplete points after retention marked failed jobs: %+v", got)
+	}
+
+	// With more recordings than kept, incomplete points before the kept ones go.
+	var times []time.Time
+	for i := 0; i < 3; i++ {
+		times = append(times, now.Add(time.Duration(i+1)*time.Hour))
+	}
+	if err := is.AddRecordingTimes(ctx, s.ID, times); err != nil {
+		t.Fatal(err)
+	}
+	if err := insightsbg.Retain(ctx, main, is, 3); err != nil {
+		t.Fatal(err)
+	}
+	if got := incomplete(); len(got) != 0 {
+		t.Fatalf("incomplete points older than the kept recordings: %+v", got)
+	}
+}

@@ -221,14 +221,27 @@ func (r *Resolver) UpdateIssueMonitor(ctx context.Context, args struct {
 		}
 		spec.Actions = append(spec.Actions, as)
 	}
-	m, err := r.Store.IssueMonitors().UpdateIssueMonitor(ctx, actor.UID, current.ID, spec)
-	if err != nil {
-		return nil, storeErr(err)
-	}
-	if args.Monitor.Enabled != m.Enabled {
-		if m, err = r.toggleIssueMonitor(ctx, m.ID, args.Monitor.Enabled); err != nil {
-			return nil, err
+	// One transaction: a failure to record the enabled change leaves the monitor as it was.
+	var m *store.Monitor
+	err = r.Store.Transact(ctx, func(tx *store.Store) error {
+		var err error
+		if m, err = tx.IssueMonitors().UpdateIssueMonitor(ctx, actor.UID, current.ID, spec); err != nil {
+			return err
 		}
+		if args.Monitor.Enabled == m.Enabled {
+			return nil
+		}
+		if err := applyIssueChange(ctx, tx, m.ID, actor.UID, func(e *domain.Engine) error {
+			e.SetEnabled(args.Monitor.Enabled)
+			return nil
+		}); err != nil {
+			return err
+		}
+		m, err = tx.CodeMonitors().GetMonitor(ctx, m.ID)
+		return err
+	})
+	if err != nil {
+		return nil, issueChangeErr(err)
 	}
 	return &MonitorResolver{r: r, m: m, fresh: fresh}, nil
 }
@@ -283,22 +296,32 @@ func (r *Resolver) RunIssueMonitor(ctx context.Context, args struct {
 // transaction that locks the monitor, recording the events and queueing their messages.
 func (r *Resolver) changeIssueMonitor(ctx context.Context, monitorID int64, fn func(e *domain.Engine) error) error {
 	actor := auth.FromContext(ctx)
-	err := r.Store.Transact(ctx, func(tx *store.Store) error {
-		ims := tx.IssueMonitors()
-		st, err := ims.LoadState(ctx, monitorID)
-		if err != nil {
-			return err
-		}
-		e := domain.NewEngine(st, time.Now(), actor.UID)
-		if err := fn(e); err != nil {
-			return err
-		}
-		w, err := e.Finish(func(kind string, n int) ([]int64, error) { return ims.AllocateIDs(ctx, kind, n) })
-		if err != nil {
-			return err
-		}
-		return ims.Apply(ctx, w)
-	})
+	return issueChangeErr(r.Store.Transact(ctx, func(tx *store.Store) error {
+		return applyIssueChange(ctx, tx, monitorID, actor.UID, fn)
+	}))
+}
+
+// applyIssueChange is changeIssueMonitor within a transaction tx.
+func applyIssueChange(ctx context.Context, tx *store.Store, monitorID, actorUID int64, fn func(e *domain.Engine) error) error {
+	ims := tx.IssueMonitors()
+	st, err := ims.LoadState(ctx, monitorID)
+	if err != nil {
+		return err
+	}
+	e := domain.NewEngine(st, time.Now(), actorUID)
+	if err := fn(e); err != nil {
+		return err
+	}
+	w, err := e.Finish(func(kind string, n int) ([]int64, error) { return ims.AllocateIDs(ctx, kind, n) })
+	if err != nil {
+		return err
+	}
+	return ims.Apply(ctx, w)
+}
+
+// issueChangeErr gives the engine's refusals (an alert or issue no longer active, a
+// manual solve of a solvable monitor) their BAD_USER_INPUT code.
+func issueChangeErr(err error) error {
 	switch {
 	case errors.Is(err, domain.ErrNotActive), errors.Is(err, domain.ErrSolvable):
 		return badInput(err)

@@ -432,3 +432,35 @@ func TestIssueMonitorsAPI(t *testing.T) {
 		t.Fatalf("%d issues left after delete (%v)", left, err)
 	}
 }
+
+// TestUpdateIssueMonitorIsAtomic: when recording the enabled change fails, the rest of
+// the update is not kept either.
+func TestUpdateIssueMonitorIsAtomic(t *testing.T) {
+	ctx := context.Background()
+	e := apitest.New(t, apitest.Options{})
+	alice, token := e.CreateUser(t, "alice", false)
+	var c issueMonitorCreated
+	e.MustDo(t, token, createIssueMonitorMutation, map[string]any{"ns": userID(alice.ID), "it": issueTracking(nil), "actions": []any{}}, &c)
+	if _, err := e.DB.Exec(ctx, `CREATE FUNCTION fail_enabled_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF NEW.name = 'monitor_enabled_changed' THEN RAISE EXCEPTION 'event store unavailable'; END IF; RETURN NEW; END $$;
+CREATE TRIGGER fail_enabled_event BEFORE INSERT ON im_events FOR EACH ROW EXECUTE FUNCTION fail_enabled_event();`); err != nil {
+		t.Fatal(err)
+	}
+	r := e.Do(t, token, `mutation($id: ID!, $ns: ID!, $it: IssueTrackingInput!) {
+		updateIssueMonitor(id: $id, monitor: {namespace: $ns, description: "renamed", enabled: false}, issueTracking: $it, actions: []) { id } }`,
+		map[string]any{"id": c.CreateIssueMonitor.ID, "ns": userID(alice.ID), "it": issueTracking(map[string]any{"query": "lang:go os.Exit("})})
+	if len(r.Errors) == 0 {
+		t.Fatal("the update succeeded although its event could not be recorded")
+	}
+	var got struct {
+		Node struct {
+			Description   string
+			Enabled       bool
+			IssueTracking struct{ Query string }
+		}
+	}
+	e.MustDo(t, token, `query($id: ID!) { node(id: $id) { ... on Monitor { description enabled issueTracking { query } } } }`, map[string]any{"id": c.CreateIssueMonitor.ID}, &got)
+	if got.Node.Description != "exec calls" || !got.Node.Enabled || got.Node.IssueTracking.Query != "lang:go exec.Command(" {
+		t.Fatalf("a failed update left %+v", got.Node)
+	}
+}

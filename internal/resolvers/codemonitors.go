@@ -316,18 +316,27 @@ func (a *MonitorActionResolver) ToMonitorSlackWebhook() (*MonitorSlackWebhookRes
 	return a.slack, a.slack != nil
 }
 
-func (r *Resolver) actionEvents(ctx context.Context, opts store.ActionEventOptions, args ConnectionArgs) (*connection[*MonitorActionEventResolver], error) {
+// actionEvents lists an action's notifications; an issue monitor's action lists its
+// messages (one per event sent).
+func (r *Resolver) actionEvents(ctx context.Context, monitorID int64, opts store.ActionEventOptions, args ConnectionArgs) (*connection[*MonitorActionEventResolver], error) {
 	page, err := args.page()
 	if err != nil {
 		return nil, err
 	}
+	c, err := r.issueConfig(ctx, monitorID)
+	if err != nil {
+		return nil, err
+	}
+	opts.Issue = c != nil
 	cs := r.Store.CodeMonitors()
 	jobs, err := cs.ListActionEvents(ctx, opts, page)
 	if err != nil {
 		return nil, err
 	}
 	return newConnection(jobs, page, func(j *store.ActionJob) int64 { return j.ID },
-		func(j *store.ActionJob) *MonitorActionEventResolver { return &MonitorActionEventResolver{j: j} },
+		func(j *store.ActionJob) *MonitorActionEventResolver {
+			return &MonitorActionEventResolver{j: j, issue: opts.Issue}
+		},
 		func(ctx context.Context) (int, error) { return cs.CountActionEvents(ctx, opts) }), nil
 }
 
@@ -364,7 +373,7 @@ func (e *MonitorEmailResolver) Recipients(ctx context.Context, args ConnectionAr
 }
 
 func (e *MonitorEmailResolver) Events(ctx context.Context, args ConnectionArgs) (*connection[*MonitorActionEventResolver], error) {
-	return e.r.actionEvents(ctx, store.ActionEventOptions{Kind: store.ActionEmail, ActionID: e.e.ID, TriggerEvent: e.triggerEvent}, args)
+	return e.r.actionEvents(ctx, e.e.MonitorID, store.ActionEventOptions{Kind: store.ActionEmail, ActionID: e.e.ID, TriggerEvent: e.triggerEvent}, args)
 }
 
 // MonitorWebhookResolver resolves MonitorWebhook.
@@ -389,7 +398,7 @@ func (w *MonitorWebhookResolver) Secret() *string {
 }
 
 func (w *MonitorWebhookResolver) Events(ctx context.Context, args ConnectionArgs) (*connection[*MonitorActionEventResolver], error) {
-	return w.r.actionEvents(ctx, store.ActionEventOptions{Kind: store.ActionWebhook, ActionID: w.w.ID, TriggerEvent: w.triggerEvent}, args)
+	return w.r.actionEvents(ctx, w.w.MonitorID, store.ActionEventOptions{Kind: store.ActionWebhook, ActionID: w.w.ID, TriggerEvent: w.triggerEvent}, args)
 }
 
 // MonitorSlackWebhookResolver resolves MonitorSlackWebhook.
@@ -405,13 +414,20 @@ func (w *MonitorSlackWebhookResolver) IncludeResults() bool { return w.w.Include
 func (w *MonitorSlackWebhookResolver) URL() string          { return w.w.URL }
 
 func (w *MonitorSlackWebhookResolver) Events(ctx context.Context, args ConnectionArgs) (*connection[*MonitorActionEventResolver], error) {
-	return w.r.actionEvents(ctx, store.ActionEventOptions{Kind: store.ActionSlackWebhook, ActionID: w.w.ID, TriggerEvent: w.triggerEvent}, args)
+	return w.r.actionEvents(ctx, w.w.MonitorID, store.ActionEventOptions{Kind: store.ActionSlackWebhook, ActionID: w.w.ID, TriggerEvent: w.triggerEvent}, args)
 }
 
-// MonitorActionEventResolver resolves MonitorActionEvent.
-type MonitorActionEventResolver struct{ j *store.ActionJob }
+// MonitorActionEventResolver resolves MonitorActionEvent: a code monitor notification,
+// or (issue) an issue monitor message.
+type MonitorActionEventResolver struct {
+	j     *store.ActionJob
+	issue bool
+}
 
 func (e *MonitorActionEventResolver) ID() graphql.ID {
+	if e.issue {
+		return marshalID(issueActionEventKind, e.j.ID)
+	}
 	return marshalID(monitorActionEventKind, e.j.ID)
 }
 func (e *MonitorActionEventResolver) Status() string { return eventStatus(e.j.State) }

@@ -22,6 +22,7 @@ const (
 	issueKind             = "IssueMonitorIssue"
 	issueEventKind        = "IssueMonitorEvent"
 	issueRunKind          = "IssueMonitorRun"
+	issueActionEventKind  = "IssueMonitorActionEvent"
 )
 
 // canAccessMonitorID reports whether the viewer may read a monitor (for the nodes that

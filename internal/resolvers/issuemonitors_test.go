@@ -328,6 +328,28 @@ func TestIssueMonitorsAPI(t *testing.T) {
 	if err := e.DB.QueryRow(ctx, "SELECT count(*) FROM im_action_jobs").Scan(&jobs); err != nil || jobs != 2 {
 		t.Fatalf("%d messages queued (%v), want 2", jobs, err)
 	}
+	// Each action lists its messages as its events (with their delivery status).
+	var acts struct {
+		Node struct {
+			Actions struct {
+				Nodes []struct {
+					Typename string `json:"__typename"`
+					Events   struct {
+						TotalCount int
+						Nodes      []struct{ ID, Status string }
+					}
+				}
+			}
+		}
+	}
+	e.MustDo(t, aliceToken, `query($id: ID!) { node(id: $id) { ... on Monitor { actions { nodes { __typename
+		... on MonitorEmail { events { totalCount nodes { id status } } } ... on MonitorWebhook { events { totalCount nodes { id status } } } } } } } }`,
+		map[string]any{"id": m.ID}, &acts)
+	for _, a := range acts.Node.Actions.Nodes {
+		if a.Events.TotalCount != 1 || a.Events.Nodes[0].Status != "PENDING" || relayKind(a.Events.Nodes[0].ID) != "IssueMonitorActionEvent" {
+			t.Fatalf("%s events: %+v", a.Typename, a.Events)
+		}
+	}
 
 	// Not solvable, disabled through the update (an event), enabled again with toggleCodeMonitor.
 	upd := `mutation($id: ID!, $ns: ID!, $it: IssueTrackingInput!, $enabled: Boolean!, $hook: ID!) {

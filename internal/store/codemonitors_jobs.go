@@ -216,6 +216,9 @@ type ActionEventOptions struct {
 	ActionID int64
 	// TriggerEvent, when set, keeps the notifications of one trigger run.
 	TriggerEvent int64
+	// Issue lists the messages of an issue monitor's action (im_action_jobs) instead;
+	// their TriggerEvent is 0.
+	Issue bool
 }
 
 func (o ActionEventOptions) where() (*sqlf.Query, error) {
@@ -224,13 +227,22 @@ func (o ActionEventOptions) where() (*sqlf.Query, error) {
 		return nil, err
 	}
 	conds := []*sqlf.Query{sqlf.Sprintf(col+" = %s", o.ActionID)}
-	if o.TriggerEvent != 0 {
+	if o.TriggerEvent != 0 && !o.Issue {
 		conds = append(conds, sqlf.Sprintf("trigger_event = %s", o.TriggerEvent))
 	}
 	return sqlf.Join(conds, " AND "), nil
 }
 
-// ListActionEvents lists an action's notifications, newest first; page.After is the
+// table and columns are the queue ActionEventOptions list and its ActionJobColumns.
+func (o ActionEventOptions) table() (string, string) {
+	if o.Issue {
+		return "im_action_jobs", "id, state, coalesce(failure_message, ''), queued_at, started_at, finished_at, num_failures, coalesce(email, 0), coalesce(webhook, 0), coalesce(slack_webhook, 0), 0::bigint"
+	}
+	return "cm_action_jobs", columns(ActionJobColumns)
+}
+
+// ListActionEvents lists an action's notifications (or, with opts.Issue, its issue
+// monitor messages), newest first; page.After is the
 // id the page starts below.
 func (cs *CodeMonitorStore) ListActionEvents(ctx context.Context, opts ActionEventOptions, page Page) ([]*ActionJob, error) {
 	where, err := opts.where()
@@ -241,7 +253,8 @@ func (cs *CodeMonitorStore) ListActionEvents(ctx context.Context, opts ActionEve
 	if page.After > 0 {
 		after = sqlf.Sprintf("id < %s", page.After)
 	}
-	return collect(ctx, cs.s, sqlf.Sprintf("SELECT "+columns(ActionJobColumns)+" FROM cm_action_jobs WHERE %s AND %s ORDER BY id DESC %s", where, after, page.limitSQL()), ScanActionJob)
+	table, cols := opts.table()
+	return collect(ctx, cs.s, sqlf.Sprintf("SELECT "+cols+" FROM "+table+" WHERE %s AND %s ORDER BY id DESC %s", where, after, page.limitSQL()), ScanActionJob)
 }
 
 // CountActionEvents counts what ListActionEvents lists without a page.
@@ -250,7 +263,8 @@ func (cs *CodeMonitorStore) CountActionEvents(ctx context.Context, opts ActionEv
 	if err != nil {
 		return 0, err
 	}
-	return cs.s.count(ctx, sqlf.Sprintf("SELECT count(*) FROM cm_action_jobs WHERE %s", where))
+	table, _ := opts.table()
+	return cs.s.count(ctx, sqlf.Sprintf("SELECT count(*) FROM "+table+" WHERE %s", where))
 }
 
 // ActionJob returns a notification job by id.

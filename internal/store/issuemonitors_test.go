@@ -239,3 +239,55 @@ func TestIssueMonitorRunQueue(t *testing.T) {
 		t.Fatal("a disabled monitor was queued")
 	}
 }
+
+// TestIssueMonitorRetention: runs finished and events created before the retention
+// period are deleted (with their messages); recent ones, issues and alerts stay.
+func TestIssueMonitorRetention(t *testing.T) {
+	ctx := context.Background()
+	f := newIMFixture(t)
+	db := f.st.DB()
+	var oldEvent, newEvent, oldRun, newRun int64
+	for _, q := range []struct {
+		sql string
+		id  *int64
+	}{
+		{"INSERT INTO im_runs (monitor_id, state, finished_at) VALUES ($1, 'completed', now() - interval '31 days') RETURNING id", &oldRun},
+		{"INSERT INTO im_runs (monitor_id, state, finished_at) VALUES ($1, 'completed', now() - interval '29 days') RETURNING id", &newRun},
+		{"INSERT INTO im_events (monitor_id, source, source_id, name, created_at) VALUES ($1, 'monitor', $1, 'monitor_enabled_changed', now() - interval '31 days') RETURNING id", &oldEvent},
+		{"INSERT INTO im_events (monitor_id, source, source_id, name, created_at) VALUES ($1, 'monitor', $1, 'monitor_enabled_changed', now() - interval '1 day') RETURNING id", &newEvent},
+	} {
+		if err := db.QueryRow(ctx, q.sql, f.monitor.ID).Scan(q.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(ctx, "INSERT INTO im_action_jobs (webhook, event_id) SELECT id, $1 FROM cm_webhooks WHERE monitor = $2", oldEvent, f.monitor.ID); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.st.IssueMonitors().DeleteOldHistory(ctx, 30*24*time.Hour)
+	if err != nil || n != 2 {
+		t.Fatalf("deleted %d rows (%v), want the old run and the old event", n, err)
+	}
+	var runs, events []int64
+	for _, q := range []struct {
+		sql string
+		out *[]int64
+	}{{"SELECT id FROM im_runs ORDER BY id", &runs}, {"SELECT id FROM im_events ORDER BY id", &events}} {
+		rows, err := db.Query(ctx, q.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			_ = rows.Scan(&id)
+			*q.out = append(*q.out, id)
+		}
+		rows.Close()
+	}
+	if !cmp.Equal(runs, []int64{newRun}) || !cmp.Equal(events, []int64{newEvent}) {
+		t.Fatalf("left runs %v and events %v, want [%d] and [%d]", runs, events, newRun, newEvent)
+	}
+	var jobs int
+	if err := db.QueryRow(ctx, "SELECT count(*) FROM im_action_jobs").Scan(&jobs); err != nil || jobs != 0 {
+		t.Fatalf("%d messages of deleted events left (%v)", jobs, err)
+	}
+}

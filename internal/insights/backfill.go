@@ -339,7 +339,7 @@ func (b *Backfiller) Process(ctx context.Context, bf *store.InsightBackfill, unt
 		if err != nil {
 			return false, err
 		}
-		page.IteratorID, page.SeriesID, page.FromCursor, page.ToCursor = it.ID, s.ID, it.Cursor, end
+		page.IteratorID, page.SeriesID, page.FromCursor, page.ToCursor, page.Times = it.ID, s.ID, it.Cursor, end, times
 		if err := b.Insights.CommitBackfillPage(ctx, page); err != nil {
 			return false, err
 		}

@@ -63,6 +63,7 @@ func (r *Recorder) Record(ctx context.Context, s *store.InsightSeries, t time.Ti
 		mu         sync.Mutex
 		points     []store.SeriesPoint
 		incomplete []store.IncompletePoint
+		counted    []int64
 		wg         sync.WaitGroup
 	)
 	sem := make(chan struct{}, r.RepoConcurrency)
@@ -94,6 +95,7 @@ func (r *Recorder) Record(ctx context.Context, s *store.InsightSeries, t time.Ti
 				return
 			}
 			points = append(points, res.Points...)
+			counted = append(counted, repo.ID)
 		}()
 	}
 	wg.Wait()
@@ -101,21 +103,29 @@ func (r *Recorder) Record(ctx context.Context, s *store.InsightSeries, t time.Ti
 		return out, err
 	}
 	out.Points = len(points)
-	if snapshot {
-		err = r.Insights.ReplaceSnapshot(ctx, s.ID, t, points)
-	} else {
-		err = r.Insights.Transact(ctx, func(is *store.InsightsStore) error {
+	// The points, and the incomplete points of this time as this run found them: an
+	// earlier run of the same recording (at-least-once delivery) may have failed where
+	// this one counted.
+	err = r.Insights.Transact(ctx, func(is *store.InsightsStore) error {
+		if snapshot {
+			if err := is.ReplaceSnapshot(ctx, s.ID, t, points); err != nil {
+				return err
+			}
+		} else {
 			if err := is.WritePoints(ctx, points); err != nil {
 				return err
 			}
-			return is.AddRecordingTimes(ctx, s.ID, []time.Time{t})
-		})
-	}
+			if err := is.AddRecordingTimes(ctx, s.ID, []time.Time{t}); err != nil {
+				return err
+			}
+		}
+		if err := is.ClearIncompletePoints(ctx, s.ID, []time.Time{t}, counted, true); err != nil {
+			return err
+		}
+		return is.AddIncompletePoints(ctx, incomplete)
+	})
 	if err != nil {
 		return out, fmt.Errorf("storing the points of series %s: %w", s.SeriesID, err)
-	}
-	if err := r.Insights.AddIncompletePoints(ctx, incomplete); err != nil {
-		return out, err
 	}
 	return out, nil
 }

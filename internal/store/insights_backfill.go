@@ -206,9 +206,10 @@ type BackfillPage struct {
 	Points               []SeriesPoint
 	Incomplete           []IncompletePoint
 	Errors               []RepoIteratorError
-	// Succeeded are the repositories fully counted (their older incomplete points are
-	// cleared).
+	// Succeeded are the repositories fully counted: their incomplete points at Times
+	// (the backfill's sample times) are cleared.
 	Succeeded []int64
+	Times     []time.Time
 	SeriesID  int
 	Searches  int
 	Reused    int
@@ -236,10 +237,8 @@ WHERE id = %s AND repo_cursor = %s`, p.ToCursor, len(p.Succeeded), p.Searches, p
 		if err := t.WritePoints(ctx, p.Points); err != nil {
 			return err
 		}
-		if len(p.Succeeded) > 0 {
-			if _, err := tx.exec(ctx, sqlf.Sprintf("DELETE FROM insight_series_incomplete_points WHERE series_id = %s AND repo_id = ANY(%s)", p.SeriesID, p.Succeeded)); err != nil {
-				return err
-			}
+		if err := t.ClearIncompletePoints(ctx, p.SeriesID, p.Times, p.Succeeded, false); err != nil {
+			return err
 		}
 		if err := t.AddIncompletePoints(ctx, p.Incomplete); err != nil {
 			return err

@@ -168,6 +168,12 @@ func (is *InsightsStore) ReplaceSnapshot(ctx context.Context, seriesID int, t ti
 		if _, err := tx.exec(ctx, sqlf.Sprintf("DELETE FROM series_points_snapshots WHERE series_id = %s", seriesID)); err != nil {
 			return err
 		}
+		// The previous snapshot's incomplete points go with it (its time is no
+		// recording time, or it would not be a snapshot time).
+		if _, err := tx.exec(ctx, sqlf.Sprintf(`DELETE FROM insight_series_incomplete_points ip USING insight_series_recording_times rt
+WHERE ip.series_id = %s AND rt.series_id = ip.series_id AND rt.snapshot AND ip.time = rt.recording_time`, seriesID)); err != nil {
+			return fmt.Errorf("clearing the previous snapshot's incomplete points: %w", err)
+		}
 		if _, err := tx.exec(ctx, sqlf.Sprintf("DELETE FROM insight_series_recording_times WHERE series_id = %s AND snapshot", seriesID)); err != nil {
 			return err
 		}
@@ -421,6 +427,27 @@ VALUES (%s, %s, %s, %s, %s) ON CONFLICT (series_id, reason, time, repo_id) DO UP
 			p.SeriesID, p.Reason, p.Time.UTC(), p.RepoID, p.Message)); err != nil {
 			return fmt.Errorf("recording incomplete point: %w", err)
 		}
+	}
+	return nil
+}
+
+// ClearIncompletePoints removes a series' incomplete points at times for repositories
+// that were counted after all, and with whole also those of whole recordings at times.
+func (is *InsightsStore) ClearIncompletePoints(ctx context.Context, seriesID int, times []time.Time, repoIDs []int64, whole bool) error {
+	if len(times) == 0 || (len(repoIDs) == 0 && !whole) {
+		return nil
+	}
+	utc := make([]time.Time, len(times))
+	for i, t := range times {
+		utc[i] = t.UTC()
+	}
+	if repoIDs == nil {
+		repoIDs = []int64{}
+	}
+	_, err := is.s.exec(ctx, sqlf.Sprintf(`DELETE FROM insight_series_incomplete_points WHERE series_id = %s AND time = ANY(%s)
+AND (repo_id = ANY(%s) OR (%s AND repo_id IS NULL))`, seriesID, utc, repoIDs, whole))
+	if err != nil {
+		return fmt.Errorf("clearing incomplete points: %w", err)
 	}
 	return nil
 }

@@ -205,3 +205,74 @@ func TestInsightsBackfillPagesAreCommittedOnce(t *testing.T) {
 		t.Fatalf("queue: %+v %v", items, err)
 	}
 }
+
+// Counting a repository after all clears its incomplete points only where it was
+// counted: a backfill clears its sample times, not a recording's; a new snapshot
+// clears the previous snapshot's.
+func TestInsightsIncompletePointsClearedWhereCounted(t *testing.T) {
+	ctx := context.Background()
+	is := store.New(dbtest.NewInsightsDB(t)).Insights()
+	s := newSeries(t, is, "s1")
+	sample := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	recording := sample.AddDate(0, 2, 0)
+	snap := recording.AddDate(0, 0, 3)
+	repo := int64(10)
+	add := func(tm time.Time, repoID *int64) {
+		t.Helper()
+		if err := is.AddIncompletePoints(ctx, []store.IncompletePoint{{SeriesID: s.ID, Reason: store.IncompleteGeneric, Time: tm, RepoID: repoID, Message: "x"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	times := func() []time.Time {
+		t.Helper()
+		pts, err := is.IncompletePoints(ctx, []int{s.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []time.Time
+		for _, p := range pts {
+			out = append(out, p.Time)
+		}
+		return out
+	}
+	add(sample, &repo)
+	add(recording, &repo)
+	b, _ := is.CreateBackfill(ctx, s.ID)
+	it, err := is.StartBackfill(ctx, b.ID, []int64{repo}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := is.CommitBackfillPage(ctx, store.BackfillPage{IteratorID: it.ID, SeriesID: s.ID, FromCursor: 0, ToCursor: 1, Succeeded: []int64{repo}, Times: []time.Time{sample}}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]time.Time{recording}, times()); diff != "" {
+		t.Fatalf("after the backfill counted the repository (-want +got):\n%s", diff)
+	}
+	// A rerun of the recording that counted the repository clears it, whole-recording
+	// points only when asked.
+	add(recording, nil)
+	if err := is.ClearIncompletePoints(ctx, s.ID, []time.Time{recording}, []int64{repo}, false); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]time.Time{recording}, times()); diff != "" {
+		t.Fatalf("after clearing the repository (-want +got):\n%s", diff)
+	}
+	if err := is.ClearIncompletePoints(ctx, s.ID, []time.Time{recording}, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := times(); len(got) != 0 {
+		t.Fatalf("after clearing the whole recording: %v", got)
+	}
+	// Snapshots.
+	if err := is.ReplaceSnapshot(ctx, s.ID, snap, nil); err != nil {
+		t.Fatal(err)
+	}
+	add(snap, &repo)
+	add(recording, &repo)
+	if err := is.ReplaceSnapshot(ctx, s.ID, snap.Add(24*time.Hour), nil); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]time.Time{recording}, times()); diff != "" {
+		t.Fatalf("after a new snapshot (-want +got):\n%s", diff)
+	}
+}

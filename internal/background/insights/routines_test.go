@@ -114,6 +114,19 @@ func TestQueryRunnerRecordsAndMarksIncompletePoints(t *testing.T) {
 	if len(times[s.ID]) != 1 {
 		t.Errorf("recording times: %v", times)
 	}
+	// The same recording again (at-least-once delivery), now reaching every repository:
+	// the incomplete point is gone and nothing is counted twice.
+	src.broken = ""
+	if err := runner.Handle(ctx, logger, &store.InsightsQueryJob{SeriesID: s.SeriesID, RecordTime: now, PersistMode: store.PersistRecord}); err != nil {
+		t.Fatal(err)
+	}
+	if inc, _ := is.IncompletePoints(ctx, []int{s.ID}); len(inc) != 0 {
+		t.Errorf("incomplete points after a complete rerun: %+v", inc)
+	}
+	if pts, _ := is.ReadPoints(ctx, []int{s.ID}, store.RepoSet{}); len(pts) != 1 || pts[0].Value != 3 {
+		t.Errorf("points after a complete rerun: %+v", pts)
+	}
+	src.broken = "local/bad"
 
 	// A recording that fails as a whole leaves an incomplete point for its time.
 	s2 := insights.NewSeries(insights.SeriesDef{Query: "hit", Scope: insights.Scope{Criteria: "context:nope"}, Interval: insights.Interval{Unit: insights.Day, Value: 1}}, now)

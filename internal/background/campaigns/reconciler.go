@@ -116,7 +116,10 @@ func (r *Reconciler) run(ctx context.Context, ch *store.Changeset, t *campaigns.
 }
 
 // waitForSlot reserves (once) the changeset's publish slot under its host's rate limit
-// and requeues the changeset until then; it shows as SCHEDULED meanwhile.
+// and requeues the changeset until then; it shows as SCHEDULED meanwhile. Without a
+// publish rate for the host, the slot is still no earlier than the end of a rate limit
+// the host answered (see classify), so the other changesets wait it out instead of
+// each running into it.
 func (r *Reconciler) waitForSlot(ctx context.Context, ch *store.Changeset, host *campaigns.Host) error {
 	now := r.opts.Now()
 	if ch.PublishAt != nil {
@@ -127,7 +130,7 @@ func (r *Reconciler) waitForSlot(ctx context.Context, ch *store.Changeset, host 
 	}
 	interval, limited := r.opts.Rates.For(host.RateKey)
 	if !limited {
-		return nil
+		interval = 0
 	}
 	slot, err := r.opts.Store.Campaigns().ReservePublishSlot(ctx, host.RateKey, interval)
 	if err != nil {

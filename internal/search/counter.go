@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/lookout/lookout/internal/search/query"
 	"github.com/lookout/lookout/internal/store"
@@ -30,7 +31,8 @@ type Counter struct {
 	// The last tree listed, from which the next is derived.
 	lastCommit string
 	lastTree   []vcs.TreeEntry
-	inventory  *scanSpec // for Languages
+	inventory  *scanSpec   // for Languages
+	state      *countState // the last count, with one spec
 }
 
 // Counts are a query's matches at one commit.
@@ -116,12 +118,13 @@ func (c *Counter) AtMany(ctx context.Context, commits []string) ([]*Counts, erro
 	if len(commits) == 0 {
 		return nil, nil
 	}
+	lists := make([]listing, len(commits))
 	trees := make([][]vcs.TreeEntry, len(commits))
-	t, err := c.tree(ctx, commits[0])
+	l, err := c.tree(ctx, commits[0])
 	if err != nil {
 		return nil, err
 	}
-	trees[0] = t
+	lists[0], trees[0] = l, l.tree
 	if len(commits) > 1 {
 		// Read the first tree's blobs while the other trees are derived, then the
 		// blobs the others add, so that each blob is read once with all readers busy.
@@ -137,7 +140,8 @@ func (c *Counter) AtMany(ctx context.Context, commits []string) ([]*Counts, erro
 		go func() { done <- prefetch(trees[0]) }()
 		var treeErr error
 		for i := 1; i < len(commits) && treeErr == nil; i++ {
-			trees[i], treeErr = c.tree(ctx, commits[i])
+			lists[i], treeErr = c.tree(ctx, commits[i])
+			trees[i] = lists[i].tree
 		}
 		// The blobs the later trees add are read alongside the first tree's (the
 		// specs' path memos are not shared between the two: copies are used).
@@ -157,7 +161,7 @@ func (c *Counter) AtMany(ctx context.Context, commits []string) ([]*Counts, erro
 	}
 	out := make([]*Counts, len(commits))
 	for i, commit := range commits {
-		cs, err := c.count(ctx, commit, trees[i])
+		cs, err := c.count(ctx, commit, lists[i])
 		if err != nil {
 			return nil, err
 		}
@@ -182,35 +186,47 @@ func (c *Counter) prefetchCopy(ctx context.Context, tree []vcs.TreeEntry) error 
 	return nil
 }
 
+// listing is a commit's tree, with how it was derived.
+type listing struct {
+	tree []vcs.TreeEntry
+	// base is the commit the tree was derived from by changed (the new versions of
+	// the files a tree diff names; deleted files are in deleted); "" for a full
+	// listing.
+	base    string
+	changed []vcs.TreeEntry
+	deleted []string
+}
+
 // tree lists a commit's tree, from the previous listing and a tree diff when there is
 // one.
-func (c *Counter) tree(ctx context.Context, commit string) ([]vcs.TreeEntry, error) {
+func (c *Counter) tree(ctx context.Context, commit string) (listing, error) {
 	if c.lastTree == nil {
 		t, err := c.sc.m.ListTree(ctx, commit)
 		if err != nil {
-			return nil, err
+			return listing{}, err
 		}
 		c.lastCommit, c.lastTree = commit, t
-		return t, nil
+		return listing{tree: t}, nil
 	}
 	if commit == c.lastCommit {
-		return c.lastTree, nil
+		return listing{tree: c.lastTree, base: commit}, nil
 	}
 	changes, err := c.sc.m.DiffTree(ctx, c.lastCommit, commit)
 	if err != nil {
-		return nil, err
+		return listing{}, err
 	}
-	t, err := c.applyChanges(c.lastTree, changes)
+	l, err := c.applyChanges(c.lastTree, changes)
 	if err != nil {
-		return nil, err
+		return listing{}, err
 	}
-	c.lastCommit, c.lastTree = commit, t
-	return t, nil
+	l.base = c.lastCommit
+	c.lastCommit, c.lastTree = commit, l.tree
+	return l, nil
 }
 
 // applyChanges makes a tree listing from the previous one and a tree diff; the sizes
 // of new blobs come from one batch of object headers.
-func (c *Counter) applyChanges(prev []vcs.TreeEntry, changes []vcs.TreeChange) ([]vcs.TreeEntry, error) {
+func (c *Counter) applyChanges(prev []vcs.TreeEntry, changes []vcs.TreeChange) (listing, error) {
 	changed := make(map[string]bool, len(changes))
 	var oids []string
 	for _, ch := range changes {
@@ -223,7 +239,7 @@ func (c *Counter) applyChanges(prev []vcs.TreeEntry, changes []vcs.TreeChange) (
 	if len(oids) > 0 {
 		r, err := c.sc.getReader()
 		if err != nil {
-			return nil, err
+			return listing{}, err
 		}
 		err = r.InfoBatch(uniq(oids), func(info vcs.ObjectInfo) error {
 			if !info.Missing {
@@ -233,26 +249,28 @@ func (c *Counter) applyChanges(prev []vcs.TreeEntry, changes []vcs.TreeChange) (
 		})
 		c.sc.putReader(r, err != nil)
 		if err != nil {
-			return nil, err
+			return listing{}, err
 		}
 	}
-	out := make([]vcs.TreeEntry, 0, len(prev)+len(changes))
+	l := listing{tree: make([]vcs.TreeEntry, 0, len(prev)+len(changes))}
 	for _, e := range prev {
 		if !changed[e.Path] {
-			out = append(out, e)
+			l.tree = append(l.tree, e)
 		}
 	}
 	for _, ch := range changes {
 		if ch.NewOID == "" {
+			l.deleted = append(l.deleted, ch.Path)
 			continue
 		}
 		e := vcs.TreeEntry{Path: ch.Path, Mode: ch.NewMode, Type: "blob", OID: ch.NewOID, Size: sizes[ch.NewOID]}
 		if ch.NewMode == vcs.ModeSubmodule {
 			e.Type, e.Size = "commit", -1
 		}
-		out = append(out, e)
+		l.tree = append(l.tree, e)
+		l.changed = append(l.changed, e)
 	}
-	return out, nil
+	return l, nil
 }
 
 // unionTree lists each (path, blob) of several trees once, leaving out those of skip.
@@ -275,11 +293,22 @@ func unionTree(trees [][]vcs.TreeEntry, skip []vcs.TreeEntry) []vcs.TreeEntry {
 	return out
 }
 
-func (c *Counter) count(ctx context.Context, commit string, tree []vcs.TreeEntry) (*Counts, error) {
+// countState is a single-spec counter's result at a commit, per path, from which the
+// next commit's is derived by its tree diff.
+type countState struct {
+	commit string
+	files  map[string]FileCount
+	skips  map[string]byte
+}
+
+func (c *Counter) count(ctx context.Context, commit string, l listing) (*Counts, error) {
+	if len(c.specs) == 1 {
+		return c.countIncremental(ctx, commit, l)
+	}
 	out := &Counts{Commit: commit}
 	byPath := map[string]int{}
 	for _, spec := range c.specs {
-		so, err := c.sc.scanTree(ctx, spec, tree)
+		so, err := c.sc.scanTree(ctx, spec, l.tree)
 		if err != nil {
 			return nil, err
 		}
@@ -297,19 +326,76 @@ func (c *Counter) count(ctx context.Context, commit string, tree []vcs.TreeEntry
 			out.ByFile = append(out.ByFile, fc)
 		}
 	}
-	for _, fc := range out.ByFile {
-		out.Matches += fc.Matches
-		out.Lines += fc.Lines
-		out.Files++
-		for k, v := range fc.Captures {
-			if out.Captures == nil {
-				out.Captures = map[string]int{}
-			}
-			out.Captures[k] += v
+	sortFileCounts(out.ByFile)
+	out.total()
+	return out, nil
+}
+
+// countIncremental counts with the one spec: from the previous commit's state and the
+// files the tree diff changed when it can, from the whole tree otherwise.
+func (c *Counter) countIncremental(ctx context.Context, commit string, l listing) (*Counts, error) {
+	spec := c.specs[0]
+	spec.trackSkips = true
+	prev := c.state
+	var st *countState
+	var so *scanOutput
+	var err error
+	switch {
+	case prev != nil && l.base != "" && prev.commit == l.base:
+		st = &countState{commit: commit, files: maps.Clone(prev.files), skips: maps.Clone(prev.skips)}
+		for _, e := range l.changed {
+			delete(st.files, e.Path)
+			delete(st.skips, e.Path)
+		}
+		for _, p := range l.deleted {
+			delete(st.files, p)
+			delete(st.skips, p)
+		}
+		if so, err = c.sc.scanTree(ctx, spec, l.changed); err != nil {
+			return nil, err
+		}
+	default:
+		st = &countState{commit: commit, files: map[string]FileCount{}, skips: map[string]byte{}}
+		if so, err = c.sc.scanTree(ctx, spec, l.tree); err != nil {
+			return nil, err
+		}
+	}
+	for _, fc := range so.counts {
+		st.files[fc.Path] = fc
+	}
+	for p, k := range so.skips {
+		st.skips[p] = k
+	}
+	c.state = st
+	out := &Counts{Commit: commit, BlobsRead: so.read, ByFile: make([]FileCount, 0, len(st.files))}
+	for _, fc := range st.files {
+		out.ByFile = append(out.ByFile, fc)
+	}
+	for _, k := range st.skips {
+		if k == 'b' {
+			out.Skipped.Binary++
+		} else {
+			out.Skipped.Large++
 		}
 	}
 	sortFileCounts(out.ByFile)
+	out.total()
 	return out, nil
+}
+
+// total sums ByFile.
+func (c *Counts) total() {
+	for _, fc := range c.ByFile {
+		c.Matches += fc.Matches
+		c.Lines += fc.Lines
+		c.Files++
+		for k, v := range fc.Captures {
+			if c.Captures == nil {
+				c.Captures = map[string]int{}
+			}
+			c.Captures[k] += v
+		}
+	}
 }
 
 // Languages returns the language statistics (lines and bytes per language) of the
@@ -318,11 +404,11 @@ func (c *Counter) Languages(ctx context.Context, commit string) ([]LanguageStat,
 	if c.inventory == nil {
 		c.inventory = &scanSpec{matcher: &Matcher{}, inventory: true, readContent: true, maxFileSize: c.svc.opts.MaxFileSize, memo: newPathMemo()}
 	}
-	tree, err := c.tree(ctx, commit)
+	l, err := c.tree(ctx, commit)
 	if err != nil {
 		return nil, Skipped{}, err
 	}
-	so, err := c.sc.scanTree(ctx, c.inventory, tree)
+	so, err := c.sc.scanTree(ctx, c.inventory, l.tree)
 	if err != nil {
 		return nil, Skipped{}, err
 	}

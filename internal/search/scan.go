@@ -72,6 +72,8 @@ type scanSpec struct {
 	// memo, when set, remembers path decisions (the spec is then used by one
 	// goroutine at a time).
 	memo *pathMemo
+	// trackSkips fills scanOutput.skips.
+	trackSkips bool
 }
 
 // FileCount is the count of one file at a commit.
@@ -90,6 +92,8 @@ type scanOutput struct {
 	langs    langTotals
 	limitHit bool
 	read     int // blobs read
+	// skips are the paths skipped as binary ('b') or large ('l'), with trackSkips.
+	skips map[string]byte
 }
 
 // scanEntry is a file of the tree being scanned.
@@ -256,6 +260,7 @@ func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeE
 			// cannot pass a lang: filter.
 			if spec.readContent {
 				out.skipped.Large++
+				out.skip(spec, se.e.Path, 'l')
 			}
 			if !se.langGate {
 				s.finishPathOnly(spec, out, se)
@@ -400,6 +405,16 @@ func uniq(s []string) []string {
 	return out
 }
 
+func (o *scanOutput) skip(spec *scanSpec, path string, kind byte) {
+	if !spec.trackSkips {
+		return
+	}
+	if o.skips == nil {
+		o.skips = map[string]byte{}
+	}
+	o.skips[path] = kind
+}
+
 func (o *scanOutput) addTotals(p *scanOutput) {
 	o.total.Matches += p.total.Matches
 	o.total.Lines += p.total.Lines
@@ -414,6 +429,12 @@ func (o *scanOutput) addTotals(p *scanOutput) {
 	o.skipped.add(p.skipped)
 	o.langs.merge(p.langs)
 	o.read += p.read
+	for k, v := range p.skips {
+		if o.skips == nil {
+			o.skips = map[string]byte{}
+		}
+		o.skips[k] = v
+	}
 }
 
 func (o *scanOutput) addCount(c BlobCount) {
@@ -535,6 +556,7 @@ func fileLanguage(spec *scanSpec, se *scanEntry, data []byte) string {
 func (s *scanner) finishCached(spec *scanSpec, out *scanOutput, se *scanEntry, r blobResult) {
 	if r.Binary {
 		out.skipped.Binary++
+		out.skip(spec, se.e.Path, 'b')
 		s.finishPathOnly(spec, out, se)
 		return
 	}

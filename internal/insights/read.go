@@ -336,13 +336,27 @@ func Pie(data []*SeriesData, threshold float64) []PieSlice {
 	return out
 }
 
-// ValidateFilters checks a view's filters: the regular expressions must compile.
-func ValidateFilters(f Filters) error {
+// ValidateFilters checks a view's filters before they are saved as its defaults: the
+// regular expressions must compile and the search contexts exist (a default that
+// cannot be read would fail every read of the view).
+func ValidateFilters(ctx context.Context, contexts ContextLoader, f Filters) error {
 	if _, err := regexp.Compile(f.IncludeRepoRegex); err != nil {
 		return invalid("invalid includeRepoRegex: %v", err)
 	}
 	if _, err := regexp.Compile(f.ExcludeRepoRegex); err != nil {
 		return invalid("invalid excludeRepoRegex: %v", err)
+	}
+	for _, name := range f.SearchContexts {
+		name = strings.TrimPrefix(strings.TrimSpace(name), "context:")
+		if name == "" || name == "global" {
+			continue
+		}
+		if contexts == nil {
+			return invalid("search contexts are not available here")
+		}
+		if _, err := contexts(ctx, name); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -246,6 +246,10 @@ func (r *Resolver) backfillAdmin(ctx context.Context, id graphql.ID, op func(is 
 		return nil, err
 	}
 	is := r.insightsStore()
+	// Only backfills the queue shows (of live series): nothing is changed otherwise.
+	if _, err := is.GetBackfillQueueItem(ctx, n); err != nil {
+		return nil, storeErr(err)
+	}
 	if err := op(is, n); err != nil {
 		if isNotFound(err) {
 			return nil, storeErr(err)

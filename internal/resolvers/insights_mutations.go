@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	graphql "github.com/graph-gophers/graphql-go"
+	"github.com/sourcegraph/log"
 
 	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/errcode"
@@ -36,12 +37,12 @@ type InsightViewControlsInput struct {
 }
 
 // apply sets a view's defaults from controls.
-func (c *InsightViewControlsInput) apply(v *store.InsightView) error {
+func (c *InsightViewControlsInput) apply(ctx context.Context, st *store.Store, v *store.InsightView) error {
 	if c == nil {
 		return nil
 	}
 	f := c.Filters.filters()
-	if err := insights.ValidateFilters(f); err != nil {
+	if err := insights.ValidateFilters(ctx, insights.StoreContexts(st), f); err != nil {
 		return err
 	}
 	v.Filters = store.InsightViewFilters{IncludeRepoRegex: f.IncludeRepoRegex, ExcludeRepoRegex: f.ExcludeRepoRegex, SearchContexts: f.SearchContexts}
@@ -136,14 +137,16 @@ func (r *Resolver) saveSeries(ctx context.Context, tx *store.InsightsStore, plan
 	return links, snapshots, nil
 }
 
-// queueSnapshots queues the first snapshot of new snapshot-only series.
-func (r *Resolver) queueSnapshots(ctx context.Context, series []*store.InsightSeries) error {
+// queueSnapshots queues the first snapshot of new snapshot-only series. The view is
+// saved by then, so a failure is not the mutation's: a series whose snapshot could not
+// be queued stays due (next_snapshot_after is its creation) and the enqueuer queues it
+// on its next run.
+func (r *Resolver) queueSnapshots(ctx context.Context, series []*store.InsightSeries) {
 	for _, s := range series {
 		if err := insights.EnqueueSnapshot(ctx, r.Store, r.insightsStore(), s, r.insightsNow()); err != nil {
-			return err
+			r.Logger.Warn("queueing the first snapshot of an insight series failed; the enqueuer queues it on its next run", log.String("series", s.SeriesID), log.Error(err))
 		}
 	}
-	return nil
 }
 
 // dashboardsForWrite resolves dashboard IDs the viewer may put a view on.
@@ -209,7 +212,7 @@ func (r *Resolver) CreateLineChartSearchInsight(ctx context.Context, args struct
 	if in.Options.Title != nil {
 		v.Title = *in.Options.Title
 	}
-	if err := in.ViewControls.apply(v); err != nil {
+	if err := in.ViewControls.apply(ctx, r.Store, v); err != nil {
 		return nil, err
 	}
 	var snapshots []*store.InsightSeries
@@ -224,9 +227,7 @@ func (r *Resolver) CreateLineChartSearchInsight(ctx context.Context, args struct
 	if err != nil {
 		return nil, err
 	}
-	if err := r.queueSnapshots(ctx, snapshots); err != nil {
-		return nil, err
-	}
+	r.queueSnapshots(ctx, snapshots)
 	return r.viewPayload(ctx, req, v.ID)
 }
 
@@ -271,7 +272,7 @@ func (r *Resolver) UpdateLineChartSearchInsight(ctx context.Context, args struct
 	if in.PresentationOptions.Title != nil {
 		v.Title = *in.PresentationOptions.Title
 	}
-	if err := in.ViewControls.apply(v); err != nil {
+	if err := in.ViewControls.apply(ctx, r.Store, v); err != nil {
 		return nil, err
 	}
 	var snapshots []*store.InsightSeries
@@ -286,9 +287,7 @@ func (r *Resolver) UpdateLineChartSearchInsight(ctx context.Context, args struct
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	if err := r.queueSnapshots(ctx, snapshots); err != nil {
-		return nil, err
-	}
+	r.queueSnapshots(ctx, snapshots)
 	return r.viewPayload(ctx, req, v.ID)
 }
 
@@ -360,9 +359,7 @@ func (r *Resolver) CreatePieChartSearchInsight(ctx context.Context, args struct 
 	if err != nil {
 		return nil, err
 	}
-	if err := r.queueSnapshots(ctx, snapshots); err != nil {
-		return nil, err
-	}
+	r.queueSnapshots(ctx, snapshots)
 	return r.viewPayload(ctx, req, v.ID)
 }
 
@@ -414,9 +411,7 @@ func (r *Resolver) UpdatePieChartSearchInsight(ctx context.Context, args struct 
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	if err := r.queueSnapshots(ctx, snapshots); err != nil {
-		return nil, err
-	}
+	r.queueSnapshots(ctx, snapshots)
 	return r.viewPayload(ctx, req, v.ID)
 }
 
@@ -469,7 +464,7 @@ func (r *Resolver) SaveInsightAsNewView(ctx context.Context, args struct {
 	if args.Input.Options.Title != nil {
 		v.Title = *args.Input.Options.Title
 	}
-	if err := args.Input.ViewControls.apply(&v); err != nil {
+	if err := args.Input.ViewControls.apply(ctx, r.Store, &v); err != nil {
 		return nil, err
 	}
 	var links []store.ViewSeriesLink

@@ -213,6 +213,27 @@ func TestInsightsSearchContextFilterAndAuthorGroups(t *testing.T) {
 	if r := ie.Do(t, ie.AdminToken, `query($f: InsightViewFiltersInput) { insightViews(filters: $f) { nodes { dataSeries { label } } } }`, map[string]any{"f": map[string]any{"searchContexts": []string{"nope"}}}); r.Code() != "BAD_USER_INPUT" {
 		t.Errorf("unknown search context: %+v", r.Errors)
 	}
+	// A view's default filters are checked when saved: an unknown search context would
+	// fail every read of the view. Nothing is written.
+	bad := lineInput([]map[string]any{{"query": "hit", "options": map[string]any{"label": "hits"}}}, []string{"local/a", "local/b"}, "bad defaults")
+	bad["viewControls"] = map[string]any{"filters": map[string]any{"searchContexts": []string{"nope"}}, "seriesDisplayOptions": map[string]any{}}
+	if r := ie.Do(t, ie.AdminToken, createLine, map[string]any{"input": bad}); r.Code() != "BAD_USER_INPUT" {
+		t.Errorf("default filters with an unknown search context: %+v", r.Errors)
+	}
+	var count struct{ InsightViews struct{ TotalCount int } }
+	ie.MustDo(t, ie.AdminToken, `{ insightViews(find: "bad defaults") { totalCount } }`, nil, &count)
+	if count.InsightViews.TotalCount != 0 {
+		t.Errorf("a view with invalid defaults was saved")
+	}
+	good := lineInput([]map[string]any{{"query": "hit", "options": map[string]any{"label": "hits"}}}, []string{"local/a", "local/b"}, "only a")
+	good["viewControls"] = map[string]any{"filters": map[string]any{"searchContexts": []string{"context:only-a"}}, "seriesDisplayOptions": map[string]any{}}
+	var onlyA created
+	ie.MustDo(t, ie.AdminToken, createLine, map[string]any{"input": good}, &onlyA)
+	ie.runWork(t)
+	if diff := cmp.Diff(map[string]float64{"hits": 1}, read(onlyA.CreateLineChartSearchInsight.View.ID, nil)); diff != "" {
+		t.Errorf("default search context only-a (-want +got):\n%s", diff)
+	}
+
 	// gittest commits as "Test Author <author@example.com>": one commit per repository.
 	if diff := cmp.Diff(map[string]float64{"Test Author <author@example.com>": 2}, read(authors.CreateLineChartSearchInsight.View.ID, nil)); diff != "" {
 		t.Errorf("group by author (-want +got):\n%s", diff)

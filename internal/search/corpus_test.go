@@ -38,6 +38,10 @@ func corpusMirror(t *testing.T) *vcs.Mirror {
 				t.Fatal(err)
 			}
 		}
+		bin := filepath.Join(src, fmt.Sprintf("dir%d/data.bin", d))
+		if err := os.WriteFile(bin, []byte("marker2\x00binary\n\nmarker2\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	repos, err := corpusgen.Generate(context.Background(), corpusgen.Options{Src: src, Out: t.TempDir(), Commits: 120, Seed: 3,
 		Start: time.Date(2023, 1, 2, 0, 0, 0, 0, time.UTC), Span: 365 * 24 * time.Hour})
@@ -126,7 +130,7 @@ func TestCorpusHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, commit := range sample {
-		out, _ := exec.Command("git", "--git-dir", m.Dir(), "grep", "-c", "-i", "-F", "marker2", commit).Output()
+		out, _ := exec.Command("git", "--git-dir", m.Dir(), "grep", "-c", "-I", "-i", "-F", "marker2", commit).Output()
 		want := 0
 		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 			if l != "" {
@@ -139,6 +143,42 @@ func TestCorpusHistory(t *testing.T) {
 			t.Errorf("commit %d (%s): %d lines, git grep says %d", i*10, commit[:7], counts[i].Lines, want)
 		}
 	}
+	// Each commit counted by a fresh counter (a full tree listing, no derived state)
+	// gives the same files and skipped files; with a small size limit, files cross
+	// it as they grow.
+	small := search.NewService(nil, nil, search.NewBlobCache(0, nil), nil, search.Options{Readers: 2, MaxFileSize: 700})
+	inc, err := small.NewMirrorCounter(ctx, m, plan, search.CountOptions{Languages: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inc.Close()
+	incCounts, err := inc.AtMany(ctx, sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	large := 0
+	for i, commit := range sample {
+		fresh, err := small.NewMirrorCounter(ctx, m, plan, search.CountOptions{Languages: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := fresh.At(ctx, commit)
+		fresh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, incCounts[i], ignoreRead); diff != "" {
+			t.Errorf("commit %s: derived counts differ from a full count (-full +derived):\n%s", commit[:7], diff)
+		}
+		large += want.Skipped.Large
+		if want.Skipped.Binary == 0 && i > 0 {
+			t.Errorf("commit %s: no binary file skipped", commit[:7])
+		}
+	}
+	if large == 0 {
+		t.Errorf("no file crossed the size limit")
+	}
+
 	// One at a time (trees derived by diffs from the previous commit, in both
 	// directions) gives the same.
 	for i := len(sample) - 1; i >= 0; i-- {

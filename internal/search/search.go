@@ -41,9 +41,6 @@ type Request struct {
 	Now time.Time
 }
 
-// ErrUnsupported wraps query features the executor does not run.
-var ErrUnsupported = errors.New("unsupported query")
-
 // Parse parses a request's query (or returns its Plan) and checks that the executor
 // can run it. Errors are *query.Error values: the caller reports them as invalid queries.
 func (req *Request) Parse() (query.Plan, error) {

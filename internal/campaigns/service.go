@@ -349,6 +349,11 @@ type UpdateCampaignInput struct {
 	Description *string
 	Branch      *string
 	PlanID      *int64
+	// ActorID is who updates the campaign. The changesets the update changes are
+	// written to the code host with this user's campaigns credential from then on, not
+	// the campaign author's: another member of the namespace must not push their own
+	// plan, or retitle pull requests, with the author's access.
+	ActorID int64
 }
 
 // errBusy refuses changes while changesets are being processed.
@@ -435,7 +440,7 @@ func (s *Service) UpdateCampaign(ctx context.Context, in UpdateCampaignInput) (*
 		}
 		out = updated
 		if planChanged {
-			if err := s.applyPlan(ctx, tx, updated, owned, newJobs, tmpl); err != nil {
+			if err := s.applyPlan(ctx, tx, updated, owned, newJobs, tmpl, in.ActorID); err != nil {
 				return err
 			}
 		} else if (in.Name != nil && *in.Name != c.Name) || (in.Description != nil && *in.Description != c.Description) {
@@ -446,7 +451,7 @@ func (s *Service) UpdateCampaign(ctx context.Context, in UpdateCampaignInput) (*
 				}
 			}
 			if len(ids) > 0 {
-				if err := cs.SetDesired(ctx, ids, store.ChangesetDesire{}); err != nil {
+				if err := cs.SetDesired(ctx, ids, store.ChangesetDesire{AuthorID: in.ActorID}); err != nil {
 					return err
 				}
 			}
@@ -456,9 +461,14 @@ func (s *Service) UpdateCampaign(ctx context.Context, in UpdateCampaignInput) (*
 	return out, err
 }
 
-// applyPlan moves a campaign's changesets to a new plan's jobs.
-func (s *Service) applyPlan(ctx context.Context, tx *store.Store, c *store.Campaign, owned map[int64]*store.Changeset, jobs []*store.CampaignJob, tmpl Template) error {
+// applyPlan moves a campaign's changesets to a new plan's jobs, on behalf of actorID
+// (whose credential writes them from then on; 0 keeps the changesets' own).
+func (s *Service) applyPlan(ctx context.Context, tx *store.Store, c *store.Campaign, owned map[int64]*store.Changeset, jobs []*store.CampaignJob, tmpl Template, actorID int64) error {
 	cs := tx.Campaigns()
+	author := c.AuthorID
+	if actorID != 0 {
+		author = actorID
+	}
 	pub := store.PublicationUnpublished
 	if c.PublishedAt != nil {
 		pub = publicationFor(tmpl)
@@ -476,13 +486,13 @@ func (s *Service) applyPlan(ctx context.Context, tx *store.Store, c *store.Campa
 			// New to the campaign, or back after it was detached and closed: a new
 			// changeset (on a new branch name, since the old one exists).
 			if _, err := cs.InsertChangeset(ctx, c.ID, store.NewChangeset{RepoID: j.RepoID, OwnedByCampaignID: c.ID, CampaignJobID: j.ID,
-				AuthorID: c.AuthorID, PublicationState: pub, Queue: pub != store.PublicationUnpublished}); err != nil {
+				AuthorID: author, PublicationState: pub, Queue: pub != store.PublicationUnpublished}); err != nil {
 				return err
 			}
 			continue
 		}
 		jobID, closing, detached := j.ID, false, false
-		d := store.ChangesetDesire{CampaignJobID: &jobID, Closing: &closing, Detached: &detached}
+		d := store.ChangesetDesire{CampaignJobID: &jobID, Closing: &closing, Detached: &detached, AuthorID: actorID}
 		if old, err := cs.GetJob(ctx, ch.CampaignJobID); err != nil || old.Diff == nil || *old.Diff != *j.Diff || old.BaseRevision != j.BaseRevision {
 			d.NewCommitDate = true
 		}
@@ -503,12 +513,12 @@ func (s *Service) applyPlan(ctx context.Context, tx *store.Store, c *store.Campa
 		switch {
 		case !ch.Published():
 			unpub, detached := store.PublicationUnpublished, true
-			if err := cs.SetDesired(ctx, []int64{ch.ID}, store.ChangesetDesire{PublicationState: &unpub, Detached: &detached}); err != nil {
+			if err := cs.SetDesired(ctx, []int64{ch.ID}, store.ChangesetDesire{PublicationState: &unpub, Detached: &detached, AuthorID: actorID}); err != nil {
 				return err
 			}
 		case ch.ExternalState == string(codehost.StateOpen) || ch.ExternalState == string(codehost.StateDraft):
 			closing, detached := true, true
-			if err := cs.SetDesired(ctx, []int64{ch.ID}, store.ChangesetDesire{Closing: &closing, Detached: &detached}); err != nil {
+			if err := cs.SetDesired(ctx, []int64{ch.ID}, store.ChangesetDesire{Closing: &closing, Detached: &detached, AuthorID: actorID}); err != nil {
 				return err
 			}
 		default:

@@ -125,7 +125,7 @@ func (r *Resolver) UpdateCampaign(ctx context.Context, args struct{ Input update
 	if err != nil {
 		return nil, err
 	}
-	u := campaigns.UpdateCampaignInput{ID: c.ID, Name: in.Name, Description: in.Description, Branch: in.Branch}
+	u := campaigns.UpdateCampaignInput{ID: c.ID, Name: in.Name, Description: in.Description, Branch: in.Branch, ActorID: auth.FromContext(ctx).UID}
 	if in.Plan != nil {
 		p, err := r.planByID(ctx, *in.Plan)
 		if err != nil {

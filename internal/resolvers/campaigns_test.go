@@ -489,3 +489,59 @@ func TestCampaignMutationEdges(t *testing.T) {
 		t.Fatalf("a site admin syncs: %+v", r.Errors)
 	}
 }
+
+// TestUpdateCampaignWritesWithTheUpdatersCredential: in an organization's campaign, a
+// member who updates the campaign (a new plan, a new name) does not get to write to the
+// code host with the author's credential: the changesets the update changes are written
+// with the updater's.
+func TestUpdateCampaignWritesWithTheUpdatersCredential(t *testing.T) {
+	ctx := context.Background()
+	e := newCampaignsEnv(t, apitest.Options{})
+	org, err := e.Store.Orgs().Create(ctx, "acme", "", e.aliceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.Orgs().AddMember(ctx, org.ID, e.bobID); err != nil {
+		t.Fatal(err)
+	}
+	planID, planN := e.patchPlan(t, e.alice)
+	e.finishJobs(t, planN, "completed")
+	var created struct{ CreateCampaign struct{ ID string } }
+	e.MustDo(t, e.alice, createCampaign, map[string]any{"ns": string(relay.MarshalID("Org", org.ID)), "name": "c", "branch": "b", "plan": planID}, &created)
+	author := func() int64 {
+		t.Helper()
+		var id int64
+		if err := e.DB.QueryRow(ctx, "SELECT author_id FROM changesets").Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	if a := author(); a != e.aliceID {
+		t.Fatalf("the new changeset writes as user %d, want alice (%d)", a, e.aliceID)
+	}
+	// The pull request was opened.
+	if _, err := e.DB.Exec(ctx, "UPDATE changesets SET state = 'completed', external_id = '1', external_state = 'OPEN', external_service_id = (SELECT id FROM external_services LIMIT 1)"); err != nil {
+		t.Fatal(err)
+	}
+	update := `mutation($id: ID!, $name: String, $plan: ID) { updateCampaign(input: {id: $id, name: $name, plan: $plan}) { id } }`
+	e.MustDo(t, e.bob, update, map[string]any{"id": created.CreateCampaign.ID, "name": "renamed by bob"}, nil)
+	if a := author(); a != e.bobID {
+		t.Fatalf("after bob renamed the campaign, its pull request is updated as user %d, want bob (%d)", a, e.bobID)
+	}
+	if _, err := e.DB.Exec(ctx, "UPDATE changesets SET state = 'completed', author_id = $1", e.aliceID); err != nil {
+		t.Fatal(err)
+	}
+	bobPlan, bobPlanN := e.patchPlan(t, e.bob)
+	e.finishJobs(t, bobPlanN, "completed")
+	e.MustDo(t, e.bob, update, map[string]any{"id": created.CreateCampaign.ID, "plan": bobPlan}, nil)
+	if a := author(); a != e.bobID {
+		t.Fatalf("after bob's plan was applied, the changeset pushes as user %d, want bob (%d)", a, e.bobID)
+	}
+	var c struct {
+		Node struct{ Author struct{ Username string } }
+	}
+	e.MustDo(t, e.bob, `query($id: ID!) { node(id: $id) { ... on Campaign { author { username } } } }`, map[string]any{"id": created.CreateCampaign.ID}, &c)
+	if c.Node.Author.Username != "alice" {
+		t.Fatalf("the campaign's author became %q", c.Node.Author.Username)
+	}
+}

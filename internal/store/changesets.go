@@ -282,6 +282,9 @@ type ChangesetDesire struct {
 	NewCommitDate bool
 	// Detached sets (true) or clears (false) detached_at.
 	Detached *bool
+	// AuthorID, when not 0, makes this user's campaigns credential the one that writes
+	// the changes to the code host.
+	AuthorID int64
 }
 
 // SetDesired records what the campaign wants of changesets and queues them for the
@@ -300,6 +303,9 @@ func (cs *CampaignStore) SetDesired(ctx context.Context, ids []int64, d Changese
 	}
 	if d.NewCommitDate {
 		sets = append(sets, sqlf.Sprintf("commit_date = now()"))
+	}
+	if d.AuthorID != 0 {
+		sets = append(sets, sqlf.Sprintf("author_id = %s", d.AuthorID))
 	}
 	if d.Detached != nil {
 		if *d.Detached {

@@ -64,6 +64,16 @@ type pending struct {
 	prio Priority
 }
 
+// ackExempt are the alert events sent even while the alert is acknowledged: the
+// acknowledgement's own life, manual locking, and the end of the alert (which closes its
+// notifications).
+var ackExempt = map[string]bool{AlertAcknowledged: true, AlertAcknowledgeDismissed: true, AlertLocked: true, AlertUnlocked: true, AlertSolved: true}
+
+// silencedBy reports whether an acknowledgement silences news of a at priority prio.
+func silencedBy(a *store.MonitorAlert, prio Priority) bool {
+	return a != nil && a.Acknowledged && !prio.Above(Priority(a.AcknowledgedPriority))
+}
+
 type alertSnapshot struct {
 	a            store.MonitorAlert
 	activeIssues int
@@ -333,10 +343,11 @@ func (e *Engine) alertPass(link bool, only map[int64]bool) {
 				}
 			} else {
 				e.link(target, unlinked)
-				e.alertEvent(AlertIssuesLinked, target, map[string]any{"issueIDs": issueIDs(unlinked)}, Priority(target.Priority))
+				// Dismissed first, so the news that dismisses it is not silenced.
 				if e.cfg.DismissAcknowledgeOnNewIssues && target.Acknowledged {
 					e.dismissAcknowledge(target, "new issues")
 				}
+				e.alertEvent(AlertIssuesLinked, target, map[string]any{"issueIDs": issueIDs(unlinked)}, Priority(target.Priority))
 			}
 		}
 	}
@@ -548,7 +559,12 @@ type Allocator func(kind string, n int) ([]int64, error)
 // when the event's alert priority is at least the action's minimum: an alert event
 // counts at the alert's priority (a decrease at the priority it left), an issue event at
 // the priority of the alert the issue ends up in, a monitor event at none (so only
-// actions without a minimum get it). A message about an alert belongs to the action's
+// actions without a minimum get it). Acknowledging an alert silences it at the priority
+// acknowledged: while the change leaves it acknowledged, its events and those of its
+// issues at that priority or lower are recorded but sent to nobody, except the
+// acknowledgement and lock events and alert_solved. A rise above that priority (or new
+// issues, with dismissAcknowledgeOnNewIssues) dismisses the acknowledgement, and the
+// change is sent in full. A message about an alert belongs to the action's
 // notification of that alert, created with the first message; when the alert is solved
 // its notifications are closed.
 func (e *Engine) Finish(alloc Allocator) (*store.IssueWrite, error) {
@@ -566,12 +582,17 @@ func (e *Engine) Finish(alloc Allocator) (*store.IssueWrite, error) {
 		if !routable(ev.ev.Name) {
 			continue
 		}
-		prio := ev.prio
+		prio, alert := ev.prio, e.alerts[ev.ev.AlertID]
 		if ev.ev.Source == store.EventSourceIssue {
-			prio = NoPriority
-			if a := e.alerts[e.issues[ev.ev.IssueID].AlertID]; a != nil {
-				prio = Priority(a.Priority)
+			prio, alert = NoPriority, e.alerts[e.issues[ev.ev.IssueID].AlertID]
+			if alert != nil {
+				prio = Priority(alert.Priority)
 			}
+		}
+		// The alert as the change leaves it decides: an acknowledgement the change
+		// dismissed silences nothing.
+		if !ackExempt[ev.ev.Name] && silencedBy(alert, prio) {
+			continue
 		}
 		for _, act := range e.actions {
 			events := act.Events

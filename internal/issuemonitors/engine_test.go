@@ -506,3 +506,69 @@ func TestAgeRuleRun(t *testing.T) {
 		t.Fatalf("after 1h1s: %+v", alerts[0])
 	}
 }
+
+// TestAcknowledgeSilences: an acknowledged alert's news at the acknowledged priority is
+// recorded but not sent; the acknowledgement itself, a rise above it (which dismisses
+// it) and the alert's end are sent.
+func TestAcknowledgeSilences(t *testing.T) {
+	cfg := validConfig()
+	cfg.Solvable = true
+	cfg.Levels = levels(nil, f(0), f(2), nil, nil) // P4 above 0 issues, P3 above 2
+	hook := store.IssueAction{Kind: store.ActionWebhook, ID: 1, Enabled: true, Events: []string{
+		AlertUpdated, AlertIssuesLinked, AlertPriorityIncreased, AlertPriorityDecreased, AlertAcknowledged, AlertSolved, IssueCreated, IssueSolved}}
+	w := newWorld(t, cfg, hook)
+	w.run(RunInput{Search: true, Candidates: fileCands("a.go")})
+	_, alerts := w.active()
+	a := alerts[0].ID
+	w.jobs = nil
+	evs := w.session(func(e *Engine) { _, _ = e.Acknowledge(a) })
+	if got := jobNames(w.jobs); !cmp.Equal(got, []string{"webhook:1 alert_acknowledged"}) {
+		t.Fatalf("acknowledging: %v", got)
+	}
+
+	// News at P4: recorded, not sent.
+	w.jobs = nil
+	evs = w.run(RunInput{Search: true, Candidates: fileCands("b.go")})
+	if len(w.jobs) != 0 || count(evs, IssueCreated) != 1 || count(evs, AlertIssuesLinked) != 1 || count(evs, AlertUpdated) != 1 {
+		t.Fatalf("news of an acknowledged alert: sent %v, recorded %v", jobNames(w.jobs), names(evs))
+	}
+
+	// A rise to P3 dismisses the acknowledgement: the rise and what follows are sent.
+	w.jobs = nil
+	evs = w.run(RunInput{Search: true, Candidates: fileCands("c.go")})
+	want := []string{"webhook:1 issue_created", "webhook:1 alert_issues_linked", "webhook:1 alert_priority_increased", "webhook:1 alert_updated"}
+	if diff := cmp.Diff(want, jobNames(w.jobs)); diff != "" || count(evs, AlertAcknowledgeDismissed) != 1 || w.alerts[a].Acknowledged {
+		t.Fatalf("escalation (-want +got):\n%s\nevents %v", diff, names(evs))
+	}
+
+	// Acknowledged at P3: the decrease is silenced, the end of the alert is not.
+	w.session(func(e *Engine) { _, _ = e.Acknowledge(a) })
+	w.jobs = nil
+	w.run(RunInput{Update: true, Observations: observe(nil, "c.go")})
+	if len(w.jobs) != 0 || !w.alerts[a].Acknowledged {
+		t.Fatalf("a decrease of an acknowledged alert sent %v", jobNames(w.jobs))
+	}
+	w.run(RunInput{Update: true, Observations: observe(nil, "a.go", "b.go")})
+	if got := jobNames(w.jobs); !cmp.Equal(got, []string{"webhook:1 alert_solved"}) {
+		t.Fatalf("the end of an acknowledged alert: %v", got)
+	}
+}
+
+// TestDismissOnNewIssuesIsSent: with dismissAcknowledgeOnNewIssues, the new issues that
+// dismiss the acknowledgement are news that is sent.
+func TestDismissOnNewIssuesIsSent(t *testing.T) {
+	cfg := validConfig()
+	cfg.DismissAcknowledgeOnNewIssues = true
+	cfg.Levels = levels(nil, f(0), f(5), nil, nil)
+	hook := store.IssueAction{Kind: store.ActionWebhook, ID: 1, Enabled: true, Events: []string{AlertIssuesLinked, IssueCreated, AlertAcknowledgeDismissed}}
+	w := newWorld(t, cfg, hook)
+	w.run(RunInput{Search: true, Candidates: fileCands("a.go")})
+	_, alerts := w.active()
+	w.session(func(e *Engine) { _, _ = e.Acknowledge(alerts[0].ID) })
+	w.jobs = nil
+	w.run(RunInput{Search: true, Candidates: fileCands("b.go")})
+	want := []string{"webhook:1 issue_created", "webhook:1 alert_acknowledge_dismissed", "webhook:1 alert_issues_linked"}
+	if diff := cmp.Diff(want, jobNames(w.jobs)); diff != "" {
+		t.Fatalf("new issues on an acknowledged alert (-want +got):\n%s", diff)
+	}
+}

@@ -307,6 +307,9 @@ const OtherLabel = "Other"
 type PieSlice struct {
 	Label string
 	Value float64
+	// Members are the captured values (languages, groups) the slice is made of: its
+	// label, or for Other every value under the threshold.
+	Members []string
 }
 
 // Pie turns a language (or group) series into slices at its newest time: values whose
@@ -317,21 +320,26 @@ func Pie(data []*SeriesData, threshold float64) []PieSlice {
 		total += newest(sd)
 	}
 	var out []PieSlice
-	var other float64
+	other := PieSlice{Label: OtherLabel}
 	for _, sd := range data {
 		v := newest(sd)
 		if v <= 0 {
 			continue
 		}
+		member := sd.Label
+		if sd.Capture != nil {
+			member = *sd.Capture
+		}
 		if total > 0 && v/total < threshold {
-			other += v
+			other.Value += v
+			other.Members = append(other.Members, member)
 			continue
 		}
-		out = append(out, PieSlice{Label: sd.Label, Value: v})
+		out = append(out, PieSlice{Label: sd.Label, Value: v, Members: []string{member}})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Value > out[j].Value })
-	if other > 0 {
-		out = append(out, PieSlice{Label: OtherLabel, Value: other})
+	if other.Value > 0 {
+		out = append(out, other)
 	}
 	return out
 }

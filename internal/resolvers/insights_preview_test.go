@@ -160,6 +160,39 @@ func TestInsightsPieGroupByAndPrivateCaptures(t *testing.T) {
 	if diff := cmp.Diff(map[string]float64{"Go": 4, "Other": 3}, slices); diff != "" {
 		t.Errorf("pie slices (-want +got):\n%s", diff)
 	}
+	// Each slice's breakdown adds up to the slice: Other is Markdown and Python only.
+	var bd struct {
+		InsightViews struct {
+			Nodes []struct {
+				DataSeries []struct {
+					Label  string
+					Points []struct {
+						RepositoryBreakdown []struct {
+							Name  string
+							Value float64
+						}
+						None []struct{ Name string }
+					}
+				}
+			}
+		}
+	}
+	ie.MustDo(t, aliceToken, `query($id: ID!) { insightViews(id: $id) { nodes { dataSeries { label points {
+		repositoryBreakdown(first: 5) { name value } none: repositoryBreakdown(first: 0) { name } } } } } }`,
+		map[string]any{"id": pie.CreatePieChartSearchInsight.View.ID}, &bd)
+	for _, s := range bd.InsightViews.Nodes[0].DataSeries {
+		p := s.Points[len(s.Points)-1]
+		sum := 0.0
+		for _, part := range p.RepositoryBreakdown {
+			sum += part.Value
+		}
+		if sum != slices[s.Label] || len(p.RepositoryBreakdown) != 1 || p.RepositoryBreakdown[0].Name != "local/app" {
+			t.Errorf("breakdown of the %s slice: %+v, want local/app with %v", s.Label, p.RepositoryBreakdown, slices[s.Label])
+		}
+		if len(p.None) != 0 {
+			t.Errorf("repositoryBreakdown(first: 0) of %s: %+v", s.Label, p.None)
+		}
+	}
 }
 
 func TestInsightsSearchContextFilterAndAuthorGroups(t *testing.T) {

@@ -140,7 +140,7 @@ func (v *InsightViewResolver) DataSeries(ctx context.Context) ([]*InsightsSeries
 		var out []*InsightsSeriesResolver
 		for _, sl := range insights.Pie(data.Series, threshold) {
 			sd := &insights.SeriesData{ID: sl.Label, Label: sl.Label, Series: vs, Points: []insights.Point{{Time: newestT, Value: sl.Value}}}
-			out = append(out, &InsightsSeriesResolver{view: v, data: sd, pie: true})
+			out = append(out, &InsightsSeriesResolver{view: v, data: sd, pie: true, pieMembers: sl.Members})
 		}
 		return out, nil
 	}
@@ -385,6 +385,8 @@ type InsightsSeriesResolver struct {
 	view *InsightViewResolver
 	data *insights.SeriesData
 	pie  bool
+	// pieMembers are the captured values a pie slice is made of.
+	pieMembers []string
 }
 
 func (s *InsightsSeriesResolver) SeriesID() string { return s.data.ID }
@@ -444,18 +446,17 @@ func (p *InsightDataPointResolver) parts(ctx context.Context, limit int) ([]stor
 	if err != nil {
 		return nil, err
 	}
-	var capture *string
-	if !p.series.pie {
-		empty := ""
-		capture = &empty
-		if p.series.data.Capture != nil {
-			capture = p.series.data.Capture
+	captures := []string{""}
+	switch {
+	case p.series.pie:
+		captures = p.series.pieMembers
+		if captures == nil {
+			captures = []string{}
 		}
-	} else if p.series.data.Label != insights.OtherLabel {
-		l := p.series.data.Label
-		capture = &l
+	case p.series.data.Capture != nil:
+		captures = []string{*p.series.data.Capture}
 	}
-	return v.r.insightsStore().PointRepos(ctx, p.series.data.Series.Series.ID, p.point.Time, capture, access, limit)
+	return v.r.insightsStore().PointRepos(ctx, p.series.data.Series.Series.ID, p.point.Time, captures, access, limit)
 }
 
 func (p *InsightDataPointResolver) PointInTimeQuery(ctx context.Context) (*string, error) {
@@ -476,7 +477,14 @@ func (p *InsightDataPointResolver) RepositoryBreakdown(ctx context.Context, args
 	if args.First < 0 || args.First > MaxPageSize {
 		return nil, errcode.New(errcode.BadInput, "first must be between 0 and %d", MaxPageSize)
 	}
-	parts, err := p.parts(ctx, int(args.First))
+	if args.First == 0 {
+		return []*pointRepository{}, nil
+	}
+	limit := int(args.First)
+	if p.series.pie {
+		limit = 0 // rows are per repository and language: limited after summing
+	}
+	parts, err := p.parts(ctx, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -499,6 +507,9 @@ func (p *InsightDataPointResolver) RepositoryBreakdown(ctx context.Context, args
 			parts = append(parts, *byRepo[id])
 		}
 		sort.SliceStable(parts, func(i, j int) bool { return parts[i].Value > parts[j].Value })
+		if len(parts) > int(args.First) {
+			parts = parts[:args.First]
+		}
 	}
 	out := make([]*pointRepository, len(parts))
 	for i, part := range parts {

@@ -304,9 +304,10 @@ type RepoValue struct {
 }
 
 // PointRepos returns the repositories making up a series' values at a time (recordings
-// or snapshot), largest first, counting only the repositories repos admits; capture,
-// when not nil, selects one captured value. limit 0 means all.
-func (is *InsightsStore) PointRepos(ctx context.Context, seriesID int, t time.Time, capture *string, repos RepoSet, limit int) ([]RepoValue, error) {
+// or snapshot), largest first, counting only the repositories repos admits; captures,
+// when not nil, select the captured values (a pie's Other slice is several). limit 0
+// means all.
+func (is *InsightsStore) PointRepos(ctx context.Context, seriesID int, t time.Time, captures []string, repos RepoSet, limit int) ([]RepoValue, error) {
 	ids := repos.IDs
 	if ids == nil {
 		ids = []int64{}
@@ -316,8 +317,8 @@ func (is *InsightsStore) PointRepos(ctx context.Context, seriesID int, t time.Ti
 		repoCond = sqlf.Sprintf("p.repo_id = ANY(%s)", ids)
 	}
 	capCond := sqlf.Sprintf("TRUE")
-	if capture != nil {
-		capCond = sqlf.Sprintf("p.capture = %s", *capture)
+	if captures != nil {
+		capCond = sqlf.Sprintf("p.capture = ANY(%s)", captures)
 	}
 	lim := sqlf.Sprintf("")
 	if limit > 0 {
@@ -326,7 +327,7 @@ func (is *InsightsStore) PointRepos(ctx context.Context, seriesID int, t time.Ti
 	q := sqlf.Sprintf(`SELECT p.repo_id, rn.name, p.capture, p.value, p.commit FROM (
   SELECT repo_id, repo_name_id, capture, value, commit FROM series_points WHERE series_id = %s AND time = %s
   UNION ALL
-  SELECT repo_id, repo_name_id, capture, value, commit FROM series_points_snapshots WHERE series_id = %s AND time = %s
+  SELECT repo_id, repo_name_id, capture, value, commit FROM series_points_snapshots sn WHERE series_id = %s AND time = %s AND `+snapshotOnly+`
 ) p JOIN repo_names rn ON rn.id = p.repo_name_id
 WHERE %s AND %s ORDER BY p.value DESC, rn.name, p.capture %s`, seriesID, t, seriesID, t, repoCond, capCond, lim)
 	return collect(ctx, is.s, q, func(row pgx.Row) (RepoValue, error) {
@@ -363,7 +364,7 @@ func (is *InsightsStore) ExportPoints(ctx context.Context, seriesIDs []int, repo
 	rows, err := is.s.query(ctx, sqlf.Sprintf(`SELECT p.series_id, p.time, rn.name, p.capture, p.value FROM (
   SELECT series_id, time, repo_id, repo_name_id, capture, value FROM series_points WHERE series_id = ANY(%s)
   UNION ALL
-  SELECT series_id, time, repo_id, repo_name_id, capture, value FROM series_points_snapshots WHERE series_id = ANY(%s)
+  SELECT series_id, time, repo_id, repo_name_id, capture, value FROM series_points_snapshots sn WHERE series_id = ANY(%s) AND `+snapshotOnly+`
 ) p JOIN repo_names rn ON rn.id = p.repo_name_id
 WHERE %s ORDER BY p.series_id, p.time, rn.name, p.capture`, seriesIDs, seriesIDs, repoCond))
 	if err != nil {

@@ -91,7 +91,7 @@ func TestInsightsPointsTotalsAndReads(t *testing.T) {
 	}
 
 	// Breakdown of a point.
-	parts, err := is.PointRepos(ctx, s.ID, t1, ptr(""), store.RepoSet{}, 0)
+	parts, err := is.PointRepos(ctx, s.ID, t1, []string{""}, store.RepoSet{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,6 +97,11 @@ func TestContainerFallback(t *testing.T) {
 	if !strings.Contains(string(res.Diff), "+b\n") {
 		t.Errorf("diff:\n%s", res.Diff)
 	}
+	// A caller whose steps must not run as local processes gets no fallback.
+	_, err = r.Run(testContext(t), f.source(), Spec{Steps: []Step{{Run: "echo b > a.txt", Container: "alpine:3"}}, RequireContainer: true}, nil)
+	if !errors.Is(err, ErrNoContainerEngine) {
+		t.Fatalf("with RequireContainer: err = %v, want ErrNoContainerEngine", err)
+	}
 }
 
 // fakeDocker is a docker CLI that answers info, records run's argv and

@@ -17,7 +17,10 @@
 // started. A local process runs as the worker's user, so it is isolation from
 // accidents, not from hostile code; steps that name an image run in a
 // container (docker or podman) with --network none, CPU, memory and process
-// limits, all capabilities dropped, and only the checkout mounted.
+// limits, all capabilities dropped, and only the checkout mounted. Where no
+// engine answers, Config.Container.Fallback runs them as local processes
+// instead, unless Spec.RequireContainer is set (steps of someone who may not
+// run local processes).
 //
 // Limits. Spec.TimeLimit covers all steps together; Spec.OutputLimit stops a
 // step that prints too much (`yes` stops within a fraction of a second);

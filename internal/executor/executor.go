@@ -50,6 +50,11 @@ type Spec struct {
 	LogLimit int64
 	// DiffLimit bounds the resulting diff. Default 32 MiB.
 	DiffLimit int64
+	// RequireContainer makes a step that names an image fail with
+	// ErrNoContainerEngine when no engine answers, even where
+	// Config.Container.Fallback would run it as a local process: the caller
+	// runs steps of someone who may not run local processes.
+	RequireContainer bool
 }
 
 // Spec defaults.
@@ -481,7 +486,7 @@ func (r *Runner) runStep(ctx context.Context, ws *workspace, spec Spec, dir stri
 				return sr
 			}
 			display = append([]string{engine.Name}, p.argv[1:]...)
-		case r.cfg.Container.Fallback:
+		case r.cfg.Container.Fallback && !spec.RequireContainer:
 			note = fmt.Sprintf("running the step as a local process instead of in image %s: %v", step.Container, err)
 		default:
 			e := &Error{Kind: ErrNoContainerEngine, Step: n, ExitCode: -1,

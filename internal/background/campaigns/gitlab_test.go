@@ -51,7 +51,12 @@ func TestGitLabDraftThenReady(t *testing.T) {
 		ExternalServiceURL: campaigns.NormalizeHostURL(gl.URL()), Secret: fakehost.DefaultToken}); err != nil {
 		t.Fatal(err)
 	}
-	e := &hostEnv{db: db, st: st, repos: map[string]*store.Repo{"app": repo}, user: user}
+	// Plans with local steps are a site admin's; the campaign is alice's.
+	root, err := st.Users().Create(ctx, store.NewUser{Username: "root", Email: "root@example.com", EmailVerified: true, SiteAdmin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &hostEnv{db: db, st: st, repos: map[string]*store.Repo{"app": repo}, user: root}
 	startWorker(t, db, workerConfig{})
 	svc := newService(t, e)
 	spec := func(published string) string {

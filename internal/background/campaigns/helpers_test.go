@@ -114,6 +114,8 @@ type workerConfig struct {
 	now        func() time.Time
 	// changesetConcurrency is the number of reconciler handlers (default 4).
 	changesetConcurrency int
+	// container configures steps that name an image (default: detect an engine).
+	container executor.ContainerConfig
 }
 
 // buildWorker builds the campaign routines of a worker on db with its mirror cache and
@@ -125,7 +127,7 @@ func buildWorker(db *pgxpool.Pool, dir string, logger log.Logger, wc workerConfi
 		return nil, err
 	}
 	repoSvc := &reposvc.Service{Store: st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
-	runner, err := executor.NewRunner(executor.Config{Root: filepath.Join(dir, "ws"), KillGrace: 300 * time.Millisecond, Logger: logger})
+	runner, err := executor.NewRunner(executor.Config{Root: filepath.Join(dir, "ws"), KillGrace: 300 * time.Millisecond, Logger: logger, Container: wc.container})
 	if err != nil {
 		return nil, err
 	}

@@ -77,19 +77,24 @@ func TestCampaignOnEveryHost(t *testing.T) {
 				}
 				return len(e.repos) == 2
 			})
-			// Not a site admin: the connection's token is not hers to write with, so
-			// her own credential is used.
-			if e.user, err = st.Users().Create(ctx, store.NewUser{Username: "alice", Email: "alice@example.com", EmailVerified: true}); err != nil {
+			// The plan (local steps) is a site admin's. The campaign is alice's, who is
+			// not one: the connection's token is not hers to write with, so her own
+			// credential is used.
+			if e.user, err = st.Users().Create(ctx, store.NewUser{Username: "root", Email: "root@example.com", EmailVerified: true, SiteAdmin: true}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := st.Campaigns().PutCredential(ctx, store.CampaignsCredential{UserID: e.user.ID, ExternalServiceKind: string(tc.kind),
+			alice, err := st.Users().Create(ctx, store.NewUser{Username: "alice", Email: "alice@example.com", EmailVerified: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Campaigns().PutCredential(ctx, store.CampaignsCredential{UserID: alice.ID, ExternalServiceKind: string(tc.kind),
 				ExternalServiceURL: campaigns.NormalizeHostURL(host.URL()), Secret: fakehost.DefaultToken}); err != nil {
 				t.Fatal(err)
 			}
 			startWorker(t, db, workerConfig{})
 			svc := newService(t, e)
 			plan := finishedPlan(t, ctx, svc, e, specFor(e, "bar", "app", "lib"))
-			c, err := svc.CreateCampaign(ctx, campaigns.CreateCampaignInput{NamespaceUserID: e.user.ID, AuthorID: e.user.ID, Name: "Foo to bar", Description: "We prefer bar.", PlanID: plan.ID})
+			c, err := svc.CreateCampaign(ctx, campaigns.CreateCampaignInput{NamespaceUserID: alice.ID, AuthorID: alice.ID, Name: "Foo to bar", Description: "We prefer bar.", PlanID: plan.ID})
 			if err != nil {
 				t.Fatal(err)
 			}

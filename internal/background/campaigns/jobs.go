@@ -115,6 +115,18 @@ func (h *JobHandler) runSteps(ctx context.Context, logger log.Logger, repo *stor
 	if err != nil {
 		return workerutil.NonRetryable(err)
 	}
+	// Local processes run as the worker's own user: only site admins' steps may run as
+	// them. The API refuses others' specs with local steps; this holds whatever stored
+	// the plan, and keeps a container step from falling back to a local process.
+	admin, err := h.creatorIsSiteAdmin(ctx, plan)
+	if err != nil {
+		return err
+	}
+	if !admin && campaigns.HasLocalSteps(plan.Spec) {
+		return workerutil.NonRetryable(errors.New("steps without a container image run as local processes on the worker; only a site admin's plan may have them"))
+	}
+	es := spec.ExecutorSpec()
+	es.RequireContainer = !admin
 	baseRef := job.BaseRef
 	if baseRef == "" {
 		baseRef = repo.DefaultBranch
@@ -153,7 +165,7 @@ func (h *JobHandler) runSteps(ctx context.Context, logger log.Logger, repo *stor
 			}
 		}
 	}()
-	res, runErr := h.opts.Runner.Run(ctx, executor.Source{GitDir: mirror.Dir(), Revision: base}, spec.ExecutorSpec(), &t)
+	res, runErr := h.opts.Runner.Run(ctx, executor.Source{GitDir: mirror.Dir(), Revision: base}, es, &t)
 	stopFlush()
 	wg.Wait()
 	logs.flush(ctx)
@@ -168,6 +180,22 @@ func (h *JobHandler) runSteps(ctx context.Context, logger log.Logger, repo *stor
 		diff = string(res.Diff)
 	}
 	return h.opts.Store.Campaigns().SetJobDiff(ctx, job.ID, diff)
+}
+
+// creatorIsSiteAdmin reports whether the plan's creator is a site admin (a deleted
+// creator is not).
+func (h *JobHandler) creatorIsSiteAdmin(ctx context.Context, plan *store.CampaignPlan) (bool, error) {
+	if plan.UserID == 0 {
+		return false, nil
+	}
+	u, err := h.opts.Store.Users().GetByID(ctx, plan.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return u.SiteAdmin, nil
 }
 
 // logWriter copies a Transcript into the job's execution log: one entry per step,

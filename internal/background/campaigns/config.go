@@ -42,7 +42,7 @@ func ConfigFromEnv() (Config, error) {
 		Container: executor.ContainerConfig{
 			Engine:   env.Get("CAMPAIGNS_CONTAINER_ENGINE", "", "Container engine for steps that name an image: docker, podman, empty to detect, or none."),
 			Network:  env.Get("CAMPAIGNS_CONTAINER_NETWORK", "none", "Network mode of step containers."),
-			Fallback: env.Bool("CAMPAIGNS_CONTAINER_FALLBACK", false, "Run steps that name an image as local processes when no container engine is available."),
+			Fallback: env.Bool("CAMPAIGNS_CONTAINER_FALLBACK", false, "Run steps that name an image as local processes when no container engine is available (site admins' plans only; others' steps then fail)."),
 		},
 	}
 	// A job also clones, sets up the workspace and computes the diff.

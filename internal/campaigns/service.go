@@ -43,10 +43,11 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// Limits of plans.
+// Limits of plans, and of the changesets one request tracks or adds to a campaign.
 const (
-	MaxPlanRepositories = 10000
-	MaxPatchBytes       = 32 << 20
+	MaxPlanRepositories  = 10000
+	MaxPatchBytes        = 32 << 20
+	MaxChangesetsPerCall = 1000
 )
 
 // Error codes of campaign operations, beyond errcode's.
@@ -715,6 +716,9 @@ func (s *Service) CreateChangesets(ctx context.Context, viewer store.Viewer, in 
 	if len(in) == 0 {
 		return nil, badInput("input must not be empty")
 	}
+	if len(in) > MaxChangesetsPerCall {
+		return nil, badInput("at most %d pull requests may be tracked at once", MaxChangesetsPerCall)
+	}
 	type target struct {
 		repoID, svcID int64
 		ext           string
@@ -782,6 +786,9 @@ func (s *Service) AddChangesetsToCampaign(ctx context.Context, campaignID int64,
 	}
 	if c.ClosedAt != nil {
 		return nil, badInput("the campaign is closed")
+	}
+	if len(ids) > MaxChangesetsPerCall {
+		return nil, badInput("at most %d changesets may be added at once", MaxChangesetsPerCall)
 	}
 	for _, id := range ids {
 		ch, err := s.Store.Campaigns().GetChangeset(ctx, id)

@@ -278,6 +278,9 @@ func (r *Resolver) AddChangesetsToCampaign(ctx context.Context, args struct {
 	if err != nil {
 		return nil, err
 	}
+	if len(args.Changesets) > campaigns.MaxChangesetsPerCall {
+		return nil, errcode.New(errcode.BadInput, "at most %d changesets may be added at once", campaigns.MaxChangesetsPerCall)
+	}
 	ids := make([]int64, len(args.Changesets))
 	for i, id := range args.Changesets {
 		ch, err := r.changesetByID(ctx, id)

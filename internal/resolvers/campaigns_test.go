@@ -2,6 +2,7 @@ package resolvers_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -459,6 +460,13 @@ func TestCampaignMutationEdges(t *testing.T) {
 		if r := e.Do(t, e.bob, track, map[string]any{"in": tc.in}); r.Code() != tc.code {
 			t.Fatalf("%s: %+v, want %s", name, r.Errors, tc.code)
 		}
+	}
+	many := make([]map[string]any, campaigns.MaxChangesetsPerCall+1)
+	for i := range many {
+		many[i] = map[string]any{"repository": repoID(hosted), "externalID": fmt.Sprint(i + 1)}
+	}
+	if r := e.Do(t, e.bob, track, map[string]any{"in": many}); r.Code() != "BAD_USER_INPUT" {
+		t.Fatalf("tracking %d pull requests at once: %+v", len(many), r.Errors)
 	}
 	if n, _ := e.Store.Campaigns().CountChangesets(ctx, store.ChangesetListOptions{Viewer: store.InternalViewer}); n != 0 {
 		t.Fatalf("refused inputs left %d changesets behind", n)

@@ -188,6 +188,10 @@ func (r *Resolver) InsightViews(ctx context.Context, args struct {
 		applied = &appliedControls{}
 		if args.Filters != nil {
 			f := args.Filters.filters()
+			// Checked here too, so that bad filters are an error even when no view is read.
+			if err := insights.ValidateFilters(ctx, insights.StoreContexts(r.Store), f); err != nil {
+				return nil, err
+			}
 			applied.filters = &f
 		}
 		if args.SeriesDisplayOptions != nil {

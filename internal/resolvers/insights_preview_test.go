@@ -246,6 +246,11 @@ func TestInsightsSearchContextFilterAndAuthorGroups(t *testing.T) {
 	if r := ie.Do(t, ie.AdminToken, `query($f: InsightViewFiltersInput) { insightViews(filters: $f) { nodes { dataSeries { label } } } }`, map[string]any{"f": map[string]any{"searchContexts": []string{"nope"}}}); r.Code() != "BAD_USER_INPUT" {
 		t.Errorf("unknown search context: %+v", r.Errors)
 	}
+	// Also when the viewer has no view to read.
+	_, aliceToken := ie.CreateUser(t, "alice", false)
+	if r := ie.Do(t, aliceToken, `query($f: InsightViewFiltersInput) { insightViews(filters: $f) { nodes { id } } }`, map[string]any{"f": map[string]any{"excludeRepoRegex": "("}}); r.Code() != "BAD_USER_INPUT" {
+		t.Errorf("invalid excludeRepoRegex without views: %+v", r.Errors)
+	}
 	// A view's default filters are checked when saved: an unknown search context would
 	// fail every read of the view. Nothing is written.
 	bad := lineInput([]map[string]any{{"query": "hit", "options": map[string]any{"label": "hits"}}}, []string{"local/a", "local/b"}, "bad defaults")

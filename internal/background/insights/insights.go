@@ -146,11 +146,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 
 	recorder := &ins.Recorder{Main: opts.Main, Insights: istore, Source: opts.Source, Logger: logger.Scoped("recorder"), Limiter: opts.Limiter}
 	_, queryRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.InsightsQueryJob]{
-		Store: workerutil.StoreOptions[*store.InsightsQueryJob]{
-			Name: "insights_query_runner", TableName: "insights_query_runner_jobs",
-			Columns: store.InsightsQueryJobColumns, Scan: store.ScanInsightsQueryJob, OrderBy: "priority, id",
-			StalledMaxAge: opts.StalledMaxAge, MaxNumResets: QueryRunnerMaxRetries, MaxNumRetries: QueryRunnerMaxRetries, RetryAfter: 10 * time.Second,
-		},
+		Store:         QueryRunnerStoreOptions(opts.StalledMaxAge),
 		Worker:        workerutil.WorkerOptions{NumHandlers: opts.QueryHandlers, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
 		Handler:       &QueryRunner{Recorder: recorder, Insights: istore, MaxRetries: QueryRunnerMaxRetries},
 		ResetInterval: opts.ResetInterval,
@@ -178,6 +174,17 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 		}, ret),
 	)
 	return rs, nil
+}
+
+// QueryRunnerStoreOptions is the query runner's queue: lowest priority first (snapshots,
+// 0, before recordings, 1), then oldest; a job stalled for stalledMaxAge is reset, and
+// fails after QueryRunnerMaxRetries failures or resets.
+func QueryRunnerStoreOptions(stalledMaxAge time.Duration) workerutil.StoreOptions[*store.InsightsQueryJob] {
+	return workerutil.StoreOptions[*store.InsightsQueryJob]{
+		Name: "insights_query_runner", TableName: "insights_query_runner_jobs",
+		Columns: store.InsightsQueryJobColumns, Scan: store.ScanInsightsQueryJob, OrderBy: "priority, id",
+		StalledMaxAge: stalledMaxAge, MaxNumResets: QueryRunnerMaxRetries, MaxNumRetries: QueryRunnerMaxRetries, RetryAfter: 10 * time.Second,
+	}
 }
 
 // BackfillHandler runs one turn of a backfill: planning a new one, or working through a

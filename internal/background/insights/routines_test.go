@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/sourcegraph/log/logtest"
 
 	insightsbg "github.com/lookout/lookout/internal/background/insights"
@@ -65,6 +66,28 @@ func TestEnqueuerStampsOnlyAfterEnqueue(t *testing.T) {
 	e.Now = func() time.Time { return now.Add(24 * time.Hour) }
 	if n, _ := e.Run(ctx); n != 1 {
 		t.Errorf("snapshot: %d jobs", n)
+	}
+
+	// The query runner takes snapshots (priority 0) before recordings (1), each oldest
+	// first, whatever the order they were queued in.
+	qs, err := workerutil.NewStore(mainDB, insightsbg.QueryRunnerStoreOptions(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for {
+		jobs, err := qs.Dequeue(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) == 0 {
+			break
+		}
+		order = append(order, jobs[0].PersistMode+" "+jobs[0].RecordTime.Format(time.DateOnly))
+	}
+	want := []string{"snapshot 2025-01-27", "snapshot 2025-01-28", "record 2025-01-24"}
+	if diff := cmp.Diff(want, order); diff != "" {
+		t.Errorf("dequeue order (-want +got):\n%s", diff)
 	}
 }
 

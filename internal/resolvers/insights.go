@@ -309,7 +309,7 @@ func (r *Resolver) viewForWrite(ctx context.Context, req *insightsRequest, id gr
 		return nil, err
 	}
 	if !ok {
-		return nil, errcode.New(errcode.Forbidden, "you may see insight view %q but not change it: it is shared with you through a grant to everyone", v.Title)
+		return nil, errcode.New(errcode.Forbidden, "you may see insight view %q but not change it (it is shared with you through a grant to everyone); save it as a new view to make it yours", v.Title)
 	}
 	return v, nil
 }

@@ -337,8 +337,15 @@ func (r *Resolver) dashboardView(ctx context.Context, in dashboardViewInput, add
 	if err != nil {
 		return nil, err
 	}
-	// Putting a view on (or taking it off) a dashboard changes the dashboard, not the view.
-	v, err := r.viewForRead(ctx, req, in.InsightViewID)
+	// Taking a view off a dashboard needs only to see it. Putting one on needs to be
+	// allowed to change it: whoever may change a dashboard may change its views, so a
+	// view one may only read (through a grant to everyone) would become writable that
+	// way. Such a view can be saved as a new view instead.
+	view := r.viewForRead
+	if add {
+		view = r.viewForWrite
+	}
+	v, err := view(ctx, req, in.InsightViewID)
 	if err != nil {
 		return nil, err
 	}

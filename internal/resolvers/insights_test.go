@@ -465,6 +465,15 @@ func TestInsightsWriteAccessIsNotReadAccess(t *testing.T) {
 			return in
 		}()}},
 	}
+	var aliceDash struct {
+		CreateInsightsDashboard struct{ Dashboard struct{ ID string } }
+	}
+	ie.MustDo(t, aliceToken, `mutation { createInsightsDashboard(input: {title: "Alice's", grants: {}}) { dashboard { id } } }`, nil, &aliceDash)
+	// Putting the view on her own dashboard would make it hers to change.
+	forbidden["put the view on her dashboard"] = struct {
+		q    string
+		vars map[string]any
+	}{`mutation($v: ID!, $d: ID!) { addInsightViewToDashboard(input: {insightViewId: $v, dashboardId: $d}) { dashboard { id } } }`, map[string]any{"v": adminViewID, "d": aliceDash.CreateInsightsDashboard.Dashboard.ID}}
 	for name, c := range forbidden {
 		if r := ie.Do(t, aliceToken, c.q, c.vars); r.Code() != "FORBIDDEN" {
 			t.Errorf("alice may %s: %s %+v", name, r.Data, r.Errors)

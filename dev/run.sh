@@ -32,6 +32,13 @@ eval "$(dev/postgres.sh)"
 export DATABASE_URL CODEINSIGHTS_DATABASE_URL
 export SRC_LOG_LEVEL="${SRC_LOG_LEVEL:-info}" SRC_LOG_FORMAT="${SRC_LOG_FORMAT:-condensed}"
 export REPOS_DIR="${REPOS_DIR:-$root/.dev/repos}"
+# Code host tokens and campaign credentials are stored encrypted: the development set-up
+# makes its own key once and keeps it with the development database.
+if [ -z "${ENCRYPTION_KEY:-}" ]; then
+  [ -s .dev/encryption.key ] || (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > .dev/encryption.key)
+  ENCRYPTION_KEY="$(cat .dev/encryption.key)"
+  export ENCRYPTION_KEY
+fi
 export FRONTEND_ADDR="${FRONTEND_ADDR:-127.0.0.1:3080}"
 export WORKER_ADDR="${WORKER_ADDR:-127.0.0.1:3081}"
 export EXTERNAL_URL="${EXTERNAL_URL:-http://${FRONTEND_ADDR}}"

@@ -47,6 +47,10 @@ func newGitHub(cfg *GitHubConfig, hc *http.Client) (*githubClient, error) {
 
 const githubPerPage = 100
 
+// contentCreationWait is how long to hold back after GitHub's content-creation limit
+// ("was submitted too quickly"), which gives no Retry-After.
+const contentCreationWait = 10 * time.Minute
+
 // wrap turns go-github's errors into this package's: rate limits into *RateLimitError,
 // other HTTP answers into *APIError.
 func (g *githubClient) wrap(err error) error {
@@ -84,6 +88,12 @@ func (g *githubClient) wrap(err error) error {
 			} else if e.Field != "" {
 				msg += fmt.Sprintf("; %s %s", e.Field, e.Code)
 			}
+		}
+		// GitHub's undocumented content-creation limit answers 422 "was submitted too
+		// quickly" with no headers; it lifts after minutes, so it is a rate limit, not a
+		// failure of the pull request.
+		if er.Response.StatusCode == http.StatusUnprocessableEntity && strings.Contains(strings.ToLower(msg), "submitted too quickly") {
+			return &RateLimitError{Kind: KindGitHub, RetryAfter: contentCreationWait, Message: msg}
 		}
 		apiErr := &APIError{Kind: KindGitHub, StatusCode: er.Response.StatusCode, Message: msg}
 		if er.Response.Request != nil {

@@ -248,6 +248,16 @@ func TestGitHubDraftAndRateLimitedCreate(t *testing.T) {
 		t.Fatal("a rate-limited create opened a pull request")
 	}
 
+	// The content-creation limit: a 422 without headers, held back like a rate limit.
+	gh.SubmittedTooQuicklyNext(1)
+	c2 := newClient(t, codehost.KindGitHub, map[string]any{"url": gh.URL(), "token": fakehost.DefaultToken, "repos": []string{"alice/tool"}})
+	if _, _, err := c2.CreateChangeset(ctx(t), repo, cs); !errors.As(err, &rl) || rl.RetryAfter < time.Minute {
+		t.Fatalf("submitted too quickly: err = %v, want a RateLimitError of minutes", err)
+	}
+	if len(gh.PullRequests("alice/tool")) != 0 {
+		t.Fatal("a refused create opened a pull request")
+	}
+
 	// go-github remembers the exhausted quota until its reset; a new client starts fresh,
 	// as a retried job does.
 	c = newClient(t, codehost.KindGitHub, map[string]any{"url": gh.URL(), "token": fakehost.DefaultToken, "repos": []string{"alice/tool"}})

@@ -553,3 +553,15 @@ func TestUpdateCampaignWritesWithTheUpdatersCredential(t *testing.T) {
 		t.Fatalf("the campaign's author became %q", c.Node.Author.Username)
 	}
 }
+
+func TestCampaignsCredentialsNeedAnEncryptionKey(t *testing.T) {
+	e := newCampaignsEnv(t, apitest.Options{})
+	r := e.Do(t, e.AdminToken, `mutation { createCampaignsCredential(externalServiceKind: GITHUB, externalServiceURL: "https://github.com", credential: "ghp_x") { id } }`, nil)
+	if r.Code() != "FAILED_PRECONDITION" {
+		t.Fatalf("storing a credential without ENCRYPTION_KEY: %+v", r.Errors)
+	}
+	var n int
+	if err := e.DB.QueryRow(context.Background(), "SELECT count(*) FROM campaigns_credentials").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d credentials stored (%v)", n, err)
+	}
+}

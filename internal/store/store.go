@@ -39,6 +39,9 @@ type Store struct {
 // New returns a Store on db (a pool or a transaction).
 func New(db database.DB) *Store { return &Store{db: db} }
 
+// EncryptsSecrets reports whether secrets written through this store are encrypted.
+func (s *Store) EncryptsSecrets() bool { return s.key != nil }
+
 // WithEncryptionKey returns a Store that encrypts secrets at rest with key (nil: none).
 func (s *Store) WithEncryptionKey(key *encryption.Key) *Store { return &Store{db: s.db, key: key} }
 

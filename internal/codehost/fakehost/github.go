@@ -29,6 +29,7 @@ import (
 type GitHub struct {
 	*Host
 	checkRuns map[string][]githubCheckRun
+	tooQuick  int // pull request creations to refuse with "was submitted too quickly"
 }
 
 type githubCheckRun struct{ Name, Status, Conclusion string }
@@ -48,6 +49,15 @@ func NewGitHub(t testing.TB) *GitHub {
 func (g *GitHub) RateLimitSecondaryNext(n int, retryAfter time.Duration) {
 	g.mu.Lock()
 	g.limited, g.retryAfter, g.secondary = n, retryAfter, true
+	g.mu.Unlock()
+}
+
+// SubmittedTooQuicklyNext makes the next n pull request creations answer GitHub's
+// content-creation limit: 422 Validation Failed "was submitted too quickly", without
+// rate-limit headers.
+func (g *GitHub) SubmittedTooQuicklyNext(n int) {
+	g.mu.Lock()
+	g.tooQuick = n
 	g.mu.Unlock()
 }
 
@@ -371,6 +381,11 @@ func (g *GitHub) createPull(w http.ResponseWriter, r *http.Request) {
 	repo := g.repoLocked(r.PathValue("owner") + "/" + r.PathValue("repo"))
 	if repo == nil {
 		g.notFound(w)
+		return
+	}
+	if g.tooQuick > 0 {
+		g.tooQuick--
+		g.validationFailed(w, map[string]any{"resource": "PullRequest", "code": "custom", "message": "was submitted too quickly"})
 		return
 	}
 	head := in.Head

@@ -162,10 +162,11 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 		return fmt.Errorf("notifications: %w", err)
 	}
 	repoSvc := cfg.Repos(st, cache, logger)
-	deps := resolvers.Deps{Store: st, Logger: logger.Scoped("resolvers"), ExternalURL: cfg.ExternalURL, Repos: repoSvc, Notifier: notifier}
+	// One search service for the API and live previews; its blob cache is in memory only
+	// (the frontend persists nothing).
+	searchSvc := search.NewService(st, repoSvc, search.NewBlobCache(200_000, nil), logger.Scoped("search"), search.Options{})
+	deps := resolvers.Deps{Store: st, Logger: logger.Scoped("resolvers"), ExternalURL: cfg.ExternalURL, Repos: repoSvc, Notifier: notifier, Search: searchSvc}
 	if insightsDB != nil {
-		// Live previews count through an in-memory blob cache (nothing is persisted).
-		searchSvc := search.NewService(st, repoSvc, search.NewBlobCache(200_000, nil), logger.Scoped("search"), search.Options{})
 		deps.Insights = &resolvers.InsightsDeps{DB: insightsDB, Source: &insights.SearchSource{Search: searchSvc, Mirrors: repoSvc}}
 	}
 	root := resolvers.New(deps)

@@ -26,7 +26,8 @@ type jobDeps struct {
 	env        routine.Env
 	insightsDB *pgxpool.Pool
 
-	repos *reposvc.Service
+	repos  *reposvc.Service
+	search *search.Service
 	// changeListeners are told when a fetch brings new commits (push-driven monitors).
 	// They only write rows (enqueue jobs), so they apply whichever jobs this worker runs.
 	changeListeners []reposbg.ChangeListener
@@ -83,7 +84,7 @@ var registry = map[string]job{
 			}
 			c := d.cfg.CodeMonitors
 			return codemonitors.Routines(d.env, codemonitors.Options{
-				Store: svc.Store, Search: search.NewService(svc.Store, svc, nil, d.env.Logger.Scoped("search"), search.Options{}), Mirrors: svc,
+				Store: svc.Store, Search: d.searchService(svc), Mirrors: svc,
 				Notifier: d.notifier, ExternalURL: d.cfg.ExternalURL,
 				PollInterval: c.PollInterval, EnqueueInterval: c.EnqueueInterval, WorkerPollInterval: c.WorkerPollInterval,
 			})
@@ -98,7 +99,7 @@ var registry = map[string]job{
 			}
 			opts := issuemonitorsbg.OptionsFromEnv()
 			opts.Store, opts.Notifier, opts.ExternalURL = svc.Store, d.notifier, d.cfg.ExternalURL
-			opts.Search = search.NewService(svc.Store, svc, nil, d.env.Logger.Scoped("search"), search.Options{})
+			opts.Search = d.searchService(svc)
 			return issuemonitorsbg.Routines(d.env, opts)
 		},
 	},
@@ -112,10 +113,9 @@ var registry = map[string]job{
 			}
 			// Per-blob counts persist in the main database, so a resumed backfill or
 			// another worker counts only blobs no worker counted before.
-			searchSvc := search.NewService(svc.Store, svc, search.NewBlobCache(0, svc.Store), d.env.Logger.Scoped("search"), search.Options{})
 			opts := insightsbg.OptionsFromEnv()
 			opts.Main, opts.InsightsDB = svc.Store, d.insightsDB
-			opts.Source = &insights.SearchSource{Search: searchSvc, Mirrors: svc, Persist: true}
+			opts.Source = &insights.SearchSource{Search: d.searchService(svc), Mirrors: svc, Persist: true}
 			return insightsbg.Routines(d.env, opts)
 		},
 	},
@@ -139,6 +139,15 @@ var registry = map[string]job{
 			}, routine.PeriodicOptions{Interval: time.Hour, Singleton: d.env.DB, Hostname: d.env.Hostname, Metrics: d.env.Metrics, RunAtStart: true})}, nil
 		},
 	},
+}
+
+// searchService returns the process's one search service: one blob cache shared by
+// every job (counts are written to Postgres only by callers that ask to persist them).
+func (d *jobDeps) searchService(svc *reposvc.Service) *search.Service {
+	if d.search == nil {
+		d.search = search.NewService(svc.Store, svc, search.NewBlobCache(0, svc.Store), d.env.Logger.Scoped("search"), search.Options{})
+	}
+	return d.search
 }
 
 // declareJobEnv reads every job's settings without starting anything, so `worker env`

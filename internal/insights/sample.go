@@ -2,32 +2,19 @@ package insights
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sort"
 	"time"
 
+	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/internal/vcs"
 )
 
-// DefaultHead returns the commit of the repository's default branch as the last fetch
-// recorded it (the mirror's HEAD when none was recorded), or "" for an empty
-// repository.
+// DefaultHead returns the commit of the repository's default branch as the search
+// reads it (search.DefaultHead: the head the last fetch recorded, else the mirror's
+// HEAD), or "" for an empty repository.
 func DefaultHead(ctx context.Context, repo *store.Repo, m *vcs.Mirror) (string, error) {
-	if repo.DefaultBranch != "" {
-		if oid := repo.HeadOIDs["refs/heads/"+repo.DefaultBranch]; oid != "" {
-			return oid, nil
-		}
-	}
-	oid, err := m.ResolveRevision(ctx, "HEAD")
-	if errors.Is(err, vcs.ErrRevisionNotFound) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("resolving the default branch of %s: %w", repo.Name, err)
-	}
-	return oid, nil
+	return search.DefaultHead(ctx, repo, m)
 }
 
 // SampleCommits returns, for each time, the newest commit reachable from head with a

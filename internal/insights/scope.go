@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/search/query"
 	"github.com/lookout/lookout/internal/store"
 )
@@ -13,9 +14,8 @@ import (
 // -repo:, fork:, archived:, visibility: and context: filters (any Basic query of the
 // plan may admit it).
 //
-// It follows the search executor's rules, except that a fork or archived repository is
-// admitted by default only when the scope is an explicit list (the executor also admits
-// one that a repo:^name$ filter names exactly).
+// Its rules are the search executor's (search.ScopeAdmits): a fork or archived
+// repository is admitted without fork:/archived: when a repo:^name$ filter names it.
 type RepoMatcher struct {
 	plan     query.Plan
 	contexts map[string]query.Plan
@@ -24,21 +24,16 @@ type RepoMatcher struct {
 // ContextLoader returns the plan of a search context's query.
 type ContextLoader func(ctx context.Context, name string) (query.Plan, error)
 
-// StoreContexts loads search contexts from the main store.
+// StoreContexts loads search contexts from the main store, as the search does
+// (search.LoadSearchContext); an unknown context is bad input.
 func StoreContexts(st *store.Store) ContextLoader {
 	return func(ctx context.Context, name string) (query.Plan, error) {
-		sc, err := st.Search().SearchContextByName(ctx, name)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, invalid("no search context named %q", name)
+		plan, err := search.LoadSearchContext(ctx, st, name, query.Options{})
+		var qe *query.Error
+		if errors.As(err, &qe) {
+			return nil, invalid("%s", qe.Error())
 		}
-		if err != nil {
-			return nil, err
-		}
-		plan, err := query.Parse(sc.Query)
-		if err != nil {
-			return nil, fmt.Errorf("search context %s has an invalid query: %w", name, err)
-		}
-		return plan, nil
+		return plan, err
 	}
 }
 
@@ -68,65 +63,22 @@ func NewRepoMatcher(ctx context.Context, q string, contexts ContextLoader) (*Rep
 
 // Match reports whether the repository is in scope.
 func (m *RepoMatcher) Match(name string, fork, archived, private bool) bool {
-	for _, b := range m.plan {
-		if !basicAdmits(b, name, fork, archived, private) {
-			continue
-		}
-		if c := b.Context(); c != "" {
-			ok := false
-			for _, cb := range m.contexts[c] {
-				ok = ok || basicAdmits(cb, name, fork, archived, private)
-			}
-			if !ok {
-				continue
-			}
-		}
-		return true
-	}
-	return false
+	return m.MatchRepo(&store.Repo{Name: name, Fork: fork, Archived: archived, Private: private})
 }
 
 // MatchRepo is Match for a repository row.
 func (m *RepoMatcher) MatchRepo(r *store.Repo) bool {
-	return m.Match(r.Name, r.Fork, r.Archived, r.Private)
+	for _, b := range m.plan {
+		if search.ScopeAdmits(b, m.contexts[b.Context()], r) {
+			return true
+		}
+	}
+	return false
 }
 
+// basicAdmits applies one Basic query's repository scope, without its context.
 func basicAdmits(b query.Basic, name string, fork, archived, private bool) bool {
-	include, exclude := b.Repos()
-	for _, f := range include {
-		if !f.Regexp.MatchString(name) {
-			return false
-		}
-	}
-	for _, re := range exclude {
-		if re.MatchString(name) {
-			return false
-		}
-	}
-	if !yesNoOnly(b.Fork, fork) || !yesNoOnly(b.Archived, archived) {
-		return false
-	}
-	switch b.Visibility() {
-	case query.VisibilityPublic:
-		return !private
-	case query.VisibilityPrivate:
-		return private
-	}
-	return true
-}
-
-func yesNoOnly(get func() (query.YesNoOnly, bool), flag bool) bool {
-	v, ok := get()
-	if !ok {
-		return !flag
-	}
-	switch v {
-	case query.Only:
-		return flag
-	case query.No:
-		return !flag
-	}
-	return true
+	return search.ScopeAdmits(b, nil, &store.Repo{Name: name, Fork: fork, Archived: archived, Private: private})
 }
 
 // ResolveRepos returns the repositories of a series' scope that viewer may see, by id:

@@ -10,12 +10,12 @@ package cmsearch
 import (
 	"context"
 	"fmt"
-	"path"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/search/query"
 	"github.com/lookout/lookout/internal/store"
 )
@@ -36,32 +36,18 @@ func ParseQuery(q string, now time.Time) (query.Plan, error) {
 	return plan, nil
 }
 
-// Covers reports whether some branch of plan may search repo, by its repo: and -repo:
-// filters. It errs on the side of yes (fork:, archived:, visibility: and context: are
-// left to the search, which applies them again), since a repository wrongly left out
-// would be a missed notification.
+// Covers reports whether some branch of plan may search repo: its repository scope as
+// the search applies it (search.ScopeAdmits: repo:, -repo:, fork:, archived:,
+// visibility:). A context: filter is left to the search, which applies it again, so
+// Covers errs on the side of yes there: a repository wrongly left out would be a missed
+// notification.
 func Covers(plan query.Plan, repo *store.Repo) bool {
 	for _, b := range plan {
-		if basicCovers(b, repo.Name) {
+		if search.ScopeAdmits(b, nil, repo) {
 			return true
 		}
 	}
 	return false
-}
-
-func basicCovers(b query.Basic, name string) bool {
-	include, exclude := b.Repos()
-	for _, f := range include {
-		if !f.Regexp.MatchString(name) {
-			return false
-		}
-	}
-	for _, re := range exclude {
-		if re.MatchString(name) {
-			return false
-		}
-	}
-	return true
 }
 
 var fullOID = regexp.MustCompile(`^[0-9a-f]{40}$`)
@@ -72,7 +58,7 @@ var fullOID = regexp.MustCompile(`^[0-9a-f]{40}$`)
 // not yet fetched repository, or revisions it does not have).
 func Revisions(plan query.Plan, repo *store.Repo) (include, exclude []string) {
 	for _, b := range plan {
-		if !basicCovers(b, repo.Name) {
+		if !search.ScopeAdmits(b, nil, repo) {
 			continue
 		}
 		inc, exc := basicRevisions(b, repo)
@@ -111,7 +97,7 @@ func basicRevisions(b query.Basic, repo *store.Repo) (include, exclude []string)
 		}
 	}
 	for ref, oid := range repo.HeadOIDs {
-		if len(globs) > 0 && globMatch(globs, ref) && !globMatch(notGlobs, ref) {
+		if len(globs) > 0 && search.RefGlobMatch(globs, ref) && !search.RefGlobMatch(notGlobs, ref) {
 			include = append(include, oid)
 		}
 	}
@@ -127,17 +113,7 @@ func basicRevisions(b query.Basic, repo *store.Repo) (include, exclude []string)
 // a branch by short or full name, or a full commit id as it is.
 func resolve(repo *store.Repo, rev string) string {
 	if rev == "" || rev == "HEAD" {
-		if repo.DefaultBranch != "" {
-			if oid := repo.HeadOIDs["refs/heads/"+repo.DefaultBranch]; oid != "" {
-				return oid
-			}
-		}
-		if len(repo.HeadOIDs) == 1 {
-			for _, oid := range repo.HeadOIDs {
-				return oid
-			}
-		}
-		return ""
+		return search.RecordedDefaultHead(repo)
 	}
 	if oid := repo.HeadOIDs["refs/heads/"+rev]; oid != "" {
 		return oid
@@ -149,20 +125,6 @@ func resolve(repo *store.Repo, rev string) string {
 		return rev
 	}
 	return ""
-}
-
-// globMatch matches a ref against globs as the search does (*refs/heads/*): a glob
-// without wildcards matches the ref and everything below it.
-func globMatch(globs []string, ref string) bool {
-	for _, g := range globs {
-		if ok, _ := path.Match(g, ref); ok {
-			return true
-		}
-		if !strings.ContainsAny(g, "*?[") && (ref == g || strings.HasPrefix(ref, strings.TrimSuffix(g, "/")+"/")) {
-			return true
-		}
-	}
-	return false
 }
 
 // Snapshot returns the current heads of every repository the viewer may see that plan

@@ -130,11 +130,15 @@ var registry = map[string]job{
 		},
 	},
 	"janitor": {
-		description: "deletes expired sessions and old finished jobs",
+		description: "deletes expired sessions and old finished jobs, and bounds the persisted per-blob search counts",
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			st := d.cfg.Store(d.env.DB)
+			blobCounts := search.BlobCountRetentionFromEnv()
 			return []routine.Routine{routine.NewPeriodic(d.env.Logger, "janitor", func(ctx context.Context) error {
-				_, err := st.Sessions().DeleteExpired(ctx)
+				if _, err := st.Sessions().DeleteExpired(ctx); err != nil {
+					return err
+				}
+				_, err := blobCounts.Prune(ctx, st, time.Now())
 				return err
 			}, routine.PeriodicOptions{Interval: time.Hour, Singleton: d.env.DB, Hostname: d.env.Hostname, Metrics: d.env.Metrics, RunAtStart: true})}, nil
 		},
@@ -156,6 +160,7 @@ func declareJobEnv() {
 	_, _ = campaignsbg.ConfigFromEnv()
 	_ = issuemonitorsbg.OptionsFromEnv()
 	_ = insightsbg.OptionsFromEnv()
+	_ = search.BlobCountRetentionFromEnv()
 }
 
 // codeMonitorsConfig are the code monitor settings of the worker.

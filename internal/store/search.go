@@ -157,8 +157,48 @@ ON CONFLICT DO NOTHING`, signature, raw, matches, lines, binary, caps))
 	return nil
 }
 
-// PruneBlobCounts deletes memoized counts older than before, returning how many.
-func (ss *SearchStore) PruneBlobCounts(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := ss.s.exec(ctx, sqlf.Sprintf("DELETE FROM search_blob_counts WHERE created_at < %s", before))
-	return tag.RowsAffected(), err
+// pruneBatch bounds the rows one DELETE of PruneBlobCounts removes, so that pruning a
+// large table holds no long transaction and no lock on many rows at once.
+const pruneBatch = 10000
+
+// PruneBlobCounts bounds the memo of per-blob counts: it deletes the counts stored
+// before before (none when before is zero) and then, while more than maxRows remain
+// (no bound when maxRows <= 0), the oldest ones. It deletes in batches and returns how
+// many rows it deleted. A count is true forever, so what goes is only recomputed when
+// needed again.
+func (ss *SearchStore) PruneBlobCounts(ctx context.Context, before time.Time, maxRows int64) (int64, error) {
+	var deleted int64
+	if !before.IsZero() {
+		for {
+			tag, err := ss.s.exec(ctx, sqlf.Sprintf(`DELETE FROM search_blob_counts WHERE ctid = ANY(ARRAY(
+SELECT ctid FROM search_blob_counts WHERE created_at < %s LIMIT %s))`, before, pruneBatch))
+			if err != nil {
+				return deleted, fmt.Errorf("pruning blob counts older than %s: %w", before.Format(time.RFC3339), err)
+			}
+			deleted += tag.RowsAffected()
+			if tag.RowsAffected() < pruneBatch {
+				break
+			}
+		}
+	}
+	if maxRows <= 0 {
+		return deleted, nil
+	}
+	var n int64
+	if err := ss.s.queryRow(ctx, sqlf.Sprintf("SELECT count(*) FROM search_blob_counts")).Scan(&n); err != nil {
+		return deleted, fmt.Errorf("counting blob counts: %w", err)
+	}
+	for excess := n - maxRows; excess > 0; {
+		tag, err := ss.s.exec(ctx, sqlf.Sprintf(`DELETE FROM search_blob_counts WHERE ctid = ANY(ARRAY(
+SELECT ctid FROM search_blob_counts ORDER BY created_at LIMIT %s))`, min(excess, pruneBatch)))
+		if err != nil {
+			return deleted, fmt.Errorf("pruning blob counts to %d rows: %w", maxRows, err)
+		}
+		deleted += tag.RowsAffected()
+		excess -= tag.RowsAffected()
+		if tag.RowsAffected() == 0 {
+			break // others pruned them meanwhile
+		}
+	}
+	return deleted, nil
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"path"
 	"strconv"
+	"strings"
 	"sync"
 
+	graphql "github.com/graph-gophers/graphql-go"
 	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/errcode"
 	"github.com/lookout/lookout/internal/search"
@@ -324,3 +326,126 @@ type languageStatistics struct{ s search.LanguageStat }
 func (l *languageStatistics) Name() string        { return l.s.Name }
 func (l *languageStatistics) TotalBytes() float64 { return float64(l.s.Bytes) }
 func (l *languageStatistics) TotalLines() int32   { return int32(l.s.Lines) }
+
+// searchContextKind is the kind of a search context's opaque ID.
+const searchContextKind = "SearchContext"
+
+// SearchContextResolver resolves SearchContext.
+type SearchContextResolver struct {
+	c *store.SearchContext
+}
+
+func (c *SearchContextResolver) ID() graphql.ID      { return marshalID(searchContextKind, c.c.ID) }
+func (c *SearchContextResolver) Name() string        { return c.c.Name }
+func (c *SearchContextResolver) Spec() string        { return c.c.Name }
+func (c *SearchContextResolver) Description() string { return c.c.Description }
+func (c *SearchContextResolver) Query() string       { return c.c.Query }
+func (c *SearchContextResolver) Public() bool        { return true }
+func (c *SearchContextResolver) AutoDefined() bool   { return false }
+func (c *SearchContextResolver) CreatedAt() DateTime { return newDateTime(c.c.CreatedAt) }
+func (c *SearchContextResolver) UpdatedAt() DateTime { return newDateTime(c.c.UpdatedAt) }
+func (c *SearchContextResolver) ViewerCanManage(ctx context.Context) bool {
+	return auth.FromContext(ctx).HasAllAccess()
+}
+
+// SearchContexts lists search contexts by name, to any signed-in user: they hold
+// repository filters, not repositories, so they reveal nothing a user may not see.
+func (r *Resolver) SearchContexts(ctx context.Context, args struct {
+	ConnectionArgs
+	Query *string
+}) (*connection[*SearchContextResolver], error) {
+	if err := auth.CheckAuthenticated(ctx); err != nil {
+		return nil, err
+	}
+	page, err := ConnectionArgs{First: args.First}.page()
+	if err != nil {
+		return nil, err
+	}
+	opts := store.SearchContextListOptions{Limit: page.Limit}
+	if args.Query != nil {
+		opts.Query = *args.Query
+	}
+	if args.After != nil && *args.After != "" {
+		if opts.After, err = decodeStringCursor(*args.After); err != nil {
+			return nil, err
+		}
+	}
+	cs, err := r.Store.Search().ListSearchContexts(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	opts.After, opts.Limit = "", 0
+	return newConnectionWithCursor(cs, page,
+		func(c *store.SearchContext) string { return encodeStringCursor(c.Name) },
+		func(c *store.SearchContext) *SearchContextResolver { return &SearchContextResolver{c} },
+		func(ctx context.Context) (int, error) { return r.Store.Search().CountSearchContexts(ctx, opts) }), nil
+}
+
+// SearchContextBySpec returns a context by name (null for none and for global).
+func (r *Resolver) SearchContextBySpec(ctx context.Context, args struct{ Spec string }) (*SearchContextResolver, error) {
+	if err := auth.CheckAuthenticated(ctx); err != nil {
+		return nil, err
+	}
+	name := strings.TrimPrefix(strings.TrimSpace(args.Spec), "@")
+	if name == "" || strings.EqualFold(name, "global") {
+		return nil, nil
+	}
+	c, err := r.Store.Search().SearchContextByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &SearchContextResolver{c}, nil
+}
+
+// SearchContextInput is the input of createSearchContext.
+type SearchContextInput struct {
+	Name        string
+	Description string
+	Query       string
+	Public      bool
+	Namespace   *graphql.ID
+}
+
+// CreateSearchContext stores a search context; site admins only. A bad name or
+// description is BAD_USER_INPUT, a bad query InvalidQuery, a taken name ALREADY_EXISTS.
+func (r *Resolver) CreateSearchContext(ctx context.Context, args struct{ SearchContext SearchContextInput }) (*SearchContextResolver, error) {
+	if err := auth.CheckSiteAdmin(ctx); err != nil {
+		return nil, err
+	}
+	in := args.SearchContext
+	if !in.Public {
+		return nil, errcode.New(errcode.BadInput, "search contexts are site-wide: public must be true")
+	}
+	if in.Namespace != nil {
+		return nil, errcode.New(errcode.BadInput, "search contexts belong to no namespace: namespace must be null")
+	}
+	c, err := search.CreateSearchContext(ctx, r.Store, in.Name, in.Description, in.Query)
+	var ce *search.ContextError
+	switch {
+	case errors.As(err, &ce):
+		return nil, errcode.Wrap(errcode.BadInput, err)
+	case errors.Is(err, store.ErrSearchContextExists):
+		return nil, errcode.New(errcode.AlreadyExists, "a search context named %q already exists", in.Name)
+	case err != nil:
+		return nil, invalidQuery(err)
+	}
+	return &SearchContextResolver{c}, nil
+}
+
+// DeleteSearchContext deletes a search context; site admins only.
+func (r *Resolver) DeleteSearchContext(ctx context.Context, args struct{ ID graphql.ID }) (*EmptyResponse, error) {
+	if err := auth.CheckSiteAdmin(ctx); err != nil {
+		return nil, err
+	}
+	id, err := unmarshalID(args.ID, searchContextKind)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Store.Search().DeleteSearchContextByID(ctx, id); err != nil {
+		return nil, storeErr(err)
+	}
+	return &EmptyResponse{}, nil
+}

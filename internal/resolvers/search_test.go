@@ -282,3 +282,180 @@ func repoNamesOf(lists ...[]struct{ Name string }) string {
 	}
 	return strings.Join(out, ",")
 }
+
+func TestSearchContextsAPI(t *testing.T) {
+	ctx := context.Background()
+	e := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) {
+		d.Search = search.NewService(d.Store, nil, nil, nil, search.Options{})
+	}})
+	_, aliceToken := e.CreateUser(t, "alice", false)
+	svc, err := e.Store.ExternalServices().Create(ctx, "GIT", "local", `{"repos":[]}`, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{
+		{Name: "acme/api", CloneURL: "/nowhere/api"},
+		{Name: "acme/web", CloneURL: "/nowhere/web"},
+		{Name: "acme/api-fork", CloneURL: "/nowhere/fork", Fork: true},
+	}, false); err != nil {
+		t.Fatal(err)
+	}
+
+	const create = `mutation($in: SearchContextInput!) { createSearchContext(searchContext: $in) { id name spec description query public autoDefined viewerCanManage } }`
+	type contextOut struct {
+		ID, Name, Spec, Description, Query   string
+		Public, AutoDefined, ViewerCanManage bool
+	}
+	count := func() int {
+		t.Helper()
+		var out struct{ SearchContexts struct{ TotalCount int } }
+		e.MustDo(t, aliceToken, `{ searchContexts { totalCount } }`, nil, &out)
+		return out.SearchContexts.TotalCount
+	}
+
+	// Only site admins create; what they create is checked, and nothing is written on failure.
+	in := map[string]any{"name": "api-and-fork", "description": "the API and its fork", "query": `repo:^acme/api$ OR repo:^acme/api-fork$`}
+	if r := e.Do(t, aliceToken, create, map[string]any{"in": in}); r.Code() != "FORBIDDEN" {
+		t.Errorf("a user creates a context: %+v", r.Errors)
+	}
+	if r := e.Do(t, "", create, map[string]any{"in": in}); r.Code() != "UNAUTHENTICATED" {
+		t.Errorf("anonymous create: %+v", r.Errors)
+	}
+	for _, tc := range []struct {
+		in   map[string]any
+		code string
+	}{
+		{map[string]any{"name": "a b", "query": "repo:a"}, "BAD_USER_INPUT"},
+		{map[string]any{"name": "", "query": "repo:a"}, "BAD_USER_INPUT"},
+		{map[string]any{"name": "global", "query": "repo:a"}, "BAD_USER_INPUT"},
+		{map[string]any{"name": strings.Repeat("n", 101), "query": "repo:a"}, "BAD_USER_INPUT"},
+		{map[string]any{"name": "long", "description": strings.Repeat("d", 1025), "query": "repo:a"}, "BAD_USER_INPUT"},
+		{map[string]any{"name": "private", "query": "repo:a", "public": false}, "BAD_USER_INPUT"},
+		{map[string]any{"name": "mine", "query": "repo:a", "namespace": "VXNlcjox"}, "BAD_USER_INPUT"},
+		{map[string]any{"name": "pattern", "query": "repo:a TODO"}, "InvalidQuery"},
+		{map[string]any{"name": "regexp", "query": "repo:a("}, "InvalidQuery"},
+		{map[string]any{"name": "nested", "query": "context:other"}, "InvalidQuery"},
+		{map[string]any{"name": "empty", "query": ""}, "InvalidQuery"},
+	} {
+		if r := e.Do(t, e.AdminToken, create, map[string]any{"in": tc.in}); r.Code() != tc.code {
+			t.Errorf("create %v: %+v, want %s", tc.in, r.Errors, tc.code)
+		}
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d contexts after failed creates", n)
+	}
+	var created struct{ CreateSearchContext contextOut }
+	e.MustDo(t, e.AdminToken, create, map[string]any{"in": in}, &created)
+	c := created.CreateSearchContext
+	if c.Name != "api-and-fork" || c.Spec != "api-and-fork" || c.Description != "the API and its fork" || c.Query != in["query"] || !c.Public || c.AutoDefined || !c.ViewerCanManage {
+		t.Errorf("created %+v", c)
+	}
+	if r := e.Do(t, e.AdminToken, create, map[string]any{"in": map[string]any{"name": "API-AND-FORK", "query": "repo:x"}}); r.Code() != "ALREADY_EXISTS" {
+		t.Errorf("a taken name: %+v", r.Errors)
+	}
+	for _, name := range []string{"web", "all/acme"} {
+		e.MustDo(t, e.AdminToken, create, map[string]any{"in": map[string]any{"name": name, "query": "repo:acme/" + strings.TrimPrefix(name, "all/acme")}}, nil)
+	}
+
+	// Every signed-in user lists and reads them.
+	const list = `query($first: Int = 50, $after: String, $q: String) { searchContexts(first: $first, after: $after, query: $q) { totalCount nodes { name viewerCanManage } pageInfo { hasNextPage endCursor } } }`
+	type listOut struct {
+		SearchContexts struct {
+			TotalCount int
+			Nodes      []struct {
+				Name            string
+				ViewerCanManage bool
+			}
+			PageInfo struct {
+				HasNextPage bool
+				EndCursor   *string
+			}
+		}
+	}
+	var names []string
+	var after any
+	for pages := 0; ; pages++ {
+		var out listOut
+		e.MustDo(t, aliceToken, list, map[string]any{"first": 2, "after": after}, &out)
+		for _, n := range out.SearchContexts.Nodes {
+			names = append(names, n.Name)
+			if n.ViewerCanManage {
+				t.Errorf("alice may manage %s", n.Name)
+			}
+		}
+		if out.SearchContexts.TotalCount != 3 || pages > 3 {
+			t.Fatalf("page %d: %+v", pages, out)
+		}
+		if !out.SearchContexts.PageInfo.HasNextPage {
+			break
+		}
+		after = *out.SearchContexts.PageInfo.EndCursor
+	}
+	if diff := cmp.Diff([]string{"all/acme", "api-and-fork", "web"}, names); diff != "" {
+		t.Errorf("pages (-want +got):\n%s", diff)
+	}
+	var filtered listOut
+	e.MustDo(t, aliceToken, list, map[string]any{"q": "FORK"}, &filtered)
+	if filtered.SearchContexts.TotalCount != 1 || filtered.SearchContexts.Nodes[0].Name != "api-and-fork" {
+		t.Errorf("query FORK: %+v", filtered)
+	}
+	for _, tc := range []struct {
+		vars map[string]any
+		code string
+	}{{map[string]any{"after": "bogus"}, "BAD_USER_INPUT"}, {map[string]any{"first": -1}, "BAD_USER_INPUT"}} {
+		if r := e.Do(t, aliceToken, list, tc.vars); r.Code() != tc.code {
+			t.Errorf("list %v: %+v", tc.vars, r.Errors)
+		}
+	}
+	if r := e.Do(t, "", list, nil); r.Code() != "UNAUTHENTICATED" {
+		t.Errorf("anonymous list: %+v", r.Errors)
+	}
+	const bySpec = `query($spec: String!) { searchContextBySpec(spec: $spec) { id name } }`
+	var got struct{ SearchContextBySpec *struct{ ID, Name string } }
+	e.MustDo(t, aliceToken, bySpec, map[string]any{"spec": "@API-and-fork"}, &got)
+	if got.SearchContextBySpec == nil || got.SearchContextBySpec.ID != c.ID {
+		t.Errorf("by spec: %+v", got.SearchContextBySpec)
+	}
+	for _, spec := range []string{"nope", "global", ""} {
+		got.SearchContextBySpec = nil
+		e.MustDo(t, aliceToken, bySpec, map[string]any{"spec": spec}, &got)
+		if got.SearchContextBySpec != nil {
+			t.Errorf("spec %q: %+v", spec, got.SearchContextBySpec)
+		}
+	}
+
+	// A query uses it: the fork it names exactly is in, the web repository is not.
+	const repoSearch = `query($q: String!) { search(query: $q) { results { results { ... on Repository { name } } } } }`
+	var sr struct {
+		Search struct {
+			Results struct{ Results []struct{ Name string } }
+		}
+	}
+	e.MustDo(t, aliceToken, repoSearch, map[string]any{"q": "type:repo context:api-and-fork"}, &sr)
+	var repos []string
+	for _, r := range sr.Search.Results.Results {
+		repos = append(repos, r.Name)
+	}
+	if diff := cmp.Diff([]string{"acme/api", "acme/api-fork"}, repos); diff != "" {
+		t.Errorf("type:repo context:api-and-fork (-want +got):\n%s", diff)
+	}
+
+	// Only site admins delete; a query naming a deleted context is invalid.
+	const del = `mutation($id: ID!) { deleteSearchContext(id: $id) { alwaysNil } }`
+	if r := e.Do(t, aliceToken, del, map[string]any{"id": c.ID}); r.Code() != "FORBIDDEN" {
+		t.Errorf("a user deletes a context: %+v", r.Errors)
+	}
+	if r := e.Do(t, e.AdminToken, del, map[string]any{"id": "VXNlcjox"}); r.Code() != "BAD_USER_INPUT" {
+		t.Errorf("deleting a user's ID: %+v", r.Errors)
+	}
+	e.MustDo(t, e.AdminToken, del, map[string]any{"id": c.ID}, nil)
+	if r := e.Do(t, e.AdminToken, del, map[string]any{"id": c.ID}); r.Code() != "NOT_FOUND" {
+		t.Errorf("deleting twice: %+v", r.Errors)
+	}
+	if n := count(); n != 2 {
+		t.Errorf("%d contexts after the delete, want 2", n)
+	}
+	if r := e.Do(t, aliceToken, repoSearch, map[string]any{"q": "type:repo context:api-and-fork"}); r.Code() != "InvalidQuery" {
+		t.Errorf("a deleted context in a query: %+v", r.Errors)
+	}
+}

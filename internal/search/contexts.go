@@ -28,20 +28,28 @@ const (
 	MaxContextQueryLength = 4096
 )
 
+// ContextError is a search context's name or description that cannot be stored.
+type ContextError struct {
+	Field string // "name" or "description"
+	Msg   string
+}
+
+func (e *ContextError) Error() string { return "invalid search context " + e.Field + ": " + e.Msg }
+
 // CheckSearchContext checks a context before it is stored: its name (letters, digits,
-// '.', '_', '/', '-', not "global", which means no context), description length, and a
-// query of repository filters only (repo:, -repo:, fork:, archived:, visibility:, and
-// AND/OR), without a context: of its own. Every error is a *query.Error.
+// '.', '_', '/', '-', not "global", which means no context) and description length
+// (*ContextError), and a query of repository filters only (repo:, -repo:, fork:,
+// archived:, visibility:, and AND/OR), without a context: of its own (*query.Error).
 func CheckSearchContext(name, description, q string) error {
 	switch {
 	case !contextName.MatchString(name):
-		return &query.Error{Pos: -1, Token: name, Msg: "invalid search context name: use letters, digits and . _ / - (starting with a letter or digit)"}
+		return &ContextError{Field: "name", Msg: fmt.Sprintf("%q: use letters, digits and . _ / - (starting with a letter or digit)", name)}
 	case utf8.RuneCountInString(name) > MaxContextNameLength:
-		return &query.Error{Pos: -1, Token: name, Msg: fmt.Sprintf("a search context name has at most %d characters", MaxContextNameLength)}
+		return &ContextError{Field: "name", Msg: fmt.Sprintf("at most %d characters", MaxContextNameLength)}
 	case strings.EqualFold(name, "global"):
-		return &query.Error{Pos: -1, Token: name, Msg: `"global" is reserved: it means all repositories`}
+		return &ContextError{Field: "name", Msg: `"global" is reserved: it means all repositories`}
 	case utf8.RuneCountInString(description) > MaxContextDescriptionLength:
-		return &query.Error{Pos: -1, Msg: fmt.Sprintf("a search context description has at most %d characters", MaxContextDescriptionLength)}
+		return &ContextError{Field: "description", Msg: fmt.Sprintf("at most %d characters", MaxContextDescriptionLength)}
 	case len(q) > MaxContextQueryLength:
 		return &query.Error{Pos: -1, Msg: fmt.Sprintf("a search context query has at most %d bytes", MaxContextQueryLength)}
 	}
@@ -50,11 +58,19 @@ func CheckSearchContext(name, description, q string) error {
 }
 
 // CreateSearchContext checks a context (CheckSearchContext) and stores it, so that
-// queries can use context:NAME. A bad context is a *query.Error, a name in use
-// store.ErrSearchContextExists.
-func (s *Service) CreateSearchContext(ctx context.Context, name, description, q string) (*store.SearchContext, error) {
+// queries can use context:NAME. A name in use is store.ErrSearchContextExists.
+func CreateSearchContext(ctx context.Context, st *store.Store, name, description, q string) (*store.SearchContext, error) {
 	if err := CheckSearchContext(name, description, q); err != nil {
 		return nil, err
 	}
-	return s.store.Search().CreateSearchContext(ctx, name, description, q)
+	c, err := st.Search().CreateSearchContext(ctx, name, description, q)
+	if err != nil {
+		return nil, fmt.Errorf("storing search context %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// CreateSearchContext is the package's CreateSearchContext on the service's store.
+func (s *Service) CreateSearchContext(ctx context.Context, name, description, q string) (*store.SearchContext, error) {
+	return CreateSearchContext(ctx, s.store, name, description, q)
 }

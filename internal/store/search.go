@@ -61,16 +61,66 @@ func (ss *SearchStore) SearchContextByName(ctx context.Context, name string) (*S
 	return c, err
 }
 
-// ListSearchContexts returns every context by name.
-func (ss *SearchStore) ListSearchContexts(ctx context.Context) ([]*SearchContext, error) {
-	return collect(ctx, ss.s, sqlf.Sprintf("SELECT "+searchContextColumns+" FROM search_contexts ORDER BY name"), scanSearchContext)
+// SearchContextByID returns a context by id.
+func (ss *SearchStore) SearchContextByID(ctx context.Context, id int64) (*SearchContext, error) {
+	c, err := scanSearchContext(ss.s.queryRow(ctx, sqlf.Sprintf("SELECT "+searchContextColumns+" FROM search_contexts WHERE id = %s", id)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("search context %d", id)
+	}
+	return c, err
 }
 
-// DeleteSearchContext removes a context.
+// SearchContextListOptions select a page of contexts, ordered by name.
+type SearchContextListOptions struct {
+	// Query keeps contexts whose name or description contains it (case-insensitive).
+	Query string
+	// After keeps contexts whose name sorts after it (a page's last name).
+	After string
+	// Limit bounds the rows (0: all).
+	Limit int
+}
+
+func (o SearchContextListOptions) where() *sqlf.Query {
+	conds := []*sqlf.Query{sqlf.Sprintf("TRUE")}
+	if o.Query != "" {
+		like := "%" + escapeLike(o.Query) + "%"
+		conds = append(conds, sqlf.Sprintf("(name ILIKE %s OR description ILIKE %s)", like, like))
+	}
+	return sqlf.Join(conds, " AND ")
+}
+
+// ListSearchContexts returns contexts by name (case-insensitive order).
+func (ss *SearchStore) ListSearchContexts(ctx context.Context, opts SearchContextListOptions) ([]*SearchContext, error) {
+	where := opts.where()
+	if opts.After != "" {
+		where = sqlf.Sprintf("%s AND name > %s", where, opts.After)
+	}
+	return collect(ctx, ss.s, sqlf.Sprintf("SELECT "+searchContextColumns+" FROM search_contexts WHERE %s ORDER BY name %s",
+		where, Page{Limit: opts.Limit}.limitSQL()), scanSearchContext)
+}
+
+// CountSearchContexts counts the contexts ListSearchContexts would return without After
+// and Limit.
+func (ss *SearchStore) CountSearchContexts(ctx context.Context, opts SearchContextListOptions) (int, error) {
+	var n int
+	err := ss.s.queryRow(ctx, sqlf.Sprintf("SELECT count(*) FROM search_contexts WHERE %s", opts.where())).Scan(&n)
+	return n, err
+}
+
+// DeleteSearchContext removes a context by name.
 func (ss *SearchStore) DeleteSearchContext(ctx context.Context, name string) error {
 	tag, err := ss.s.exec(ctx, sqlf.Sprintf("DELETE FROM search_contexts WHERE name = %s", name))
 	if err == nil && tag.RowsAffected() == 0 {
 		return notFound("search context %q", name)
+	}
+	return err
+}
+
+// DeleteSearchContextByID removes a context by id.
+func (ss *SearchStore) DeleteSearchContextByID(ctx context.Context, id int64) error {
+	tag, err := ss.s.exec(ctx, sqlf.Sprintf("DELETE FROM search_contexts WHERE id = %s", id))
+	if err == nil && tag.RowsAffected() == 0 {
+		return notFound("search context %d", id)
 	}
 	return err
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/lookout/lookout/internal/database/dbtest"
 	"github.com/lookout/lookout/internal/store"
 )
@@ -89,10 +91,64 @@ func TestSearchContextsStore(t *testing.T) {
 	if _, err := ss.SearchContextByName(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("missing: %v", err)
 	}
+	if byID, err := ss.SearchContextByID(ctx, c.ID); err != nil || byID.Name != "Acme" {
+		t.Errorf("by id: %+v, %v", byID, err)
+	}
+	if _, err := ss.SearchContextByID(ctx, c.ID+100); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("missing id: %v", err)
+	}
+
+	// Listing: by name regardless of case, filtered, in pages.
+	for _, n := range []string{"beta", "Gamma", "delta"} {
+		if _, err := ss.CreateSearchContext(ctx, n, "about "+n, "repo:"+n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(opts store.SearchContextListOptions) []string {
+		t.Helper()
+		cs, err := ss.ListSearchContexts(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []string{}
+		for _, c := range cs {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"Acme", "beta", "delta", "Gamma"}, list(store.SearchContextListOptions{})); diff != "" {
+		t.Errorf("all (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"delta", "Gamma"}, list(store.SearchContextListOptions{After: "beta", Limit: 2})); diff != "" {
+		t.Errorf("page after beta (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Acme", "beta", "delta", "Gamma"}, list(store.SearchContextListOptions{Query: "A"})); diff != "" {
+		t.Errorf("query A (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Gamma"}, list(store.SearchContextListOptions{Query: "about gam"})); diff != "" {
+		t.Errorf("query in the description (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{}, list(store.SearchContextListOptions{Query: "%"})); diff != "" {
+		t.Errorf("a LIKE wildcard is literal (-want +got):\n%s", diff)
+	}
+	if n, err := ss.CountSearchContexts(ctx, store.SearchContextListOptions{Query: "ta", After: "zzz", Limit: 1}); err != nil || n != 2 {
+		t.Errorf("count of ta: %d, %v; want 2 (beta, delta)", n, err)
+	}
+
 	if err := ss.DeleteSearchContext(ctx, "acme"); err != nil {
 		t.Fatal(err)
 	}
 	if err := ss.DeleteSearchContext(ctx, "acme"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("deleting twice: %v", err)
+	}
+	beta, _ := ss.SearchContextByName(ctx, "beta")
+	if err := ss.DeleteSearchContextByID(ctx, beta.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.DeleteSearchContextByID(ctx, beta.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleting by id twice: %v", err)
+	}
+	if diff := cmp.Diff([]string{"delta", "Gamma"}, list(store.SearchContextListOptions{})); diff != "" {
+		t.Errorf("after deletes (-want +got):\n%s", diff)
 	}
 }

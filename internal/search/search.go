@@ -399,11 +399,9 @@ func (e *execution) fail(repo *store.Repo, err error, timedOut bool) {
 // finish dedupes, projects (select:), sorts and limits the results.
 func (e *execution) finish(ctx context.Context, s *Service) *Results {
 	res := &Results{Plan: e.plan, RepoCounts: map[int64]int{}, Captures: e.captures, Skipped: e.skipped, Errors: e.errs}
-	sortFiles(e.files)
-	sort.SliceStable(e.files, func(i, j int) bool { return e.files[i].Repo.Name < e.files[j].Repo.Name })
-	sortCommits(e.commitMs)
-	sort.SliceStable(e.commitMs, func(i, j int) bool { return e.commitMs[i].Repo.Name < e.commitMs[j].Repo.Name })
-	sort.SliceStable(e.repos, func(i, j int) bool { return e.repos[i].Repo.Name < e.repos[j].Repo.Name })
+	e.files = mergeFiles(e.files)
+	e.commitMs = mergeCommits(e.commitMs)
+	e.repos = mergeRepos(e.repos)
 
 	var all []Match
 	for _, r := range e.repos {

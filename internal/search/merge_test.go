@@ -48,4 +48,10 @@ func TestOrOfFiltersMergesDuplicates(t *testing.T) {
 	if _, hs := oldest.DiffPreview(); len(hs) != 3 || oldest.ResultCount() != 3 { // errors twice, errBoom once
 		t.Errorf("diff highlights %v, count %d; want 3", hs, oldest.ResultCount())
 	}
+
+	// Two Basic queries read the same tree: its binary and large files are skipped once.
+	res = f.search(t, f.alice, `repo:^acme/api$ ((case:yes TODO) OR (case:no fixme))`)
+	if len(res.Plan) != 2 || res.Skipped != (search.Skipped{Binary: 1, Large: 1}) {
+		t.Errorf("%d basic queries skipped %+v, want 1 binary and 1 large file", len(res.Plan), res.Skipped)
+	}
 }

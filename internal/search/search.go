@@ -182,6 +182,11 @@ type job struct {
 	revs  *Revisions
 }
 
+type skipKey struct {
+	repo   int64
+	commit string
+}
+
 // execution is one search's state.
 type execution struct {
 	plan      query.Plan
@@ -196,7 +201,10 @@ type execution struct {
 	commitMs []*CommitMatch
 	repos    []*RepoMatch
 	captures map[string]int
-	skipped  Skipped
+	// skipped are the files not read per repository and commit: the most any Basic
+	// query skipped there, so that an OR of filters that scans one tree twice does
+	// not count its binary files twice.
+	skipped  map[skipKey]Skipped
 	cloning  map[int64]*store.Repo
 	missing  map[int64]*store.Repo
 	timedout map[int64]*store.Repo
@@ -207,7 +215,7 @@ type execution struct {
 
 func (s *Service) newExecution(plan query.Plan, limit int, languages bool) *execution {
 	return &execution{plan: plan, limit: &limiter{limit: limit}, languages: languages,
-		cloning: map[int64]*store.Repo{}, missing: map[int64]*store.Repo{}, timedout: map[int64]*store.Repo{}}
+		cloning: map[int64]*store.Repo{}, missing: map[int64]*store.Repo{}, timedout: map[int64]*store.Repo{}, skipped: map[skipKey]Skipped{}}
 }
 
 func (e *execution) prepare(s *Service) error {
@@ -336,7 +344,8 @@ func (e *execution) runJob(ctx context.Context, s *Service, j job, mirror func(c
 				}
 				e.mu.Lock()
 				e.files = append(e.files, out.files...)
-				e.skipped.add(out.skipped)
+				k := skipKey{repo.ID, commit}
+				e.skipped[k] = Skipped{Binary: max(e.skipped[k].Binary, out.skipped.Binary), Large: max(e.skipped[k].Large, out.skipped.Large)}
 				for k, v := range out.total.Captures {
 					if e.captures == nil {
 						e.captures = map[string]int{}
@@ -398,7 +407,10 @@ func (e *execution) fail(repo *store.Repo, err error, timedOut bool) {
 
 // finish dedupes, projects (select:), sorts and limits the results.
 func (e *execution) finish(ctx context.Context, s *Service) *Results {
-	res := &Results{Plan: e.plan, RepoCounts: map[int64]int{}, Captures: e.captures, Skipped: e.skipped, Errors: e.errs}
+	res := &Results{Plan: e.plan, RepoCounts: map[int64]int{}, Captures: e.captures, Errors: e.errs}
+	for _, sk := range e.skipped {
+		res.Skipped.add(sk)
+	}
 	e.files = mergeFiles(e.files)
 	e.commitMs = mergeCommits(e.commitMs)
 	e.repos = mergeRepos(e.repos)

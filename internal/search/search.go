@@ -379,6 +379,8 @@ func (e *execution) runJob(ctx context.Context, s *Service, j job, mirror func(c
 		cms, err := searchCommits(ctx, sp, repo, m, include, revs.exclude, s.opts.Readers)
 		e.mu.Lock()
 		e.commitMs = append(e.commitMs, cms...)
+		// The walk stops at the limit without looking further: more may exist.
+		e.stopped = e.stopped || e.limit.full()
 		e.mu.Unlock()
 		if err != nil {
 			e.fail(repo, err, ctx.Err() != nil)

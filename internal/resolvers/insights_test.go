@@ -607,3 +607,39 @@ func TestInsightsIncompleteAlertsHidePrivateRepositories(t *testing.T) {
 		t.Errorf("admin's alerts: %s", got)
 	}
 }
+
+func TestSearchContextUsedByAnInsightViewCannotBeDeleted(t *testing.T) {
+	ctx := context.Background()
+	ie := newInsightsEnv(t)
+	var created struct{ CreateSearchContext struct{ ID string } }
+	ie.MustDo(t, ie.AdminToken, `mutation { createSearchContext(searchContext: {name: "backend", description: "", public: true, query: "repo:backend"}) { id } }`, nil, &created)
+	if _, err := ie.insightsDB.Exec(ctx, `INSERT INTO insight_view (unique_id, title, default_filter_search_contexts) VALUES ('v1', 'Backend TODOs', ARRAY['backend'])`); err != nil {
+		t.Fatal(err)
+	}
+	del := `mutation($id: ID!) { deleteSearchContext(id: $id) { alwaysNil } }`
+	r := ie.Do(t, ie.AdminToken, del, map[string]any{"id": created.CreateSearchContext.ID})
+	if r.Code() != "CONFLICT" || !strings.Contains(r.Errors[0].Message, "Backend TODOs") {
+		t.Fatalf("deleting a context a view uses: %+v", r.Errors)
+	}
+	if _, err := ie.insightsDB.Exec(ctx, `UPDATE insight_view SET default_filter_search_contexts = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	ie.MustDo(t, ie.AdminToken, del, map[string]any{"id": created.CreateSearchContext.ID}, nil)
+}
+
+func TestSearchContextIsANode(t *testing.T) {
+	e := apitest.New(t, apitest.Options{})
+	_, aliceToken := e.CreateUser(t, "alice", false)
+	var created struct{ CreateSearchContext struct{ ID string } }
+	e.MustDo(t, e.AdminToken, `mutation { createSearchContext(searchContext: {name: "web", description: "d", public: true, query: "repo:web"}) { id } }`, nil, &created)
+	var res struct {
+		Node struct {
+			Typename string `json:"__typename"`
+			Name     string
+		}
+	}
+	e.MustDo(t, aliceToken, `query($id: ID!) { node(id: $id) { __typename ... on SearchContext { name } } }`, map[string]any{"id": created.CreateSearchContext.ID}, &res)
+	if res.Node.Typename != "SearchContext" || res.Node.Name != "web" {
+		t.Fatalf("node = %+v", res.Node)
+	}
+}

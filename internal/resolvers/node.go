@@ -44,6 +44,11 @@ func (n *NodeResolver) ToIssue() (*IssueResolver, bool) {
 	return r, ok
 }
 
+func (n *NodeResolver) ToSearchContext() (*SearchContextResolver, bool) {
+	r, ok := n.node.(*SearchContextResolver)
+	return r, ok
+}
+
 func (n *NodeResolver) ToInsightView() (*InsightViewResolver, bool) {
 	r, ok := n.node.(*InsightViewResolver)
 	return r, ok
@@ -95,6 +100,13 @@ func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) 
 			return nilIfNotFound(r.externalServiceByID(ctx, id))
 		},
 		"Repository": func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.repositoryByID(ctx, id)) },
+		searchContextKind: func(ctx context.Context, id int64) (node, error) {
+			sc, err := r.Store.Search().SearchContextByID(ctx, id)
+			if err != nil {
+				return nilIfNotFound[*SearchContextResolver](nil, err)
+			}
+			return &SearchContextResolver{c: sc}, nil
+		},
 		"AccessToken": func(ctx context.Context, id int64) (node, error) {
 			t, err := r.Store.AccessTokens().GetByID(ctx, id)
 			if err != nil {

@@ -444,6 +444,20 @@ func (r *Resolver) DeleteSearchContext(ctx context.Context, args struct{ ID grap
 	if err != nil {
 		return nil, err
 	}
+	sc, err := r.Store.Search().SearchContextByID(ctx, id)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	if r.Insights != nil {
+		// Views keep a context as a default filter; deleting it would break their reads.
+		views, err := r.insightsStore().ViewsUsingSearchContext(ctx, sc.Name)
+		if err != nil {
+			return nil, err
+		}
+		if len(views) > 0 {
+			return nil, errcode.New(errcode.Conflict, "search context %q is the default filter of insight views %s; change their filters first", sc.Name, strings.Join(views, ", "))
+		}
+	}
 	if err := r.Store.Search().DeleteSearchContextByID(ctx, id); err != nil {
 		return nil, storeErr(err)
 	}

@@ -661,3 +661,14 @@ func (is *InsightsStore) RemoveViewFromDashboard(ctx context.Context, dashboardI
 func (is *InsightsStore) Transact(ctx context.Context, fn func(tx *InsightsStore) error) error {
 	return is.s.Transact(ctx, func(tx *Store) error { return fn(tx.Insights()) })
 }
+
+// ViewsUsingSearchContext returns the titles of views whose default filters name the
+// search context (so deleting it would break them).
+func (is *InsightsStore) ViewsUsingSearchContext(ctx context.Context, name string) ([]string, error) {
+	return collect(ctx, is.s, sqlf.Sprintf(`SELECT coalesce(nullif(title, ''), unique_id) FROM insight_view
+WHERE %s = ANY(default_filter_search_contexts) OR ('context:' || %s) = ANY(default_filter_search_contexts) ORDER BY id`, name, name), func(row pgx.Row) (string, error) {
+		var t string
+		err := row.Scan(&t)
+		return t, err
+	})
+}

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -33,6 +36,7 @@ type ObjectReader struct {
 	cmd    *exec.Cmd
 	cancel context.CancelFunc
 	stdin  io.WriteCloser
+	stdout *os.File
 	w      *bufio.Writer
 	r      *bufio.Reader
 	stderr *limitedBuffer
@@ -51,14 +55,21 @@ func (m *Mirror) NewObjectReader(ctx context.Context) (*ObjectReader, error) {
 		cancel()
 		return nil, fmt.Errorf("starting object reader for %s: %w", m.name, err)
 	}
-	stdout, err := cmd.StdoutPipe()
+	// Our own pipe rather than StdoutPipe, so that we hold the read end as an *os.File
+	// to enlarge the pipe.
+	stdout, pw, err := os.Pipe()
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("starting object reader for %s: %w", m.name, err)
 	}
+	growPipe(stdout)
+	cmd.Stdout = pw
 	stderr := &limitedBuffer{max: 16 << 10}
 	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	_ = pw.Close() // the child has its copy; EOF then comes when git exits
+	if err != nil {
+		_ = stdout.Close()
 		cancel()
 		return nil, fmt.Errorf("starting object reader for %s: %w", m.name, err)
 	}
@@ -67,11 +78,40 @@ func (m *Mirror) NewObjectReader(ctx context.Context) (*ObjectReader, error) {
 		cmd:    cmd,
 		cancel: cancel,
 		stdin:  stdin,
+		stdout: stdout,
 		w:      bufio.NewWriterSize(stdin, 32<<10),
-		r:      bufio.NewReaderSize(stdout, 64<<10),
+		r:      bufio.NewReaderSize(stdout, readBufferSize),
 		stderr: stderr,
 		start:  time.Now(),
 	}, nil
+}
+
+// Reading blobs costs git and us more in the pipe than in anything but inflating
+// them: git writes a blob in pieces of 4-16 KiB, and with Linux's default 64 KiB pipe
+// each piece is a write that wakes the reader, which reads it and waits again. With a
+// 1 MiB pipe git rarely waits for us and we take larger chunks per read; objects that
+// fit in the 1 MiB read buffer are handed to ReadBatch's callback in place instead of
+// being copied out. Measured on a replay of Go's src (108 MB of blobs, two readers),
+// this cut the CPU time of reading every blob by about a fifth (dev/bench/search -only 0).
+
+// readBufferSize is the read buffer; objects smaller than it are not copied.
+const readBufferSize = 1 << 20
+
+// pipeSize is the capacity asked for git's stdout pipe.
+const pipeSize = 1 << 20
+
+// growPipe enlarges the pipe of r where the system allows (Linux's F_SETPIPE_SZ, up to
+// /proc/sys/fs/pipe-max-size, 1 MiB by default); failing that the pipe keeps its size.
+func growPipe(r *os.File) {
+	if runtime.GOOS != "linux" {
+		return
+	}
+	const fSetPipeSz = 1031 // F_SETPIPE_SZ in <linux/fcntl.h>
+	if raw, err := r.SyscallConn(); err == nil {
+		_ = raw.Control(func(fd uintptr) {
+			_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, fd, fSetPipeSz, pipeSize)
+		})
+	}
 }
 
 func checkObjectName(name string) error {
@@ -227,6 +267,21 @@ func (o *ObjectReader) batch(command string, names []string, fn func(ObjectInfo,
 				}
 				continue
 			}
+			if info.Size < int64(o.r.Size()) {
+				// In place: the object and its terminator fit in the buffer.
+				b, err := o.r.Peek(int(info.Size) + 1)
+				if err != nil {
+					readErr = fmt.Errorf("reading object: %w", unexpectedEOF(err))
+					break
+				}
+				if b[info.Size] != '\n' {
+					readErr = errors.New("reading object: missing terminator")
+					break
+				}
+				fnErr = fn(info, b[:info.Size:info.Size])
+				_, _ = o.r.Discard(len(b))
+				continue
+			}
 			if int64(cap(buf)) < info.Size {
 				buf = make([]byte, info.Size)
 			}
@@ -291,6 +346,7 @@ func (o *ObjectReader) Close() error {
 	_ = o.stdin.Close()
 	err := o.cmd.Wait()
 	o.cancel()
+	_ = o.stdout.Close()
 	o.m.c.observe(&gitCmd{args: []string{"cat-file"}}, o.start, nil)
 	if o.err != nil {
 		// Killed after an earlier failure: that failure was already reported.

@@ -5,10 +5,15 @@
 //   - counts at 12 monthly revisions (one cache) vs 12 runs of `git grep -c`;
 //   - diff search over the newest 100 commits vs `git log -p -G<pattern>`.
 //
-// Each figure is the best of -runs runs; the counts of both sides are compared so that
-// a fast wrong answer cannot pass. Run it with
+// Each figure is the median of -runs runs (wall time, and CPU time of this process and
+// its git children); the two sides' runs alternate, so that load from other processes on
+// a shared machine falls on both. The counts of both sides are compared so that a fast
+// wrong answer cannot pass. Run it with
 //
-//	go run ./dev/bench/search [-corpus /tmp/lookout-corpus] [-runs 3]
+//	go run ./dev/bench/search [-corpus /tmp/lookout-corpus] [-runs 5]
+//
+// -split shows where the CPU time went: this process (Lookout's matching, reading pipes)
+// and its git children (inflating objects, writing pipes), each as user+system time.
 package main
 
 import (
@@ -22,8 +27,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -50,10 +58,11 @@ var patterns = []pattern{
 
 func main() {
 	corpusDir := flag.String("corpus", filepath.Join(os.TempDir(), "lookout-corpus"), "corpus directory (generated when missing)")
-	runs := flag.Int("runs", 3, "runs of each measurement (the best is shown)")
+	runs := flag.Int("runs", 5, "runs of each measurement (the median is shown)")
+	flag.BoolVar(&split, "split", false, "show CPU time split into this process and git children (user+system)")
 	readers := flag.Int("readers", 0, "object readers per repository (0: GOMAXPROCS)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of Lookout's side to this file")
-	only := flag.String("only", "", "run only the benchmarks whose section number is listed (\"13\")")
+	only := flag.String("only", "", "run only the benchmarks whose section number is listed (\"13\"; 0: object reading alone)")
 	patternFilter := flag.String("pattern", "", "run only the patterns whose name contains this")
 	flag.Parse()
 	ctx := context.Background()
@@ -95,7 +104,32 @@ func main() {
 		fatal(pprof.StartCPUProfile(f))
 		defer pprof.StopCPUProfile()
 	}
-	run := func(section string) bool { return *only == "" || strings.Contains(*only, section) }
+	run := func(section string) bool {
+		return *only == "" && section != "0" || strings.Contains(*only, section)
+	}
+
+	// 0. The transport alone: every blob at one revision read through object readers
+	// (what a cold count pays before matching) vs git cat-file writing them to /dev/null.
+	if run("0") {
+		fmt.Println("== reading every blob at one revision: object readers vs git cat-file > /dev/null ==")
+		tree, err := m.ListTree(ctx, head)
+		fatal(err)
+		var oids []string
+		for _, e := range tree {
+			if e.Type == "blob" {
+				oids = append(oids, e.OID)
+			}
+		}
+		n := *readers
+		if n <= 0 {
+			n = runtime.GOMAXPROCS(0)
+		}
+		var ours, theirs int
+		sOurs, sGit := pair(*runs, func() { ours = readAll(ctx, m, oids, n) },
+			func() { theirs = catFileAll(m.Dir(), oids, n) })
+		report(fmt.Sprintf("%d blobs, %d readers", len(oids), n), sOurs, sGit, ours, theirs, "bytes")
+		fmt.Println()
+	}
 
 	// 1. One revision.
 	if run("1") {
@@ -103,7 +137,7 @@ func main() {
 		for _, p := range patterns {
 			plan := mustParse(p.query)
 			var ours, theirs int
-			tOurs := best(*runs, func() {
+			sOurs, sGit := pair(*runs, func() {
 				svc := search.NewService(nil, nil, search.NewBlobCache(0, nil), nil, svcOpts)
 				c, err := svc.NewMirrorCounter(ctx, m, plan, search.CountOptions{})
 				fatal(err)
@@ -111,10 +145,8 @@ func main() {
 				res, err := c.At(ctx, head)
 				fatal(err)
 				ours = res.Lines
-			})
-			oursCPU = lastCPU
-			tGit := best(*runs, func() { theirs = gitGrepCount(m.Dir(), p.grep, head) })
-			report(p.name, tOurs, tGit, ours, theirs, "lines")
+			}, func() { theirs = gitGrepCount(m.Dir(), p.grep, head) })
+			report(p.name, sOurs, sGit, ours, theirs, "lines")
 		}
 
 		fmt.Println("\n== the same, warm: the pattern counted before (memoized per blob) ==")
@@ -127,17 +159,15 @@ func main() {
 			fatal(err)
 			warm.Close()
 			var ours, theirs int
-			tOurs := best(*runs, func() {
+			sOurs, sGit := pair(*runs, func() {
 				c, err := svc.NewMirrorCounter(ctx, m, plan, search.CountOptions{})
 				fatal(err)
 				defer c.Close()
 				res, err := c.At(ctx, head)
 				fatal(err)
 				ours = res.Lines
-			})
-			oursCPU = lastCPU
-			tGit := best(*runs, func() { theirs = gitGrepCount(m.Dir(), p.grep, head) })
-			report(p.name, tOurs, tGit, ours, theirs, "lines")
+			}, func() { theirs = gitGrepCount(m.Dir(), p.grep, head) })
+			report(p.name, sOurs, sGit, ours, theirs, "lines")
 		}
 	}
 
@@ -149,7 +179,7 @@ func main() {
 			plan := mustParse(p.query)
 			var ours, theirs int
 			var read int64
-			tOurs := best(*runs, func() {
+			sOurs, sGit := pair(*runs, func() {
 				svc := search.NewService(nil, nil, search.NewBlobCache(0, nil), nil, svcOpts)
 				c, err := svc.NewMirrorCounter(ctx, m, plan, search.CountOptions{})
 				fatal(err)
@@ -161,15 +191,13 @@ func main() {
 					ours += res.Lines
 				}
 				_, read = svc.Cache().Stats()
-			})
-			oursCPU = lastCPU
-			tGit := best(*runs, func() {
+			}, func() {
 				theirs = 0
 				for _, r := range revs {
 					theirs += gitGrepCount(m.Dir(), p.grep, r)
 				}
 			})
-			report(p.name, tOurs, tGit, ours, theirs, fmt.Sprintf("lines, %d cache misses", read))
+			report(p.name, sOurs, sGit, ours, theirs, fmt.Sprintf("lines, %d cache misses", read))
 		}
 
 	}
@@ -186,14 +214,12 @@ func main() {
 			plan := mustParse("type:diff " + p.query)
 			svc := search.NewService(nil, nil, nil, nil, svcOpts)
 			var ours, theirs int
-			tOurs := best(*runs, func() {
+			sOurs, sGit := pair(*runs, func() {
 				res, err := svc.SearchMirror(ctx, m, plan, search.Revisions{Include: []string{head}, Exclude: []string{base}})
 				fatal(err)
 				ours = len(res.Matches)
-			})
-			oursCPU = lastCPU
-			tGit := best(*runs, func() { theirs = gitLogG(m.Dir(), p.logG, head, base) })
-			report(p.name, tOurs, tGit, ours, theirs, "commits")
+			}, func() { theirs = gitLogG(m.Dir(), p.logG, head, base) })
+			report(p.name, sOurs, sGit, ours, theirs, "commits")
 		}
 	}
 
@@ -203,58 +229,166 @@ func main() {
 		for _, q := range []string{`errors.New`, `lang:go /func \(\w+ \*\w+\) Close\(\)/`, `type:path /_test\.go$/`, `type:diff errors.New`, `type:commit author:ada`} {
 			plan := mustParse(q)
 			var res *search.Results
-			t := best(*runs, func() {
+			t, _ := pair(*runs, func() {
 				svc := search.NewService(nil, nil, search.NewBlobCache(0, nil), nil, search.Options{})
 				var err error
 				res, err = svc.SearchMirror(ctx, m, plan, search.Revisions{})
 				fatal(err)
-			})
-			fmt.Printf("%-45s %8s (cpu %7s)   %d results, match count %d, limit hit %v\n", q, t.Round(time.Millisecond), lastCPU.Round(time.Millisecond), len(res.Matches), res.MatchCount, res.LimitHit)
+			}, nil)
+			fmt.Printf("%-45s %8s (cpu %7s)   %d results, match count %d, limit hit %v\n", q, ms(t.wall), ms(t.cpu()), len(res.Matches), res.MatchCount, res.LimitHit)
 		}
 	}
 }
 
-func report(name string, ours, git time.Duration, nOurs, nGit int, unit string) {
-	cpuOurs, cpuGit := oursCPU, lastCPU
+func report(name string, ours, git sample, nOurs, nGit int, unit string) {
 	ok := "same"
 	if nOurs != nGit {
 		ok = fmt.Sprintf("DIFFERENT (git %d)", nGit)
 	}
-	fmt.Printf("%-26s lookout %7s (cpu %7s)   git %7s (cpu %7s)   ratio %.2f×   %d %s, %s\n", name,
-		ours.Round(time.Millisecond), cpuOurs.Round(time.Millisecond), git.Round(time.Millisecond), cpuGit.Round(time.Millisecond),
-		float64(ours)/float64(git), nOurs, unit, ok)
+	fmt.Printf("%-26s lookout %7s (cpu %7s)   git %7s (cpu %7s)   ratio %.2f× (cpu %.2f×)   %d %s, %s\n", name,
+		ms(ours.wall), ms(ours.cpu()), ms(git.wall), ms(git.cpu()),
+		float64(ours.wall)/float64(git.wall), float64(ours.cpu())/float64(git.cpu()), nOurs, unit, ok)
+	if split {
+		fmt.Printf("%-26s   cpu: lookout self %s+%s, git children %s+%s; git grep %s+%s (user+sys)\n", "",
+			ms(ours.selfUser), ms(ours.selfSys), ms(ours.kidsUser), ms(ours.kidsSys), ms(git.kidsUser), ms(git.kidsSys))
+	}
 }
 
-// best runs f n times and returns the shortest wall time; lastCPU is the CPU time
-// (this process and its children, git included) of that run.
-func best(n int, f func()) time.Duration {
-	var b time.Duration
-	for i := 0; i < n; i++ {
-		c0 := cpuTime()
-		start := time.Now()
-		f()
-		if d := time.Since(start); i == 0 || d < b {
-			b = d
-			lastCPU = cpuTime() - c0
+func ms(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+
+var split bool
+
+// sample is one measurement: wall time and the CPU time of this process (self) and of
+// the children it waited for (git), user and system.
+type sample struct {
+	wall                                 time.Duration
+	selfUser, selfSys, kidsUser, kidsSys time.Duration
+}
+
+func (s sample) cpu() time.Duration { return s.selfUser + s.selfSys + s.kidsUser + s.kidsSys }
+
+// pair runs ours and theirs (nil: none) n times each, alternating, and returns the
+// median of each field over the runs of each.
+func pair(n int, ours, theirs func()) (sample, sample) {
+	var a, b []sample
+	for range n {
+		a = append(a, measure(ours))
+		if theirs != nil {
+			b = append(b, measure(theirs))
 		}
 	}
-	return b
+	return median(a), median(b)
 }
 
-var lastCPU, oursCPU time.Duration
+func measure(f func()) sample {
+	runtime.GC()
+	s0, k0 := rusage()
+	start := time.Now()
+	f()
+	wall := time.Since(start)
+	s1, k1 := rusage()
+	tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
+	return sample{
+		wall:     wall,
+		selfUser: tv(s1.Utime) - tv(s0.Utime), selfSys: tv(s1.Stime) - tv(s0.Stime),
+		kidsUser: tv(k1.Utime) - tv(k0.Utime), kidsSys: tv(k1.Stime) - tv(k0.Stime),
+	}
+}
 
-func cpuTime() time.Duration {
-	var self, kids syscall.Rusage
+func rusage() (self, kids syscall.Rusage) {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)
 	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
-	tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
-	return tv(self.Utime) + tv(self.Stime) + tv(kids.Utime) + tv(kids.Stime)
+	return self, kids
+}
+
+// median takes the median of each field separately (the upper one of an even count).
+func median(ss []sample) sample {
+	if len(ss) == 0 {
+		return sample{}
+	}
+	pick := func(get func(sample) time.Duration) time.Duration {
+		v := make([]time.Duration, len(ss))
+		for i, s := range ss {
+			v[i] = get(s)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	return sample{
+		wall:     pick(func(s sample) time.Duration { return s.wall }),
+		selfUser: pick(func(s sample) time.Duration { return s.selfUser }),
+		selfSys:  pick(func(s sample) time.Duration { return s.selfSys }),
+		kidsUser: pick(func(s sample) time.Duration { return s.kidsUser }),
+		kidsSys:  pick(func(s sample) time.Duration { return s.kidsSys }),
+	}
 }
 
 func mustParse(q string) query.Plan {
 	plan, err := query.Parse(q)
 	fatal(err)
 	return plan
+}
+
+// readAll reads the blobs with n object readers taking batches in turn, as a scan
+// does, and returns the bytes read.
+func readAll(ctx context.Context, m *vcs.Mirror, oids []string, n int) int {
+	const batch = 256
+	var next, total atomic.Int64
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := m.NewObjectReader(ctx)
+			fatal(err)
+			defer r.Close()
+			for {
+				b := int(next.Add(1)-1) * batch
+				if b >= len(oids) {
+					return
+				}
+				fatal(r.ReadBatch(oids[b:min(len(oids), b+batch)], func(_ vcs.ObjectInfo, data []byte) error {
+					total.Add(int64(len(data)))
+					return nil
+				}))
+			}
+		}()
+	}
+	wg.Wait()
+	return int(total.Load())
+}
+
+// catFileAll has n git cat-file --batch processes write the blobs (n contiguous parts)
+// to /dev/null, and returns the bytes of the blobs (not of the headers).
+func catFileAll(dir string, oids []string, n int) int {
+	var wg sync.WaitGroup
+	var total atomic.Int64
+	per := (len(oids) + n - 1) / n
+	for i := 0; i < len(oids); i += per {
+		part := oids[i:min(len(oids), i+per)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command("git", "-C", dir, "cat-file", "--batch", "--buffer")
+			cmd.Stdin = strings.NewReader(strings.Join(part, "\n") + "\n")
+			devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+			fatal(err)
+			defer devNull.Close()
+			cmd.Stdout = devNull
+			fatal(cmd.Run())
+			check := exec.Command("git", "-C", dir, "cat-file", "--batch-check=%(objectsize)")
+			check.Stdin = strings.NewReader(strings.Join(part, "\n") + "\n")
+			out, err := check.Output()
+			fatal(err)
+			for _, f := range strings.Fields(string(out)) {
+				v, err := strconv.Atoi(f)
+				fatal(err)
+				total.Add(int64(v))
+			}
+		}()
+	}
+	wg.Wait()
+	return int(total.Load())
 }
 
 // gitGrepCount sums git grep -c: the lines holding a match.

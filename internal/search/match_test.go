@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"math/rand"
 	"regexp"
 	"strings"
@@ -37,7 +38,8 @@ func reference(t *testing.T, p *query.Pattern, text string) []Range {
 
 func TestLeafFastPathsAgreeWithRegexp(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
-	alphabet := []string{"a", "b", "K", "k", "s", "S", "x", " ", "\n", "foo", "FOO", "Foo", "\u212a", "\u017f", "é", "É", "(", ".", "\t", "bar"}
+	alphabet := []string{"a", "b", "K", "k", "s", "S", "x", " ", "\n", "foo", "FOO", "Foo", "\u212a", "\u017f", "é", "É", "(", ".", "\t", "bar",
+		"1", "2", "77", "\xff", "Q"}
 	patterns := []query.Pattern{
 		{Value: "foo", Kind: query.Literal},
 		{Value: "foo", Kind: query.Literal, CaseSensitive: true},
@@ -64,6 +66,14 @@ func TestLeafFastPathsAgreeWithRegexp(t *testing.T) {
 		{Value: `(ks|foo)+ ?x`, Kind: query.Regexp},
 		{Value: `(é|ba)r`, Kind: query.Regexp},
 		{Value: `^(foo|bar)$`, Kind: query.Regexp},
+		// No literal: the class window prefilter.
+		{Value: `[A-Z][a-z]+[0-9]{2,}`, Kind: query.Regexp, CaseSensitive: true},
+		{Value: `[a-z][0-9][0-9]`, Kind: query.Regexp},
+		{Value: `\b[0-9]{3}\b`, Kind: query.Regexp},
+		{Value: `[(.][0-9]+\t?`, Kind: query.Regexp, CaseSensitive: true},
+		{Value: `(x|b)[0-9]é`, Kind: query.Regexp, CaseSensitive: true},
+		{Value: `[ks][0-9]{2}`, Kind: query.Regexp},
+		{Value: `([A-Z])[0-9]{2}`, Kind: query.Regexp, CaseSensitive: true},
 	}
 	for i := range patterns {
 		p := &patterns[i]
@@ -128,6 +138,98 @@ func TestPrefilterSets(t *testing.T) {
 		}
 		if !cmp.Equal(got, tc.want) {
 			t.Errorf("%s: prefilter %q, want %q", tc.re, got, tc.want)
+		}
+	}
+}
+
+func TestClassWindows(t *testing.T) {
+	show := func(w *classWindow) string {
+		if w == nil {
+			return ""
+		}
+		var b strings.Builder
+		for i, c := range w.classes {
+			if i == w.anchor {
+				b.WriteString("*")
+			}
+			b.WriteString("[")
+			for _, r := range c.ranges {
+				if r[0] == r[1] {
+					fmt.Fprintf(&b, "%c", r[0])
+				} else {
+					fmt.Fprintf(&b, "%c-%c", r[0], r[1])
+				}
+			}
+			b.WriteString("]")
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		re   string
+		fold bool
+		want string
+	}{
+		{`[A-Z][a-z]+[0-9]{2,}`, false, "[a-z]*[0-9][0-9]"},
+		{`[A-Z][0-9]`, false, "*[A-Z][0-9]"},
+		{`x[0-9]+`, false, "*[x][0-9]"},
+		{`[0-9]`, false, "*[0-9]"},  // common, and still pays
+		{`.+`, false, ""},           // any rune: no byte class
+		{`[(][a-z]+[)]`, false, ""}, // the regexp skips to "(" itself
+		{`[\t]+`, false, ""},        // the same
+		{`x[0-9a-f]{2}`, false, "*[x][0-9a-f][0-9a-f]"},
+		{`.[0-9][0-9]`, false, "*[0-9][0-9]"}, // a dot may be any rune
+		{`\b[0-9]{3}\b`, false, "*[0-9][0-9][0-9]"},
+		{`q[0-9]`, true, "*[Qq][0-9]"},
+		{`k[0-9][0-9]`, true, "*[0-9][0-9]"}, // a folded k also matches the Kelvin sign
+		{`[a-z]*[0-9]{2}`, false, "*[0-9][0-9]"},
+		{`(a|b)[0-9]{2}`, false, "*[a-b][0-9][0-9]"},
+		{`errors\.New`, false, ""}, // a literal is scanned for instead
+	} {
+		p := &query.Pattern{Value: tc.re, Kind: query.Regexp, CaseSensitive: !tc.fold}
+		l, err := compileLeaf(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := show(l.win); got != tc.want {
+			t.Errorf("%s (fold %v): window %s, want %s", tc.re, tc.fold, got, tc.want)
+		}
+	}
+}
+
+// TestByteClassIndex checks the 8-bytes-at-a-time class search against a byte loop,
+// for every byte value in every lane.
+func TestByteClassIndex(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	classes := []*byteClass{
+		newByteClass([][2]byte{{'0', '9'}}),
+		newByteClass([][2]byte{{'A', 'Z'}, {'a', 'z'}}),
+		newByteClass([][2]byte{{'A', 'Z'}, {'_', '_'}, {'a', 'z'}}),
+		newByteClass([][2]byte{{1, 1}, {0x7f, 0x7f}}),
+		newByteClass([][2]byte{{'x', 'x'}}),
+		newByteClass([][2]byte{{0, 9}}),
+		newByteClass([][2]byte{{'!', '/'}, {':', '@'}, {'[', '`'}, {'{', '~'}}),
+	}
+	for _, c := range classes {
+		for n := 0; n < 3000; n++ {
+			data := make([]byte, 1+rng.Intn(40))
+			for i := range data {
+				// Bytes outside the class mostly, so that the first hit is anywhere.
+				data[i] = byte(rng.Intn(256))
+				for c.in[data[i]] && rng.Intn(4) > 0 {
+					data[i] = byte(rng.Intn(256))
+				}
+			}
+			from := rng.Intn(len(data))
+			want := -1
+			for i := from; i < len(data); i++ {
+				if c.in[data[i]] {
+					want = i
+					break
+				}
+			}
+			if got := c.indexFrom(data, from); got != want {
+				t.Fatalf("class %v in %q from %d: %d, want %d", c.ranges, data, from, got, want)
+			}
 		}
 	}
 }

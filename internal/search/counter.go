@@ -118,6 +118,21 @@ func (c *Counter) AtMany(ctx context.Context, commits []string) ([]*Counts, erro
 	if len(commits) == 0 {
 		return nil, nil
 	}
+	if len(commits) == 1 && c.lastTree == nil && len(c.specs) == 1 {
+		// A first count at one commit: read the first blobs while git lists the rest.
+		spec := c.specs[0]
+		spec.trackSkips = true
+		so, tree, err := c.sc.scanListing(ctx, spec, commits[0], true)
+		if err != nil {
+			return nil, err
+		}
+		c.lastCommit, c.lastTree = commits[0], tree
+		cs := c.record(commits[0], nil, nil, so)
+		if err := c.svc.cache.Flush(ctx); err != nil {
+			return nil, err
+		}
+		return []*Counts{cs}, nil
+	}
 	lists := make([]listing, len(commits))
 	trees := make([][]vcs.TreeEntry, len(commits))
 	l, err := c.tree(ctx, commits[0])
@@ -337,11 +352,27 @@ func (c *Counter) countIncremental(ctx context.Context, commit string, l listing
 	spec := c.specs[0]
 	spec.trackSkips = true
 	prev := c.state
-	var st *countState
 	var so *scanOutput
 	var err error
-	switch {
-	case prev != nil && l.base != "" && prev.commit == l.base:
+	if prev != nil && l.base != "" && prev.commit == l.base {
+		if so, err = c.sc.scanTree(ctx, spec, l.changed); err != nil {
+			return nil, err
+		}
+	} else {
+		prev = nil
+		if so, err = c.sc.scanTree(ctx, spec, l.tree); err != nil {
+			return nil, err
+		}
+	}
+	return c.record(commit, prev, &l, so), nil
+}
+
+// record makes a single-spec counter's state at commit from the scan of its files:
+// of the files l changed since prev's commit when prev is set, of the whole tree
+// otherwise.
+func (c *Counter) record(commit string, prev *countState, l *listing, so *scanOutput) *Counts {
+	var st *countState
+	if prev != nil {
 		st = &countState{commit: commit, files: maps.Clone(prev.files), skips: maps.Clone(prev.skips)}
 		for _, e := range l.changed {
 			delete(st.files, e.Path)
@@ -351,14 +382,8 @@ func (c *Counter) countIncremental(ctx context.Context, commit string, l listing
 			delete(st.files, p)
 			delete(st.skips, p)
 		}
-		if so, err = c.sc.scanTree(ctx, spec, l.changed); err != nil {
-			return nil, err
-		}
-	default:
+	} else {
 		st = &countState{commit: commit, files: map[string]FileCount{}, skips: map[string]byte{}}
-		if so, err = c.sc.scanTree(ctx, spec, l.tree); err != nil {
-			return nil, err
-		}
 	}
 	for _, fc := range so.counts {
 		st.files[fc.Path] = fc
@@ -380,7 +405,7 @@ func (c *Counter) countIncremental(ctx context.Context, commit string, l listing
 	}
 	sortFileCounts(out.ByFile)
 	out.total()
-	return out, nil
+	return out
 }
 
 // total sums ByFile.

@@ -3,6 +3,7 @@ package search
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -162,14 +163,44 @@ func isBinary(data []byte) bool {
 	return bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0
 }
 
-// scan searches the tree of commit.
+// scan searches the tree of commit, reading the first files while git lists the rest.
 func (s *scanner) scan(ctx context.Context, spec *scanSpec, commit string) (*scanOutput, error) {
-	tree, err := s.m.ListTree(ctx, commit)
-	if err != nil {
-		return nil, err
-	}
-	return s.scanTree(ctx, spec, tree)
+	out, _, err := s.scanListing(ctx, spec, commit, false)
+	return out, err
 }
+
+// scanListing is scan that also returns the tree listing when keep is set.
+func (s *scanner) scanListing(ctx context.Context, spec *scanSpec, commit string, keep bool) (*scanOutput, []vcs.TreeEntry, error) {
+	var tree []vcs.TreeEntry
+	out, err := s.scanParts(ctx, spec, func(yield func([]vcs.TreeEntry) error) error {
+		var held []vcs.TreeEntry
+		err := s.m.StreamTree(ctx, commit, func(part []vcs.TreeEntry) error {
+			if keep {
+				tree = append(tree, part...)
+			}
+			if !spec.persist {
+				return yield(part)
+			}
+			// Memoized counts are fetched from Postgres per part: fewer, larger parts.
+			held = append(held, part...)
+			if len(held) < persistPart {
+				return nil
+			}
+			p := held
+			held = nil
+			return yield(p)
+		})
+		if err == nil && len(held) > 0 {
+			err = yield(held)
+		}
+		return err
+	})
+	return out, tree, err
+}
+
+// persistPart is the least number of files of a listing scanned at once when counts
+// are persisted (each part costs a query for the memoized counts).
+const persistPart = 4096
 
 // langKey keys the language memo: a blob under a file name (the extension decides the
 // candidates the content chooses from).
@@ -193,11 +224,200 @@ func (s *scanner) setLang(oid, p, lang string) {
 
 // scanTree searches the files of a tree listing.
 func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeEntry) (*scanOutput, error) {
+	return s.scanParts(ctx, spec, func(yield func([]vcs.TreeEntry) error) error { return yield(tree) })
+}
+
+// blobWork is a blob to read, with the entries (paths) that hold it.
+type blobWork struct {
+	oid     string
+	entries []*scanEntry
+}
+
+// workQueue hands the blobs to read to the readers in batches, in path order, while
+// the listing may still be adding to it.
+type workQueue struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	work   []*blobWork
+	taken  int            // work[:taken] is handed out
+	parts  []*scanOutput  // per batch, in hand-out order
+	closed bool           // the listing is complete
+	stop   bool           // a reader failed
+	cut    bool           // the limit left work unread
+	err    error          // the first reader error
+	byOID  map[string]int // index in work of a blob, to add paths sharing it
+}
+
+const (
+	// minBatch is the least a reader takes while the listing goes on: a batch costs a
+	// round trip to git.
+	minBatch = 64
+	// maxBatch bounds a batch: when a limit stops the hand-out, the batches already
+	// handed out are read to their end.
+	maxBatch = 512
+)
+
+// next hands out the next batch and its output, or reports that there is none left.
+// Batches shrink towards the end (a quarter of each reader's share of what is left),
+// so that the readers finish together.
+func (q *workQueue) next(ctx context.Context, limit *limiter, nreader int) ([]*blobWork, *scanOutput, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for {
+		if q.stop || ctx.Err() != nil {
+			return nil, nil, false
+		}
+		avail := len(q.work) - q.taken
+		if avail > 0 && limit.full() {
+			q.cut = true
+			return nil, nil, false
+		}
+		if avail > 0 && (q.closed || avail >= minBatch) {
+			n := min(avail, maxBatch)
+			if q.closed {
+				n = min(avail, max(16, min(maxBatch, avail/(4*nreader))))
+			}
+			batch := q.work[q.taken : q.taken+n]
+			q.taken += n
+			part := &scanOutput{langs: langTotals{}}
+			q.parts = append(q.parts, part)
+			return batch, part, true
+		}
+		if q.closed {
+			return nil, nil, false
+		}
+		q.cond.Wait()
+	}
+}
+
+// add queues a blob's entry: with the blob's work if that is not handed out yet.
+func (q *workQueue) add(se *scanEntry) {
+	if i, ok := q.byOID[se.e.OID]; ok && i >= q.taken {
+		q.work[i].entries = append(q.work[i].entries, se)
+		return
+	}
+	q.byOID[se.e.OID] = len(q.work)
+	q.work = append(q.work, &blobWork{oid: se.e.OID, entries: []*scanEntry{se}})
+}
+
+func (q *workQueue) fail(err error) {
+	q.mu.Lock()
+	q.err = cmpErr(q.err, err)
+	q.stop = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+// scanParts searches the files of a listing that list yields in parts, in path order.
+// Blobs are read in batches handed out in path order, by up to nreader readers at
+// once, starting with the first part; each blob is matched on the reader's goroutine
+// while git inflates the next ones. A batch runs to its end once started, so when a
+// limit stops the hand-out the finished batches are a prefix of the path order.
+func (s *scanner) scanParts(ctx context.Context, spec *scanSpec, list func(yield func([]vcs.TreeEntry) error) error) (*scanOutput, error) {
 	out := &scanOutput{langs: langTotals{}}
 	sig := spec.matcher.Signature()
 	if spec.inventory {
 		sig = linesSignature
 	}
+	q := &workQueue{byOID: map[string]int{}}
+	q.cond = sync.NewCond(&q.mu)
+	var wg sync.WaitGroup
+	started := 0
+	listErr := list(func(part []vcs.TreeEntry) error {
+		toRead, err := s.prepare(ctx, spec, sig, out, part)
+		if err != nil {
+			return err
+		}
+		q.mu.Lock()
+		for _, se := range toRead {
+			q.add(se)
+		}
+		pending, stop := len(q.work)-q.taken, q.stop
+		q.mu.Unlock()
+		q.cond.Broadcast()
+		if stop {
+			return errStopped
+		}
+		// A reader per minBatch blobs waiting, up to nreader: a small scan starts one
+		// git process, not nreader.
+		for ; started < min(s.nreader, (pending+minBatch-1)/minBatch); started++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.readQueue(ctx, spec, sig, q)
+			}()
+		}
+		return ctx.Err()
+	})
+	q.mu.Lock()
+	q.closed = true
+	q.stop = q.stop || listErr != nil // no use reading the rest of a failed listing
+	q.mu.Unlock()
+	q.cond.Broadcast()
+	wg.Wait()
+
+	for _, p := range q.parts {
+		out.files = append(out.files, p.files...)
+		out.counts = append(out.counts, p.counts...)
+		out.addTotals(p)
+	}
+	out.limitHit = q.cut
+	switch {
+	case ctx.Err() != nil:
+		return out, ctx.Err()
+	case q.err != nil:
+		return out, q.err
+	case listErr != nil:
+		return out, listErr
+	}
+	return out, nil
+}
+
+// errStopped ends a listing whose scan has failed (the failure is reported instead).
+var errStopped = errors.New("scan stopped")
+
+// readQueue reads batches from the queue with one reader until none is left.
+func (s *scanner) readQueue(ctx context.Context, spec *scanSpec, sig []byte, q *workQueue) {
+	r, err := s.getReader()
+	if err != nil {
+		q.fail(err)
+		return
+	}
+	broken := false
+	defer func() { s.putReader(r, broken) }()
+	var names []string
+	for {
+		batch, part, ok := q.next(ctx, spec.limit, s.nreader)
+		if !ok {
+			return
+		}
+		names = names[:0]
+		for _, w := range batch {
+			names = append(names, w.oid)
+		}
+		i := 0
+		err := r.ReadBatch(names, func(info vcs.ObjectInfo, data []byte) error {
+			w := batch[i]
+			i++
+			if info.Missing {
+				return nil
+			}
+			part.read++
+			return s.process(ctx, spec, sig, part, w.entries, data)
+		})
+		if err != nil {
+			broken = true
+			q.fail(err)
+			return
+		}
+	}
+}
+
+// prepare decides what to do with the files of a part of a listing: it records those
+// answered without reading (by path, or by the cache) in out and returns those whose
+// blob must be read: those not in the cache, those whose matches must be shown, and
+// those whose language only the content tells.
+func (s *scanner) prepare(ctx context.Context, spec *scanSpec, sig []byte, out *scanOutput, tree []vcs.TreeEntry) ([]*scanEntry, error) {
 	// A search's matches get their language when found (see fileLanguage); counts
 	// and statistics need every file's.
 	needLangNames := spec.files.langs.active() || spec.inventory || spec.languages && spec.countOnly
@@ -234,24 +454,8 @@ func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeE
 		entries = append(entries, se)
 	}
 
-	// Decide which blobs to read: those not in the cache, those whose matches must be
-	// shown, and those whose language only the content tells.
-	type blobWork struct {
-		oid     string
-		entries []*scanEntry
-	}
-	var work []*blobWork
-	byOID := map[string]*blobWork{}
+	var toRead []*scanEntry
 	var missing []string
-	addWork := func(se *scanEntry) {
-		w := byOID[se.e.OID]
-		if w == nil {
-			w = &blobWork{oid: se.e.OID}
-			byOID[se.e.OID] = w
-			work = append(work, w)
-		}
-		w.entries = append(w.entries, se)
-	}
 	var candidates []*scanEntry
 	for _, se := range entries {
 		switch {
@@ -266,7 +470,7 @@ func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeE
 				s.finishPathOnly(spec, out, se)
 			}
 		case !spec.readContent && se.langGate:
-			addWork(se)
+			toRead = append(toRead, se)
 		case !spec.readContent:
 			s.finishPathOnly(spec, out, se)
 		default:
@@ -293,96 +497,14 @@ func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeE
 	for _, se := range candidates {
 		switch {
 		case se.cached == nil || se.needLang:
-			addWork(se)
+			toRead = append(toRead, se)
 		case !spec.countOnly && !spec.inventory && se.cached.Matches > 0:
-			addWork(se)
+			toRead = append(toRead, se)
 		default:
 			s.finishCached(spec, out, se, *se.cached)
 		}
 	}
-	if len(work) == 0 {
-		return out, nil
-	}
-
-	// Read in batches handed out in path order, by up to nreader readers at once; each
-	// blob is matched on the reader's goroutine while git inflates the next ones. A
-	// batch runs to its end once started, so when a limit stops the hand-out the
-	// finished batches are a prefix of the path order.
-	batchSize := min(1024, max(64, len(work)/(s.nreader*16)))
-	nbatch := (len(work) + batchSize - 1) / batchSize
-	parts := make([]*scanOutput, nbatch)
-	var next atomic.Int64
-	var cut atomic.Bool // the limit left batches unread
-	var wg sync.WaitGroup
-	var errMu sync.Mutex
-	var firstErr error
-	nw := min(s.nreader, nbatch)
-	for range nw {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r, err := s.getReader()
-			if err != nil {
-				errMu.Lock()
-				firstErr = cmpErr(firstErr, err)
-				errMu.Unlock()
-				return
-			}
-			broken := false
-			defer func() { s.putReader(r, broken) }()
-			for {
-				b := int(next.Add(1) - 1)
-				if b >= nbatch || ctx.Err() != nil {
-					return
-				}
-				if spec.limit.full() {
-					cut.Store(true)
-					return
-				}
-				part := &scanOutput{langs: langTotals{}}
-				parts[b] = part
-				batch := work[b*batchSize : min(len(work), (b+1)*batchSize)]
-				names := make([]string, len(batch))
-				for i, w := range batch {
-					names[i] = w.oid
-				}
-				i := 0
-				err := r.ReadBatch(names, func(info vcs.ObjectInfo, data []byte) error {
-					w := batch[i]
-					i++
-					if info.Missing {
-						return nil
-					}
-					part.read++
-					return s.process(ctx, spec, sig, part, w.entries, data)
-				})
-				if err != nil {
-					broken = true
-					errMu.Lock()
-					firstErr = cmpErr(firstErr, err)
-					errMu.Unlock()
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for _, p := range parts {
-		if p == nil {
-			continue
-		}
-		out.files = append(out.files, p.files...)
-		out.counts = append(out.counts, p.counts...)
-		out.addTotals(p)
-	}
-	out.limitHit = cut.Load()
-	if firstErr != nil {
-		if ctx.Err() != nil {
-			return out, ctx.Err()
-		}
-		return out, firstErr
-	}
-	return out, ctx.Err()
+	return toRead, nil
 }
 
 // cmpErr keeps the first error.

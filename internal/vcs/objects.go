@@ -2,6 +2,7 @@ package vcs
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -357,3 +358,57 @@ func (o *ObjectReader) Close() error {
 	}
 	return nil
 }
+
+// StreamTree is ListTree delivering the listing to fn in parts, in path order, as git
+// produces it, so that a caller can read the first files while git lists the rest
+// (listing a tree of 10,000 files with sizes takes git tens of milliseconds). The
+// entries stay valid after fn returns. If fn returns an error, git is stopped and the
+// error returned.
+func (m *Mirror) StreamTree(ctx context.Context, rev string, fn func(part []TreeEntry) error) error {
+	if err := CheckRevision(rev); err != nil {
+		return err
+	}
+	args := []string{"ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", rev}
+	err := m.c.stream(ctx, &gitCmd{gitDir: m.dir, args: args}, func(r *bufio.Reader) error {
+		buf := make([]byte, 0, 64<<10)
+		for {
+			if len(buf) == cap(buf) {
+				buf = append(buf, 0)[:len(buf)]
+			}
+			n, readErr := r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			// Hand over the complete records once there are enough of them (or at the
+			// end), so that parts are not a few entries each.
+			if i := bytes.LastIndexByte(buf, 0); i >= 0 && (i >= streamPart || readErr != nil) {
+				entries, err := parseLsTree(buf[:i+1])
+				if err != nil {
+					return err
+				}
+				if err := fn(entries); err != nil {
+					return err
+				}
+				buf = append(buf[:0], buf[i+1:]...)
+			}
+			if readErr == io.EOF {
+				if len(buf) > 0 {
+					return errors.New("unterminated ls-tree record")
+				}
+				return nil
+			}
+			if readErr != nil {
+				return readErr
+			}
+		}
+	})
+	if err != nil {
+		if isNotFound(err) {
+			return &RevisionNotFoundError{Repo: m.name, Rev: rev}
+		}
+		return fmt.Errorf("listing tree of %s at %s: %w", m.name, rev, err)
+	}
+	return nil
+}
+
+// streamPart is the least listing text StreamTree hands over at once (about 150
+// entries), but for the last part.
+const streamPart = 16 << 10

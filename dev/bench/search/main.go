@@ -62,6 +62,7 @@ func main() {
 	flag.BoolVar(&split, "split", false, "show CPU time split into this process and git children (user+system)")
 	readers := flag.Int("readers", 0, "object readers per repository (0: GOMAXPROCS)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of Lookout's side to this file")
+	memprofile := flag.String("memprofile", "", "write an allocation profile to this file at the end")
 	only := flag.String("only", "", "run only the benchmarks whose section number is listed (\"13\"; 0: object reading alone)")
 	patternFilter := flag.String("pattern", "", "run only the patterns whose name contains this")
 	flag.Parse()
@@ -103,6 +104,15 @@ func main() {
 		fatal(err)
 		fatal(pprof.StartCPUProfile(f))
 		defer pprof.StopCPUProfile()
+	}
+	if *memprofile != "" {
+		runtime.MemProfileRate = 4096
+		defer func() {
+			f, err := os.Create(*memprofile)
+			fatal(err)
+			fatal(pprof.Lookup("allocs").WriteTo(f, 0))
+			fatal(f.Close())
+		}()
 	}
 	run := func(section string) bool {
 		return *only == "" && section != "0" || strings.Contains(*only, section)

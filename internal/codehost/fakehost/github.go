@@ -140,7 +140,9 @@ func (g *GitHub) rateLimited(w http.ResponseWriter, wait time.Duration) {
 	h := w.Header()
 	h.Set("X-RateLimit-Remaining", "0")
 	h.Set("X-RateLimit-Used", "5000")
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(wait).Unix(), 10))
+	// The reset is a whole epoch second: round up, as a host's window does not lift
+	// before the time it announced.
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(wait+time.Second-1).Unix(), 10))
 	writeJSON(w, http.StatusForbidden, map[string]any{
 		"message":           "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID FAKE.",
 		"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",

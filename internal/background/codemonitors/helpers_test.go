@@ -1,8 +1,6 @@
 package codemonitors_test
 
 import (
-	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -20,6 +18,7 @@ import (
 	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/background/codemonitors"
 	reposbg "github.com/lookout/lookout/internal/background/repos"
+	"github.com/lookout/lookout/internal/background/repos/repostest"
 	"github.com/lookout/lookout/internal/background/routine"
 	"github.com/lookout/lookout/internal/notify"
 	reposvc "github.com/lookout/lookout/internal/repos"
@@ -174,48 +173,15 @@ func startEnv(t *testing.T, mb *mailbox) *env {
 		t.Fatal(err)
 	}
 	rs = append(append([]routine.Routine{routine.Adapt("listener", listener)}, rs...), cm...)
-	for _, r := range rs {
-		r.Start()
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for _, r := range rs {
-			_ = r.Stop(ctx)
-		}
-	})
+	repostest.StartRoutines(t, rs...)
 	return e
 }
 
 // addLocalRepo connects a local repository and waits until it is cloned.
 func (e *env) addLocalRepo(t *testing.T, dir string) *store.Repo {
-	t.Helper()
-	ctx := context.Background()
-	cfg, _ := json.Marshal(map[string]any{"repos": []string{dir}})
-	if _, err := e.st.ExternalServices().Create(ctx, "GIT", "local", string(cfg), time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	var repo *store.Repo
-	waitFor(t, "the repository to be cloned", 20*time.Second, func() bool {
-		repos, _ := e.st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
-		if len(repos) == 1 && repos[0].CloneStatus == store.CloneStatusCloned {
-			repo = repos[0]
-			return true
-		}
-		return false
-	})
-	return repo
+	return repostest.AddLocalRepo(t, e.st, dir)
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+var waitFor = repostest.WaitFor
 
 func userID(id int64) string { return string(relay.MarshalID("User", id)) }

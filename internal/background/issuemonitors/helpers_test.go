@@ -19,6 +19,7 @@ import (
 	"github.com/lookout/lookout/internal/app"
 	issuemonitors "github.com/lookout/lookout/internal/background/issuemonitors"
 	reposbg "github.com/lookout/lookout/internal/background/repos"
+	"github.com/lookout/lookout/internal/background/repos/repostest"
 	"github.com/lookout/lookout/internal/background/routine"
 	"github.com/lookout/lookout/internal/gittest"
 	"github.com/lookout/lookout/internal/notify"
@@ -153,37 +154,13 @@ func startEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	rs = append(append([]routine.Routine{routine.Adapt("listener", listener)}, rs...), im...)
-	for _, r := range rs {
-		r.Start()
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for _, r := range rs {
-			_ = r.Stop(ctx)
-		}
-	})
+	repostest.StartRoutines(t, rs...)
 	return e
 }
 
 // addLocalRepo connects a local repository and waits until it is cloned.
 func (e *env) addLocalRepo(t *testing.T, dir string) *store.Repo {
-	t.Helper()
-	ctx := context.Background()
-	cfg, _ := json.Marshal(map[string]any{"repos": []string{dir}})
-	if _, err := e.st.ExternalServices().Create(ctx, "GIT", "local", string(cfg), time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	var repo *store.Repo
-	waitFor(t, "the repository to be cloned", 20*time.Second, func() bool {
-		repos, _ := e.st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
-		if len(repos) == 1 && repos[0].CloneStatus == store.CloneStatusCloned {
-			repo = repos[0]
-			return true
-		}
-		return false
-	})
-	return repo
+	return repostest.AddLocalRepo(t, e.st, dir)
 }
 
 // push commits files to work and waits until Lookout has fetched the commit.
@@ -221,15 +198,6 @@ func (e *env) run(t *testing.T, token, monitorID string, searchTask, updateTask 
 	return state, message
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+var waitFor = repostest.WaitFor
 
 func userID(id int64) string { return string(relay.MarshalID("User", id)) }

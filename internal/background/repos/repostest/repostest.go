@@ -4,6 +4,7 @@ package repostest
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -37,21 +38,46 @@ func Start(t testing.TB, db *pgxpool.Pool, listeners ...reposbg.ChangeListener) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs = append([]routine.Routine{routine.Adapt("listener", listener)}, rs...)
+	StartRoutines(t, append([]routine.Routine{routine.Adapt("listener", listener)}, rs...)...)
+	return svc
+}
+
+// StartRoutines starts rs and stops them when the test ends.
+func StartRoutines(t testing.TB, rs ...routine.Routine) {
 	for _, r := range rs {
 		r.Start()
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		for _, r := range rs {
 			_ = r.Stop(ctx)
 		}
 	})
-	return svc
 }
 
-// WaitFor polls cond every 50ms until it holds, failing the test after timeout.
+// AddLocalRepo connects the local repository dir as a GIT code host connection, on a
+// database where it is the only repository, and waits until the routines cloned it.
+func AddLocalRepo(t testing.TB, st *store.Store, dir string) *store.Repo {
+	t.Helper()
+	ctx := context.Background()
+	cfg, _ := json.Marshal(map[string]any{"repos": []string{dir}})
+	if _, err := st.ExternalServices().Create(ctx, "GIT", "local", string(cfg), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var repo *store.Repo
+	WaitFor(t, "the repository to be cloned", 20*time.Second, func() bool {
+		repos, _ := st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
+		if len(repos) == 1 && repos[0].CloneStatus == store.CloneStatusCloned {
+			repo = repos[0]
+			return true
+		}
+		return false
+	})
+	return repo
+}
+
+// WaitFor polls cond every 20ms until it holds, failing the test after timeout.
 func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -59,6 +85,6 @@ func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool)
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -42,6 +41,10 @@ type ObjectReader struct {
 	r      *bufio.Reader
 	stderr *limitedBuffer
 	start  time.Time
+	// big holds objects too large to be handed over in the read buffer; it is kept
+	// between batches (up to maxKeptBuffer) so that each large blob does not cost a
+	// fresh allocation the kernel must fault in and the GC must reclaim.
+	big    []byte
 	err    error // sticky: the reader is unusable after a protocol or I/O error
 	closed bool
 }
@@ -249,7 +252,6 @@ func (o *ObjectReader) batch(command string, names []string, fn func(ObjectInfo,
 		writeErr <- o.flush()
 	}()
 
-	var buf []byte
 	var fnErr error
 	var readErr error
 	for _, n := range names {
@@ -283,10 +285,7 @@ func (o *ObjectReader) batch(command string, names []string, fn func(ObjectInfo,
 				_, _ = o.r.Discard(len(b))
 				continue
 			}
-			if int64(cap(buf)) < info.Size {
-				buf = make([]byte, info.Size)
-			}
-			data = buf[:info.Size]
+			data = o.bigBuffer(info.Size)
 			if err := o.readBody(data); err != nil {
 				readErr = err
 				break
@@ -308,23 +307,71 @@ func (o *ObjectReader) batch(command string, names []string, fn func(ObjectInfo,
 	return fnErr
 }
 
+// maxKeptBuffer bounds the buffer of large objects an ObjectReader keeps.
+const maxKeptBuffer = 64 << 20
+
+// bigBuffer returns a buffer of n bytes for an object that does not fit the read
+// buffer, valid until the next call.
+func (o *ObjectReader) bigBuffer(n int64) []byte {
+	if int64(cap(o.big)) >= n {
+		return o.big[:n:n]
+	}
+	b := make([]byte, n)
+	if n <= maxKeptBuffer {
+		o.big = b
+	}
+	return b
+}
+
 // readHeader reads "<oid> <type> <size>" or "<name> missing" / "<name> ambiguous".
+// It parses the bytes in place: a scan reads one header per blob, thousands a second.
 func (o *ObjectReader) readHeader(name string) (ObjectInfo, error) {
 	raw, err := o.r.ReadSlice('\n')
 	if err != nil {
 		return ObjectInfo{}, fmt.Errorf("reading object header: %w", unexpectedEOF(err))
 	}
-	line := string(raw[:len(raw)-1])
-	if strings.HasSuffix(line, " missing") || strings.HasSuffix(line, " ambiguous") {
+	line := raw[:len(raw)-1]
+	if bytes.HasSuffix(line, []byte(" missing")) || bytes.HasSuffix(line, []byte(" ambiguous")) {
 		return ObjectInfo{Name: name, Missing: true}, nil
 	}
-	oid, rest, ok1 := strings.Cut(line, " ")
-	typ, sizeStr, ok2 := strings.Cut(rest, " ")
-	size, err := strconv.ParseInt(sizeStr, 10, 64)
-	if !ok1 || !ok2 || err != nil || size < 0 {
+	bad := func() (ObjectInfo, error) {
 		return ObjectInfo{}, fmt.Errorf("unexpected object header %q", line)
 	}
-	return ObjectInfo{Name: name, OID: oid, Type: typ, Size: size}, nil
+	sp1 := bytes.IndexByte(line, ' ')
+	if sp1 <= 0 {
+		return bad()
+	}
+	sp2 := bytes.IndexByte(line[sp1+1:], ' ')
+	if sp2 <= 0 {
+		return bad()
+	}
+	oidB, typB, sizeB := line[:sp1], line[sp1+1:sp1+1+sp2], line[sp1+2+sp2:]
+	if len(sizeB) == 0 || len(sizeB) > 18 {
+		return bad()
+	}
+	var size int64
+	for _, c := range sizeB {
+		if c < '0' || c > '9' {
+			return bad()
+		}
+		size = size*10 + int64(c-'0')
+	}
+	// The name asked for is usually the object id: no copy then.
+	oid := name
+	if string(oidB) != name {
+		oid = string(oidB)
+	}
+	return ObjectInfo{Name: name, OID: oid, Type: objectType(typB), Size: size}, nil
+}
+
+// objectType returns the type named by b, without allocating for git's four.
+func objectType(b []byte) string {
+	for _, t := range [...]string{"blob", "tree", "commit", "tag"} {
+		if string(b) == t {
+			return t
+		}
+	}
+	return string(b)
 }
 
 // readBody reads an object's content and the newline after it.

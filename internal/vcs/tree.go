@@ -70,21 +70,25 @@ func parseLsTree(out []byte) ([]TreeEntry, error) {
 		if !ok {
 			return nil, fmt.Errorf("malformed ls-tree record %q", rec)
 		}
-		f := strings.Fields(meta)
-		if len(f) != 4 {
+		// "<mode> SP <type> SP <oid> SP+ <size>" (the size is padded with spaces).
+		modeS, rest, ok1 := strings.Cut(meta, " ")
+		typ, rest, ok2 := strings.Cut(rest, " ")
+		oid, sizeS, ok3 := strings.Cut(rest, " ")
+		sizeS = strings.TrimLeft(sizeS, " ")
+		if !ok1 || !ok2 || !ok3 || sizeS == "" || typ == "" || oid == "" {
 			return nil, fmt.Errorf("malformed ls-tree record %q", rec)
 		}
-		mode, err := strconv.ParseUint(f[0], 8, 32)
+		mode, err := strconv.ParseUint(modeS, 8, 32)
 		if err != nil {
 			return nil, fmt.Errorf("malformed mode in ls-tree record %q", rec)
 		}
 		size := int64(-1)
-		if f[3] != "-" {
-			if size, err = strconv.ParseInt(f[3], 10, 64); err != nil {
+		if sizeS != "-" {
+			if size, err = strconv.ParseInt(sizeS, 10, 64); err != nil {
 				return nil, fmt.Errorf("malformed size in ls-tree record %q", rec)
 			}
 		}
-		entries = append(entries, TreeEntry{Path: path, Mode: uint32(mode), Type: f[1], OID: f[2], Size: size})
+		entries = append(entries, TreeEntry{Path: path, Mode: uint32(mode), Type: typ, OID: oid, Size: size})
 	}
 	return entries, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -171,12 +172,12 @@ func (s *scanner) scan(ctx context.Context, spec *scanSpec, commit string) (*sca
 
 // scanListing is scan that also returns the tree listing when keep is set.
 func (s *scanner) scanListing(ctx context.Context, spec *scanSpec, commit string, keep bool) (*scanOutput, []vcs.TreeEntry, error) {
-	var tree []vcs.TreeEntry
+	var kept [][]vcs.TreeEntry // joined once at the end, rather than grown by appends
 	out, err := s.scanParts(ctx, spec, func(yield func([]vcs.TreeEntry) error) error {
 		var held []vcs.TreeEntry
 		err := s.m.StreamTree(ctx, commit, func(part []vcs.TreeEntry) error {
 			if keep {
-				tree = append(tree, part...)
+				kept = append(kept, part)
 			}
 			if !spec.persist {
 				return yield(part)
@@ -195,6 +196,10 @@ func (s *scanner) scanListing(ctx context.Context, spec *scanSpec, commit string
 		}
 		return err
 	})
+	var tree []vcs.TreeEntry
+	if keep {
+		tree = slices.Concat(kept...)
+	}
 	return out, tree, err
 }
 
@@ -422,7 +427,7 @@ func (s *scanner) prepare(ctx context.Context, spec *scanSpec, sig []byte, out *
 	// and statistics need every file's.
 	needLangNames := spec.files.langs.active() || spec.inventory || spec.languages && spec.countOnly
 
-	var entries []*scanEntry
+	entries := make([]*scanEntry, 0, len(tree))
 	slab := make([]scanEntry, len(tree))
 	for i := range tree {
 		e := &tree[i]
@@ -454,9 +459,9 @@ func (s *scanner) prepare(ctx context.Context, spec *scanSpec, sig []byte, out *
 		entries = append(entries, se)
 	}
 
-	var toRead []*scanEntry
+	toRead := make([]*scanEntry, 0, len(entries))
 	var missing []string
-	var candidates []*scanEntry
+	candidates := make([]*scanEntry, 0, len(entries))
 	for _, se := range entries {
 		switch {
 		case se.e.Size > spec.maxFileSize && (spec.readContent || se.langGate):

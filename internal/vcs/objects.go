@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -84,7 +85,7 @@ func (m *Mirror) NewObjectReader(ctx context.Context) (*ObjectReader, error) {
 		stdin:  stdin,
 		stdout: stdout,
 		w:      bufio.NewWriterSize(stdin, 32<<10),
-		r:      bufio.NewReaderSize(stdout, readBufferSize),
+		r:      newReadBuffer(stdout),
 		stderr: stderr,
 		start:  time.Now(),
 	}, nil
@@ -310,9 +311,41 @@ func (o *ObjectReader) batch(command string, names []string, fn func(ObjectInfo,
 // maxKeptBuffer bounds the buffer of large objects an ObjectReader keeps.
 const maxKeptBuffer = 64 << 20
 
+// The read buffers and large-object buffers of closed readers are reused by the next
+// ones: a scan starts a reader or two and reads for a fraction of a second, so fresh
+// megabytes per reader would be most of a scan's garbage (each collection cycle then
+// competes with git for the CPU) and pages the kernel must fault in again.
+var (
+	readBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufferSize) }}
+	bigBuffers  sync.Pool // *[]byte
+)
+
+func newReadBuffer(r io.Reader) *bufio.Reader {
+	b := readBuffers.Get().(*bufio.Reader)
+	b.Reset(r)
+	return b
+}
+
+// releaseBuffers hands the reader's buffers to the next readers; o must not read again.
+func (o *ObjectReader) releaseBuffers() {
+	o.r.Reset(nil)
+	readBuffers.Put(o.r)
+	o.r = nil
+	if o.big != nil {
+		b := o.big
+		bigBuffers.Put(&b)
+		o.big = nil
+	}
+}
+
 // bigBuffer returns a buffer of n bytes for an object that does not fit the read
 // buffer, valid until the next call.
 func (o *ObjectReader) bigBuffer(n int64) []byte {
+	if o.big == nil {
+		if b, ok := bigBuffers.Get().(*[]byte); ok {
+			o.big = *b
+		}
+	}
 	if int64(cap(o.big)) >= n {
 		return o.big[:n:n]
 	}
@@ -395,6 +428,7 @@ func (o *ObjectReader) Close() error {
 	err := o.cmd.Wait()
 	o.cancel()
 	_ = o.stdout.Close()
+	o.releaseBuffers()
 	o.m.c.observe(&gitCmd{args: []string{"cat-file"}}, o.start, nil)
 	if o.err != nil {
 		// Killed after an earlier failure: that failure was already reported.

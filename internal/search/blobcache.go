@@ -20,10 +20,12 @@ import (
 // written in batches. Only callers that ask for persistence (Request.Persist, insights
 // backfills) touch Postgres; interactive searches use memory only.
 type BlobCache struct {
-	mu      sync.Mutex
-	max     int
-	ll      *list.List
-	items   map[blobKey]*list.Element
+	mu  sync.Mutex
+	max int
+	ll  *list.List
+	// items is by signature, then by object id: string keys take Go's fast map path,
+	// which a struct key of both does not (a scan looks up every file of a tree).
+	items   map[[16]byte]map[string]*list.Element
 	store   *store.Store
 	pending map[string][]store.BlobCount // by signature
 	npend   int
@@ -60,7 +62,7 @@ func NewBlobCache(maxEntries int, st *store.Store) *BlobCache {
 	if maxEntries <= 0 {
 		maxEntries = DefaultBlobCacheEntries
 	}
-	return &BlobCache{max: maxEntries, ll: list.New(), items: map[blobKey]*list.Element{}, store: st, pending: map[string][]store.BlobCount{}}
+	return &BlobCache{max: maxEntries, ll: list.New(), items: map[[16]byte]map[string]*list.Element{}, store: st, pending: map[string][]store.BlobCount{}}
 }
 
 func keyOf(sig []byte, oid string) blobKey {
@@ -83,7 +85,7 @@ func (c *BlobCache) get(sig []byte, oid string) (blobResult, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.items[keyOf(sig, oid)]; ok {
+	if e, ok := c.items[keyOf(sig, oid).sig][oid]; ok {
 		c.ll.MoveToFront(e)
 		c.hits++
 		return e.Value.(*blobEntry).val, true
@@ -93,16 +95,25 @@ func (c *BlobCache) get(sig []byte, oid string) (blobResult, bool) {
 }
 
 func (c *BlobCache) addLocked(k blobKey, v blobResult) {
-	if e, ok := c.items[k]; ok {
+	bySig := c.items[k.sig]
+	if e, ok := bySig[k.oid]; ok {
 		c.ll.MoveToFront(e)
 		e.Value.(*blobEntry).val = v
 		return
 	}
-	c.items[k] = c.ll.PushFront(&blobEntry{key: k, val: v})
+	if bySig == nil {
+		bySig = map[string]*list.Element{}
+		c.items[k.sig] = bySig
+	}
+	bySig[k.oid] = c.ll.PushFront(&blobEntry{key: k, val: v})
 	for c.ll.Len() > c.max {
 		last := c.ll.Back()
 		c.ll.Remove(last)
-		delete(c.items, last.Value.(*blobEntry).key)
+		old := last.Value.(*blobEntry).key
+		delete(c.items[old.sig], old.oid)
+		if len(c.items[old.sig]) == 0 {
+			delete(c.items, old.sig)
+		}
 	}
 }
 

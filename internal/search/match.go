@@ -747,6 +747,18 @@ func (m *Matcher) mayMatch(data []byte) bool {
 	return true
 }
 
+// literalOnly reports whether every pattern is a literal (searched without the regexp
+// but in texts holding a Kelvin sign or a long s): short texts such as paths are then
+// matched faster than a map is consulted.
+func (m *Matcher) literalOnly() bool {
+	for _, l := range m.leaves {
+		if l.lit == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // Signature identifies what the matcher finds in a text: two matchers with the same
 // signature find the same matches in every text. It keys the per-blob cache.
 func (m *Matcher) Signature() []byte { return m.sig[:16] }

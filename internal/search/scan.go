@@ -602,7 +602,7 @@ func (sp *scanSpec) languageByName(p string) (string, []string) {
 }
 
 func (sp *scanSpec) pathOK(p string) bool {
-	if sp.memo == nil {
+	if sp.memo == nil || len(sp.files.include) == 0 && len(sp.files.exclude) == 0 {
 		return sp.files.pathOK(p)
 	}
 	ok, found := sp.memo.ok[p]
@@ -614,7 +614,8 @@ func (sp *scanSpec) pathOK(p string) bool {
 }
 
 func (sp *scanSpec) pathRanges(p string) ([]Range, bool) {
-	if sp.memo == nil {
+	if sp.memo == nil || sp.matcher.literalOnly() {
+		// Matching a path against literals is cheaper than remembering the answer.
 		return pathRanges(sp.matcher, p)
 	}
 	if hit, found := sp.memo.hit[p]; found {

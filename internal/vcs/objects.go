@@ -35,6 +35,7 @@ type ObjectInfo struct {
 type ObjectReader struct {
 	m      *Mirror
 	cmd    *exec.Cmd
+	ctx    context.Context // the reader's: once done, git is being killed
 	cancel context.CancelFunc
 	stdin  io.WriteCloser
 	stdout *os.File
@@ -81,6 +82,7 @@ func (m *Mirror) NewObjectReader(ctx context.Context) (*ObjectReader, error) {
 	return &ObjectReader{
 		m:      m,
 		cmd:    cmd,
+		ctx:    ctx,
 		cancel: cancel,
 		stdin:  stdin,
 		stdout: stdout,
@@ -129,6 +131,10 @@ func checkObjectName(name string) error {
 func (o *ObjectReader) usable() error {
 	if o.closed {
 		return errors.New("object reader is closed")
+	}
+	if o.err == nil && o.ctx.Err() != nil {
+		// Git is killed asynchronously; it may still answer a request or two.
+		return o.fail(o.ctx.Err())
 	}
 	return o.err
 }
@@ -308,33 +314,55 @@ func (o *ObjectReader) batch(command string, names []string, fn func(ObjectInfo,
 	return fnErr
 }
 
-// maxKeptBuffer bounds the buffer of large objects an ObjectReader keeps.
-const maxKeptBuffer = 64 << 20
-
-// The read buffers and large-object buffers of closed readers are reused by the next
+// The read buffers and large-object buffers of closed readers are kept for the next
 // ones: a scan starts a reader or two and reads for a fraction of a second, so fresh
-// megabytes per reader would be most of a scan's garbage (each collection cycle then
-// competes with git for the CPU) and pages the kernel must fault in again.
-var (
-	readBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufferSize) }}
-	bigBuffers  sync.Pool // *[]byte
+// megabytes per reader were most of a scan's garbage (each collection cycle then
+// competes with git for the CPU) and pages the kernel had to fault in again. A small
+// free list rather than a sync.Pool, which collection cycles empty.
+var spare struct {
+	sync.Mutex
+	readers []*bufio.Reader // read buffers, at most maxSpareReaders
+	big     [][]byte        // large-object buffers, at most maxSpareBig bytes in all
+	bigSize int
+}
+
+const (
+	maxSpareReaders = 8
+	maxSpareBig     = 32 << 20
+	// maxKeptBuffer bounds the buffer of large objects an ObjectReader keeps.
+	maxKeptBuffer = 16 << 20
 )
 
 func newReadBuffer(r io.Reader) *bufio.Reader {
-	b := readBuffers.Get().(*bufio.Reader)
-	b.Reset(r)
+	spare.Lock()
+	var b *bufio.Reader
+	if n := len(spare.readers); n > 0 {
+		b = spare.readers[n-1]
+		spare.readers = spare.readers[:n-1]
+	}
+	spare.Unlock()
+	if b == nil {
+		return bufio.NewReaderSize(r, readBufferSize)
+	}
+	b.Reset(r) // keeps the buffer
 	return b
 }
 
-// releaseBuffers hands the reader's buffers to the next readers; o must not read again.
+// releaseBuffers keeps the reader's buffers for the next readers; o must not read again.
 func (o *ObjectReader) releaseBuffers() {
-	o.r.Reset(nil)
-	readBuffers.Put(o.r)
+	buf := o.r
+	buf.Reset(nil)
 	o.r = nil
-	if o.big != nil {
-		b := o.big
-		bigBuffers.Put(&b)
-		o.big = nil
+	big := o.big
+	o.big = nil
+	spare.Lock()
+	defer spare.Unlock()
+	if buf != nil && len(spare.readers) < maxSpareReaders {
+		spare.readers = append(spare.readers, buf)
+	}
+	if big != nil && spare.bigSize+cap(big) <= maxSpareBig {
+		spare.big = append(spare.big, big)
+		spare.bigSize += cap(big)
 	}
 }
 
@@ -342,18 +370,27 @@ func (o *ObjectReader) releaseBuffers() {
 // buffer, valid until the next call.
 func (o *ObjectReader) bigBuffer(n int64) []byte {
 	if o.big == nil {
-		if b, ok := bigBuffers.Get().(*[]byte); ok {
-			o.big = *b
+		spare.Lock()
+		if k := len(spare.big); k > 0 {
+			o.big = spare.big[k-1]
+			spare.big = spare.big[:k-1]
+			spare.bigSize -= cap(o.big)
 		}
+		spare.Unlock()
 	}
 	if int64(cap(o.big)) >= n {
 		return o.big[:n:n]
 	}
-	b := make([]byte, n)
-	if n <= maxKeptBuffer {
+	// Grow by at least half, so that a run of larger and larger objects costs few.
+	size := max(n, int64(cap(o.big))*3/2)
+	if size > maxKeptBuffer {
+		size = n
+	}
+	b := make([]byte, size)
+	if size <= maxKeptBuffer {
 		o.big = b
 	}
-	return b
+	return b[:n:n]
 }
 
 // readHeader reads "<oid> <type> <size>" or "<name> missing" / "<name> ambiguous".

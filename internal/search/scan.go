@@ -236,6 +236,7 @@ func (s *scanner) scanTree(ctx context.Context, spec *scanSpec, tree []vcs.TreeE
 type blobWork struct {
 	oid     string
 	entries []*scanEntry
+	first   [1]*scanEntry // entries' storage while the blob has one path (most do)
 }
 
 // workQueue hands the blobs to read to the readers in batches, in path order, while
@@ -296,13 +297,18 @@ func (q *workQueue) next(ctx context.Context, limit *limiter, nreader int) ([]*b
 }
 
 // add queues a blob's entry: with the blob's work if that is not handed out yet.
-func (q *workQueue) add(se *scanEntry) {
+// The work of a part comes from slab (one allocation per part, not two per blob).
+func (q *workQueue) add(se *scanEntry, slab *[]blobWork) {
 	if i, ok := q.byOID[se.e.OID]; ok && i >= q.taken {
 		q.work[i].entries = append(q.work[i].entries, se)
 		return
 	}
 	q.byOID[se.e.OID] = len(q.work)
-	q.work = append(q.work, &blobWork{oid: se.e.OID, entries: []*scanEntry{se}})
+	w := &(*slab)[0]
+	*slab = (*slab)[1:]
+	w.oid, w.first[0] = se.e.OID, se
+	w.entries = w.first[:1:1]
+	q.work = append(q.work, w)
 }
 
 func (q *workQueue) fail(err error) {
@@ -333,9 +339,10 @@ func (s *scanner) scanParts(ctx context.Context, spec *scanSpec, list func(yield
 		if err != nil {
 			return err
 		}
+		slab := make([]blobWork, len(toRead))
 		q.mu.Lock()
 		for _, se := range toRead {
-			q.add(se)
+			q.add(se, &slab)
 		}
 		pending, stop := len(q.work)-q.taken, q.stop
 		q.mu.Unlock()

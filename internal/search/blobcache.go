@@ -1,7 +1,6 @@
 package search
 
 import (
-	"container/list"
 	"context"
 	"strings"
 	"sync"
@@ -22,10 +21,14 @@ import (
 type BlobCache struct {
 	mu  sync.Mutex
 	max int
-	ll  *list.List
+	// root is the sentinel of the entries' ring, most recently used first; n counts
+	// them. The list is intrusive (one allocation per entry, not two as with
+	// container/list): a cold scan adds an entry per blob of the tree.
+	root blobEntry
+	n    int
 	// items is by signature, then by object id: string keys take Go's fast map path,
 	// which a struct key of both does not (a scan looks up every file of a tree).
-	items   map[[16]byte]map[string]*list.Element
+	items   map[[16]byte]map[string]*blobEntry
 	store   *store.Store
 	pending map[string][]store.BlobCount // by signature
 	npend   int
@@ -39,8 +42,33 @@ type blobKey struct {
 }
 
 type blobEntry struct {
-	key blobKey
-	val blobResult
+	key        blobKey
+	val        blobResult
+	prev, next *blobEntry
+}
+
+func (c *BlobCache) unlink(e *blobEntry) {
+	e.prev.next, e.next.prev = e.next, e.prev
+	e.prev, e.next = nil, nil
+	c.n--
+}
+
+func (c *BlobCache) pushFront(e *blobEntry) {
+	if c.root.next == nil {
+		c.root.next, c.root.prev = &c.root, &c.root
+	}
+	e.prev, e.next = &c.root, c.root.next
+	c.root.next.prev = e
+	c.root.next = e
+	c.n++
+}
+
+func (c *BlobCache) moveToFront(e *blobEntry) {
+	if c.root.next == e {
+		return
+	}
+	c.unlink(e)
+	c.pushFront(e)
 }
 
 // blobResult is a cached answer for one blob.
@@ -62,7 +90,7 @@ func NewBlobCache(maxEntries int, st *store.Store) *BlobCache {
 	if maxEntries <= 0 {
 		maxEntries = DefaultBlobCacheEntries
 	}
-	return &BlobCache{max: maxEntries, ll: list.New(), items: map[[16]byte]map[string]*list.Element{}, store: st, pending: map[string][]store.BlobCount{}}
+	return &BlobCache{max: maxEntries, items: map[[16]byte]map[string]*blobEntry{}, store: st, pending: map[string][]store.BlobCount{}}
 }
 
 func keyOf(sig []byte, oid string) blobKey {
@@ -86,9 +114,9 @@ func (c *BlobCache) get(sig []byte, oid string) (blobResult, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[keyOf(sig, oid).sig][oid]; ok {
-		c.ll.MoveToFront(e)
+		c.moveToFront(e)
 		c.hits++
-		return e.Value.(*blobEntry).val, true
+		return e.val, true
 	}
 	c.misses++
 	return blobResult{}, false
@@ -97,19 +125,21 @@ func (c *BlobCache) get(sig []byte, oid string) (blobResult, bool) {
 func (c *BlobCache) addLocked(k blobKey, v blobResult) {
 	bySig := c.items[k.sig]
 	if e, ok := bySig[k.oid]; ok {
-		c.ll.MoveToFront(e)
-		e.Value.(*blobEntry).val = v
+		c.moveToFront(e)
+		e.val = v
 		return
 	}
 	if bySig == nil {
-		bySig = map[string]*list.Element{}
+		bySig = map[string]*blobEntry{}
 		c.items[k.sig] = bySig
 	}
-	bySig[k.oid] = c.ll.PushFront(&blobEntry{key: k, val: v})
-	for c.ll.Len() > c.max {
-		last := c.ll.Back()
-		c.ll.Remove(last)
-		old := last.Value.(*blobEntry).key
+	e := &blobEntry{key: k, val: v}
+	c.pushFront(e)
+	bySig[k.oid] = e
+	for c.n > c.max {
+		last := c.root.prev
+		c.unlink(last)
+		old := last.key
 		delete(c.items[old.sig], old.oid)
 		if len(c.items[old.sig]) == 0 {
 			delete(c.items, old.sig)
@@ -181,7 +211,7 @@ func (c *BlobCache) Len() int {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ll.Len()
+	return c.n
 }
 
 // Stats returns the in-memory hits and misses so far.

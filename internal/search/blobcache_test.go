@@ -37,8 +37,8 @@ func TestBlobCacheIsBoundedLRU(t *testing.T) {
 	// Keys do not keep a tree listing's text alive.
 	listing := strings.Repeat("x", 1<<20) + "oid5"
 	_ = c.put(ctx, sigA, listing[len(listing)-4:], blobResult{}, false)
-	for e := c.ll.Front(); e != nil; e = e.Next() {
-		if k := e.Value.(*blobEntry).key.oid; k == "oid5" && unsafe.StringData(k) == unsafe.StringData(listing[len(listing)-4:]) {
+	for e := c.root.next; e != &c.root; e = e.next {
+		if k := e.key.oid; k == "oid5" && unsafe.StringData(k) == unsafe.StringData(listing[len(listing)-4:]) {
 			t.Errorf("the key shares the listing's memory")
 		}
 	}

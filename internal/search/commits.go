@@ -323,10 +323,3 @@ func buildDiffMatch(c *vcs.Commit, lines []diffLine, rs []Range, all func(diffLi
 	}
 	return cm
 }
-
-// sortCommits orders commit matches newest first.
-func sortCommits(cs []*CommitMatch) {
-	sort.SliceStable(cs, func(i, j int) bool {
-		return cs[i].Commit.Committer.Date.After(cs[j].Commit.Committer.Date)
-	})
-}

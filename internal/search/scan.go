@@ -8,7 +8,6 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -808,9 +807,4 @@ func lineMatches(data []byte, ranges []Range) []LineMatch {
 		lm.Ranges = append(lm.Ranges, Range{Start: start, End: min(end, len(lm.Preview))})
 	}
 	return out
-}
-
-// sortFiles orders file matches by path.
-func sortFiles(fs []*FileMatch) {
-	sort.Slice(fs, func(i, j int) bool { return fs[i].Path < fs[j].Path })
 }

@@ -182,10 +182,13 @@ func pointsOf(seriesID int, repo *store.Repo, t time.Time, commit string, c Coun
 	return out
 }
 
-// EstimateCost orders backfills, cheapest first: the number of counts (repositories ×
-// sample times) weighted by the query's shape (a commit or diff search walks history,
-// a regexp reads more than a literal, capture groups keep every match).
-func EstimateCost(def SeriesDef, repos, samples int) float64 {
+// EstimateCost orders backfills, cheapest first: the counts to make (sample times ×
+// repositories, each weighed by its size) weighted by the query's shape (a commit or
+// diff search walks history, a regexp reads more than a literal, capture groups keep
+// every match). A repository costs one unit plus one per costUnitBytes of its objects,
+// so that a count's fixed cost (starting git, listing a tree) still orders many small
+// repositories after a few of them; one not measured yet counts as empty.
+func EstimateCost(def SeriesDef, repoSizes []int64, samples int) float64 {
 	w := 1.0
 	if plan, err := query.Parse(def.Query); err == nil {
 		for _, b := range plan {
@@ -199,8 +202,15 @@ func EstimateCost(def SeriesDef, repos, samples int) float64 {
 	if def.Captures {
 		w *= 2
 	}
-	return w * float64(repos) * float64(samples)
+	var repos float64
+	for _, size := range repoSizes {
+		repos += 1 + float64(max(size, 0))/costUnitBytes
+	}
+	return w * repos * float64(samples)
 }
+
+// costUnitBytes is the repository size that costs as much as a count's fixed part.
+const costUnitBytes = 16 << 20
 
 func hasRegexp(n *query.PatternNode) bool {
 	if n == nil {
@@ -287,14 +297,15 @@ func (b *Backfiller) Plan(ctx context.Context, bf *store.InsightBackfill) error 
 		return err
 	}
 	ids := make([]int64, len(repos))
+	sizes := make([]int64, len(repos))
 	for i, r := range repos {
-		ids[i] = r.ID
+		ids[i], sizes[i] = r.ID, r.SizeBytes
 	}
 	times := b.SampleTimesOf(s)
 	if err := b.Insights.AddRecordingTimes(ctx, s.ID, times); err != nil {
 		return err
 	}
-	cost := EstimateCost(def, len(ids), len(times))
+	cost := EstimateCost(def, sizes, len(times))
 	if _, err := b.Insights.StartBackfill(ctx, bf.ID, ids, cost); err != nil {
 		return err
 	}

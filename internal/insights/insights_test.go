@@ -265,13 +265,28 @@ func TestBackfillRepositoryErrorsAndThreshold(t *testing.T) {
 	}
 }
 
-func TestEstimateCostOrdersByShape(t *testing.T) {
+func TestEstimateCostOrdersByShapeAndSize(t *testing.T) {
 	iv := insights.Interval{Unit: insights.Month, Value: 1}
-	lit := insights.EstimateCost(insights.SeriesDef{Query: "foo", Interval: iv}, 10, 12)
-	re := insights.EstimateCost(insights.SeriesDef{Query: "/fo+/", Interval: iv}, 10, 12)
-	diff := insights.EstimateCost(insights.SeriesDef{Query: "type:diff foo", Interval: iv}, 10, 12)
-	more := insights.EstimateCost(insights.SeriesDef{Query: "foo", Interval: iv}, 100, 12)
+	sizes := func(n int, each int64) []int64 {
+		s := make([]int64, n)
+		for i := range s {
+			s[i] = each
+		}
+		return s
+	}
+	ten := sizes(10, 1<<20)
+	lit := insights.EstimateCost(insights.SeriesDef{Query: "foo", Interval: iv}, ten, 12)
+	re := insights.EstimateCost(insights.SeriesDef{Query: "/fo+/", Interval: iv}, ten, 12)
+	diff := insights.EstimateCost(insights.SeriesDef{Query: "type:diff foo", Interval: iv}, ten, 12)
+	more := insights.EstimateCost(insights.SeriesDef{Query: "foo", Interval: iv}, sizes(100, 1<<20), 12)
 	if !(lit < re && re < diff && lit < more) {
 		t.Errorf("costs: literal %v, regexp %v, diff %v, literal ×10 repos %v", lit, re, diff, more)
+	}
+	// One repository of 2 GiB reads more than ten of 1 MiB; one not measured yet
+	// costs what an empty one does.
+	big := insights.EstimateCost(insights.SeriesDef{Query: "foo", Interval: iv}, []int64{2 << 30}, 12)
+	unknown := insights.EstimateCost(insights.SeriesDef{Query: "foo", Interval: iv}, []int64{0}, 12)
+	if !(big > lit && unknown < lit && unknown > 0) {
+		t.Errorf("costs: 10 × 1 MiB %v, 1 × 2 GiB %v, 1 × unmeasured %v", lit, big, unknown)
 	}
 }

@@ -106,7 +106,7 @@ func (s *Service) Fetch(ctx context.Context, repoID int64) (*FetchReport, error)
 			return nil, err
 		}
 	}
-	heads, branch, fetchErr := s.fetch(ctx, remote)
+	heads, branch, size, fetchErr := s.fetch(ctx, remote)
 	if fetchErr != nil {
 		if ctx.Err() != nil {
 			return nil, fetchErr // shutting down or timed out: not the repository's fault
@@ -117,21 +117,23 @@ func (s *Service) Fetch(ctx context.Context, repoID int64) (*FetchReport, error)
 		return nil, fetchErr
 	}
 	changed := !maps.Equal(heads, repo.HeadOIDs)
-	old, err := s.Store.Repos().RecordFetch(ctx, repoID, store.FetchOutcome{Changed: changed, Heads: heads, DefaultBranch: branch})
+	old, err := s.Store.Repos().RecordFetch(ctx, repoID, store.FetchOutcome{Changed: changed, Heads: heads, DefaultBranch: branch, SizeBytes: size})
 	if err != nil {
 		return nil, err
 	}
 	return &FetchReport{Repo: repo, OldHeads: old, NewHeads: heads, Changed: changed}, nil
 }
 
-func (s *Service) fetch(ctx context.Context, remote vcs.Repo) (heads map[string]string, defaultBranch string, err error) {
+// fetch fetches the mirror and reads its branches, default branch and size (0 when it
+// could not be measured: the size only orders work).
+func (s *Service) fetch(ctx context.Context, remote vcs.Repo) (heads map[string]string, defaultBranch string, size int64, err error) {
 	res, err := s.VCS.Fetch(ctx, remote)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	refs, err := res.Mirror.ListRefs(ctx, "refs/heads/")
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	heads = make(map[string]string, len(refs))
 	for _, r := range refs {
@@ -139,7 +141,12 @@ func (s *Service) fetch(ctx context.Context, remote vcs.Repo) (heads map[string]
 	}
 	branch, _, err := res.Mirror.DefaultBranch(ctx)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
-	return heads, branch, nil
+	size, err = res.Mirror.DiskSize(ctx)
+	if err != nil {
+		s.Logger.Warn("measuring the mirror", log.String("repo", remote.Name), log.Error(err))
+		size = 0
+	}
+	return heads, branch, size, nil
 }

@@ -104,6 +104,7 @@ func (m *mirrorInfo) CloneInProgress() bool    { return m.repo.CloneStatus == st
 func (m *mirrorInfo) UpdatedAt() *DateTime     { return newDateTimePtr(m.repo.LastFetchedAt) }
 func (m *mirrorInfo) LastChangedAt() *DateTime { return newDateTimePtr(m.repo.LastChangedAt) }
 func (m *mirrorInfo) NextFetchAt() *DateTime   { return newDateTimePtr(&m.repo.NextFetchAt) }
+func (m *mirrorInfo) ByteSize() BigInt         { return BigInt(m.repo.SizeBytes) }
 func (m *mirrorInfo) LastError() *string {
 	if m.repo.LastError == "" {
 		return nil

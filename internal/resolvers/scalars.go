@@ -3,6 +3,7 @@ package resolvers
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -46,5 +47,32 @@ func (v JSONValue) MarshalJSON() ([]byte, error) { return json.Marshal(v.Value) 
 
 func (v *JSONValue) UnmarshalGraphQL(input any) error {
 	v.Value = input
+	return nil
+}
+
+// BigInt is the BigInt scalar: an integer that may not fit a GraphQL Int (32 bits),
+// sent as a decimal string so that JavaScript clients keep every digit.
+type BigInt int64
+
+func (BigInt) ImplementsGraphQLType(name string) bool { return name == "BigInt" }
+
+func (n BigInt) MarshalJSON() ([]byte, error) { return json.Marshal(strconv.FormatInt(int64(n), 10)) }
+
+func (n *BigInt) UnmarshalGraphQL(input any) error {
+	var s string
+	switch v := input.(type) {
+	case string:
+		s = v
+	case int32:
+		*n = BigInt(v)
+		return nil
+	default:
+		return fmt.Errorf("BigInt must be a decimal string, got %T", input)
+	}
+	parsed, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("BigInt must be a decimal string of a 64-bit integer, got %q", s)
+	}
+	*n = BigInt(parsed)
 	return nil
 }

@@ -55,6 +55,9 @@ type Repo struct {
 	NextFetchAt   time.Time
 	// HeadOIDs maps each branch ref to its commit after the last fetch.
 	HeadOIDs map[string]string
+	// SizeBytes is the size of the repository's git objects as its last fetch
+	// measured them; 0 until then.
+	SizeBytes int64
 }
 
 // Clone statuses.
@@ -65,13 +68,13 @@ const (
 	CloneStatusFailed    = "failed"
 )
 
-const repoColumns = "r.id, r.name, r.uri, r.description, r.external_id, r.default_branch, r.fork, r.archived, r.private, r.created_at, r.updated_at, r.clone_status, coalesce(r.last_error, ''), r.last_fetched_at, r.last_changed_at, r.next_fetch_at, r.head_oids"
+const repoColumns = "r.id, r.name, r.uri, r.description, r.external_id, r.default_branch, r.fork, r.archived, r.private, r.created_at, r.updated_at, r.clone_status, coalesce(r.last_error, ''), r.last_fetched_at, r.last_changed_at, r.next_fetch_at, r.head_oids, coalesce(r.size_bytes, 0)"
 
 func scanRepo(row pgx.Row) (*Repo, error) {
 	var r Repo
 	var heads []byte
 	err := row.Scan(&r.ID, &r.Name, &r.URI, &r.Description, &r.ExternalID, &r.DefaultBranch, &r.Fork, &r.Archived, &r.Private, &r.CreatedAt, &r.UpdatedAt,
-		&r.CloneStatus, &r.LastError, &r.LastFetchedAt, &r.LastChangedAt, &r.NextFetchAt, &heads)
+		&r.CloneStatus, &r.LastError, &r.LastFetchedAt, &r.LastChangedAt, &r.NextFetchAt, &heads, &r.SizeBytes)
 	if err != nil {
 		return nil, err
 	}

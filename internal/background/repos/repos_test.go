@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -95,6 +96,7 @@ func TestSyncCloneFetchOnPushAndAPI(t *testing.T) {
 			MirrorInfo struct {
 				Cloned    bool
 				LastError *string
+				ByteSize  string
 			}
 		}
 	}
@@ -102,7 +104,7 @@ func TestSyncCloneFetchOnPushAndAPI(t *testing.T) {
 		name defaultBranch { displayName target { oid } }
 		commit(rev: "HEAD~1") { oid subject author { name email date } parents { oid } }
 		missing: commit(rev: "no-such-branch") { oid }
-		mirrorInfo { cloned lastError } } }`, map[string]any{"name": repo.Name}, &res)
+		mirrorInfo { cloned lastError byteSize } } }`, map[string]any{"name": repo.Name}, &res)
 	r := res.Repository
 	if r.DefaultBranch.Target.Oid != third || r.DefaultBranch.DisplayName != "main" {
 		t.Errorf("defaultBranch = %+v, want main at %s", r.DefaultBranch, third)
@@ -110,6 +112,10 @@ func TestSyncCloneFetchOnPushAndAPI(t *testing.T) {
 	if r.Commit.Oid != second || r.Commit.Subject != "second commit" || r.Commit.Author.Email != "bob@example.com" ||
 		r.Commit.Author.Date != "2025-03-01T13:00:00Z" || len(r.Commit.Parents) != 1 || r.Commit.Parents[0].Oid != first {
 		t.Errorf("commit(HEAD~1) = %+v", r.Commit)
+	}
+	// The fetch measured the mirror: a few hundred bytes of packed objects at least.
+	if size, err := strconv.ParseInt(r.MirrorInfo.ByteSize, 10, 64); err != nil || size <= 0 {
+		t.Errorf("mirrorInfo.byteSize = %q", r.MirrorInfo.ByteSize)
 	}
 	if r.Missing != nil || !r.MirrorInfo.Cloned || r.MirrorInfo.LastError != nil {
 		t.Errorf("missing=%v mirrorInfo=%+v", r.Missing, r.MirrorInfo)

@@ -555,14 +555,10 @@ func (b *BitbucketServer) PullRequestDelivery(repoPath string, id int64, eventKe
 func (b *BitbucketServer) ReviewDelivery(repoPath string, id int64) (Delivery, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	repo, pr, err := b.repoPR(repoPath, id)
+	repo, pr, rv, err := b.latestReview(repoPath, id)
 	if err != nil {
 		return Delivery{}, err
 	}
-	if len(pr.Reviews) == 0 {
-		return Delivery{}, fmt.Errorf("fakehost: %s#%d has no review", repoPath, id)
-	}
-	rv := pr.Reviews[len(pr.Reviews)-1]
 	event, status := "pr:reviewer:approved", "APPROVED"
 	switch rv.State {
 	case ReviewChangesRequested:

@@ -603,3 +603,48 @@ func newDeliveryID() string {
 	copy(b, sum[:])
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
+
+// repoPR finds a pull request and its repository. The caller holds h.mu.
+func (h *Host) repoPR(repoPath string, number int64) (*Repo, *PullRequest, error) {
+	repo := h.repoLocked(repoPath)
+	if repo == nil {
+		return nil, nil, fmt.Errorf("fakehost: no repository %s", repoPath)
+	}
+	pr := h.prLocked(repoPath, number)
+	if pr == nil {
+		return nil, nil, fmt.Errorf("fakehost: no pull request %s#%d", repoPath, number)
+	}
+	return repo, pr, nil
+}
+
+// latestReview is repoPR with the pull request's latest review, which review
+// deliveries describe. The caller holds h.mu.
+func (h *Host) latestReview(repoPath string, number int64) (*Repo, *PullRequest, PRReview, error) {
+	repo, pr, err := h.repoPR(repoPath, number)
+	if err != nil {
+		return nil, nil, PRReview{}, err
+	}
+	if len(pr.Reviews) == 0 {
+		return nil, nil, PRReview{}, fmt.Errorf("fakehost: %s#%d has no review", repoPath, number)
+	}
+	return repo, pr, pr.Reviews[len(pr.Reviews)-1], nil
+}
+
+// headStatus is repoPR with the state of one status context on the pull request's
+// head, which status deliveries describe. The caller holds h.mu.
+func (h *Host) headStatus(repoPath string, number int64, context string) (*Repo, *PullRequest, string, error) {
+	repo, pr, err := h.repoPR(repoPath, number)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	state := ""
+	for _, s := range h.statuses[pr.HeadSHA] {
+		if s.Context == context {
+			state = s.State
+		}
+	}
+	if state == "" {
+		return nil, nil, "", fmt.Errorf("fakehost: no status %q on %s", context, pr.HeadSHA)
+	}
+	return repo, pr, state, nil
+}

@@ -534,14 +534,10 @@ func (g *Gitea) PullRequestDelivery(repoPath string, number int64, action string
 func (g *Gitea) ReviewDelivery(repoPath string, number int64) (Delivery, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	repo, pr, err := g.repoPR(repoPath, number)
+	repo, pr, rv, err := g.latestReview(repoPath, number)
 	if err != nil {
 		return Delivery{}, err
 	}
-	if len(pr.Reviews) == 0 {
-		return Delivery{}, fmt.Errorf("fakehost: %s#%d has no review", repoPath, number)
-	}
-	rv := pr.Reviews[len(pr.Reviews)-1]
 	kind := map[string]string{ReviewApproved: "approved", ReviewChangesRequested: "rejected", ReviewCommented: "comment"}[rv.State]
 	return g.delivery("pull_request_"+kind, "pull_request_review_"+kind, map[string]any{
 		"action": "reviewed", "number": pr.Number, "pull_request": g.prJSON(repo, pr), "requested_reviewer": nil,
@@ -554,18 +550,9 @@ func (g *Gitea) ReviewDelivery(repoPath string, number int64) (Delivery, error) 
 func (g *Gitea) StatusDelivery(repoPath string, number int64, context string) (Delivery, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	repo, pr, err := g.repoPR(repoPath, number)
+	repo, pr, state, err := g.headStatus(repoPath, number, context)
 	if err != nil {
 		return Delivery{}, err
-	}
-	state := ""
-	for _, s := range g.statuses[pr.HeadSHA] {
-		if s.Context == context {
-			state = s.State
-		}
-	}
-	if state == "" {
-		return Delivery{}, fmt.Errorf("fakehost: no status %q on %s", context, pr.HeadSHA)
 	}
 	now := ts(time.Now())
 	return g.delivery("status", "status", map[string]any{

@@ -717,14 +717,10 @@ func (g *GitHub) PullRequestDelivery(repoPath string, number int64, action strin
 func (g *GitHub) ReviewDelivery(repoPath string, number int64) (Delivery, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	repo, pr, err := g.repoPR(repoPath, number)
+	repo, pr, rv, err := g.latestReview(repoPath, number)
 	if err != nil {
 		return Delivery{}, err
 	}
-	if len(pr.Reviews) == 0 {
-		return Delivery{}, fmt.Errorf("fakehost: %s#%d has no review", repoPath, number)
-	}
-	rv := pr.Reviews[len(pr.Reviews)-1]
 	return g.delivery("pull_request_review", map[string]any{
 		"action": "submitted",
 		"review": map[string]any{"id": rv.ID, "node_id": fmt.Sprintf("PRR_fake%d", rv.ID), "user": g.userJSON(rv.User),
@@ -738,18 +734,9 @@ func (g *GitHub) ReviewDelivery(repoPath string, number int64) (Delivery, error)
 func (g *GitHub) StatusDelivery(repoPath string, number int64, context string) (Delivery, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	repo, pr, err := g.repoPR(repoPath, number)
+	repo, pr, state, err := g.headStatus(repoPath, number, context)
 	if err != nil {
 		return Delivery{}, err
-	}
-	state := ""
-	for _, s := range g.statuses[pr.HeadSHA] {
-		if s.Context == context {
-			state = s.State
-		}
-	}
-	if state == "" {
-		return Delivery{}, fmt.Errorf("fakehost: no status %q on %s", context, pr.HeadSHA)
 	}
 	return g.delivery("status", map[string]any{
 		"id": 1, "sha": pr.HeadSHA, "name": repo.Path(), "target_url": g.URL() + "/ci/" + pr.HeadSHA,
@@ -759,16 +746,4 @@ func (g *GitHub) StatusDelivery(repoPath string, number int64, context string) (
 		"created_at": ts(time.Now()), "updated_at": ts(time.Now()),
 		"repository": g.repoJSON(repo), "sender": g.userJSON("ci-bot"),
 	}), nil
-}
-
-func (h *Host) repoPR(repoPath string, number int64) (*Repo, *PullRequest, error) {
-	repo := h.repoLocked(repoPath)
-	if repo == nil {
-		return nil, nil, fmt.Errorf("fakehost: no repository %s", repoPath)
-	}
-	pr := h.prLocked(repoPath, number)
-	if pr == nil {
-		return nil, nil, fmt.Errorf("fakehost: no pull request %s#%d", repoPath, number)
-	}
-	return repo, pr, nil
 }

@@ -304,23 +304,28 @@ type githubHookPullNumber struct {
 	Number int64 `json:"number"`
 }
 
+// parseGitHubStylePush reads a push payload of GitHub or of Gitea, which copies it.
+func parseGitHubStylePush(host, event string, body []byte) (Event, error) {
+	var p struct {
+		Ref        string         `json:"ref"`
+		Before     string         `json:"before"`
+		After      string         `json:"after"`
+		Repository githubHookRepo `json:"repository"`
+	}
+	if err := decodePayload(event, body, &p); err != nil {
+		return nil, err
+	}
+	if p.Ref == "" || p.Repository.FullName == "" {
+		return nil, fmt.Errorf("%s push payload without ref or repository", host)
+	}
+	ch := RefChange{Ref: p.Ref, Before: p.Before, After: p.After}
+	return &PushEvent{Repo: p.Repository.eventRepo(), Ref: p.Ref, Before: p.Before, After: p.After, Changes: []RefChange{ch}}, nil
+}
+
 func parseGitHubWebhook(event string, body []byte) (Event, error) {
 	switch event {
 	case "push":
-		var p struct {
-			Ref        string         `json:"ref"`
-			Before     string         `json:"before"`
-			After      string         `json:"after"`
-			Repository githubHookRepo `json:"repository"`
-		}
-		if err := decodePayload(event, body, &p); err != nil {
-			return nil, err
-		}
-		if p.Ref == "" || p.Repository.FullName == "" {
-			return nil, fmt.Errorf("GitHub push payload without ref or repository")
-		}
-		ch := RefChange{Ref: p.Ref, Before: p.Before, After: p.After}
-		return &PushEvent{Repo: p.Repository.eventRepo(), Ref: p.Ref, Before: p.Before, After: p.After, Changes: []RefChange{ch}}, nil
+		return parseGitHubStylePush("GitHub", event, body)
 
 	case "pull_request":
 		var p struct {
@@ -616,41 +621,13 @@ func giteaLegacyEventType(event string) string {
 	return event
 }
 
-type giteaHookRepo struct {
-	ID       int64  `json:"id"`
-	FullName string `json:"full_name"`
-	HTMLURL  string `json:"html_url"`
-	CloneURL string `json:"clone_url"`
-	SSHURL   string `json:"ssh_url"`
-}
-
-func (r giteaHookRepo) eventRepo() EventRepo {
-	return EventRepo{
-		Name:       nameFromURL(r.HTMLURL, r.FullName),
-		Path:       r.FullName,
-		ExternalID: idString(r.ID),
-		CloneURLs:  cloneURLs(r.CloneURL, r.SSHURL),
-		URL:        r.HTMLURL,
-	}
-}
+// giteaHookRepo is the repository of Gitea's payloads, which follow GitHub's.
+type giteaHookRepo = githubHookRepo
 
 func parseGiteaWebhook(event string, body []byte) (Event, error) {
 	switch event {
 	case "push":
-		var p struct {
-			Ref        string        `json:"ref"`
-			Before     string        `json:"before"`
-			After      string        `json:"after"`
-			Repository giteaHookRepo `json:"repository"`
-		}
-		if err := decodePayload(event, body, &p); err != nil {
-			return nil, err
-		}
-		if p.Ref == "" || p.Repository.FullName == "" {
-			return nil, fmt.Errorf("Gitea push payload without ref or repository")
-		}
-		ch := RefChange{Ref: p.Ref, Before: p.Before, After: p.After}
-		return &PushEvent{Repo: p.Repository.eventRepo(), Ref: p.Ref, Before: p.Before, After: p.After, Changes: []RefChange{ch}}, nil
+		return parseGitHubStylePush("Gitea", event, body)
 
 	case "pull_request", "pull_request_sync", "pull_request_assign", "pull_request_label", "pull_request_milestone",
 		"pull_request_review_approved", "pull_request_review_rejected", "pull_request_review_comment":

@@ -231,11 +231,24 @@ func (r *Resolver) CreateLineChartSearchInsight(ctx context.Context, args struct
 	return r.viewPayload(ctx, req, v.ID)
 }
 
-func checkNotFrozen(v *store.InsightView) error {
-	if v.IsFrozen {
-		return errcode.New(errcode.Forbidden, "insight view %q is frozen and cannot be changed", v.Title)
+// chartForUpdate loads a view the viewer may change for an update of its chart: not
+// frozen, and of the presentation type (LINE, PIE) the mutation updates.
+func (r *Resolver) chartForUpdate(ctx context.Context, id graphql.ID, presentation, chart string) (*insightsRequest, *store.InsightView, error) {
+	req, err := r.newInsightsRequest(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil
+	v, err := r.viewForWrite(ctx, req, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v.IsFrozen {
+		return nil, nil, errcode.New(errcode.Forbidden, "insight view %q is frozen and cannot be changed", v.Title)
+	}
+	if v.PresentationType != presentation {
+		return nil, nil, errcode.New(errcode.BadInput, "insight view %q is not a %s", v.Title, chart)
+	}
+	return req, v, nil
 }
 
 // UpdateLineChartSearchInsight replaces a line chart's series, presentation and
@@ -250,19 +263,9 @@ func (r *Resolver) UpdateLineChartSearchInsight(ctx context.Context, args struct
 		ViewControls        InsightViewControlsInput
 	}
 }) (*insightViewPayload, error) {
-	req, err := r.newInsightsRequest(ctx)
+	req, v, err := r.chartForUpdate(ctx, args.ID, "LINE", "line chart")
 	if err != nil {
 		return nil, err
-	}
-	v, err := r.viewForWrite(ctx, req, args.ID)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkNotFrozen(v); err != nil {
-		return nil, err
-	}
-	if v.PresentationType != "LINE" {
-		return nil, errcode.New(errcode.BadInput, "insight view %q is not a line chart", v.Title)
 	}
 	in := args.Input
 	planned, err := r.planSeries(ctx, in.DataSeries, in.RepositoryScope, in.TimeScope)
@@ -369,19 +372,9 @@ func (r *Resolver) UpdatePieChartSearchInsight(ctx context.Context, args struct 
 	ID    graphql.ID
 	Input PieChartSearchInsightInput
 }) (*insightViewPayload, error) {
-	req, err := r.newInsightsRequest(ctx)
+	req, v, err := r.chartForUpdate(ctx, args.ID, "PIE", "pie chart")
 	if err != nil {
 		return nil, err
-	}
-	v, err := r.viewForWrite(ctx, req, args.ID)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkNotFrozen(v); err != nil {
-		return nil, err
-	}
-	if v.PresentationType != "PIE" {
-		return nil, errcode.New(errcode.BadInput, "insight view %q is not a pie chart", v.Title)
 	}
 	def, err := pieDef(args.Input)
 	if err != nil {

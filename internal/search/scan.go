@@ -116,7 +116,7 @@ type scanner struct {
 	nreader int
 
 	mu      sync.Mutex
-	readers []*vcs.ObjectReader
+	readers []vcs.BlobReader
 	ctx     context.Context   // the readers' context
 	langs   map[string]string // languages the content decided, by langKey
 }
@@ -125,7 +125,7 @@ func newScanner(ctx context.Context, m *vcs.Mirror, cache *BlobCache, readers in
 	return &scanner{m: m, cache: cache, nreader: max(1, readers), ctx: ctx}
 }
 
-func (s *scanner) getReader() (*vcs.ObjectReader, error) {
+func (s *scanner) getReader() (vcs.BlobReader, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n := len(s.readers); n > 0 {
@@ -133,10 +133,10 @@ func (s *scanner) getReader() (*vcs.ObjectReader, error) {
 		s.readers = s.readers[:n-1]
 		return r, nil
 	}
-	return s.m.NewObjectReader(s.ctx)
+	return s.m.NewBlobReader(s.ctx)
 }
 
-func (s *scanner) putReader(r *vcs.ObjectReader, broken bool) {
+func (s *scanner) putReader(r vcs.BlobReader, broken bool) {
 	if broken {
 		_ = r.Close()
 		return

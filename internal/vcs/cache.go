@@ -35,6 +35,9 @@ type Options struct {
 	// SlowCommand is the duration above which a command is logged at debug
 	// level. Default 10 seconds.
 	SlowCommand time.Duration
+	// NoPackReader makes NewBlobReader always read through git cat-file (benchmarks
+	// compare the two).
+	NoPackReader bool
 }
 
 // Cache is a directory of bare mirrors. It is safe for concurrent use, and
@@ -44,6 +47,7 @@ type Cache struct {
 	opts   Options
 	logger log.Logger
 	locks  repoLocks
+	packs  packStores
 }
 
 // stampFile lives in each mirror. It exists once the clone is complete, and its
@@ -389,7 +393,10 @@ func (c *Cache) fetchLocked(ctx context.Context, m *Mirror, rem remote) (*FetchR
 	}
 	if _, err := c.run(ctx, &gitCmd{
 		gitDir: m.dir,
-		config: []string{"core.hooksPath=/dev/null"},
+		// Fetched objects are kept as a pack rather than unpacked into loose objects
+		// (git's default below 100 objects), so that searches read them in process
+		// (NewBlobReader); git's automatic maintenance merges the packs.
+		config: []string{"core.hooksPath=/dev/null", "fetch.unpackLimit=1"},
 		args: []string{"fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
 			"--end-of-options", rem.url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"},
 		remote:  &rem,

@@ -23,7 +23,7 @@
 //	res, err := cache.EnsureFresh(ctx, vcs.Repo{Name: "github.com/o/r", URL: url, Credential: cred}, 5*time.Minute)
 //	oid, err := res.Mirror.ResolveRevision(ctx, "main")
 //	for c, err := range res.Mirror.Log(ctx, vcs.LogOptions{Include: []string{oid}, Exclude: []string{old}, Diff: true}) { ... }
-//	r, _ := res.Mirror.NewObjectReader(ctx); defer r.Close()
+//	r, _ := res.Mirror.NewBlobReader(ctx); defer r.Close() // packs read in process, git for the rest
 //	entries, _ := res.Mirror.ListTree(ctx, oid)
 //	r.ReadBatch(oidsOf(entries), func(info vcs.ObjectInfo, data []byte) error { ... })
 package vcs

@@ -61,6 +61,7 @@ func main() {
 	runs := flag.Int("runs", 5, "runs of each measurement (the median is shown)")
 	flag.BoolVar(&split, "split", false, "show CPU time split into this process and git children (user+system)")
 	readers := flag.Int("readers", 0, "object readers per repository (0: GOMAXPROCS)")
+	catFile := flag.Bool("catfile", false, "read blobs through git cat-file, not the packs in process (vcs.Options.NoPackReader)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of Lookout's side to this file")
 	memprofile := flag.String("memprofile", "", "write an allocation profile to this file at the end")
 	only := flag.String("only", "", "run only the benchmarks whose section number is listed (\"13\"; 0: object reading alone)")
@@ -87,7 +88,7 @@ func main() {
 		}
 	}
 	cacheDir := filepath.Join(*corpusDir, "mirrors")
-	cache, err := vcs.NewCache(cacheDir, vcs.Options{AllowLocal: true})
+	cache, err := vcs.NewCache(cacheDir, vcs.Options{AllowLocal: true, NoPackReader: *catFile})
 	fatal(err)
 	m, err := cache.EnsureCloned(ctx, vcs.Repo{Name: "corpus/repo-000", URL: src})
 	fatal(err)
@@ -339,8 +340,8 @@ func mustParse(q string) query.Plan {
 	return plan
 }
 
-// readAll reads the blobs with n object readers taking batches in turn, as a scan
-// does, and returns the bytes read.
+// readAll reads the blobs with n blob readers (vcs.Mirror.NewBlobReader) taking
+// batches in turn, as a scan does, and returns the bytes read.
 func readAll(ctx context.Context, m *vcs.Mirror, oids []string, n int) int {
 	const batch = 256
 	var next, total atomic.Int64
@@ -349,7 +350,7 @@ func readAll(ctx context.Context, m *vcs.Mirror, oids []string, n int) int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := m.NewObjectReader(ctx)
+			r, err := m.NewBlobReader(ctx)
 			fatal(err)
 			defer r.Close()
 			for {

@@ -1,0 +1,204 @@
+package vcs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/lookout/lookout/internal/vcs/packfile"
+)
+
+// BlobReader reads many objects of one mirror, for one goroutine at a time.
+type BlobReader interface {
+	// ReadBatch reads the named objects in order, as ObjectReader.ReadBatch does: data
+	// is nil for missing objects, valid only during the call, and must not be modified.
+	ReadBatch(names []string, fn func(info ObjectInfo, data []byte) error) error
+	// InfoBatch is ReadBatch for types and sizes only.
+	InfoBatch(names []string, fn func(info ObjectInfo) error) error
+	// Close releases the reader.
+	Close() error
+}
+
+// NewBlobReader returns the fastest reader of the mirror's objects: one reading the
+// mirror's packs in process (see package packfile) when this build inflates with the
+// system's zlib, else an ObjectReader. The in-process reader asks git for whatever the
+// packs it mapped do not hold (loose objects, packs added since, damaged data), so
+// both answer alike.
+func (m *Mirror) NewBlobReader(ctx context.Context) (BlobReader, error) {
+	if !packfile.Fast || m.c.opts.NoPackReader {
+		return m.NewObjectReader(ctx)
+	}
+	st, err := m.c.packs.acquire(m.dir)
+	if err != nil {
+		// Unreadable packs are git's to report.
+		m.c.logger.Debug("reading packs in process: " + err.Error())
+		return m.NewObjectReader(ctx)
+	}
+	r, err := st.store.NewReader()
+	if err != nil {
+		m.c.packs.release(st)
+		return m.NewObjectReader(ctx)
+	}
+	return &packBlobReader{m: m, ctx: ctx, st: st, r: r}, nil
+}
+
+// packBlobReader is a BlobReader over the mirror's packs, with git for the rest.
+type packBlobReader struct {
+	m      *Mirror
+	ctx    context.Context
+	st     *sharedPacks
+	r      *packfile.Reader
+	git    *ObjectReader // started at the first object the packs do not answer
+	oids   []packfile.OID
+	closed bool
+}
+
+func (p *packBlobReader) ReadBatch(names []string, fn func(info ObjectInfo, data []byte) error) error {
+	if p.closed {
+		return errors.New("blob reader is closed")
+	}
+	if err := p.ctx.Err(); err != nil {
+		return err
+	}
+	p.oids = p.oids[:0]
+	for _, n := range names {
+		oid, ok := packfile.ParseOID(n)
+		if !ok {
+			// Not an object id ("HEAD:README.md", a short or SHA-256 id): git's.
+			return p.readThroughGit(names, fn)
+		}
+		p.oids = append(p.oids, oid)
+	}
+	return p.r.ReadBatch(p.oids, func(i int, t packfile.Type, data []byte, err error) error {
+		if i&63 == 0 {
+			if err := p.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err != nil {
+			return p.readOneThroughGit(names[i], fn)
+		}
+		return fn(ObjectInfo{Name: names[i], OID: names[i], Type: t.String(), Size: int64(len(data))}, data)
+	})
+}
+
+// InfoBatch asks git: sizes of deltified objects would cost inflating their deltas.
+func (p *packBlobReader) InfoBatch(names []string, fn func(info ObjectInfo) error) error {
+	if p.closed {
+		return errors.New("blob reader is closed")
+	}
+	r, err := p.gitReader()
+	if err != nil {
+		return err
+	}
+	return r.InfoBatch(names, fn)
+}
+
+func (p *packBlobReader) gitReader() (*ObjectReader, error) {
+	if p.git == nil {
+		r, err := p.m.NewObjectReader(p.ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.git = r
+	}
+	return p.git, nil
+}
+
+func (p *packBlobReader) readThroughGit(names []string, fn func(ObjectInfo, []byte) error) error {
+	r, err := p.gitReader()
+	if err != nil {
+		return err
+	}
+	return r.ReadBatch(names, fn)
+}
+
+// readOneThroughGit reads an object the packs did not give, with ReadBatch's
+// conventions (a missing object is reported to fn, not returned).
+func (p *packBlobReader) readOneThroughGit(name string, fn func(ObjectInfo, []byte) error) error {
+	r, err := p.gitReader()
+	if err != nil {
+		return err
+	}
+	info, data, err := r.Read(name)
+	var nf *ObjectNotFoundError
+	if errors.As(err, &nf) {
+		return fn(ObjectInfo{Name: name, Missing: true}, nil)
+	}
+	if err != nil {
+		return err
+	}
+	return fn(info, data)
+}
+
+func (p *packBlobReader) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	var err error
+	if p.git != nil {
+		err = p.git.Close()
+	}
+	p.m.c.packs.release(p.st)
+	return err
+}
+
+// packStores shares the mapped packs of a mirror between the readers using them at
+// once (the readers of one search, and concurrent searches), so that they share one
+// delta base cache and map the packs once. A mirror's entry is replaced when its pack
+// directory changes, and unmapped when its last reader closes.
+type packStores struct {
+	mu sync.Mutex
+	m  map[string]*sharedPacks
+}
+
+type sharedPacks struct {
+	dir   string
+	store *packfile.Store
+	stamp time.Time // the pack directory's modification time when mapped
+	refs  int
+}
+
+func (s *packStores) acquire(dir string) (*sharedPacks, error) {
+	fi, err := os.Stat(filepath.Join(dir, "objects", "pack"))
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sp := s.m[dir]; sp != nil {
+		if sp.stamp.Equal(fi.ModTime()) {
+			sp.refs++
+			return sp, nil
+		}
+		delete(s.m, dir) // unmapped when its last reader closes
+	}
+	st, err := packfile.Open(filepath.Join(dir, "objects"))
+	if err != nil {
+		return nil, fmt.Errorf("mapping packs of %s: %w", dir, err)
+	}
+	sp := &sharedPacks{dir: dir, store: st, stamp: fi.ModTime(), refs: 1}
+	if s.m == nil {
+		s.m = map[string]*sharedPacks{}
+	}
+	s.m[dir] = sp
+	return sp, nil
+}
+
+func (s *packStores) release(sp *sharedPacks) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp.refs--
+	if sp.refs > 0 {
+		return
+	}
+	if s.m[sp.dir] == sp {
+		delete(s.m, sp.dir)
+	}
+	_ = sp.store.Close()
+}

@@ -1,0 +1,140 @@
+package vcs
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/lookout/lookout/internal/vcs/packfile"
+)
+
+type readResult struct {
+	info ObjectInfo
+	data []byte
+}
+
+func readAll(t *testing.T, r BlobReader, names []string) []readResult {
+	t.Helper()
+	var out []readResult
+	if err := r.ReadBatch(names, func(info ObjectInfo, data []byte) error {
+		out = append(out, readResult{info, bytes.Clone(data)})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestBlobReaderAnswersAsGit reads packed objects, objects the mapped packs do not hold
+// (a loose one, one fetched after the reader started), a missing one and non-id names
+// through the in-process reader, comparing with git cat-file.
+func TestBlobReaderAnswersAsGit(t *testing.T) {
+	t.Parallel()
+	if !packfile.Fast {
+		t.Skip("built without cgo: NewBlobReader is git cat-file")
+	}
+	h := newHistory(t)
+	c := newTestCache(t, "")
+	ctx := testContext(t)
+	repo := h.w.repo("example.com/blobs")
+	m, err := c.EnsureCloned(ctx, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loose := gitT(t, m.Dir(), nil, "hash-object", "-w", "--stdin")
+	r, err := m.NewBlobReader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, ok := r.(*packBlobReader); !ok {
+		t.Fatalf("NewBlobReader = %T, want the in-process reader", r)
+	}
+	// A commit fetched after the reader mapped the packs.
+	later := h.w.commit(baseTime.Add(10*24*time.Hour), "Dan", "later", map[string]string{"later.txt": "fetched later\n"})
+	if _, err := c.Fetch(ctx, repo); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{
+		gitT(t, h.w.dir, nil, "rev-parse", h.c3+":README.md"),
+		loose,
+		"0123456789012345678901234567890123456789", // missing
+		gitT(t, h.w.dir, nil, "rev-parse", later+":later.txt"),
+		h.c1, // a commit
+		gitT(t, h.w.dir, nil, "rev-parse", h.c2+":src/a.go"),
+	}
+	git, err := m.NewObjectReader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer git.Close()
+	want := readAll(t, git, names)
+	for round := 0; round < 2; round++ {
+		got := readAll(t, r, names)
+		if len(got) != len(want) {
+			t.Fatalf("%d results, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if got[i].info != want[i].info || !bytes.Equal(got[i].data, want[i].data) {
+				t.Errorf("%s: got %+v %q, git %+v %q", names[i], got[i].info, got[i].data, want[i].info, want[i].data)
+			}
+		}
+	}
+	// Names that are not object ids go to git whole.
+	got := readAll(t, r, []string{h.c3 + ":README.md", "v1"})
+	if string(got[0].data) != "# Project\n\nNow with B.\n" || got[1].info.Type != "tag" {
+		t.Errorf("named objects: %+v", got)
+	}
+}
+
+// TestBlobReadersSharePacks: readers of one mirror at once share one mapping (and base
+// cache); it is released with the last one, and a changed pack directory is mapped
+// afresh for new readers.
+func TestBlobReadersSharePacks(t *testing.T) {
+	t.Parallel()
+	if !packfile.Fast {
+		t.Skip("built without cgo")
+	}
+	h := newHistory(t)
+	c := newTestCache(t, "")
+	ctx := testContext(t)
+	m, err := c.EnsureCloned(ctx, h.w.repo("example.com/shared"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, _ := m.NewBlobReader(ctx)
+	r2, _ := m.NewBlobReader(ctx)
+	p1, p2 := r1.(*packBlobReader), r2.(*packBlobReader)
+	if p1.st != p2.st || p1.st.refs != 2 {
+		t.Fatalf("readers do not share their packs: %p %p refs %d", p1.st, p2.st, p1.st.refs)
+	}
+	// A fetch writes a pack (fetch.unpackLimit=1: no loose objects), which readers
+	// started later see.
+	later := h.w.commit(baseTime.Add(10*24*time.Hour), "Dan", "later", map[string]string{"later.txt": "fetched later\n"})
+	if _, err := c.Fetch(ctx, h.w.repo("example.com/shared")); err != nil {
+		t.Fatal(err)
+	}
+	blob, _ := packfile.ParseOID(gitT(t, h.w.dir, nil, "rev-parse", later+":later.txt"))
+	r3, _ := m.NewBlobReader(ctx)
+	p3 := r3.(*packBlobReader)
+	if p3.st == p1.st {
+		t.Fatal("a changed pack directory was not mapped again")
+	}
+	if _, data, err := p3.r.Read(blob); err != nil || string(data) != "fetched later\n" {
+		t.Fatalf("the fetched blob is not read from the new pack: %q, %v", data, err)
+	}
+	if _, _, err := p1.r.Read(blob); err == nil {
+		t.Fatal("a reader started before the fetch sees its pack")
+	}
+	for _, r := range []BlobReader{r1, r2, r3} {
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.packs.mu.Lock()
+	left := len(c.packs.m)
+	c.packs.mu.Unlock()
+	if left != 0 || p1.st.refs != 0 || p3.st.refs != 0 {
+		t.Fatalf("mappings left after the readers closed: %d", left)
+	}
+}

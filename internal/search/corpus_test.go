@@ -19,8 +19,8 @@ import (
 )
 
 // corpusMirror generates a 120-commit history (dev/corpus) from a small source tree and
-// mirrors it.
-func corpusMirror(t *testing.T) *vcs.Mirror {
+// mirrors it; a second mirror of it reads blobs through git cat-file only.
+func corpusMirror(t *testing.T) (m, catFile *vcs.Mirror) {
 	t.Helper()
 	src := t.TempDir()
 	for d := 0; d < 8; d++ {
@@ -48,15 +48,18 @@ func corpusMirror(t *testing.T) *vcs.Mirror {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{AllowLocal: true})
-	if err != nil {
-		t.Fatal(err)
+	mirror := func(opts vcs.Options) *vcs.Mirror {
+		cache, err := vcs.NewCache(t.TempDir(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := cache.EnsureCloned(context.Background(), vcs.Repo{Name: repos[0].Name, URL: repos[0].Dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
 	}
-	m, err := cache.EnsureCloned(context.Background(), vcs.Repo{Name: repos[0].Name, URL: repos[0].Dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return mirror(vcs.Options{AllowLocal: true}), mirror(vcs.Options{AllowLocal: true, NoPackReader: true})
 }
 
 func gitLines(t *testing.T, dir string, args ...string) []string {
@@ -76,7 +79,7 @@ func gitLines(t *testing.T, dir string, args ...string) []string {
 // two git processes, and counts at many commits, against git.
 func TestCorpusHistory(t *testing.T) {
 	ctx := context.Background()
-	m := corpusMirror(t)
+	m, catFile := corpusMirror(t)
 	head := gitLines(t, m.Dir(), "rev-parse", "HEAD")[0]
 	svc := search.NewService(nil, nil, search.NewBlobCache(0, nil), nil, search.Options{Readers: 2})
 
@@ -143,6 +146,25 @@ func TestCorpusHistory(t *testing.T) {
 			t.Errorf("commit %d (%s): %d lines, git grep says %d", i*10, commit[:7], counts[i].Lines, want)
 		}
 	}
+	// Blobs read through git cat-file (a build without cgo) count the same, file by file.
+	for _, m2 := range []*vcs.Mirror{m, catFile} {
+		svc2 := search.NewService(nil, nil, search.NewBlobCache(0, nil), nil, search.Options{Readers: 2})
+		c2, err := svc2.NewMirrorCounter(ctx, m2, plan, search.CountOptions{Languages: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c2.At(ctx, head)
+		c2.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m2 == m {
+			counts = append(counts, got)
+		} else if diff := cmp.Diff(counts[len(counts)-1], got, ignoreRead); diff != "" {
+			t.Errorf("counts read through git cat-file differ (-packs +cat-file):\n%s", diff)
+		}
+	}
+	counts = counts[:len(sample)]
 	// Each commit counted by a fresh counter (a full tree listing, no derived state)
 	// gives the same files and skipped files; with a small size limit, files cross
 	// it as they grow.

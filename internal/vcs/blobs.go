@@ -6,10 +6,26 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
 	"github.com/lookout/lookout/internal/vcs/packfile"
+)
+
+// blobReads shows admins whether searches read their packs in process or fall back
+// to git (loose objects, packs written since, damaged data, a build without cgo).
+var blobReads = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "lookout_vcs_blob_reads_total",
+	Help: "Objects read by searches, by source: the packs read in process, or git cat-file.",
+}, []string{"source"})
+
+var (
+	packReads = blobReads.WithLabelValues("packfile")
+	gitReads  = blobReads.WithLabelValues("git")
 )
 
 // BlobReader reads many objects of one mirror, for one goroutine at a time.
@@ -67,12 +83,19 @@ func (p *packBlobReader) ReadBatch(names []string, fn func(info ObjectInfo, data
 	p.oids = p.oids[:0]
 	for _, n := range names {
 		oid, ok := packfile.ParseOID(n)
-		if !ok {
-			// Not an object id ("HEAD:README.md", a short or SHA-256 id): git's.
+		if !ok || strings.ToLower(n) != n {
+			// Not an object id as git prints them ("HEAD:README.md", a short or SHA-256
+			// id): git's.
+			gitReads.Add(float64(len(names)))
 			return p.readThroughGit(names, fn)
 		}
 		p.oids = append(p.oids, oid)
 	}
+	fallbacks := 0
+	defer func() {
+		packReads.Add(float64(len(names) - fallbacks))
+		gitReads.Add(float64(fallbacks))
+	}()
 	return p.r.ReadBatch(p.oids, func(i int, t packfile.Type, data []byte, err error) error {
 		if i&63 == 0 {
 			if err := p.ctx.Err(); err != nil {
@@ -80,6 +103,7 @@ func (p *packBlobReader) ReadBatch(names []string, fn func(info ObjectInfo, data
 			}
 		}
 		if err != nil {
+			fallbacks++
 			return p.readOneThroughGit(names[i], fn)
 		}
 		return fn(ObjectInfo{Name: names[i], OID: names[i], Type: t.String(), Size: int64(len(data))}, data)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/lookout/lookout/internal/vcs/packfile"
 )
 
@@ -69,6 +71,7 @@ func TestBlobReaderAnswersAsGit(t *testing.T) {
 	}
 	defer git.Close()
 	want := readAll(t, git, names)
+	packBefore, gitBefore := testutil.ToFloat64(packReads), testutil.ToFloat64(gitReads)
 	for round := 0; round < 2; round++ {
 		got := readAll(t, r, names)
 		if len(got) != len(want) {
@@ -79,6 +82,10 @@ func TestBlobReaderAnswersAsGit(t *testing.T) {
 				t.Errorf("%s: got %+v %q, git %+v %q", names[i], got[i].info, got[i].data, want[i].info, want[i].data)
 			}
 		}
+	}
+	// Packed: the README, the commit, a.go; from git: the loose, missing and later blobs.
+	if p, g := testutil.ToFloat64(packReads)-packBefore, testutil.ToFloat64(gitReads)-gitBefore; p < 6 || g < 6 {
+		t.Errorf("blob reads counted %v from packs, %v from git; want at least 6 each", p, g)
 	}
 	// Names that are not object ids go to git whole.
 	got := readAll(t, r, []string{h.c3 + ":README.md", "v1"})

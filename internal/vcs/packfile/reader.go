@@ -14,6 +14,7 @@ type Reader struct {
 	chain []entryRef
 	locs  []loc
 	want  map[baseKey]int
+	last  *pack // where the last object was found: objects read together are often packed together
 }
 
 type entryRef struct {
@@ -52,7 +53,7 @@ func (s *Store) NewReader() (*Reader, error) {
 // Read returns one object. The data is valid until the Reader's next read and must
 // not be modified.
 func (r *Reader) Read(oid OID) (Type, []byte, error) {
-	p, off := r.s.locate(&oid)
+	p, off := r.locate(&oid)
 	if p == nil {
 		return 0, nil, ErrNotFound
 	}
@@ -70,7 +71,7 @@ func (r *Reader) ReadBatch(oids []OID, fn func(i int, t Type, data []byte, err e
 	r.locs = r.locs[:0]
 	clear(r.want)
 	for i := range oids {
-		p, off := r.s.locate(&oids[i])
+		p, off := r.locate(&oids[i])
 		r.locs = append(r.locs, loc{p, off})
 		if p == nil {
 			continue
@@ -83,7 +84,7 @@ func (r *Reader) ReadBatch(oids []OID, fn func(i int, t Type, data []byte, err e
 		case ofsDelta:
 			r.want[baseKey{p, e.base}]++
 		case refDelta:
-			if bp, boff := r.s.locate(&e.ref); bp != nil {
+			if bp, boff := r.locate(&e.ref); bp != nil {
 				r.want[baseKey{bp, boff}]++
 			}
 		}
@@ -102,6 +103,21 @@ func (r *Reader) ReadBatch(oids []OID, fn func(i int, t Type, data []byte, err e
 		}
 	}
 	return nil
+}
+
+// locate is Store.locate trying the pack of the last hit first, as git does: a mirror
+// fetched many times has many packs until git's maintenance merges them.
+func (r *Reader) locate(oid *OID) (*pack, int64) {
+	if r.last != nil {
+		if off := r.last.find(oid); off >= 0 {
+			return r.last, off
+		}
+	}
+	p, off := r.s.locate(oid)
+	if p != nil {
+		r.last = p
+	}
+	return p, off
 }
 
 // object inflates the object at off, resolving its delta chain. keep puts the result in
@@ -129,7 +145,7 @@ func (r *Reader) object(p *pack, off int64, keep bool) (Type, []byte, error) {
 		case ofsDelta:
 			next = baseKey{k.p, e.base}
 		case refDelta:
-			bp, boff := r.s.locate(&e.ref)
+			bp, boff := r.locate(&e.ref)
 			if bp == nil {
 				return 0, nil, fmt.Errorf("%w: delta base %x missing", ErrCorrupt, e.ref)
 			}

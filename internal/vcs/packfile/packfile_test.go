@@ -422,3 +422,31 @@ func FuzzApplyDelta(f *testing.F) {
 		_ = applyDelta(make([]byte, size), base, delta)
 	})
 }
+
+// TestBaseCacheBounds: the cache keeps at most its budget, oldest out first, refuses a
+// base that would take over a quarter of it, and forgets a closed Store's packs.
+func TestBaseCacheBounds(t *testing.T) {
+	c := newBaseCache(100)
+	p1, p2 := &pack{name: "1"}, &pack{name: "2"}
+	for i := 0; i < 10; i++ {
+		c.put(baseKey{p1, int64(i)}, cached{Blob, make([]byte, 20)})
+	}
+	if c.size > 100 || len(c.m) != 5 {
+		t.Fatalf("size %d with %d entries, want 100 with 5", c.size, len(c.m))
+	}
+	if _, ok := c.get(baseKey{p1, 0}); ok {
+		t.Error("the oldest entry was kept")
+	}
+	if _, ok := c.get(baseKey{p1, 9}); !ok {
+		t.Error("the newest entry was evicted")
+	}
+	c.put(baseKey{p2, 1}, cached{Blob, make([]byte, 26)})
+	if _, ok := c.get(baseKey{p2, 1}); ok {
+		t.Error("an entry over a quarter of the budget was kept")
+	}
+	c.put(baseKey{p2, 2}, cached{Blob, make([]byte, 10)})
+	c.drop([]*pack{p1})
+	if c.size != 10 || len(c.m) != 1 || len(c.order) != 1 {
+		t.Fatalf("after dropping a pack: size %d, %d entries, %d in order", c.size, len(c.m), len(c.order))
+	}
+}

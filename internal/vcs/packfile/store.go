@@ -114,7 +114,7 @@ func Open(objectsDir string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{dir: objectsDir, cache: newBaseCache(baseCacheBytes)}
+	s := &Store{dir: objectsDir, cache: bases}
 	for _, idx := range idxs {
 		p, err := openPack(idx)
 		if errors.Is(err, os.ErrNotExist) {
@@ -139,8 +139,8 @@ func (s *Store) Close() error {
 			}
 		}
 	}
+	s.cache.drop(s.packs)
 	s.packs = nil
-	s.cache.reset()
 	return first
 }
 
@@ -311,12 +311,16 @@ func (p *pack) entryAt(off int64) (entry, error) {
 	return e, nil
 }
 
-// baseCacheBytes bounds the delta bases a Store keeps (git's core.deltaBaseCacheLimit
-// is 96 MiB for a whole process; a Store serves one repository).
-const baseCacheBytes = 64 << 20
+// baseCacheBytes bounds the delta bases kept by all Stores of the process, as git's
+// core.deltaBaseCacheLimit (96 MiB) bounds its own: a worker searching many
+// repositories at once holds no more.
+const baseCacheBytes = 96 << 20
 
-// baseCache keeps inflated objects that are the bases of deltas, shared by a Store's
-// Readers, evicting the oldest first.
+// bases is the process's delta base cache, shared by every Store.
+var bases = newBaseCache(baseCacheBytes)
+
+// baseCache keeps inflated objects that are the bases of deltas, evicting the oldest
+// first.
 type baseCache struct {
 	mu    sync.Mutex
 	max   int
@@ -364,8 +368,29 @@ func (c *baseCache) put(k baseKey, v cached) {
 	}
 }
 
-func (c *baseCache) reset() {
+// drop forgets the objects of closed packs.
+func (c *baseCache) drop(packs []*pack) {
+	if len(packs) == 0 {
+		return
+	}
+	gone := make(map[*pack]bool, len(packs))
+	for _, p := range packs {
+		gone[p] = true
+	}
 	c.mu.Lock()
-	c.m, c.order, c.size = map[baseKey]cached{}, nil, 0
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	for k, v := range c.m {
+		if gone[k.p] {
+			c.size -= len(v.b)
+			delete(c.m, k)
+		}
+	}
+	kept := c.order[:0]
+	for _, k := range c.order {
+		if !gone[k.p] {
+			kept = append(kept, k)
+		}
+	}
+	clear(c.order[len(kept):])
+	c.order = kept
 }

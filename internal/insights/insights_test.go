@@ -168,8 +168,23 @@ func TestPointQueriesParse(t *testing.T) {
 		{Query: "type:commit fix", Scope: insights.Scope{Criteria: "repo:x OR repo:y"}},
 	} {
 		dq := insights.DiffQuery(def, t0, t0.AddDate(0, 1, 0))
-		pq := insights.PointInTimeQuery(def, []store.RepoValue{{RepoName: "github.com/a/b", Commit: strings.Repeat("ab", 20)}, {RepoName: "c.d/e", Commit: strings.Repeat("cd", 20)}})
-		for _, q := range []string{dq, pq} {
+		pq := insights.PointInTimeQuery(def, t0, []store.RepoValue{{RepoName: "github.com/a/b", Commit: strings.Repeat("ab", 20)}, {RepoName: "c.d/e", Commit: strings.Repeat("cd", 20)}})
+		if !strings.Contains(pq, "$@abab") {
+			t.Errorf("a point over two repositories is not pinned to their commits: %q", pq)
+		}
+		// Over more repositories than a query can pin, or with a commit unknown: the
+		// series at the newest commits at or before the point's time.
+		many := insights.PointInTimeQuery(def, t0, make([]store.RepoValue, insights.MaxPinnedRepos+1))
+		unknown := insights.RepoPointQuery(def, t0, store.RepoValue{RepoName: "c.d/e"})
+		for _, q := range []string{many, unknown} {
+			if !strings.Contains(q, "rev:at.time(2025-01-01T00:00:00Z)") {
+				t.Errorf("%q does not search at the point's time", q)
+			}
+		}
+		if !strings.HasPrefix(unknown, `repo:^c\.d/e$ `) {
+			t.Errorf("a repository's part is not limited to it: %q", unknown)
+		}
+		for _, q := range []string{dq, pq, many, unknown} {
 			plan, err := query.Parse(q)
 			if err != nil {
 				t.Errorf("%q does not parse: %v", q, err)

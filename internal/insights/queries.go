@@ -48,19 +48,21 @@ func DiffQuery(def SeriesDef, prev, t time.Time) string {
 // MaxPinnedRepos bounds the repositories a point-in-time query pins to their commits.
 const MaxPinnedRepos = 25
 
-// PointInTimeQuery is a search for the results behind a point: the series' query in each
-// repository that has a value at the point, pinned to the commit it was counted at
-// (repo:^name$@commit). Empty when the point has no such repository, more than
-// MaxPinnedRepos of them, or values without a known commit.
-func PointInTimeQuery(def SeriesDef, parts []store.RepoValue) string {
-	if def.Languages {
+// PointInTimeQuery is a search for the results behind a point at time t: the series'
+// query in each repository that has a value at the point, pinned to the commit it was
+// counted at (repo:^name$@commit). A point over more than MaxPinnedRepos repositories,
+// or with values of unknown commits, gets the series' scoped query at the newest
+// commits at or before t instead (rev:at.time(t), as the backfill samples them). Empty
+// for language series and points without repositories.
+func PointInTimeQuery(def SeriesDef, t time.Time, parts []store.RepoValue) string {
+	if def.Languages || len(parts) == 0 {
 		return ""
 	}
 	seen := map[string]bool{}
 	var filters []string
 	for _, p := range parts {
 		if p.Commit == "" {
-			return ""
+			return atTimeQuery(scoped(def), t)
 		}
 		f := "repo:^" + regexp.QuoteMeta(p.RepoName) + "$@" + p.Commit
 		if !seen[f] {
@@ -68,8 +70,8 @@ func PointInTimeQuery(def SeriesDef, parts []store.RepoValue) string {
 			filters = append(filters, f)
 		}
 	}
-	if len(filters) == 0 || len(filters) > MaxPinnedRepos {
-		return ""
+	if len(filters) > MaxPinnedRepos {
+		return atTimeQuery(scoped(def), t)
 	}
 	q := def.Query
 	if strings.Contains(strings.ToUpper(q), " OR ") {
@@ -82,6 +84,28 @@ func PointInTimeQuery(def SeriesDef, parts []store.RepoValue) string {
 }
 
 // RepoPointQuery is PointInTimeQuery for one repository's part of a point.
-func RepoPointQuery(def SeriesDef, part store.RepoValue) string {
-	return PointInTimeQuery(def, []store.RepoValue{part})
+func RepoPointQuery(def SeriesDef, t time.Time, part store.RepoValue) string {
+	if part.Commit == "" && !def.Languages {
+		q := def.Query
+		if strings.Contains(strings.ToUpper(q), " OR ") {
+			q = "(" + q + ")"
+		}
+		return atTimeQuery("repo:^"+regexp.QuoteMeta(part.RepoName)+"$ "+q, t)
+	}
+	return PointInTimeQuery(def, t, []store.RepoValue{part})
+}
+
+// atTimeQuery adds rev:at.time(t) to a query, or returns "" when the query cannot take
+// it (it names revisions of its own).
+func atTimeQuery(q string, t time.Time) string {
+	q += " rev:at.time(" + t.UTC().Format(time.RFC3339) + ")"
+	if _, err := query.Parse(q); err == nil {
+		return q
+	}
+	// A series over every repository has no repo: filter for rev: to apply to.
+	q = "repo:. " + q
+	if _, err := query.Parse(q); err == nil {
+		return q
+	}
+	return ""
 }

@@ -467,7 +467,7 @@ func (p *InsightDataPointResolver) PointInTimeQuery(ctx context.Context) (*strin
 	if err != nil {
 		return nil, err
 	}
-	return strPtr(insights.PointInTimeQuery(p.def, parts)), nil
+	return strPtr(insights.PointInTimeQuery(p.def, p.point.Time, parts)), nil
 }
 
 func (p *InsightDataPointResolver) RepositoryBreakdown(ctx context.Context, args struct{ First int32 }) ([]*pointRepository, error) {
@@ -513,13 +513,14 @@ func (p *InsightDataPointResolver) RepositoryBreakdown(ctx context.Context, args
 	}
 	out := make([]*pointRepository, len(parts))
 	for i, part := range parts {
-		out[i] = &pointRepository{r: p.series.view.r, part: part, def: p.def, pie: p.series.pie}
+		out[i] = &pointRepository{r: p.series.view.r, time: p.point.Time, part: part, def: p.def, pie: p.series.pie}
 	}
 	return out, nil
 }
 
 type pointRepository struct {
 	r    *Resolver
+	time time.Time // the point's
 	part store.RepoValue
 	def  insights.SeriesDef
 	pie  bool
@@ -539,7 +540,7 @@ func (p *pointRepository) PointInTimeQuery() *string {
 	if p.pie {
 		return nil
 	}
-	return strPtr(insights.RepoPointQuery(p.def, p.part))
+	return strPtr(insights.RepoPointQuery(p.def, p.time, p.part))
 }
 
 // seriesStatus resolves InsightSeriesStatus for a stored series.

@@ -37,8 +37,18 @@ func revisionsFor(ctx context.Context, b query.Basic, r *store.Repo, m *vcs.Mirr
 	}
 	var rs revSet
 	var globs, notGlobs []string
+	timed := false
 	for _, sp := range specs {
 		switch {
+		case !sp.AtTime.IsZero():
+			timed = true
+			commit, err := commitAtTime(ctx, r, m, sp)
+			if err != nil {
+				return revSet{}, err
+			}
+			if commit != "" {
+				rs.revs = append(rs.revs, commit)
+			}
 		case sp.RefGlob != "" && sp.Exclude:
 			notGlobs = append(notGlobs, sp.RefGlob)
 		case sp.RefGlob != "":
@@ -61,9 +71,25 @@ func revisionsFor(ctx context.Context, b query.Basic, r *store.Repo, m *vcs.Mirr
 		}
 		sort.Strings(rs.revs)
 	}
-	if len(rs.revs) == 0 && len(globs) == 0 {
+	if len(rs.revs) == 0 && len(globs) == 0 && !timed {
 		rs.revs = []string{""} // only exclusions: the default branch without them
 	}
 	rs.revs = slices.Compact(rs.revs)
 	return rs, nil
+}
+
+// commitAtTime resolves at.time(T[, REV]): the newest commit reachable from REV (the
+// default branch) committed at or before T, as an insight's backfill samples it; ""
+// when the history starts after T.
+func commitAtTime(ctx context.Context, r *store.Repo, m *vcs.Mirror, sp query.RevSpec) (string, error) {
+	// A revision that does not exist fails as it does in rev:REV.
+	tip, err := resolveRev(ctx, r, m, sp.Rev)
+	if err != nil || tip == "" {
+		return "", err
+	}
+	c, err := m.NewestCommitAt(ctx, tip, sp.AtTime)
+	if err != nil || c == nil {
+		return "", err
+	}
+	return c.OID, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -75,6 +76,42 @@ func TestSearch(t *testing.T) {
 					t.Errorf("search %s at %s: %d line matches, git grep -c says %d", tc.query, commit[:7], lines, want)
 				}
 			}
+		}
+	})
+
+	t.Run("rev:at.time searches the code as it was", func(t *testing.T) {
+		commitsOf := func(q string) []string {
+			t.Helper()
+			var out []string
+			for _, m := range f.search(t, f.alice, q).Matches {
+				switch m := m.(type) {
+				case *search.FileMatch:
+					out = append(out, m.Commit)
+				case *search.CommitMatch:
+					out = append(out, m.Commit.OID)
+				}
+			}
+			return out
+		}
+		// Between the second and third commits: the second.
+		got := commitsOf(`repo:^acme/api$ rev:at.time(2024-02-20) count:all TODO`)
+		if len(got) == 0 || slices.ContainsFunc(got, func(c string) bool { return c != f.commits[1] }) {
+			t.Errorf("at 2024-02-20: matches at %v, want all at %s", got, f.commits[1][:7])
+		}
+		// The same from a named branch, and as repo:x@at.time(...).
+		if got2 := commitsOf(`repo:^acme/api$ rev:at.time(2024-02-20T00:00:00Z, main) count:all TODO`); !cmp.Equal(got, got2) {
+			t.Errorf("with main: %v, want %v", got2, got)
+		}
+		if got2 := commitsOf(`repo:^acme/api$@at.time(2024-02-20) count:all TODO`); !cmp.Equal(got, got2) {
+			t.Errorf("repo:x@at.time: %v, want %v", got2, got)
+		}
+		// Commits: the history up to that time.
+		if got := commitsOf(`repo:^acme/api$ rev:at.time(2024-02-20) type:commit`); !cmp.Equal(got, []string{f.commits[1], f.commits[0]}) {
+			t.Errorf("commits at 2024-02-20: %v", got)
+		}
+		// Before the history: nothing, and no error.
+		if got := commitsOf(`repo:^acme/api$ rev:at.time(2023-12-31) TODO`); len(got) != 0 {
+			t.Errorf("before the history: %v", got)
 		}
 	})
 

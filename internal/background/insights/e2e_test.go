@@ -17,7 +17,9 @@ import (
 	"github.com/lookout/lookout/internal/database/dbtest"
 	"github.com/lookout/lookout/internal/gittest"
 	"github.com/lookout/lookout/internal/insights"
+	reposvc "github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/resolvers"
+	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/search/query"
 	"github.com/lookout/lookout/internal/store"
 )
@@ -70,9 +72,13 @@ func TestEndToEndBackfillMatchesGitGrepWithPermissions(t *testing.T) {
 	logger := logtest.Scoped(t)
 	insightsDB := dbtest.NewInsightsDB(t)
 	var root *resolvers.Resolver
+	var apiRepos *reposvc.Service
 	e := apitest.New(t, apitest.Options{
 		Deps: func(d *resolvers.Deps) {
 			d.Insights = &resolvers.InsightsDeps{DB: insightsDB}
+			apiRepos = newRepoService(t, d.Store, t.TempDir(), logger)
+			d.Repos = apiRepos
+			d.Search = search.NewService(d.Store, d.Repos, nil, logger, search.Options{})
 			root = resolvers.New(*d)
 		},
 		Extra: map[string]http.Handler{resolvers.InsightsExportPattern: lazyHandler(func() http.Handler { return root.InsightsExportHandler() })},
@@ -92,7 +98,7 @@ func TestEndToEndBackfillMatchesGitGrepWithPermissions(t *testing.T) {
 	beta.commitAt(month(1), map[string]string{"notes.txt": "todo: write docs\n"})
 	secret := &fixtureRepo{name: "local/secret", private: true, work: gittest.NewRepo(t)}
 	secret.commitAt(month(8), map[string]string{"s.go": strings.Repeat("// TODO secret\n", 7)})
-	registerRepos(t, e.Store, alpha, beta, secret)
+	ids := registerRepos(t, e.Store, alpha, beta, secret)
 
 	w := startWorker(t, workerConfig{mainDB: e.DB, insightsDB: insightsDB, logger: logger})
 	defer w.stop()
@@ -175,6 +181,35 @@ func TestEndToEndBackfillMatchesGitGrepWithPermissions(t *testing.T) {
 	for _, q := range []string{*last.PointInTimeQuery, *last.DiffQuery} {
 		if _, err := query.Parse(q); err != nil {
 			t.Errorf("query %q does not parse: %v", q, err)
+		}
+	}
+	// The API's mirrors (the worker's fetch routine, which is not running, would make them).
+	for _, id := range ids {
+		if _, err := apiRepos.Fetch(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Over many repositories, a point's query is the series' at the newest commits at
+	// or before its time (rev:at.time): searching it finds the point's value.
+	for _, p := range pts {
+		q := insights.PointInTimeQuery(insights.SeriesDef{Query: "TODO"}, p.DateTime, make([]store.RepoValue, insights.MaxPinnedRepos+1))
+		if !strings.Contains(q, "rev:at.time(") {
+			t.Fatalf("point-in-time query over many repositories: %q", q)
+		}
+		var res struct {
+			Search struct {
+				Results struct {
+					MatchCount int
+					Cloning    []struct{ Name string }
+				}
+			}
+		}
+		e.MustDo(t, e.AdminToken, `query($q: String!) { search(query: $q) { results { matchCount cloning { name } } } }`, map[string]any{"q": q + " count:all"}, &res)
+		if len(res.Search.Results.Cloning) > 0 {
+			t.Fatalf("%s: repositories still cloning: %v", q, res.Search.Results.Cloning)
+		}
+		if float64(res.Search.Results.MatchCount) != p.Value {
+			t.Errorf("%s: %d matches, the point is %v", q, res.Search.Results.MatchCount, p.Value)
 		}
 	}
 	sum := 0.0

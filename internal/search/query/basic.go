@@ -66,7 +66,7 @@ func resolve(params []Parameter, opts *Options, cache reCache) (*resolved, error
 		var re *regexp.Regexp
 		switch p.Field {
 		case FieldRepo:
-			src, revs, msg := parseRepoValue(p.Value)
+			src, revs, msg := parseRepoValue(p.Value, opts.Now)
 			if msg != "" {
 				return nil, errorf(p.Pos, p.Token, "%s", msg)
 			}
@@ -128,19 +128,19 @@ func resolve(params []Parameter, opts *Options, cache reCache) (*resolved, error
 			}
 		}
 	}
-	if err := r.check(single, params); err != nil {
+	if err := r.check(single, params, opts.Now); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
 // check applies the rules that tie filters together.
-func (r *resolved) check(single map[string]*Parameter, params []Parameter) error {
+func (r *resolved) check(single map[string]*Parameter, params []Parameter, now time.Time) error {
 	if p := single[FieldRev]; p != nil {
 		if len(r.repos) == 0 {
 			return errorf(p.Pos, p.Token, "rev: needs a repo: filter")
 		}
-		revs, _ := parseRevs(p.Value)
+		revs, _ := parseRevs(p.Value, now)
 		for i := range r.repos {
 			if r.repos[i].Revs != nil {
 				return errorf(p.Pos, p.Token, "rev: cannot be combined with repo:...@revisions")

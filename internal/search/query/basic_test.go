@@ -54,6 +54,19 @@ func TestRepos(t *testing.T) {
 			query:   `repo:^github\.com/acme/api$@HEAD@{1}:v1.2.3~2 case:yes`,
 			include: []RepoFilter{{Pattern: `^github\.com/acme/api$`, Regexp: regexp.MustCompile(`(?i)^github\.com/acme/api$`), Revs: []RevSpec{{Rev: "HEAD@{1}"}, {Rev: "v1.2.3~2"}}}},
 		},
+		{
+			query:   `repo:foo rev:at.time(2024-01-31T10:00:00Z) x`,
+			include: []RepoFilter{{Pattern: "foo", Regexp: regexp.MustCompile("(?i)foo"), Revs: []RevSpec{{AtTime: time.Date(2024, 1, 31, 10, 0, 0, 0, time.UTC)}}}},
+		},
+		{
+			// Relative to the parse time, with a branch; spaces need no quotes.
+			query:   `repo:foo rev:at.time(3 weeks ago, release/1.2) x`,
+			include: []RepoFilter{{Pattern: "foo", Regexp: regexp.MustCompile("(?i)foo"), Revs: []RevSpec{{Rev: "release/1.2", AtTime: testNow.AddDate(0, 0, -21)}}}},
+		},
+		{
+			query:   `repo:bar@at.time(2023-06-01) x`,
+			include: []RepoFilter{{Pattern: "bar", Regexp: regexp.MustCompile("(?i)bar"), Revs: []RevSpec{{AtTime: time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC)}}}},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.query, func(t *testing.T) {

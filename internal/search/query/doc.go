@@ -25,6 +25,11 @@
 //   - field:value is a filter when field is a known field (case-insensitive, with
 //     aliases); a "-" prefix negates it where negation makes sense. An unknown field
 //     is plain text: a:b is the literal pattern "a:b".
+//   - Revisions: repo:x@rev1:rev2 or rev:rev1:rev2 (^rev leaves out rev's history,
+//     *refs/heads/* and *!glob select refs), and rev:at.time(TIME[, REV]), the newest
+//     commit of REV (the default branch) at or before TIME, which takes the forms of
+//     before: ("2024-01-31", RFC 3339, "3 weeks ago"); a predicate's parentheses may
+//     hold spaces without quotes.
 //
 // Every error is an *Error naming the byte offset and the token at fault. Structural
 // search and Sourcegraph filters Lookout does not run (repohasfile:, index:,

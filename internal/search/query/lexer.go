@@ -1,6 +1,7 @@
 package query
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -168,6 +169,33 @@ func (l *lexer) bare(i int) int {
 	return i
 }
 
+// predicateCall matches the start of a predicate such as at.time( in a filter value.
+var predicateCall = regexp.MustCompile(`^[a-z]+(\.[a-z]+)+\(`)
+
+// predicate scans an unquoted filter value from i: a predicate's call up to its
+// closing parenthesis, spaces included (rev:at.time(3 weeks ago, main)), then as bare
+// text; anything else as bare text.
+func (l *lexer) predicate(i int) int {
+	s := l.s
+	m := predicateCall.FindStringIndex(s[i:])
+	if m == nil {
+		return l.bare(i)
+	}
+	depth := 0
+	for k := i + m[1] - 1; k < len(s); k++ {
+		switch s[k] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return l.bare(k + 1)
+			}
+		}
+	}
+	return l.bare(i) // unbalanced: the value's own check says what is wrong
+}
+
 // quoted scans a quoted string starting at the quote at i and returns its unescaped
 // text and the offset after the closing quote. A closing quote must be followed by a
 // boundary; start is where the token began (before field: for a filter value), for
@@ -273,7 +301,7 @@ func (l *lexer) param(i int) (int, bool, error) {
 		}
 		value, end, quoted = v, e, true
 	} else {
-		end = l.bare(k)
+		end = l.predicate(k)
 		value = s[k:end]
 	}
 	raw := s[i:end]

@@ -103,6 +103,8 @@ var validCases = []validCase{
 	{query: `r:foo REPO:bar -r:baz`, want: Plan{basic(nil, prm("repo", "foo"), prm("repo", "bar"), neg("repo", "baz"))}, str: `repo:foo repo:bar -repo:baz`},
 	{query: `repo:"foo bar" x`, want: Plan{basic(lit("x"), prm("repo", "foo bar"))}, str: `repo:"foo bar" x`},
 	{query: `repo:foo rev:main`, want: Plan{basic(nil, prm("repo", "foo"), prm("rev", "main"))}, str: `repo:foo rev:main`},
+	{query: `repo:foo rev:at.time(1 year ago, main) x`, want: Plan{basic(lit("x"), prm("repo", "foo"), prm("rev", "at.time(1 year ago, main)"))}, str: `repo:foo rev:at.time(1 year ago, main) x`},
+	{query: `(repo:foo rev:at.time(2024-01-01)) x`, want: Plan{basic(lit("x"), prm("repo", "foo"), prm("rev", "at.time(2024-01-01)"))}, str: `repo:foo rev:at.time(2024-01-01) x`},
 	{query: `repo:foo revision:v1:*refs/heads/*:*!refs/heads/old*:^old`,
 		want: Plan{basic(nil, prm("repo", "foo"), prm("rev", "v1:*refs/heads/*:*!refs/heads/old*:^old"))},
 		str:  `repo:foo rev:v1:*refs/heads/*:*!refs/heads/old*:^old`},
@@ -253,6 +255,10 @@ var invalidCases = []invalidCase{
 	{query: `repo:x@--upload-pack=evil`, err: `invalid query at 0 ("repo:x@--upload-pack=evil"): invalid revision "--upload-pack=evil": must not start with -`},
 	{query: `repo:x@*[`, err: `invalid query at 0 ("repo:x@*["): invalid ref glob "*["`},
 	{query: `repo:x rev:^`, err: `invalid query at 7 ("rev:^"): empty revision in "^"`},
+	{query: `repo:x rev:at.time(soon)`, err: `invalid query at 7 ("rev:at.time(soon)"): invalid date "soon": want 2024-01-31, an RFC 3339 time or a relative date such as "3 weeks ago"`},
+	{query: `repo:x rev:at.time(2024-01-01, -x)`, err: `invalid query at 7 ("rev:at.time(2024-01-01, -x)"): invalid revision "-x": must not start with -`},
+	{query: `repo:x rev:at.time(2024-01-01, a:b)`, err: `invalid query at 7 ("rev:at.time(2024-01-01, a:b)"): invalid revision "a:b" in at.time: name one revision`},
+	{query: `repo:x rev:at.time(2024-01-01`, err: `invalid query at 7 ("rev:at.time(2024-01-01"): invalid revision "at.time(2024-01-01": want at.time(TIME) or at.time(TIME, REVISION)`},
 
 	// Negation.
 	{query: `-type:diff x`, err: `invalid query at 0 ("-type:diff"): filter type: cannot be negated`},

@@ -91,6 +91,10 @@ type RevSpec struct {
 	// Exclude marks revisions to leave out: ^rev (commits reachable from rev) or
 	// *!glob (refs matching glob).
 	Exclude bool
+	// AtTime, when set (at.time(TIME[, REV])), names the newest commit reachable from
+	// Rev (the default branch when empty) committed at or before it: a search of the
+	// code as it was then. It is the only revision of its filter.
+	AtTime time.Time
 }
 
 // RepoFilter is a repo: filter that repositories must match, with the revisions to
@@ -116,10 +120,10 @@ func normalizeValue(field, v string, opts *Options) (string, string) {
 		if predicate.MatchString(v) {
 			return "", "repo:" + v[:strings.IndexByte(v, '(')] + "(...) predicates are not supported"
 		}
-		_, _, msg := parseRepoValue(v)
+		_, _, msg := parseRepoValue(v, opts.Now)
 		return v, msg
 	case FieldRev:
-		_, msg := parseRevs(v)
+		_, msg := parseRevs(v, opts.Now)
 		return v, msg
 	case FieldFile:
 		if predicate.MatchString(v) {
@@ -201,7 +205,7 @@ func checkRegexp(src string) string {
 
 // parseRepoValue splits repo:REGEXP@rev1:rev2 at the first @ (a revision may hold
 // one, as in HEAD@{1}) and checks both parts.
-func parseRepoValue(v string) (string, []RevSpec, string) {
+func parseRepoValue(v string, now time.Time) (string, []RevSpec, string) {
 	re, revs, hasRevs := strings.Cut(v, "@")
 	if re == "" {
 		return "", nil, "repo: needs a repository pattern before @"
@@ -212,12 +216,19 @@ func parseRepoValue(v string) (string, []RevSpec, string) {
 	if !hasRevs {
 		return re, nil, ""
 	}
-	specs, msg := parseRevs(revs)
+	specs, msg := parseRevs(revs, now)
 	return re, specs, msg
 }
 
-// parseRevs reads rev1:rev2:... where each is a revision, ^rev, *glob or *!glob.
-func parseRevs(v string) ([]RevSpec, string) {
+// atTimePrefix starts the at.time(TIME[, REV]) revision.
+const atTimePrefix = "at.time("
+
+// parseRevs reads rev1:rev2:... where each is a revision, ^rev, *glob or *!glob, or a
+// single at.time(TIME[, REV]) (TIME as before: takes it, relative to now).
+func parseRevs(v string, now time.Time) ([]RevSpec, string) {
+	if strings.HasPrefix(v, atTimePrefix) {
+		return parseAtTime(v, now)
+	}
 	var specs []RevSpec
 	for _, r := range strings.Split(v, ":") {
 		var spec RevSpec
@@ -231,15 +242,8 @@ func parseRevs(v string) ([]RevSpec, string) {
 		default:
 			spec = RevSpec{Rev: r}
 		}
-		name := spec.Rev + spec.RefGlob
-		switch {
-		case name == "":
-			return nil, "empty revision in " + quote(v)
-		case strings.HasPrefix(name, "-"):
-			// git would read it as an option.
-			return nil, "invalid revision " + quote(r) + ": must not start with -"
-		case strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f || isSpace(r) }):
-			return nil, "invalid revision " + quote(r) + ": must not hold spaces or control characters"
+		if msg := checkRevName(v, r, spec.Rev+spec.RefGlob); msg != "" {
+			return nil, msg
 		}
 		if spec.RefGlob != "" {
 			if _, err := path.Match(spec.RefGlob, ""); err != nil {
@@ -249,4 +253,42 @@ func parseRevs(v string) ([]RevSpec, string) {
 		specs = append(specs, spec)
 	}
 	return specs, ""
+}
+
+// checkRevName checks the name of revision r of the revisions v.
+func checkRevName(v, r, name string) string {
+	switch {
+	case name == "":
+		return "empty revision in " + quote(v)
+	case strings.HasPrefix(name, "-"):
+		// git would read it as an option.
+		return "invalid revision " + quote(r) + ": must not start with -"
+	case strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f || isSpace(r) }):
+		return "invalid revision " + quote(r) + ": must not hold spaces or control characters"
+	}
+	return ""
+}
+
+// parseAtTime reads at.time(TIME) or at.time(TIME, REV).
+func parseAtTime(v string, now time.Time) ([]RevSpec, string) {
+	inner, ok := strings.CutSuffix(v[len(atTimePrefix):], ")")
+	if !ok {
+		return nil, "invalid revision " + quote(v) + ": want at.time(TIME) or at.time(TIME, REVISION)"
+	}
+	when, rev, hasRev := strings.Cut(inner, ",")
+	t, msg := parseDate(strings.TrimSpace(when), now)
+	if msg != "" {
+		return nil, msg
+	}
+	spec := RevSpec{AtTime: t}
+	if hasRev {
+		spec.Rev = strings.TrimSpace(rev)
+		if msg := checkRevName(v, spec.Rev, spec.Rev); msg != "" {
+			return nil, msg
+		}
+		if strings.ContainsAny(spec.Rev, "*^:") {
+			return nil, "invalid revision " + quote(spec.Rev) + " in at.time: name one revision"
+		}
+	}
+	return []RevSpec{spec}, ""
 }

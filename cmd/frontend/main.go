@@ -34,6 +34,7 @@ import (
 	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/search"
+	"github.com/lookout/lookout/internal/vcs"
 	"github.com/lookout/lookout/internal/webhooks"
 	"github.com/lookout/lookout/migrations"
 )
@@ -152,6 +153,7 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(vcs.Collectors()...) // git commands and blob reads of the mirror cache
 
 	cache, err := cfg.VCS(logger)
 	if err != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/httpapi"
 	"github.com/lookout/lookout/internal/notify"
+	"github.com/lookout/lookout/internal/vcs"
 	"github.com/lookout/lookout/internal/workerutil"
 	"github.com/lookout/lookout/migrations"
 )
@@ -125,6 +126,7 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(vcs.Collectors()...) // git commands and blob reads of the mirror cache
 	hostname, _ := os.Hostname()
 	listener := workerutil.NewListener(mainDB, logger.Scoped("listener"))
 	deps := &jobDeps{

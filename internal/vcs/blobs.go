@@ -11,17 +11,21 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/lookout/lookout/internal/vcs/packfile"
 )
 
 // blobReads shows admins whether searches read their packs in process or fall back
 // to git (loose objects, packs written since, damaged data, a build without cgo).
-var blobReads = promauto.NewCounterVec(prometheus.CounterOpts{
+var blobReads = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Name: "lookout_vcs_blob_reads_total",
 	Help: "Objects read by searches, by source: the packs read in process, or git cat-file.",
 }, []string{"source"})
+
+// Collectors are the package's metrics, for a binary's registry.
+func Collectors() []prometheus.Collector {
+	return []prometheus.Collector{gitDuration, blobReads}
+}
 
 var (
 	packReads = blobReads.WithLabelValues("packfile")

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/lookout/lookout/internal/vcs/packfile"
@@ -143,5 +144,38 @@ func TestBlobReadersSharePacks(t *testing.T) {
 	c.packs.mu.Unlock()
 	if left != 0 || p1.st.refs != 0 || p3.st.refs != 0 {
 		t.Fatalf("mappings left after the readers closed: %d", left)
+	}
+}
+
+// TestCollectors: a binary's registry takes the package's metrics and exposes what the
+// mirror cache did.
+func TestCollectors(t *testing.T) {
+	h := newHistory(t)
+	c := newTestCache(t, "")
+	ctx := testContext(t)
+	m, err := c.EnsureCloned(ctx, h.w.repo("example.com/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := m.NewBlobReader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = r.ReadBatch([]string{h.c1}, func(ObjectInfo, []byte) error { return nil })
+	_ = r.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(Collectors()...)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, f := range families {
+		names[f.GetName()] = true
+	}
+	for _, want := range []string{"lookout_vcs_git_command_duration_seconds", "lookout_vcs_blob_reads_total"} {
+		if !names[want] {
+			t.Errorf("%s not gathered: %v", want, names)
+		}
 	}
 }

@@ -14,11 +14,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/sourcegraph/log"
 )
 
-var gitDuration = promauto.NewHistogramVec(prometheus.HistogramOpts{
+var gitDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 	Name:    "lookout_vcs_git_command_duration_seconds",
 	Help:    "Duration of git commands run by the mirror cache, by subcommand and outcome.",
 	Buckets: []float64{0.005, 0.02, 0.1, 0.5, 2, 10, 60, 300},

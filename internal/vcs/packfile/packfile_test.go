@@ -450,3 +450,39 @@ func TestBaseCacheBounds(t *testing.T) {
 		t.Fatalf("after dropping a pack: size %d, %d entries, %d in order", c.size, len(c.m), len(c.order))
 	}
 }
+
+// TestConcurrentReaders: Readers of one Store on several goroutines share its base
+// cache (run with -race).
+func TestConcurrentReaders(t *testing.T) {
+	t.Parallel()
+	r := deltaRepo(t, 15)
+	want := gitObjects(t, r.Dir)
+	s := openStore(t, objectsDir(r))
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			rd, err := s.NewReader()
+			if err != nil {
+				errs <- err
+				return
+			}
+			order := rand.New(rand.NewSource(int64(g))).Perm(len(want))
+			oids := make([]OID, len(order))
+			for i, k := range order {
+				oids[i], _ = ParseOID(want[k].oid)
+			}
+			errs <- rd.ReadBatch(oids, func(i int, typ Type, data []byte, err error) error {
+				o := want[order[i]]
+				if err != nil || typ.String() != o.typ || !bytes.Equal(data, o.data) {
+					return fmt.Errorf("%s: %s, %d bytes, %v", o.oid, typ, len(data), err)
+				}
+				return nil
+			})
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

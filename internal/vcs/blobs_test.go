@@ -2,6 +2,7 @@ package vcs
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -10,6 +11,23 @@ import (
 
 	"github.com/lookout/lookout/internal/vcs/packfile"
 )
+
+// packedMirror clones the usual test history into a fresh cache (a clone is one pack),
+// skipping the test where NewBlobReader is git cat-file.
+func packedMirror(t *testing.T, name string) (*history, *Cache, *Mirror, context.Context) {
+	t.Helper()
+	if !packfile.Fast {
+		t.Skip("built without cgo: NewBlobReader is git cat-file")
+	}
+	h := newHistory(t)
+	c := newTestCache(t, "")
+	ctx := testContext(t)
+	m, err := c.EnsureCloned(ctx, h.w.repo(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, c, m, ctx
+}
 
 type readResult struct {
 	info ObjectInfo
@@ -33,17 +51,8 @@ func readAll(t *testing.T, r BlobReader, names []string) []readResult {
 // through the in-process reader, comparing with git cat-file.
 func TestBlobReaderAnswersAsGit(t *testing.T) {
 	t.Parallel()
-	if !packfile.Fast {
-		t.Skip("built without cgo: NewBlobReader is git cat-file")
-	}
-	h := newHistory(t)
-	c := newTestCache(t, "")
-	ctx := testContext(t)
-	repo := h.w.repo("example.com/blobs")
-	m, err := c.EnsureCloned(ctx, repo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, c, m, ctx := packedMirror(t, "example.com/blobs")
+	repo := h.w.repo(m.Name())
 	loose := gitT(t, m.Dir(), nil, "hash-object", "-w", "--stdin")
 	r, err := m.NewBlobReader(ctx)
 	if err != nil {
@@ -100,16 +109,7 @@ func TestBlobReaderAnswersAsGit(t *testing.T) {
 // afresh for new readers.
 func TestBlobReadersSharePacks(t *testing.T) {
 	t.Parallel()
-	if !packfile.Fast {
-		t.Skip("built without cgo")
-	}
-	h := newHistory(t)
-	c := newTestCache(t, "")
-	ctx := testContext(t)
-	m, err := c.EnsureCloned(ctx, h.w.repo("example.com/shared"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, c, m, ctx := packedMirror(t, "example.com/shared")
 	r1, _ := m.NewBlobReader(ctx)
 	r2, _ := m.NewBlobReader(ctx)
 	p1, p2 := r1.(*packBlobReader), r2.(*packBlobReader)
@@ -150,13 +150,7 @@ func TestBlobReadersSharePacks(t *testing.T) {
 // TestCollectors: a binary's registry takes the package's metrics and exposes what the
 // mirror cache did.
 func TestCollectors(t *testing.T) {
-	h := newHistory(t)
-	c := newTestCache(t, "")
-	ctx := testContext(t)
-	m, err := c.EnsureCloned(ctx, h.w.repo("example.com/metrics"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, _, m, ctx := packedMirror(t, "example.com/metrics")
 	r, err := m.NewBlobReader(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -15,11 +15,11 @@ import (
 	"github.com/lookout/lookout/internal/vcs/packfile"
 )
 
-// blobReads shows admins whether searches read their packs in process or fall back
-// to git (loose objects, packs written since, damaged data, a build without cgo).
+// blobReads shows admins whether searches read objects in process (packs and loose
+// objects) or fall back to git (packs written since, damaged data, alternates).
 var blobReads = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Name: "lookout_vcs_blob_reads_total",
-	Help: "Objects read by searches, by source: the packs read in process, or git cat-file.",
+	Help: "Objects read by searches, by source: in process (packfile), or git cat-file (git).",
 }, []string{"source"})
 
 // Collectors are the package's metrics, for a binary's registry.
@@ -44,10 +44,10 @@ type BlobReader interface {
 }
 
 // NewBlobReader returns the fastest reader of the mirror's objects: one reading the
-// mirror's packs in process (see package packfile) when this build inflates with the
-// system's zlib, else an ObjectReader. The in-process reader asks git for whatever the
-// packs it mapped do not hold (loose objects, packs added since, damaged data), so
-// both answer alike.
+// mirror's packs and loose objects in process (see package packfile) when this build
+// inflates with the system's zlib, else an ObjectReader. The in-process reader asks git
+// for whatever it does not find (objects in packs added since, damaged data), so both
+// answer alike.
 func (m *Mirror) NewBlobReader(ctx context.Context) (BlobReader, error) {
 	if !packfile.Fast || m.c.opts.NoPackReader {
 		return m.NewObjectReader(ctx)

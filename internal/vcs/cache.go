@@ -393,10 +393,7 @@ func (c *Cache) fetchLocked(ctx context.Context, m *Mirror, rem remote) (*FetchR
 	}
 	if _, err := c.run(ctx, &gitCmd{
 		gitDir: m.dir,
-		// Fetched objects are kept as a pack rather than unpacked into loose objects
-		// (git's default below 100 objects), so that searches read them in process
-		// (NewBlobReader); git's automatic maintenance merges the packs.
-		config: []string{"core.hooksPath=/dev/null", "fetch.unpackLimit=1"},
+		config: []string{"core.hooksPath=/dev/null"},
 		args: []string{"fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
 			"--end-of-options", rem.url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"},
 		remote:  &rem,

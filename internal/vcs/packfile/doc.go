@@ -11,9 +11,10 @@
 // reader knows which of them are the bases of others and keeps exactly those, where
 // git would inflate a base again when it was itself a requested object.
 //
-// It handles what a repository's packs hold (index version 2, SHA-1, offset and
-// reference deltas, packs over 2 GiB). Anything else — loose objects, objects in
-// alternates, a SHA-256 repository, a damaged pack — is reported per object as
-// ErrNotFound or ErrCorrupt so that the caller can fall back to git, which remains
-// the authority on what a repository holds.
+// It reads what a repository's object directory holds: packs (index version 2, SHA-1,
+// offset and reference deltas, packs over 2 GiB) and loose objects, which git leaves
+// after small fetches until its maintenance packs them. Anything else — objects in
+// alternates or in packs written after Open, a SHA-256 repository, damaged data — is
+// reported per object as ErrNotFound or ErrCorrupt so that the caller can fall back to
+// git, which remains the authority on what a repository holds.
 package packfile

@@ -28,6 +28,21 @@ static int lookout_inflate(z_stream *s, unsigned char *src, size_t srclen, unsig
 	return ret;
 }
 
+// lookout_inflate_prefix inflates at most dstlen bytes from the start of the zlib
+// stream at src, returning how many it produced, or a zlib error code (negative).
+// Nothing of the stream is kept: the caller inflates again from the start.
+static long lookout_inflate_prefix(z_stream *s, unsigned char *src, size_t srclen, unsigned char *dst, size_t dstlen) {
+	int ret = inflateReset(s);
+	if (ret != Z_OK) return ret;
+	s->next_in = src;
+	s->avail_in = (uInt)(srclen > 0xffffffffu ? 0xffffffffu : srclen);
+	s->next_out = dst;
+	s->avail_out = (uInt)dstlen;
+	ret = inflate(s, Z_SYNC_FLUSH);
+	if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) return ret;
+	return (long)(dstlen - s->avail_out);
+}
+
 static z_stream *lookout_inflate_new(void) {
 	z_stream *s = calloc(1, sizeof(z_stream));
 	if (s == NULL) return NULL;
@@ -76,9 +91,24 @@ func (z *inflater) free() {
 	}
 }
 
+// inflatePrefix fills up to len(dst) bytes of dst from the start of the zlib stream at
+// src and returns how many; the stream may go on.
+func (z *inflater) inflatePrefix(src, dst []byte) (int, error) {
+	if len(src) == 0 || len(dst) == 0 {
+		return 0, fmt.Errorf("%w: no data to inflate", ErrCorrupt)
+	}
+	n := C.lookout_inflate_prefix(z.s, (*C.uchar)(unsafe.Pointer(&src[0])), C.size_t(len(src)), (*C.uchar)(unsafe.Pointer(&dst[0])), C.size_t(len(dst)))
+	runtime.KeepAlive(src)
+	runtime.KeepAlive(dst)
+	if n < 0 {
+		return 0, fmt.Errorf("%w: zlib error %d", ErrCorrupt, int(n))
+	}
+	return int(n), nil
+}
+
 // inflate fills dst from the zlib stream at the start of src, which must produce
-// exactly len(dst) bytes. src is memory-mapped pack data (not Go memory); dst may be
-// Go memory, which holds no pointers, as cgo requires.
+// exactly len(dst) bytes. Both may be Go memory, which holds no pointers, as cgo
+// requires; zlib keeps no pointer to them after the call.
 func (z *inflater) inflate(src, dst []byte) error {
 	if len(src) == 0 {
 		return fmt.Errorf("%w: no data to inflate", ErrCorrupt)
@@ -88,6 +118,7 @@ func (z *inflater) inflate(src, dst []byte) error {
 		d = (*C.uchar)(unsafe.Pointer(&dst[0]))
 	}
 	r := C.lookout_inflate(z.s, (*C.uchar)(unsafe.Pointer(&src[0])), C.size_t(len(src)), d, C.size_t(len(dst)))
+	runtime.KeepAlive(src)
 	runtime.KeepAlive(dst)
 	switch {
 	case r == 0:

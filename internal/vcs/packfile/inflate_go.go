@@ -21,7 +21,7 @@ type inflater struct {
 
 func newInflater() (*inflater, error) { return &inflater{}, nil }
 
-func (z *inflater) inflate(src, dst []byte) error {
+func (z *inflater) reset(src []byte) error {
 	z.br.Reset(src)
 	var err error
 	if z.r == nil {
@@ -31,6 +31,24 @@ func (z *inflater) inflate(src, dst []byte) error {
 	}
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return nil
+}
+
+func (z *inflater) inflatePrefix(src, dst []byte) (int, error) {
+	if err := z.reset(src); err != nil {
+		return 0, err
+	}
+	n, err := io.ReadFull(z.r, dst)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return 0, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return n, nil
+}
+
+func (z *inflater) inflate(src, dst []byte) error {
+	if err := z.reset(src); err != nil {
+		return err
 	}
 	if _, err := io.ReadFull(z.r, dst); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)

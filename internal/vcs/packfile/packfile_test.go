@@ -3,6 +3,7 @@ package packfile
 import (
 	"bufio"
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -205,30 +206,93 @@ func TestSeveralPacksAndLooseObjects(t *testing.T) {
 	r := deltaRepo(t, 10)
 	r.Commit(time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), "", "more", map[string]string{"dir0/file0.go": "changed\n", "new.txt": "new\n"})
 	r.Git("repack", "-d", "-q") // a second pack with the new objects only
-	loose := r.Git("hash-object", "-w", "--stdin")
+	// Loose objects of every type, as a small fetch leaves them: a commit (with its
+	// trees and blobs) after the last repack, an empty blob, one of exactly the header
+	// buffer's size.
+	r.Commit(time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), "", "loose", map[string]string{"loose.txt": strings.Repeat("loose\n", 1000)})
+	empty := r.Git("hash-object", "-w", "--stdin")
+	// "blob 24\0" and 24 bytes: the header buffer holds the whole object, stream end not.
+	if err := os.WriteFile(filepath.Join(r.Dir, ".git", "x24"), []byte(strings.Repeat("x", 24)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.Git("hash-object", "-w", ".git/x24")
 	s := openStore(t, objectsDir(r))
 	if len(s.packs) != 2 {
 		t.Fatalf("%d packs, want 2", len(s.packs))
 	}
-	var packed []object
-	for _, o := range gitObjects(t, r.Dir) {
-		if o.oid != loose {
-			packed = append(packed, o)
-		}
+	looseFiles, _ := filepath.Glob(filepath.Join(objectsDir(r), "??", "*"))
+	if len(looseFiles) < 5 {
+		t.Fatalf("%d loose objects, want a commit, trees and blobs", len(looseFiles))
 	}
-	checkAll(t, s, packed)
+	all := gitObjects(t, r.Dir)
+	checkAll(t, s, all)
 	rd, _ := s.NewReader()
-	if _, _, err := rd.Read(mustOID(t, loose)); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("loose object: %v, want ErrNotFound", err)
+	if typ, data, err := rd.Read(mustOID(t, empty)); err != nil || typ != Blob || len(data) != 0 {
+		t.Fatalf("empty loose blob: %v %q %v", typ, data, err)
 	}
-	// In a batch, the loose object is reported in its place and the rest still read.
+	// Neither packed nor loose: ErrNotFound in its place in a batch, the rest still read.
 	var errs []error
-	err := rd.ReadBatch([]OID{mustOID(t, packed[0].oid), mustOID(t, loose), mustOID(t, packed[1].oid)}, func(i int, _ Type, data []byte, err error) error {
+	err := rd.ReadBatch([]OID{mustOID(t, all[0].oid), {0xde, 0xad}, mustOID(t, all[1].oid)}, func(i int, _ Type, data []byte, err error) error {
 		errs = append(errs, err)
 		return nil
 	})
 	if err != nil || len(errs) != 3 || errs[0] != nil || !errors.Is(errs[1], ErrNotFound) || errs[2] != nil {
-		t.Fatalf("batch with a loose object: %v, %v", err, errs)
+		t.Fatalf("batch with a missing object: %v, %v", err, errs)
+	}
+}
+
+// TestDamagedLooseObjects: a loose object that is not zlib, has a bad header or a size
+// its content does not have is ErrCorrupt.
+func TestDamagedLooseObjects(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(oid OID, content []byte) {
+		t.Helper()
+		name := fmt.Sprintf("%x", oid[:])
+		p := filepath.Join(dir, name[:2], name[2:])
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, content, 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deflate := func(s string) []byte {
+		var b bytes.Buffer
+		w := zlib.NewWriter(&b)
+		_, _ = w.Write([]byte(s))
+		_ = w.Close()
+		return b.Bytes()
+	}
+	cases := map[string][]byte{
+		"not zlib":     []byte("plain text, not a zlib stream"),
+		"unknown type": deflate("thing 3\x00abc"),
+		"no NUL":       deflate("blob 3abc"),
+		"short":        deflate("blob 10\x00abc"),
+		"long":         deflate("blob 1\x00abc"),
+		"sign":         deflate("blob -1\x00"),
+		"truncated":    deflate("blob 3\x00abc")[:8],
+	}
+	var oids []OID
+	i := byte(0)
+	for name, content := range cases {
+		oid := OID{0xaa, i}
+		i++
+		write(oid, content)
+		oids = append(oids, oid)
+		_ = name
+	}
+	good := OID{0xbb}
+	write(good, deflate("blob 3\x00abc"))
+	s := openStore(t, dir)
+	rd, _ := s.NewReader()
+	for _, oid := range oids {
+		if _, _, err := rd.Read(oid); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%x: %v, want ErrCorrupt", oid[:2], err)
+		}
+	}
+	if typ, data, err := rd.Read(good); err != nil || typ != Blob || string(data) != "abc" {
+		t.Errorf("good loose object: %v %q %v", typ, data, err)
 	}
 }
 

@@ -55,14 +55,14 @@ func (s *Store) NewReader() (*Reader, error) {
 func (r *Reader) Read(oid OID) (Type, []byte, error) {
 	p, off := r.locate(&oid)
 	if p == nil {
-		return 0, nil, ErrNotFound
+		return r.loose(&oid)
 	}
 	return r.object(p, off, false)
 }
 
 // ReadBatch reads objects in order, calling fn for each with its index in oids and its
-// type and data, or the error that stopped it being read (ErrNotFound, ErrCorrupt,
-// ErrTooLarge), which fn may handle; an error fn returns ends the batch and is
+// type and data, or the error that stopped it being read (ErrNotFound: in no pack and
+// not loose; ErrCorrupt, ErrTooLarge), which fn may handle; an error fn returns ends the batch and is
 // returned. The data is valid only during the call and must not be modified.
 //
 // Knowing the whole batch, the Reader keeps the objects that later objects of the
@@ -94,7 +94,7 @@ func (r *Reader) ReadBatch(oids []OID, fn func(i int, t Type, data []byte, err e
 		var t Type
 		var data []byte
 		if l.p == nil {
-			err = ErrNotFound
+			t, data, err = r.loose(&oids[i])
 		} else {
 			t, data, err = r.object(l.p, l.off, r.want[baseKey{l.p, l.off}] > 0)
 		}

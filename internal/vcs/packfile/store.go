@@ -12,9 +12,9 @@ import (
 	"sync"
 )
 
-// ErrNotFound is returned for an object that none of the packs holds (it may still be
-// a loose object, or in an alternate object store: ask git).
-var ErrNotFound = errors.New("packfile: object not in any pack")
+// ErrNotFound is returned for an object that is neither in a pack nor loose (it may
+// still be in an alternate object store, or in a pack written since: ask git).
+var ErrNotFound = errors.New("packfile: object not found")
 
 // ErrCorrupt is returned for an object whose pack data cannot be read back.
 var ErrCorrupt = errors.New("packfile: damaged pack data")
@@ -85,9 +85,9 @@ const MaxObjectSize = 1 << 30
 // ErrTooLarge is returned for an object over MaxObjectSize.
 var ErrTooLarge = errors.New("packfile: object too large to read in memory")
 
-// Store reads the packs of one objects directory as they were when it was opened.
-// Packs that git adds later are not seen (their objects are ErrNotFound); packs that
-// git deletes stay readable, being mapped. It is safe for concurrent use; each
+// Store reads the packs of one objects directory as they were when it was opened, and
+// its loose objects as they are when read. Packs that git adds later are not seen
+// (their objects are ErrNotFound); packs that git deletes stay readable, being mapped. It is safe for concurrent use; each
 // goroutine reads through its own Reader. Close it when its Readers are done.
 type Store struct {
 	dir   string

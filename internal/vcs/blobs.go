@@ -77,6 +77,13 @@ type packBlobReader struct {
 	closed bool
 }
 
+// inProcessID parses an object id as git prints them; other names ("HEAD:README.md",
+// short, upper-case or SHA-256 ids) are git's to resolve.
+func inProcessID(name string) (packfile.OID, bool) {
+	oid, ok := packfile.ParseOID(name)
+	return oid, ok && strings.ToLower(name) == name
+}
+
 func (p *packBlobReader) ReadBatch(names []string, fn func(info ObjectInfo, data []byte) error) error {
 	if p.closed {
 		return errors.New("blob reader is closed")
@@ -86,10 +93,8 @@ func (p *packBlobReader) ReadBatch(names []string, fn func(info ObjectInfo, data
 	}
 	p.oids = p.oids[:0]
 	for _, n := range names {
-		oid, ok := packfile.ParseOID(n)
-		if !ok || strings.ToLower(n) != n {
-			// Not an object id as git prints them ("HEAD:README.md", a short or SHA-256
-			// id): git's.
+		oid, ok := inProcessID(n)
+		if !ok {
 			gitReads.Add(float64(len(names)))
 			return p.readThroughGit(names, fn)
 		}
@@ -114,16 +119,48 @@ func (p *packBlobReader) ReadBatch(names []string, fn func(info ObjectInfo, data
 	})
 }
 
-// InfoBatch asks git: sizes of deltified objects would cost inflating their deltas.
+// InfoBatch reads types and sizes from pack entry and loose object headers, asking git
+// for what those do not answer.
 func (p *packBlobReader) InfoBatch(names []string, fn func(info ObjectInfo) error) error {
 	if p.closed {
 		return errors.New("blob reader is closed")
 	}
-	r, err := p.gitReader()
-	if err != nil {
-		return err
+	for i, n := range names {
+		if i&63 == 0 {
+			if err := p.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		var t packfile.Type
+		var size int64
+		oid, ok := inProcessID(n)
+		var err error
+		if ok {
+			t, size, err = p.r.Info(oid)
+		}
+		if !ok || err != nil {
+			r, err := p.gitReader()
+			if err != nil {
+				return err
+			}
+			info, err := r.Info(n)
+			var nf *ObjectNotFoundError
+			switch {
+			case errors.As(err, &nf):
+				info = ObjectInfo{Name: n, Missing: true}
+			case err != nil:
+				return err
+			}
+			if err := fn(info); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := fn(ObjectInfo{Name: n, OID: n, Type: t.String(), Size: size}); err != nil {
+			return err
+		}
 	}
-	return r.InfoBatch(names, fn)
+	return nil
 }
 
 func (p *packBlobReader) gitReader() (*ObjectReader, error) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -108,6 +109,20 @@ func TestBlobReaderAnswersAsGit(t *testing.T) {
 	// packed after the reader started (in two rounds).
 	if p, g := testutil.ToFloat64(packReads)-packBefore, testutil.ToFloat64(gitReads)-gitBefore; p < 10 || g < 4 {
 		t.Errorf("blob reads counted %v in process, %v from git; want at least 10 and 4", p, g)
+	}
+	// Types and sizes alike, from headers in process.
+	infos := func(r BlobReader) []ObjectInfo {
+		var out []ObjectInfo
+		if err := r.InfoBatch(append(names, h.c3+":README.md"), func(info ObjectInfo) error {
+			out = append(out, info)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got, want := infos(r), infos(git); !cmp.Equal(got, want) {
+		t.Errorf("InfoBatch: %+v, git: %+v", got, want)
 	}
 	// Names that are not object ids go to git whole.
 	got := readAll(t, r, []string{h.c3 + ":README.md", "v1"})

@@ -17,33 +17,60 @@ import (
 // looseHeaderMax is more than the longest header ("commit " and a 19-digit size).
 const looseHeaderMax = 32
 
-// loose reads the loose object oid, or returns ErrNotFound.
-func (r *Reader) loose(oid *OID) (Type, []byte, error) {
+// looseFile reads the file of the loose object oid, or returns ErrNotFound.
+func (r *Reader) looseFile(oid *OID) ([]byte, error) {
 	const hex = "0123456789abcdef"
 	var name [41]byte
 	for i, b := range oid {
 		name[2*i+1], name[2*i+2] = hex[b>>4], hex[b&15]
 	}
 	name[0], name[1], name[2] = name[1], name[2], '/'
-	path := filepath.Join(r.s.dir, string(name[:]))
-	src, err := os.ReadFile(path)
+	src, err := os.ReadFile(filepath.Join(r.s.dir, string(name[:])))
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil, ErrNotFound
+		return nil, ErrNotFound
 	}
 	if err != nil {
-		return 0, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
+	return src, nil
+}
+
+// looseHeader reads the type, size and header length of a loose object's file.
+func (r *Reader) looseHeader(oid *OID, src []byte) (Type, int64, int, error) {
 	var hdr [looseHeaderMax]byte
 	n, err := r.z.inflatePrefix(src, hdr[:])
 	if err != nil {
-		return 0, nil, fmt.Errorf("%w (loose object %x)", err, oid[:])
+		return 0, 0, 0, fmt.Errorf("%w (loose object %x)", err, oid[:])
 	}
 	t, size, hlen, ok := parseLooseHeader(hdr[:n])
 	if !ok {
-		return 0, nil, fmt.Errorf("%w: bad header of loose object %x", ErrCorrupt, oid[:])
+		return 0, 0, 0, fmt.Errorf("%w: bad header of loose object %x", ErrCorrupt, oid[:])
 	}
 	if size > MaxObjectSize {
-		return 0, nil, ErrTooLarge
+		return 0, 0, 0, ErrTooLarge
+	}
+	return t, size, hlen, nil
+}
+
+// looseInfo is Info for a loose object.
+func (r *Reader) looseInfo(oid *OID) (Type, int64, error) {
+	src, err := r.looseFile(oid)
+	if err != nil {
+		return 0, 0, err
+	}
+	t, size, _, err := r.looseHeader(oid, src)
+	return t, size, err
+}
+
+// loose reads the loose object oid, or returns ErrNotFound.
+func (r *Reader) loose(oid *OID) (Type, []byte, error) {
+	src, err := r.looseFile(oid)
+	if err != nil {
+		return 0, nil, err
+	}
+	t, size, hlen, err := r.looseHeader(oid, src)
+	if err != nil {
+		return 0, nil, err
 	}
 	// Inflated again from the start, header and all, into one buffer of the exact size:
 	// zlib then checks that the stream ends there.

@@ -144,6 +144,10 @@ func checkAll(t *testing.T, s *Store, want []object) {
 		if typ.String() != o.typ || !bytes.Equal(data, o.data) {
 			t.Fatalf("Read(%s) = %s, %d bytes; git: %s, %d bytes", o.oid, typ, len(data), o.typ, len(o.data))
 		}
+		typ, size, err := r.Info(mustOID(t, o.oid))
+		if err != nil || typ.String() != o.typ || size != int64(len(o.data)) {
+			t.Fatalf("Info(%s) = %s, %d, %v; git: %s, %d bytes", o.oid, typ, size, err, o.typ, len(o.data))
+		}
 	}
 	// A fresh store (empty base cache), the objects in reverse: bases are met after
 	// the deltas against them as well as before.

@@ -60,6 +60,50 @@ func (r *Reader) Read(oid OID) (Type, []byte, error) {
 	return r.object(p, off, false)
 }
 
+// Info returns an object's type and size without inflating it: from its pack entry's
+// header, the header of its delta (a few bytes inflated) and its chain's base's type, or
+// a loose object's header.
+func (r *Reader) Info(oid OID) (Type, int64, error) {
+	p, off := r.locate(&oid)
+	if p == nil {
+		return r.looseInfo(&oid)
+	}
+	e, err := p.entryAt(off)
+	if err != nil {
+		return 0, 0, err
+	}
+	if e.typ != ofsDelta && e.typ != refDelta {
+		return e.typ, e.size, nil
+	}
+	var hdr [20]byte // two varints of at most 10 bytes
+	n, err := r.z.inflatePrefix(p.data[e.data:len(p.data)-20], hdr[:min(int64(len(hdr)), e.size)])
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w (%s offset %d)", err, p.name, off)
+	}
+	_, k := deltaVarint(hdr[:n])
+	size, m := deltaVarint(hdr[k:n])
+	if k == 0 || m == 0 {
+		return 0, 0, fmt.Errorf("%w: bad delta header (%s offset %d)", ErrCorrupt, p.name, off)
+	}
+	// The type is the chain's base's.
+	for depth := 0; e.typ == ofsDelta || e.typ == refDelta; depth++ {
+		if depth >= maxChain {
+			return 0, 0, fmt.Errorf("%w: delta chain longer than %d at %s offset %d", ErrCorrupt, maxChain, p.name, off)
+		}
+		bp, boff := p, e.base
+		if e.typ == refDelta {
+			if bp, boff = r.locate(&e.ref); bp == nil {
+				return 0, 0, fmt.Errorf("%w: delta base %x missing", ErrCorrupt, e.ref)
+			}
+		}
+		if e, err = bp.entryAt(boff); err != nil {
+			return 0, 0, err
+		}
+		p = bp
+	}
+	return e.typ, size, nil
+}
+
 // ReadBatch reads objects in order, calling fn for each with its index in oids and its
 // type and data, or the error that stopped it being read (ErrNotFound: in no pack and
 // not loose; ErrCorrupt, ErrTooLarge), which fn may handle; an error fn returns ends the batch and is

@@ -322,8 +322,11 @@ func TestUserCredentialAndTrackedChangesets(t *testing.T) {
 	if err := svc.SyncChangeset(ctx, tracked[0].ID); err != nil {
 		t.Fatal(err)
 	}
+	// The sync's fields are written before its job is marked done: wait for both, since
+	// a campaign refuses to close while its changesets are being processed.
 	synced := changesetsBy(t, ctx, e, store.ChangesetListOptions{CampaignID: c.ID}, "review and checks synced", func(m map[string]*store.Changeset) bool {
-		return m["web"].ReviewState == string(codehost.ReviewApproved) && m["web"].CheckState == string(codehost.CheckPassed)
+		return m["web"].ReviewState == string(codehost.ReviewApproved) && m["web"].CheckState == string(codehost.CheckPassed) &&
+			m["web"].State == "completed" && m["app"].State == "completed"
 	})
 	if next := synced["web"].NextSyncAt; next == nil || time.Until(*next) < time.Minute {
 		t.Fatalf("next sync at %v: want the backoff (at least two minutes)", next)

@@ -108,8 +108,14 @@ url_of() { echo "postgres://postgres@127.0.0.1:$port/$1?sslmode=disable"; }
 
 if ! as_pg "$(pgbin pg_ctl)" -D "$pgdir/data" status >/dev/null 2>&1; then
   log "starting Postgres on 127.0.0.1:$port"
-  as_pg "$(pgbin pg_ctl)" -D "$pgdir/data" -l "$pgdir/postgres.log" -w -t 60 start >/dev/null 2>&1 9>&- ||
-    { tail -20 "$pgdir/postgres.log" >&2; exit 1; }
+  as_pg "$(pgbin pg_ctl)" -D "$pgdir/data" -l "$pgdir/postgres.log" -w -t 60 start >/dev/null 2>&1 9>&- || {
+    last=$(tail -20 "$pgdir/postgres.log")
+    echo "$last" >&2
+    if grep -q "Address already in use" <<<"$last"; then
+      log "port $port is taken by another server (another checkout's cluster?): stop it, or set LOOKOUT_PG_PORT to a free port"
+    fi
+    exit 1
+  }
 fi
 
 for _ in $(seq 1 50); do

@@ -229,10 +229,16 @@ whole:
 	// Apply the deltas from the base up; every result but the requested one is a base.
 	for i := n - 1; i >= 0; i-- {
 		link := r.chain[i]
-		if int64(cap(r.delta)) < link.e.size {
+		var delta []byte
+		switch {
+		case int64(cap(r.delta)) >= link.e.size:
+			delta = r.delta[:link.e.size]
+		case link.e.size > maxKeptOut:
+			delta = make([]byte, link.e.size) // not kept: the reader would hold it until closed
+		default:
 			r.delta = make([]byte, link.e.size)
+			delta = r.delta
 		}
-		delta := r.delta[:link.e.size]
 		if err := r.inflate(link.p, link.e, delta); err != nil {
 			return 0, nil, err
 		}

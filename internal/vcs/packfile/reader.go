@@ -106,8 +106,9 @@ func (r *Reader) Info(oid OID) (Type, int64, error) {
 
 // ReadBatch reads objects in order, calling fn for each with its index in oids and its
 // type and data, or the error that stopped it being read (ErrNotFound: in no pack and
-// not loose; ErrCorrupt, ErrTooLarge), which fn may handle; an error fn returns ends the batch and is
-// returned. The data is valid only during the call and must not be modified.
+// not loose; ErrCorrupt; ErrTooLarge), which fn may handle; an error fn returns ends
+// the batch and is returned. The data is valid only during the call and must not be
+// modified.
 //
 // Knowing the whole batch, the Reader keeps the objects that later objects of the
 // batch are deltas against, so each is inflated once.

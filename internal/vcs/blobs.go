@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sourcegraph/log"
 
 	"github.com/lookout/lookout/internal/vcs/packfile"
 )
@@ -54,8 +55,8 @@ func (m *Mirror) NewBlobReader(ctx context.Context) (BlobReader, error) {
 	}
 	st, err := m.c.packs.acquire(m.dir)
 	if err != nil {
-		// Unreadable packs are git's to report.
-		m.c.logger.Debug("reading packs in process: " + err.Error())
+		// Unreadable packs are git's to report; searches still run, through git.
+		m.c.logger.Warn("cannot read the mirror's packs in process", log.String("repo", m.name), log.Error(err))
 		return m.NewObjectReader(ctx)
 	}
 	r, err := st.store.NewReader()

@@ -21,6 +21,19 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   fi
 fi
 
+# Searches read git packs in process through the system zlib (cgo). Without zlib's
+# headers the build would fail: install them, or build without cgo (blobs are then read
+# through git cat-file, about half again as slow).
+if command -v gcc >/dev/null && ! echo '#include <zlib.h>' | gcc -E - >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing zlib's headers"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zlib1g-dev >/dev/null
+  else
+    say "zlib's headers are missing (apt-get install zlib1g-dev): building without cgo"
+    export CGO_ENABLED=0
+  fi
+fi
+
 say "downloading Go modules"
 go mod download
 say "building"

@@ -17,6 +17,12 @@
 // never written to the mirror's config, the command line or the logs, and error
 // text is redacted in case a remote echoes them.
 //
+// One path does not shell out: NewBlobReader reads a mirror's objects straight from its
+// packs and loose object files (package packfile), since a search reads a whole tree's
+// blobs and moving them through git cat-file's pipe cost more than inflating them. Git
+// stays the authority: what the in-process reader does not find or cannot read, it asks
+// git for.
+//
 // Typical use:
 //
 //	cache, _ := vcs.NewCache(reposDir, vcs.Options{})

@@ -231,14 +231,18 @@ type sharedPacks struct {
 }
 
 func (s *packStores) acquire(dir string) (*sharedPacks, error) {
+	var stamp time.Time // no pack directory (nothing packed yet): loose objects only
 	fi, err := os.Stat(filepath.Join(dir, "objects", "pack"))
-	if err != nil {
+	switch {
+	case err == nil:
+		stamp = fi.ModTime()
+	case !errors.Is(err, os.ErrNotExist):
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sp := s.m[dir]; sp != nil {
-		if sp.stamp.Equal(fi.ModTime()) {
+		if sp.stamp.Equal(stamp) {
 			sp.refs++
 			return sp, nil
 		}
@@ -248,7 +252,7 @@ func (s *packStores) acquire(dir string) (*sharedPacks, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mapping packs of %s: %w", dir, err)
 	}
-	sp := &sharedPacks{dir: dir, store: st, stamp: fi.ModTime(), refs: 1}
+	sp := &sharedPacks{dir: dir, store: st, stamp: stamp, refs: 1}
 	if s.m == nil {
 		s.m = map[string]*sharedPacks{}
 	}

@@ -238,7 +238,7 @@ outputLimit: 1MiB
 		switch j.Repository.Name {
 		case e.repos["app"].Name:
 			if j.State != "FAILED" || j.Error == nil || !strings.Contains(*j.Error, "output limit exceeded") || len(j.Log) != 1 || !strings.Contains(j.Log[0].Out, "gigabytes of output") {
-				t.Fatalf("app job %+v", j)
+				t.Fatalf("app job %+v, error %v", j, strVal(j.Error))
 			}
 			if len(j.Log[0].Out) > 2<<20 {
 				t.Fatalf("app's log holds %d bytes", len(j.Log[0].Out))
@@ -251,4 +251,12 @@ outputLimit: 1MiB
 	}
 	b, _ := json.Marshal(chatty.Status)
 	t.Logf("status: %s", b)
+}
+
+// strVal shows an optional string in a failure message.
+func strVal(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
 }

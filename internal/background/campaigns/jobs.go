@@ -149,7 +149,10 @@ func (h *JobHandler) runSteps(ctx context.Context, logger log.Logger, repo *stor
 
 	var t executor.Transcript
 	logs := &logWriter{queue: h.queue, jobID: job.ID, t: &t, logger: logger}
-	flushCtx, stopFlush := context.WithCancel(ctx)
+	// The live flushes stop between writes, never by cancelling one: a log entry added
+	// by a statement whose context was cancelled may exist without its index being
+	// known, and the final flush would then add the step's entry again.
+	stopFlush := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -158,15 +161,17 @@ func (h *JobHandler) runSteps(ctx context.Context, logger log.Logger, repo *stor
 		defer tick.Stop()
 		for {
 			select {
-			case <-flushCtx.Done():
+			case <-stopFlush:
+				return
+			case <-ctx.Done():
 				return
 			case <-tick.C:
-				logs.flush(flushCtx)
+				logs.flush(ctx)
 			}
 		}
 	}()
 	res, runErr := h.opts.Runner.Run(ctx, executor.Source{GitDir: mirror.Dir(), Revision: base}, es, &t)
-	stopFlush()
+	close(stopFlush)
 	wg.Wait()
 	logs.flush(ctx)
 	if runErr != nil {

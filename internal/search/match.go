@@ -435,7 +435,7 @@ func (l *leaf) candidates(data []byte, needles []needle, fn func(ls, le int) boo
 	for i := range next {
 		next[i] = -2
 	}
-	for from := 0; from < len(data); {
+	linesAt(data, func(from int) int {
 		p := -1
 		for i, n := range needles {
 			if next[i] == -2 || next[i] >= 0 && next[i] < from {
@@ -449,23 +449,21 @@ func (l *leaf) candidates(data []byte, needles []needle, fn func(ls, le int) boo
 				p = next[i]
 			}
 		}
-		if p < 0 {
-			return
-		}
-		ls := p - lastLineLen(data[from:p])
-		le := lineEnd(data, p)
-		if !fn(ls, le) {
-			return
-		}
-		from = le + 1
-	}
+		return p
+	}, fn)
 }
 
 // windowCandidates calls fn with the bounds [ls, le) of each line holding the class
 // window, in order; fn returns false to stop.
 func (l *leaf) windowCandidates(data []byte, fn func(ls, le int) bool) {
+	linesAt(data, func(from int) int { return l.win.index(data, from) }, fn)
+}
+
+// linesAt calls fn with the bounds [ls, le) of each line holding a position next finds
+// at or after from (-1: none left), in order; fn returns false to stop.
+func linesAt(data []byte, next func(from int) int, fn func(ls, le int) bool) {
 	for from := 0; from < len(data); {
-		p := l.win.index(data, from)
+		p := next(from)
 		if p < 0 {
 			return
 		}

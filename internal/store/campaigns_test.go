@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/lookout/lookout/internal/database/dbtest"
 	"github.com/lookout/lookout/internal/store"
 )
@@ -59,10 +61,9 @@ func TestPublishSlotsAreSharedAcrossWorkers(t *testing.T) {
 	}
 }
 
-// TestChangesetQueueing: the branch is stored once, a changeset being processed is not
-// queued again by a change (the reconciler or the drift sweep requeues it), and a
-// completed changeset whose desired version moved on is swept back into the queue.
-func TestChangesetQueueing(t *testing.T) {
+// newChangeset makes a database with one repository and one changeset in it.
+func newChangeset(t *testing.T) (*pgxpool.Pool, *store.Store, *store.Changeset) {
+	t.Helper()
 	ctx := context.Background()
 	db := dbtest.NewDB(t)
 	st := store.New(db)
@@ -78,6 +79,15 @@ func TestChangesetQueueing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db, st, ch
+}
+
+// TestChangesetQueueing: the branch is stored once, a changeset being processed is not
+// queued again by a change (the reconciler or the drift sweep requeues it), and a
+// completed changeset whose desired version moved on is swept back into the queue.
+func TestChangesetQueueing(t *testing.T) {
+	ctx := context.Background()
+	db, st, ch := newChangeset(t)
 	if b, err := st.Campaigns().SetBranch(ctx, ch.ID, "campaign"); err != nil || b != "campaign" {
 		t.Fatalf("first branch %q %v", b, err)
 	}
@@ -124,20 +134,7 @@ func TestChangesetQueueing(t *testing.T) {
 // that order even when an older event was stored after a newer one.
 func TestChangesetEventsPageInTimeOrder(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.NewDB(t)
-	st := store.New(db)
-	svc, err := st.ExternalServices().Create(ctx, "GIT", "local", `{"repos":[]}`, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Repos().SyncFromService(ctx, svc.ID, []store.SourcedRepo{{Name: "local/a", CloneURL: "/tmp/a"}}, false); err != nil {
-		t.Fatal(err)
-	}
-	repo, _ := st.Repos().GetByName(ctx, store.InternalViewer, "local/a")
-	ch, err := st.Campaigns().InsertChangeset(ctx, 0, store.NewChangeset{RepoID: repo.ID, ExternalServiceID: svc.ID, ExternalID: "1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st, ch := newChangeset(t)
 	day := func(d int) time.Time { return time.Date(2025, 1, d, 0, 0, 0, 0, time.UTC) }
 	// Stored in the order 3, 1, 4, 2 (by day), each insert separately.
 	for _, ev := range []store.ChangesetEvent{{Kind: "MERGED", Key: "merged", CreatedAt: day(3)}, {Kind: "OPENED", Key: "opened", CreatedAt: day(1)},

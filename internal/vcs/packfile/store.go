@@ -87,8 +87,9 @@ var ErrTooLarge = errors.New("packfile: object too large to read in memory")
 
 // Store reads the packs of one objects directory as they were when it was opened, and
 // its loose objects as they are when read. Packs that git adds later are not seen
-// (their objects are ErrNotFound); packs that git deletes stay readable, being mapped. It is safe for concurrent use; each
-// goroutine reads through its own Reader. Close it when its Readers are done.
+// (their objects are ErrNotFound); packs that git deletes stay readable, being mapped.
+// It is safe for concurrent use; each goroutine reads through its own Reader. Close it
+// when its Readers are done.
 type Store struct {
 	dir   string
 	packs []*pack

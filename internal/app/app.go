@@ -28,6 +28,7 @@ type Config struct {
 	DisableInsights     bool
 	ReposDir            string
 	AllowLocalRepos     bool
+	ReadPacks           bool
 	EncryptionKey       string
 	ExternalURL         string
 }
@@ -40,6 +41,7 @@ func LoadConfig() Config {
 		DisableInsights:     env.Bool("DISABLE_CODE_INSIGHTS", false, "Run without code insights: no insights database, resolvers or routines."),
 		ReposDir:            env.Get("REPOS_DIR", filepath.Join(os.TempDir(), "lookout-repos"), "Directory of this process's git mirror cache (a cache: safe to delete)."),
 		AllowLocalRepos:     env.Bool("REPOS_ALLOW_LOCAL", true, "Allow GIT code host connections to use file:// URLs and local paths (only site admins add connections)."),
+		ReadPacks:           env.Bool("REPOS_READ_PACKS", true, "Searches read mirrors' objects in process (packs and loose objects, through the system zlib); false reads them through git cat-file."),
 		EncryptionKey:       env.Get("ENCRYPTION_KEY", "", "Key (16+ characters) that encrypts code host tokens and credentials at rest; empty stores them unencrypted."),
 		ExternalURL:         env.Get("EXTERNAL_URL", "http://localhost:3080", "URL users reach Lookout at, used in links (notifications, pull request bodies)."),
 	}
@@ -86,7 +88,7 @@ func (c Config) Store(db *pgxpool.Pool) *store.Store {
 
 // VCS opens this process's mirror cache.
 func (c Config) VCS(logger log.Logger) (*vcs.Cache, error) {
-	return vcs.NewCache(c.ReposDir, vcs.Options{Logger: logger.Scoped("vcs"), AllowLocal: c.AllowLocalRepos})
+	return vcs.NewCache(c.ReposDir, vcs.Options{Logger: logger.Scoped("vcs"), AllowLocal: c.AllowLocalRepos, NoPackReader: !c.ReadPacks})
 }
 
 // Repos returns the repository service over this process's mirror cache.

@@ -22,16 +22,22 @@ type fileKey struct {
 // result by repository name, path, revision and commit.
 func mergeFiles(fs []*FileMatch) []*FileMatch {
 	slices.SortStableFunc(fs, compareFiles)
-	out := fs[:0]
-	index := map[fileKey]int{}
-	for _, f := range fs {
-		k := fileKey{f.Repo.ID, f.Commit, f.Path}
+	return mergeSame(fs, func(f *FileMatch) fileKey { return fileKey{f.Repo.ID, f.Commit, f.Path} }, mergeFile)
+}
+
+// mergeSame merges, in place, the items of xs with the same key into the first of them,
+// keeping the order of first appearance.
+func mergeSame[T any, K comparable](xs []T, key func(T) K, merge func(a, b T) T) []T {
+	out := xs[:0]
+	index := make(map[K]int, len(xs))
+	for _, x := range xs {
+		k := key(x)
 		if i, ok := index[k]; ok {
-			out[i] = mergeFile(out[i], f)
+			out[i] = merge(out[i], x)
 			continue
 		}
 		index[k] = len(out)
-		out = append(out, f)
+		out = append(out, x)
 	}
 	return out
 }
@@ -114,18 +120,7 @@ func mergeCommits(cs []*CommitMatch) []*CommitMatch {
 		return cmp.Or(cmp.Compare(a.Repo.Name, b.Repo.Name), cmp.Compare(a.Repo.ID, b.Repo.ID),
 			b.Commit.Committer.Date.Compare(a.Commit.Committer.Date), cmp.Compare(a.Commit.OID, b.Commit.OID), compareBool(a.Diff, b.Diff))
 	})
-	out := cs[:0]
-	index := map[commitKey]int{}
-	for _, c := range cs {
-		k := commitKey{c.Repo.ID, c.Commit.OID, c.Diff}
-		if i, ok := index[k]; ok {
-			out[i] = mergeCommit(out[i], c)
-			continue
-		}
-		index[k] = len(out)
-		out = append(out, c)
-	}
-	return out
+	return mergeSame(cs, func(c *CommitMatch) commitKey { return commitKey{c.Repo.ID, c.Commit.OID, c.Diff} }, mergeCommit)
 }
 
 func compareBool(a, b bool) int {
@@ -212,15 +207,9 @@ func mergeRepos(rs []*RepoMatch) []*RepoMatch {
 	slices.SortStableFunc(rs, func(a, b *RepoMatch) int {
 		return cmp.Or(cmp.Compare(a.Repo.Name, b.Repo.Name), cmp.Compare(a.Repo.ID, b.Repo.ID))
 	})
-	out := rs[:0]
-	for _, r := range rs {
-		if n := len(out); n > 0 && out[n-1].Repo.ID == r.Repo.ID {
-			m := *out[n-1]
-			m.NameRanges, _ = unionRanges(m.NameRanges, r.NameRanges)
-			out[n-1] = &m
-			continue
-		}
-		out = append(out, r)
-	}
-	return out
+	return mergeSame(rs, func(r *RepoMatch) int64 { return r.Repo.ID }, func(a, b *RepoMatch) *RepoMatch {
+		m := *a
+		m.NameRanges, _ = unionRanges(a.NameRanges, b.NameRanges)
+		return &m
+	})
 }

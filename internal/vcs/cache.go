@@ -35,8 +35,8 @@ type Options struct {
 	// SlowCommand is the duration above which a command is logged at debug
 	// level. Default 10 seconds.
 	SlowCommand time.Duration
-	// NoPackReader makes NewBlobReader always read through git cat-file (benchmarks
-	// compare the two).
+	// NoPackReader makes NewBlobReader always read through git cat-file
+	// (REPOS_READ_PACKS=false; benchmarks compare the two).
 	NoPackReader bool
 }
 

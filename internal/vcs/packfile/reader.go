@@ -72,7 +72,7 @@ func (r *Reader) Info(oid OID) (Type, int64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if e.typ != ofsDelta && e.typ != refDelta {
+	if !e.typ.isDelta() {
 		return e.typ, e.size, nil
 	}
 	var hdr [20]byte // two varints of at most 10 bytes
@@ -86,20 +86,18 @@ func (r *Reader) Info(oid OID) (Type, int64, error) {
 		return 0, 0, fmt.Errorf("%w: bad delta header (%s offset %d)", ErrCorrupt, p.name, off)
 	}
 	// The type is the chain's base's.
-	for depth := 0; e.typ == ofsDelta || e.typ == refDelta; depth++ {
+	for depth := 0; e.typ.isDelta(); depth++ {
 		if depth >= maxChain {
 			return 0, 0, fmt.Errorf("%w: delta chain longer than %d at %s offset %d", ErrCorrupt, maxChain, p.name, off)
 		}
-		bp, boff := p, e.base
-		if e.typ == refDelta {
-			if bp, boff = r.locate(&e.ref); bp == nil {
-				return 0, 0, fmt.Errorf("%w: delta base %x missing", ErrCorrupt, e.ref)
-			}
-		}
-		if e, err = bp.entryAt(boff); err != nil {
+		b, err := r.baseOf(p, e)
+		if err != nil {
 			return 0, 0, err
 		}
-		p = bp
+		if e, err = b.p.entryAt(b.off); err != nil {
+			return 0, 0, err
+		}
+		p = b.p
 	}
 	return e.typ, size, nil
 }
@@ -125,12 +123,9 @@ func (r *Reader) ReadBatch(oids []OID, fn func(i int, t Type, data []byte, err e
 		if err != nil {
 			continue // reported when it is read
 		}
-		switch e.typ {
-		case ofsDelta:
-			r.want[baseKey{p, e.base}]++
-		case refDelta:
-			if bp, boff := r.locate(&e.ref); bp != nil {
-				r.want[baseKey{bp, boff}]++
+		if e.typ.isDelta() {
+			if b, err := r.baseOf(p, e); err == nil {
+				r.want[b]++
 			}
 		}
 	}
@@ -148,6 +143,19 @@ func (r *Reader) ReadBatch(oids []OID, fn func(i int, t Type, data []byte, err e
 		}
 	}
 	return nil
+}
+
+// baseOf locates the base of the delta entry e of pack p: in p at an offset, or by id
+// in any pack.
+func (r *Reader) baseOf(p *pack, e entry) (baseKey, error) {
+	if e.typ == ofsDelta {
+		return baseKey{p, e.base}, nil
+	}
+	bp, boff := r.locate(&e.ref)
+	if bp == nil {
+		return baseKey{}, fmt.Errorf("%w: delta base %x missing", ErrCorrupt, e.ref)
+	}
+	return baseKey{bp, boff}, nil
 }
 
 // locate is Store.locate trying the pack of the last hit first, as git does: a mirror
@@ -185,18 +193,12 @@ func (r *Reader) object(p *pack, off int64, keep bool) (Type, []byte, error) {
 			return 0, nil, err
 		}
 		r.chain = append(r.chain, entryRef{k.p, e, k})
-		var next baseKey
-		switch e.typ {
-		case ofsDelta:
-			next = baseKey{k.p, e.base}
-		case refDelta:
-			bp, boff := r.locate(&e.ref)
-			if bp == nil {
-				return 0, nil, fmt.Errorf("%w: delta base %x missing", ErrCorrupt, e.ref)
-			}
-			next = baseKey{bp, boff}
-		default:
-			goto whole
+		if !e.typ.isDelta() {
+			break // a whole object: the chain's root
+		}
+		next, err := r.baseOf(k.p, e)
+		if err != nil {
+			return 0, nil, err
 		}
 		if c, ok := r.s.cache.get(next); ok {
 			base, haveBase = c, true
@@ -204,7 +206,6 @@ func (r *Reader) object(p *pack, off int64, keep bool) (Type, []byte, error) {
 		}
 		k = next
 	}
-whole:
 	n := len(r.chain)
 	if !haveBase {
 		// The last link is a whole object: the requested one, or the chain's root base.

@@ -32,6 +32,9 @@ const (
 	refDelta Type = 7
 )
 
+// isDelta reports whether an entry holds a delta against another object.
+func (t Type) isDelta() bool { return t == ofsDelta || t == refDelta }
+
 func (t Type) String() string {
 	switch t {
 	case Commit:

@@ -114,7 +114,8 @@ func (p *packBlobReader) ReadBatch(names []string, fn func(info ObjectInfo, data
 		}
 		if err != nil {
 			fallbacks++
-			return p.readOneThroughGit(names[i], fn)
+			// One object, with ReadBatch's conventions (a missing one is reported to fn).
+			return p.readThroughGit(names[i:i+1], fn)
 		}
 		return fn(ObjectInfo{Name: names[i], OID: names[i], Type: t.String(), Size: int64(len(data))}, data)
 	})
@@ -132,32 +133,19 @@ func (p *packBlobReader) InfoBatch(names []string, fn func(info ObjectInfo) erro
 				return err
 			}
 		}
-		var t packfile.Type
-		var size int64
-		oid, ok := inProcessID(n)
-		var err error
-		if ok {
-			t, size, err = p.r.Info(oid)
+		if oid, ok := inProcessID(n); ok {
+			if t, size, err := p.r.Info(oid); err == nil {
+				if err := fn(ObjectInfo{Name: n, OID: n, Type: t.String(), Size: size}); err != nil {
+					return err
+				}
+				continue
+			}
 		}
-		if !ok || err != nil {
-			r, err := p.gitReader()
-			if err != nil {
-				return err
-			}
-			info, err := r.Info(n)
-			var nf *ObjectNotFoundError
-			switch {
-			case errors.As(err, &nf):
-				info = ObjectInfo{Name: n, Missing: true}
-			case err != nil:
-				return err
-			}
-			if err := fn(info); err != nil {
-				return err
-			}
-			continue
+		r, err := p.gitReader()
+		if err != nil {
+			return err
 		}
-		if err := fn(ObjectInfo{Name: n, OID: n, Type: t.String(), Size: size}); err != nil {
+		if err := r.InfoBatch([]string{n}, fn); err != nil {
 			return err
 		}
 	}
@@ -181,24 +169,6 @@ func (p *packBlobReader) readThroughGit(names []string, fn func(ObjectInfo, []by
 		return err
 	}
 	return r.ReadBatch(names, fn)
-}
-
-// readOneThroughGit reads an object the packs did not give, with ReadBatch's
-// conventions (a missing object is reported to fn, not returned).
-func (p *packBlobReader) readOneThroughGit(name string, fn func(ObjectInfo, []byte) error) error {
-	r, err := p.gitReader()
-	if err != nil {
-		return err
-	}
-	info, data, err := r.Read(name)
-	var nf *ObjectNotFoundError
-	if errors.As(err, &nf) {
-		return fn(ObjectInfo{Name: name, Missing: true}, nil)
-	}
-	if err != nil {
-		return err
-	}
-	return fn(info, data)
 }
 
 func (p *packBlobReader) Close() error {

@@ -12,12 +12,18 @@ import (
 // The queries a point links to, so a user can see the results behind a value: the diff
 // since the previous point, and the results at the point's time.
 
+// grouped parenthesises a query holding OR, so that filters written before it apply to
+// all of it.
+func grouped(q string) string {
+	if strings.Contains(strings.ToUpper(q), " OR ") {
+		return "(" + q + ")"
+	}
+	return q
+}
+
 // scoped returns the series' query limited to its repository scope.
 func scoped(def SeriesDef) string {
-	q := def.Query
-	if strings.Contains(strings.ToUpper(q), " OR ") {
-		q = "(" + q + ")"
-	}
+	q := grouped(def.Query)
 	switch {
 	case len(def.Scope.Repositories) > 0:
 		names := make([]string, len(def.Scope.Repositories))
@@ -73,10 +79,7 @@ func PointInTimeQuery(def SeriesDef, t time.Time, parts []store.RepoValue) strin
 	if len(filters) > MaxPinnedRepos {
 		return atTimeQuery(scoped(def), t)
 	}
-	q := def.Query
-	if strings.Contains(strings.ToUpper(q), " OR ") {
-		q = "(" + q + ")"
-	}
+	q := grouped(def.Query)
 	if len(filters) == 1 {
 		return filters[0] + " " + q
 	}
@@ -86,11 +89,7 @@ func PointInTimeQuery(def SeriesDef, t time.Time, parts []store.RepoValue) strin
 // RepoPointQuery is PointInTimeQuery for one repository's part of a point.
 func RepoPointQuery(def SeriesDef, t time.Time, part store.RepoValue) string {
 	if part.Commit == "" && !def.Languages {
-		q := def.Query
-		if strings.Contains(strings.ToUpper(q), " OR ") {
-			q = "(" + q + ")"
-		}
-		return atTimeQuery("repo:^"+regexp.QuoteMeta(part.RepoName)+"$ "+q, t)
+		return atTimeQuery("repo:^"+regexp.QuoteMeta(part.RepoName)+"$ "+grouped(def.Query), t)
 	}
 	return PointInTimeQuery(def, t, []store.RepoValue{part})
 }

@@ -106,7 +106,7 @@ UPDATE repo SET last_error = NULL, clone_status = 'cloned', last_fetched_at = no
 last_changed_at = CASE WHEN %s OR last_changed_at IS NULL THEN now() ELSE last_changed_at END,
 head_oids = %s::jsonb,
 default_branch = CASE WHEN %s <> '' THEN %s ELSE default_branch END,
-size_bytes = CASE WHEN %s > 0 THEN %s ELSE size_bytes END,
+size_bytes = CASE WHEN %s::bigint > 0 THEN %s::bigint ELSE size_bytes END,
 next_fetch_at = now() + least(greatest((now() - CASE WHEN %s OR last_changed_at IS NULL THEN now() ELSE last_changed_at END) / 2, %s::interval), %s::interval)
 WHERE id = %s RETURNING (SELECT head_oids FROM old)`,
 			repoID, out.Changed, string(heads), out.DefaultBranch, out.DefaultBranch, out.SizeBytes, out.SizeBytes, out.Changed, MinFetchInterval.String(), MaxFetchInterval.String(), repoID)).Scan(&raw)

@@ -91,12 +91,13 @@ func TestRepoSyncVisibilityAndFetchScheduling(t *testing.T) {
 	if err != nil || len(old) != 0 {
 		t.Fatalf("record fetch: %v %v", old, err)
 	}
-	old, err = st.Repos().RecordFetch(ctx, secret.ID, store.FetchOutcome{Heads: map[string]string{"refs/heads/main": "def"}})
+	// A mirror past 2 GiB (the size does not fit a 32-bit integer).
+	old, err = st.Repos().RecordFetch(ctx, secret.ID, store.FetchOutcome{Heads: map[string]string{"refs/heads/main": "def"}, SizeBytes: 3 << 30})
 	if err != nil || old["refs/heads/main"] != "abc" {
 		t.Fatalf("second fetch returns the old heads: %v %v", old, err)
 	}
 	secret, _ = st.Repos().GetByID(ctx, store.InternalViewer, secret.ID)
-	if secret.CloneStatus != store.CloneStatusCloned || secret.DefaultBranch != "main" || secret.HeadOIDs["refs/heads/main"] != "def" {
+	if secret.CloneStatus != store.CloneStatusCloned || secret.DefaultBranch != "main" || secret.HeadOIDs["refs/heads/main"] != "def" || secret.SizeBytes != 3<<30 {
 		t.Fatalf("after fetch: %+v", secret)
 	}
 	if wait := time.Until(secret.NextFetchAt); wait < store.MinFetchInterval-5*time.Second || wait > store.MinFetchInterval+5*time.Second {

@@ -616,10 +616,14 @@ func TestSearchContextUsedByAnInsightViewCannotBeDeleted(t *testing.T) {
 	if _, err := ie.insightsDB.Exec(ctx, `INSERT INTO insight_view (unique_id, title, default_filter_search_contexts) VALUES ('v1', 'Backend TODOs', ARRAY['backend'])`); err != nil {
 		t.Fatal(err)
 	}
+	// A view saved through the API names the context as its author wrote it.
+	viaAPI := lineInput([]map[string]any{{"query": "TODO", "options": map[string]any{"label": "todos"}}}, []string{}, "Written differently")
+	viaAPI["viewControls"] = map[string]any{"filters": map[string]any{"searchContexts": []string{" context:Backend"}}, "seriesDisplayOptions": map[string]any{}}
+	ie.MustDo(t, ie.AdminToken, createLine, map[string]any{"input": viaAPI}, nil)
 	del := `mutation($id: ID!) { deleteSearchContext(id: $id) { alwaysNil } }`
 	r := ie.Do(t, ie.AdminToken, del, map[string]any{"id": created.CreateSearchContext.ID})
-	if r.Code() != "CONFLICT" || !strings.Contains(r.Errors[0].Message, "Backend TODOs") {
-		t.Fatalf("deleting a context a view uses: %+v", r.Errors)
+	if r.Code() != "CONFLICT" || !strings.Contains(r.Errors[0].Message, "Backend TODOs") || !strings.Contains(r.Errors[0].Message, "Written differently") {
+		t.Fatalf("deleting a context views use: %+v", r.Errors)
 	}
 	if _, err := ie.insightsDB.Exec(ctx, `UPDATE insight_view SET default_filter_search_contexts = NULL`); err != nil {
 		t.Fatal(err)

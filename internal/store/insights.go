@@ -665,8 +665,12 @@ func (is *InsightsStore) Transact(ctx context.Context, fn func(tx *InsightsStore
 // ViewsUsingSearchContext returns the titles of views whose default filters name the
 // search context (so deleting it would break them).
 func (is *InsightsStore) ViewsUsingSearchContext(ctx context.Context, name string) ([]string, error) {
-	return collect(ctx, is.s, sqlf.Sprintf(`SELECT coalesce(nullif(title, ''), unique_id) FROM insight_view
-WHERE %s = ANY(default_filter_search_contexts) OR ('context:' || %s) = ANY(default_filter_search_contexts) ORDER BY id`, name, name), func(row pgx.Row) (string, error) {
+	// Filters are saved as written ("context:Backend", " backend") and read as context
+	// names are (case-insensitive, trimmed, without the prefix): compare them so.
+	return collect(ctx, is.s, sqlf.Sprintf(`SELECT coalesce(nullif(title, ''), unique_id) FROM insight_view v
+WHERE EXISTS (SELECT 1 FROM unnest(v.default_filter_search_contexts) c
+  WHERE lower(btrim(regexp_replace(btrim(c), '^context:', ''))) = lower(btrim(%s)))
+ORDER BY id`, name), func(row pgx.Row) (string, error) {
 		var t string
 		err := row.Scan(&t)
 		return t, err

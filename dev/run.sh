@@ -45,6 +45,8 @@ eval "$(dev/postgres.sh)"
 export DATABASE_URL CODEINSIGHTS_DATABASE_URL
 export SRC_LOG_LEVEL="${SRC_LOG_LEVEL:-info}" SRC_LOG_FORMAT="${SRC_LOG_FORMAT:-condensed}"
 export REPOS_DIR="${REPOS_DIR:-$root/.dev/repos}"
+# .dev may not exist yet: with DATABASE_URL set, dev/postgres.sh makes nothing.
+mkdir -p "$REPOS_DIR" .dev/logs
 # Code host tokens and campaign credentials are stored encrypted: the development set-up
 # makes its own key once and keeps it with the development database.
 if [ -z "${ENCRYPTION_KEY:-}" ]; then
@@ -55,7 +57,6 @@ fi
 export FRONTEND_ADDR="${FRONTEND_ADDR:-127.0.0.1:3080}"
 export WORKER_ADDR="${WORKER_ADDR:-127.0.0.1:3081}"
 export EXTERNAL_URL="${EXTERNAL_URL:-http://${FRONTEND_ADDR}}"
-mkdir -p "$REPOS_DIR" .dev/logs
 
 say "migrating"
 bin/frontend migrate

@@ -18,8 +18,10 @@ const (
 	BadInput        = "BAD_USER_INPUT"
 	AlreadyExists   = "ALREADY_EXISTS"
 	Conflict        = "CONFLICT"
-	RateLimited     = "RATE_LIMITED"
-	Internal        = "INTERNAL_SERVER_ERROR"
+	// FailedPrecondition: the server is not set up for the request (a missing key).
+	FailedPrecondition = "FAILED_PRECONDITION"
+	RateLimited        = "RATE_LIMITED"
+	Internal           = "INTERNAL_SERVER_ERROR"
 )
 
 // Error is an error with a code.

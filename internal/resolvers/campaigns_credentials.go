@@ -95,7 +95,7 @@ func (r *Resolver) CreateCampaignsCredential(ctx context.Context, args struct {
 	if !r.Store.EncryptsSecrets() {
 		// Credentials can push to every repository their owner can: never keep them in
 		// plain text.
-		return nil, errcode.New("FAILED_PRECONDITION", "storing code host credentials needs ENCRYPTION_KEY to be set (on the frontend and the workers)")
+		return nil, errcode.New(errcode.FailedPrecondition, "storing code host credentials needs ENCRYPTION_KEY to be set (on the frontend and the workers)")
 	}
 	c := store.CampaignsCredential{ExternalServiceKind: args.ExternalServiceKind, Secret: args.Credential}
 	if args.User != nil {

@@ -42,12 +42,15 @@ func admits(b query.Basic, contextPlan query.Plan, r *store.Repo, explicit bool)
 	if !repoNameMatches(b, r.Name) {
 		return false
 	}
-	named := explicit || namesRepo(b, r.Name)
+	// Being named only matters to forks and archived repositories (which are left out
+	// unless named), and finding out parses the repo: patterns: only for those.
+	flagged := r.Fork || r.Archived
+	named := explicit || flagged && namesRepo(b, r.Name)
 	if contextPlan == nil {
 		return flagsMatch(b, nil, r, named)
 	}
 	for _, cb := range contextPlan {
-		if repoNameMatches(cb, r.Name) && flagsMatch(b, &cb, r, named || namesRepo(cb, r.Name)) {
+		if repoNameMatches(cb, r.Name) && flagsMatch(b, &cb, r, named || flagged && namesRepo(cb, r.Name)) {
 			return true
 		}
 	}
@@ -223,9 +226,9 @@ func contextPlan(q string, opts query.Options) (query.Plan, error) {
 // command, so every process that reads the row agrees on it.
 func RecordedDefaultHead(r *store.Repo) string {
 	if r.DefaultBranch != "" {
-		if oid := r.HeadOIDs["refs/heads/"+r.DefaultBranch]; oid != "" {
-			return oid
-		}
+		// A default branch without a recorded head (HEAD names a missing branch) is
+		// not another branch's: git's HEAD decides.
+		return r.HeadOIDs["refs/heads/"+r.DefaultBranch]
 	}
 	if len(r.HeadOIDs) == 1 {
 		for _, oid := range r.HeadOIDs {

@@ -187,4 +187,8 @@ func TestScopeAgreesAcrossCallers(t *testing.T) {
 	if got := search.RecordedDefaultHead(&store.Repo{HeadOIDs: map[string]string{"refs/heads/dev": "d1"}}); got != "d1" {
 		t.Errorf("the only recorded head: %q", got)
 	}
+	// A known default branch that has no head is not the other branch's.
+	if got := search.RecordedDefaultHead(&store.Repo{DefaultBranch: "master", HeadOIDs: map[string]string{"refs/heads/gh-pages": "p1"}}); got != "" {
+		t.Errorf("default branch master without a head: %q, want none", got)
+	}
 }

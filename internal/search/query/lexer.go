@@ -172,17 +172,26 @@ func (l *lexer) bare(i int) int {
 // predicateCall matches the start of a predicate such as at.time( in a filter value.
 var predicateCall = regexp.MustCompile(`^[a-z]+(\.[a-z]+)+\(`)
 
-// predicate scans an unquoted filter value from i: a predicate's call up to its
-// closing parenthesis, spaces included (rev:at.time(3 weeks ago, main)), then as bare
-// text; anything else as bare text.
+// predicate scans an unquoted filter value from i: a predicate's call (at the start, or
+// after repo:NAME@) up to its closing parenthesis, spaces included
+// (rev:at.time(3 weeks ago, main)), then as bare text; anything else as bare text.
 func (l *lexer) predicate(i int) int {
 	s := l.s
+	start := i
 	m := predicateCall.FindStringIndex(s[i:])
 	if m == nil {
-		return l.bare(i)
+		// A revision predicate after repo:NAME@ (repo:x@at.time(3 weeks ago)).
+		at := strings.IndexByte(s[i:l.bare(i)], '@')
+		if at < 0 {
+			return l.bare(i)
+		}
+		if m = predicateCall.FindStringIndex(s[i+at+1:]); m == nil {
+			return l.bare(i)
+		}
+		start = i + at + 1
 	}
 	depth := 0
-	for k := i + m[1] - 1; k < len(s); k++ {
+	for k := start + m[1] - 1; k < len(s); k++ {
 		switch s[k] {
 		case '(':
 			depth++

@@ -104,6 +104,7 @@ var validCases = []validCase{
 	{query: `repo:"foo bar" x`, want: Plan{basic(lit("x"), prm("repo", "foo bar"))}, str: `repo:"foo bar" x`},
 	{query: `repo:foo rev:main`, want: Plan{basic(nil, prm("repo", "foo"), prm("rev", "main"))}, str: `repo:foo rev:main`},
 	{query: `repo:foo rev:at.time(1 year ago, main) x`, want: Plan{basic(lit("x"), prm("repo", "foo"), prm("rev", "at.time(1 year ago, main)"))}, str: `repo:foo rev:at.time(1 year ago, main) x`},
+	{query: `repo:foo@at.time(3 weeks ago, main) x`, want: Plan{basic(lit("x"), prm("repo", "foo@at.time(3 weeks ago, main)"))}, str: `repo:foo@at.time(3 weeks ago, main) x`},
 	{query: `(repo:foo rev:at.time(2024-01-01)) x`, want: Plan{basic(lit("x"), prm("repo", "foo"), prm("rev", "at.time(2024-01-01)"))}, str: `repo:foo rev:at.time(2024-01-01) x`},
 	{query: `repo:foo revision:v1:*refs/heads/*:*!refs/heads/old*:^old`,
 		want: Plan{basic(nil, prm("repo", "foo"), prm("rev", "v1:*refs/heads/*:*!refs/heads/old*:^old"))},
@@ -257,6 +258,7 @@ var invalidCases = []invalidCase{
 	{query: `repo:x rev:^`, err: `invalid query at 7 ("rev:^"): empty revision in "^"`},
 	{query: `repo:x rev:at.time(soon)`, err: `invalid query at 7 ("rev:at.time(soon)"): invalid date "soon": want 2024-01-31, an RFC 3339 time or a relative date such as "3 weeks ago"`},
 	{query: `repo:x rev:at.time(2024-01-01, -x)`, err: `invalid query at 7 ("rev:at.time(2024-01-01, -x)"): invalid revision "-x": must not start with -`},
+	{query: `repo:x@main:at.time(2024-01-01) y`, err: `invalid query at 0 ("repo:x@main:at.time(2024-01-01)"): invalid revision "main:at.time(2024-01-01)": at.time(...) must be the only revision`},
 	{query: `repo:x rev:at.time(2024-01-01, a:b)`, err: `invalid query at 7 ("rev:at.time(2024-01-01, a:b)"): invalid revision "a:b" in at.time: name one revision`},
 	{query: `repo:x rev:at.time(2024-01-01`, err: `invalid query at 7 ("rev:at.time(2024-01-01"): invalid revision "at.time(2024-01-01": want at.time(TIME) or at.time(TIME, REVISION)`},
 

@@ -231,6 +231,9 @@ func parseRevs(v string, now time.Time) ([]RevSpec, string) {
 	}
 	var specs []RevSpec
 	for _, r := range strings.Split(v, ":") {
+		if strings.HasPrefix(r, atTimePrefix) {
+			return nil, "invalid revision " + quote(v) + ": at.time(...) must be the only revision"
+		}
 		var spec RevSpec
 		switch {
 		case strings.HasPrefix(r, "*!"):

@@ -3,6 +3,7 @@ package insights_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,6 +161,15 @@ func TestCountRepoCompression(t *testing.T) {
 	}
 }
 
+// pinnedParts are n repositories' values at known commits.
+func pinnedParts(n int) []store.RepoValue {
+	parts := make([]store.RepoValue, n)
+	for i := range parts {
+		parts[i] = store.RepoValue{RepoName: fmt.Sprintf("github.com/o/r%d", i), Commit: strings.Repeat("ab", 20)}
+	}
+	return parts
+}
+
 func TestPointQueriesParse(t *testing.T) {
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, def := range []insights.SeriesDef{
@@ -174,7 +184,7 @@ func TestPointQueriesParse(t *testing.T) {
 		}
 		// Over more repositories than a query can pin, or with a commit unknown: the
 		// series at the newest commits at or before the point's time.
-		many := insights.PointInTimeQuery(def, t0, make([]store.RepoValue, insights.MaxPinnedRepos+1))
+		many := insights.PointInTimeQuery(def, t0, pinnedParts(insights.MaxPinnedRepos+1))
 		unknown := insights.RepoPointQuery(def, t0, store.RepoValue{RepoName: "c.d/e"})
 		for _, q := range []string{many, unknown} {
 			if !strings.Contains(q, "rev:at.time(2025-01-01T00:00:00Z)") {

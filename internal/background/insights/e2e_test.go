@@ -3,6 +3,7 @@ package insights_test
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"net/http"
 	"sort"
@@ -17,7 +18,6 @@ import (
 	"github.com/lookout/lookout/internal/database/dbtest"
 	"github.com/lookout/lookout/internal/gittest"
 	"github.com/lookout/lookout/internal/insights"
-	reposvc "github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/search/query"
@@ -63,6 +63,15 @@ const viewsQuery = `query($filters: InsightViewFiltersInput) { insightViews(firs
 	status { isLoadingData percentComplete totalPoints backfillState incompleteDatapoints { time } }
 } } } }`
 
+// pinnedParts are n repositories' values at known commits: more than a query pins.
+func pinnedParts(n int) []store.RepoValue {
+	parts := make([]store.RepoValue, n)
+	for i := range parts {
+		parts[i] = store.RepoValue{RepoName: fmt.Sprintf("local/r%d", i), Commit: strings.Repeat("ab", 20)}
+	}
+	return parts
+}
+
 // The acceptance test: a line chart over repositories with a known history is
 // backfilled by the worker; every point equals what git grep counts at the same
 // commits; a user who may not see the private repository gets totals without it, in
@@ -72,12 +81,9 @@ func TestEndToEndBackfillMatchesGitGrepWithPermissions(t *testing.T) {
 	logger := logtest.Scoped(t)
 	insightsDB := dbtest.NewInsightsDB(t)
 	var root *resolvers.Resolver
-	var apiRepos *reposvc.Service
 	e := apitest.New(t, apitest.Options{
 		Deps: func(d *resolvers.Deps) {
 			d.Insights = &resolvers.InsightsDeps{DB: insightsDB}
-			apiRepos = newRepoService(t, d.Store, t.TempDir(), logger)
-			d.Repos = apiRepos
 			d.Search = search.NewService(d.Store, d.Repos, nil, logger, search.Options{})
 			root = resolvers.New(*d)
 		},
@@ -185,14 +191,14 @@ func TestEndToEndBackfillMatchesGitGrepWithPermissions(t *testing.T) {
 	}
 	// The API's mirrors (the worker's fetch routine, which is not running, would make them).
 	for _, id := range ids {
-		if _, err := apiRepos.Fetch(ctx, id); err != nil {
+		if _, err := e.Repos.Fetch(ctx, id); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Over many repositories, a point's query is the series' at the newest commits at
 	// or before its time (rev:at.time): searching it finds the point's value.
 	for _, p := range pts {
-		q := insights.PointInTimeQuery(insights.SeriesDef{Query: "TODO"}, p.DateTime, make([]store.RepoValue, insights.MaxPinnedRepos+1))
+		q := insights.PointInTimeQuery(insights.SeriesDef{Query: "TODO"}, p.DateTime, pinnedParts(insights.MaxPinnedRepos+1))
 		if !strings.Contains(q, "rev:at.time(") {
 			t.Fatalf("point-in-time query over many repositories: %q", q)
 		}

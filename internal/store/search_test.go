@@ -125,6 +125,9 @@ func TestSearchContextsStore(t *testing.T) {
 	if diff := cmp.Diff([]string{"Acme", "beta", "delta", "Gamma"}, list(store.SearchContextListOptions{Query: "A"})); diff != "" {
 		t.Errorf("query A (-want +got):\n%s", diff)
 	}
+	if diff := cmp.Diff([]string{"delta"}, list(store.SearchContextListOptions{Query: "ELT"})); diff != "" {
+		t.Errorf("query ELT, in another case (-want +got):\n%s", diff)
+	}
 	if diff := cmp.Diff([]string{"Gamma"}, list(store.SearchContextListOptions{Query: "about gam"})); diff != "" {
 		t.Errorf("query in the description (-want +got):\n%s", diff)
 	}

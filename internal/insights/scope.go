@@ -61,12 +61,7 @@ func NewRepoMatcher(ctx context.Context, q string, contexts ContextLoader) (*Rep
 	return m, nil
 }
 
-// Match reports whether the repository is in scope.
-func (m *RepoMatcher) Match(name string, fork, archived, private bool) bool {
-	return m.MatchRepo(&store.Repo{Name: name, Fork: fork, Archived: archived, Private: private})
-}
-
-// MatchRepo is Match for a repository row.
+// MatchRepo reports whether the repository is in scope.
 func (m *RepoMatcher) MatchRepo(r *store.Repo) bool {
 	for _, b := range m.plan {
 		if search.ScopeAdmits(b, m.contexts[b.Context()], r) {

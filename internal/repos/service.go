@@ -106,7 +106,7 @@ func (s *Service) Fetch(ctx context.Context, repoID int64) (*FetchReport, error)
 			return nil, err
 		}
 	}
-	heads, branch, size, fetchErr := s.fetch(ctx, remote)
+	heads, branch, size, fetchErr := s.fetch(ctx, remote, repo.SizeBytes)
 	if fetchErr != nil {
 		if ctx.Err() != nil {
 			return nil, fetchErr // shutting down or timed out: not the repository's fault
@@ -124,9 +124,10 @@ func (s *Service) Fetch(ctx context.Context, repoID int64) (*FetchReport, error)
 	return &FetchReport{Repo: repo, OldHeads: old, NewHeads: heads, Changed: changed}, nil
 }
 
-// fetch fetches the mirror and reads its branches, default branch and size (0 when it
-// could not be measured: the size only orders work).
-func (s *Service) fetch(ctx context.Context, remote vcs.Repo) (heads map[string]string, defaultBranch string, size int64, err error) {
+// fetch fetches the mirror and reads its branches, default branch and size: measured
+// when the fetch brought something or no size is known (knownSize 0), else 0, which
+// keeps the recorded one (the size only orders work, not worth a git process per fetch).
+func (s *Service) fetch(ctx context.Context, remote vcs.Repo, knownSize int64) (heads map[string]string, defaultBranch string, size int64, err error) {
 	res, err := s.VCS.Fetch(ctx, remote)
 	if err != nil {
 		return nil, "", 0, err
@@ -142,6 +143,9 @@ func (s *Service) fetch(ctx context.Context, remote vcs.Repo) (heads map[string]
 	branch, _, err := res.Mirror.DefaultBranch(ctx)
 	if err != nil {
 		return nil, "", 0, err
+	}
+	if len(res.Changes) == 0 && knownSize > 0 {
+		return heads, branch, 0, nil
 	}
 	size, err = res.Mirror.DiskSize(ctx)
 	if err != nil {

@@ -334,6 +334,13 @@ func (s *scanner) scanParts(ctx context.Context, spec *scanSpec, list func(yield
 	var wg sync.WaitGroup
 	started := 0
 	listErr := list(func(part []vcs.TreeEntry) error {
+		if spec.limit.full() {
+			// Enough results: the rest of the tree is neither listed nor prepared.
+			q.mu.Lock()
+			q.cut = true
+			q.mu.Unlock()
+			return errLimitReached
+		}
 		toRead, err := s.prepare(ctx, spec, sig, out, part)
 		if err != nil {
 			return err
@@ -378,7 +385,7 @@ func (s *scanner) scanParts(ctx context.Context, spec *scanSpec, list func(yield
 		return out, ctx.Err()
 	case q.err != nil:
 		return out, q.err
-	case listErr != nil:
+	case listErr != nil && !errors.Is(listErr, errLimitReached):
 		return out, listErr
 	}
 	return out, nil
@@ -386,6 +393,9 @@ func (s *scanner) scanParts(ctx context.Context, spec *scanSpec, list func(yield
 
 // errStopped ends a listing whose scan has failed (the failure is reported instead).
 var errStopped = errors.New("scan stopped")
+
+// errLimitReached ends a listing once the search has its results (not an error).
+var errLimitReached = errors.New("result limit reached")
 
 // readQueue reads batches from the queue with one reader until none is left.
 func (s *scanner) readQueue(ctx context.Context, spec *scanSpec, sig []byte, q *workQueue) {

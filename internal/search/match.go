@@ -509,24 +509,21 @@ func (l *leaf) each(data []byte, fn func(start, end int) bool) {
 			}
 			from = s + max(n, 1)
 		}
-	case needles != nil:
-		l.candidates(data, needles, func(ls, le int) bool {
+	case needles != nil || l.win != nil:
+		// The regexp runs only on candidate lines.
+		perLine := func(ls, le int) bool {
 			for _, m := range l.re.FindAllIndex(data[ls:le], -1) {
 				if !fn(ls+m[0], ls+m[1]) {
 					return false
 				}
 			}
 			return true
-		})
-	case l.win != nil:
-		l.windowCandidates(data, func(ls, le int) bool {
-			for _, m := range l.re.FindAllIndex(data[ls:le], -1) {
-				if !fn(ls+m[0], ls+m[1]) {
-					return false
-				}
-			}
-			return true
-		})
+		}
+		if needles != nil {
+			l.candidates(data, needles, perLine)
+		} else {
+			l.windowCandidates(data, perLine)
+		}
 	default:
 		l.eachChunk(data, func(off int, chunk []byte) bool {
 			for _, m := range l.re.FindAllIndex(chunk, -1) {

@@ -69,8 +69,3 @@ func CreateSearchContext(ctx context.Context, st *store.Store, name, description
 	}
 	return c, nil
 }
-
-// CreateSearchContext is the package's CreateSearchContext on the service's store.
-func (s *Service) CreateSearchContext(ctx context.Context, name, description, q string) (*store.SearchContext, error) {
-	return CreateSearchContext(ctx, s.store, name, description, q)
-}

@@ -197,11 +197,6 @@ func LoadSearchContext(ctx context.Context, st *store.Store, name string, opts q
 	return plan, nil
 }
 
-// contextScope loads the search context of a Basic query.
-func (s *Service) contextScope(ctx context.Context, b query.Basic, opts query.Options) (query.Plan, error) {
-	return LoadSearchContext(ctx, s.store, b.Context(), opts)
-}
-
 // contextPlan parses a search context's query: repository filters only, and no
 // context: of its own.
 func contextPlan(q string, opts query.Options) (query.Plan, error) {

@@ -81,7 +81,7 @@ func TestScopeAdmits(t *testing.T) {
 func TestScopeAgreesAcrossCallers(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.svc.CreateSearchContext(ctx, "the-fork", "", `repo:^acme/fork$`); err != nil {
+	if _, err := search.CreateSearchContext(ctx, f.st, "the-fork", "", `repo:^acme/fork$`); err != nil {
 		t.Fatal(err)
 	}
 	fork := f.repo["acme/fork"]

@@ -82,7 +82,7 @@ func (s *Service) Search(ctx context.Context, req Request) (*Results, error) {
 	e := s.newExecution(plan, limit, req.Languages)
 	var jobs []job
 	for bi, b := range plan {
-		ctxQueries, err := s.contextScope(ctx, b, query.Options{Now: req.Now})
+		ctxQueries, err := LoadSearchContext(ctx, s.store, b.Context(), query.Options{Now: req.Now})
 		if err != nil {
 			return nil, err
 		}

@@ -378,16 +378,16 @@ func TestSearch(t *testing.T) {
 	})
 
 	t.Run("search contexts", func(t *testing.T) {
-		if _, err := f.svc.CreateSearchContext(ctx, "acme-api", "the API", `repo:^acme/api$ fork:no`); err != nil {
+		if _, err := search.CreateSearchContext(ctx, f.st, "acme-api", "the API", `repo:^acme/api$ fork:no`); err != nil {
 			t.Fatal(err)
 		}
 		for _, bad := range []string{`repo:x TODO`, `type:commit repo:x`, `context:acme-api`, `repo:(`} {
 			var qe *query.Error
-			if _, err := f.svc.CreateSearchContext(ctx, "bad", "", bad); !errors.As(err, &qe) {
+			if _, err := search.CreateSearchContext(ctx, f.st, "bad", "", bad); !errors.As(err, &qe) {
 				t.Errorf("context query %q: %v, want a *query.Error", bad, err)
 			}
 		}
-		if _, err := f.svc.CreateSearchContext(ctx, "acme-api", "again", `repo:x`); !errors.Is(err, store.ErrSearchContextExists) {
+		if _, err := search.CreateSearchContext(ctx, f.st, "acme-api", "again", `repo:x`); !errors.Is(err, store.ErrSearchContextExists) {
 			t.Errorf("duplicate context: %v", err)
 		}
 		res := f.search(t, f.alice, `context:acme-api TODO`)

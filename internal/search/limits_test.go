@@ -23,6 +23,11 @@ func TestLimitHitWhenTheLimitStopsASearch(t *testing.T) {
 		{`repo:^acme/api$ case:yes TODO count:all`, -1, false},
 		{`type:repo acme count:1`, 1, true},
 		{`type:repo acme count:5`, 2, false},
+		// Exactly as many results as the limit: a commit walk stops there without looking
+		// further (it would walk the rest of history to learn there is nothing), so
+		// more may exist; the repositories are all known.
+		{`repo:^acme/api$ type:commit count:3`, 3, true},
+		{`type:repo acme count:2`, 2, false},
 	} {
 		res := f.search(t, f.bob, tc.query)
 		if tc.count >= 0 && res.MatchCount != tc.count || res.LimitHit != tc.limitHit {

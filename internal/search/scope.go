@@ -36,6 +36,13 @@ func ScopeAdmits(b query.Basic, contextPlan query.Plan, r *store.Repo) bool {
 	return admits(b, contextPlan, r, false)
 }
 
+// ScopeMayAdmit is ScopeAdmits for a caller that does not load b's search context: the
+// context may name a fork or an archived repository exactly, so with a context those
+// pass (the search applies the context later).
+func ScopeMayAdmit(b query.Basic, r *store.Repo) bool {
+	return admits(b, nil, r, b.Context() != "")
+}
+
 // admits is ScopeAdmits; explicit says the caller chose the repositories itself
 // (Request.RepoIDs), which then count as named exactly.
 func admits(b query.Basic, contextPlan query.Plan, r *store.Repo, explicit bool) bool {

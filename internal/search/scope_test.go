@@ -155,6 +155,13 @@ func TestScopeAgreesAcrossCallers(t *testing.T) {
 	if !m.MatchRepo(fork) || m.MatchRepo(f.repo["acme/api"]) {
 		t.Errorf("insights with context:the-fork: fork %v, api %v", m.MatchRepo(fork), m.MatchRepo(f.repo["acme/api"]))
 	}
+	monitorPlan, err := cmsearch.ParseQuery("type:diff context:the-fork x", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cmsearch.Covers(monitorPlan, fork) {
+		t.Errorf("code monitors with context:the-fork do not cover the fork")
+	}
 
 	// The default branch: one commit for all.
 	api := f.repo["acme/api"]
@@ -171,8 +178,11 @@ func TestScopeAgreesAcrossCallers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, _ := cmsearch.ParseQuery("type:diff x", time.Now())
-	fromMonitors, _ := cmsearch.Revisions(plan, api)
+	plan, err := cmsearch.ParseQuery("type:diff x", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromMonitors, _ := cmsearch.Revisions(plan, api) // include (no exclude without a last run)
 	if fromSearch != want || fromInsights != want || len(fromMonitors) != 1 || fromMonitors[0] != want || search.RecordedDefaultHead(api) != want {
 		t.Errorf("default head: search %s, insights %s, monitors %v, recorded %s; want %s", fromSearch, fromInsights, fromMonitors, search.RecordedDefaultHead(api), want)
 	}

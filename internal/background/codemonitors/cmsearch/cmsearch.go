@@ -37,13 +37,13 @@ func ParseQuery(q string, now time.Time) (query.Plan, error) {
 }
 
 // Covers reports whether some branch of plan may search repo: its repository scope as
-// the search applies it (search.ScopeAdmits: repo:, -repo:, fork:, archived:,
-// visibility:). A context: filter is left to the search, which applies it again, so
-// Covers errs on the side of yes there: a repository wrongly left out would be a missed
-// notification.
+// the search applies it (repo:, -repo:, fork:, archived:, visibility:). A context:
+// filter is left to the search, which applies it again, so Covers errs on the side of
+// yes there (search.ScopeMayAdmit: a fork the context names passes): a repository
+// wrongly left out would be a missed notification.
 func Covers(plan query.Plan, repo *store.Repo) bool {
 	for _, b := range plan {
-		if search.ScopeAdmits(b, nil, repo) {
+		if search.ScopeMayAdmit(b, repo) {
 			return true
 		}
 	}

@@ -11,22 +11,14 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/graph-gophers/graphql-go/relay"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/sourcegraph/log/logtest"
 
 	"github.com/lookout/lookout/internal/apitest"
-	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/background/codemonitors"
-	reposbg "github.com/lookout/lookout/internal/background/repos"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
-	"github.com/lookout/lookout/internal/background/routine"
 	"github.com/lookout/lookout/internal/notify"
-	reposvc "github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
-	"github.com/lookout/lookout/internal/vcs"
-	"github.com/lookout/lookout/internal/workerutil"
 )
 
 // mailbox is an SMTP server (emersion/go-smtp) on 127.0.0.1 that keeps what it accepts.
@@ -151,29 +143,17 @@ func startEnv(t *testing.T, mb *mailbox) *env {
 	n := newNotifier(t, mb)
 	api := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) { d.Notifier = n }})
 	e := &env{api: api, st: api.Store, notifier: n}
-	logger := logtest.Scoped(t)
-	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logger, AllowLocal: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &reposvc.Service{Store: e.st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
-	listener := workerutil.NewListener(api.DB, logger)
-	renv := routine.Env{Logger: logger, DB: api.DB, Registry: prometheus.NewRegistry(), Listener: listener, Hostname: "test-worker", Metrics: routine.NewMetrics(prometheus.NewRegistry())}
-	push := codemonitors.NewPushListener(e.st, logger)
-	rs, err := reposbg.Routines(renv, reposbg.Options{Store: e.st, Service: svc, PollInterval: 200 * time.Millisecond, FetchScheduleInterval: time.Hour,
-		Listeners: []reposbg.ChangeListener{push.OnChange}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	renv := repostest.Env(t, api.DB)
+	push := codemonitors.NewPushListener(e.st, renv.Logger)
+	svc := repostest.Start(t, api.DB, push.OnChange)
 	cm, err := codemonitors.Routines(renv, codemonitors.Options{
-		Store: e.st, Search: search.NewService(e.st, svc, nil, logger, search.Options{}), Mirrors: svc, Notifier: n,
+		Store: e.st, Search: search.NewService(e.st, svc, nil, renv.Logger, search.Options{}), Mirrors: svc, Notifier: n,
 		ExternalURL: "http://lookout.test", EnqueueInterval: 200 * time.Millisecond, WorkerPollInterval: 200 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs = append(append([]routine.Routine{routine.Adapt("listener", listener)}, rs...), cm...)
-	repostest.StartRoutines(t, rs...)
+	repostest.StartRoutines(t, cm...)
 	return e
 }
 

@@ -12,23 +12,15 @@ import (
 
 	graphql "github.com/graph-gophers/graphql-go"
 	"github.com/graph-gophers/graphql-go/relay"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/sourcegraph/log/logtest"
 
 	"github.com/lookout/lookout/internal/apitest"
-	"github.com/lookout/lookout/internal/app"
 	issuemonitors "github.com/lookout/lookout/internal/background/issuemonitors"
-	reposbg "github.com/lookout/lookout/internal/background/repos"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
-	"github.com/lookout/lookout/internal/background/routine"
 	"github.com/lookout/lookout/internal/gittest"
 	"github.com/lookout/lookout/internal/notify"
-	reposvc "github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
-	"github.com/lookout/lookout/internal/vcs"
-	"github.com/lookout/lookout/internal/workerutil"
 )
 
 // receiver is a webhook endpoint that keeps every delivery.
@@ -130,19 +122,9 @@ func startEnv(t *testing.T, o envOptions) *env {
 	}
 	api := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) { d.Notifier = n }})
 	e := &env{api: api, st: api.Store, clock: &clock{t: time.Now()}}
-	logger := logtest.Scoped(t)
-	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logger, AllowLocal: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &reposvc.Service{Store: e.st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
-	listener := workerutil.NewListener(api.DB, logger)
-	renv := routine.Env{Logger: logger, DB: api.DB, Registry: prometheus.NewRegistry(), Listener: listener, Hostname: "test-worker", Metrics: routine.NewMetrics(prometheus.NewRegistry())}
-	rs, err := reposbg.Routines(renv, reposbg.Options{Store: e.st, Service: svc, PollInterval: 200 * time.Millisecond, FetchScheduleInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var searcher issuemonitors.Searcher = search.NewService(e.st, svc, nil, logger, search.Options{})
+	renv := repostest.Env(t, api.DB)
+	svc := repostest.Start(t, api.DB)
+	var searcher issuemonitors.Searcher = search.NewService(e.st, svc, nil, renv.Logger, search.Options{})
 	if o.wrap != nil {
 		searcher = o.wrap(searcher)
 	}
@@ -153,8 +135,7 @@ func startEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs = append(append([]routine.Routine{routine.Adapt("listener", listener)}, rs...), im...)
-	repostest.StartRoutines(t, rs...)
+	repostest.StartRoutines(t, im...)
 	return e
 }
 

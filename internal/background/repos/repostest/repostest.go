@@ -25,25 +25,35 @@ import (
 // cache (local clone URLs allowed), and returns the repository service they use.
 func Start(t testing.TB, db *pgxpool.Pool, listeners ...reposbg.ChangeListener) *reposvc.Service {
 	t.Helper()
-	logger := logtest.Scoped(t)
+	env := Env(t, db)
 	st := store.New(db)
-	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logger, AllowLocal: true})
+	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: env.Logger, AllowLocal: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &reposvc.Service{Store: st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
-	listener := workerutil.NewListener(db, logger)
-	env := routine.Env{Logger: logger, DB: db, Registry: prometheus.NewRegistry(), Listener: listener, Hostname: "test-worker", Metrics: routine.NewMetrics(prometheus.NewRegistry())}
+	svc := &reposvc.Service{Store: st, VCS: cache, Logger: env.Logger, Credentials: app.CloneCredential}
 	rs, err := reposbg.Routines(env, reposbg.Options{Store: st, Service: svc, Listeners: listeners, PollInterval: 200 * time.Millisecond, FetchScheduleInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	StartRoutines(t, append([]routine.Routine{routine.Adapt("listener", listener)}, rs...)...)
+	StartRoutines(t, rs...)
 	return svc
+}
+
+// Env is a worker's environment on db for the routines of a test: a test logger, fresh
+// registries and a LISTEN/NOTIFY listener that runs until the test ends (after the
+// routines started later are stopped).
+func Env(t testing.TB, db *pgxpool.Pool) routine.Env {
+	t.Helper()
+	logger := logtest.Scoped(t)
+	listener := workerutil.NewListener(db, logger)
+	StartRoutines(t, routine.Adapt("listener", listener))
+	return routine.Env{Logger: logger, DB: db, Registry: prometheus.NewRegistry(), Listener: listener, Hostname: "test-worker", Metrics: routine.NewMetrics(prometheus.NewRegistry())}
 }
 
 // StartRoutines starts rs and stops them when the test ends.
 func StartRoutines(t testing.TB, rs ...routine.Routine) {
+	t.Helper()
 	for _, r := range rs {
 		r.Start()
 	}

@@ -19,8 +19,9 @@ const (
 
 var fetchPriority = map[string]int{FetchReasonSchedule: 0, FetchReasonClone: 5, FetchReasonManual: 8, FetchReasonWebhook: 10}
 
-// FetchJob is a row of repo_fetch_jobs.
-type FetchJob struct {
+// RepoJob is a row of a queue of jobs about one repository: repo_fetch_jobs (fetches)
+// and text_index_jobs (shard builds).
+type RepoJob struct {
 	ID          int64
 	RepoID      int64
 	Reason      string
@@ -29,14 +30,14 @@ type FetchJob struct {
 	QueuedAt    time.Time
 }
 
-func (j *FetchJob) RecordID() int64 { return j.ID }
+func (j *RepoJob) RecordID() int64 { return j.ID }
 
-// FetchJobColumns are read by the fetch worker's queue store.
-var FetchJobColumns = []string{"id", "repo_id", "reason", "state", "num_failures", "queued_at"}
+// RepoJobColumns are read by the queue stores of the fetch and index workers.
+var RepoJobColumns = []string{"id", "repo_id", "reason", "state", "num_failures", "queued_at"}
 
-// ScanFetchJob scans FetchJobColumns.
-func ScanFetchJob(row pgx.Row) (*FetchJob, error) {
-	var j FetchJob
+// ScanRepoJob scans RepoJobColumns.
+func ScanRepoJob(row pgx.Row) (*RepoJob, error) {
+	var j RepoJob
 	err := row.Scan(&j.ID, &j.RepoID, &j.Reason, &j.State, &j.NumFailures, &j.QueuedAt)
 	return &j, err
 }

@@ -62,15 +62,28 @@ func (l *repoLocks) lock(ctx context.Context, dir string) (unlock func(), err er
 	if err != nil {
 		return nil, fmt.Errorf("waiting for lock on %s: %w", dir, err)
 	}
-	f, err := flockFile(ctx, dir+".lock")
+	unlockFile, err := LockFile(ctx, dir+".lock")
 	if err != nil {
 		releaseLocal()
 		return nil, err
 	}
 	return func() {
+		unlockFile()
+		releaseLocal()
+	}, nil
+}
+
+// LockFile takes an exclusive flock on path (created if missing) until unlock is
+// called, waiting while ctx allows: for other caches beside the mirrors (the search
+// index) that several processes may write.
+func LockFile(ctx context.Context, path string) (unlock func(), err error) {
+	f, err := flockFile(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		_ = f.Close()
-		releaseLocal()
 	}, nil
 }
 

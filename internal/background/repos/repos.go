@@ -66,9 +66,9 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, fetchRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.FetchJob]{
-		Store: workerutil.StoreOptions[*store.FetchJob]{
-			Name: "repo_fetch", TableName: "repo_fetch_jobs", Columns: store.FetchJobColumns, Scan: func(r pgx.CollectableRow) (*store.FetchJob, error) { return store.ScanFetchJob(r) },
+	_, fetchRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.RepoJob]{
+		Store: workerutil.StoreOptions[*store.RepoJob]{
+			Name: "repo_fetch", TableName: "repo_fetch_jobs", Columns: store.RepoJobColumns, Scan: func(r pgx.CollectableRow) (*store.RepoJob, error) { return store.ScanRepoJob(r) },
 			OrderBy:       "priority DESC, queued_at, id",
 			StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 30 * time.Second,
 		},
@@ -207,7 +207,7 @@ type fetchHandler struct {
 	listeners []ChangeListener
 }
 
-func (h *fetchHandler) Handle(ctx context.Context, logger log.Logger, job *store.FetchJob) error {
+func (h *fetchHandler) Handle(ctx context.Context, logger log.Logger, job *store.RepoJob) error {
 	report, err := h.service.Fetch(ctx, job.RepoID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

@@ -1,0 +1,133 @@
+// Package textindex runs the worker's index routines: the queue of shard builds
+// (text_index_jobs) and the janitor of this process's index directory. Builds are queued
+// by ChangeListener when a fetch moves a repository's default branch (so a push is
+// searchable from the index within seconds), and, with ZOEKT_ENDPOINTS, by searches that
+// find no current shard. The worker that takes a job builds the shard in its own
+// INDEX_DIR: on one machine the frontend and the workers share that directory (as they
+// share REPOS_DIR), with ZOEKT_ENDPOINTS it is the shard directory of the zoekt-webserver
+// beside the worker. Processes whose directory no job writes (a frontend on a machine of
+// its own) build the shards their searches miss themselves (textindex.OnDemand).
+package textindex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/sourcegraph/log"
+
+	"github.com/lookout/lookout/internal/background/routine"
+	reposvc "github.com/lookout/lookout/internal/repos"
+	"github.com/lookout/lookout/internal/search"
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/textindex"
+	"github.com/lookout/lookout/internal/workerutil"
+)
+
+// Options configure the index routines.
+type Options struct {
+	Store   *store.Store
+	Mirrors textindex.MirrorSource
+	Indexer *textindex.Indexer
+	// PollInterval is how often idle handlers look for jobs when no notification woke
+	// them (default 5s); JanitorInterval how often deleted repositories' shards are
+	// removed (default 1h).
+	PollInterval    time.Duration
+	JanitorInterval time.Duration
+}
+
+// Routines builds the build queue and the janitor.
+func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
+	if opts.PollInterval == 0 {
+		opts.PollInterval = 5 * time.Second
+	}
+	if opts.JanitorInterval == 0 {
+		opts.JanitorInterval = time.Hour
+	}
+	logger := env.Logger.Scoped("textindex")
+	_, queue, err := routine.NewQueue(env, routine.QueueSpec[*store.RepoJob]{
+		Store: workerutil.StoreOptions[*store.RepoJob]{
+			Name: "text_index", TableName: "text_index_jobs", Columns: store.RepoJobColumns,
+			Scan:          func(r pgx.CollectableRow) (*store.RepoJob, error) { return store.ScanRepoJob(r) },
+			StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 30 * time.Second,
+		},
+		// One build at a time by default: a build keeps a core busy and holds up to a
+		// shard's worth of content (100 MiB) in memory.
+		Worker:  workerutil.WorkerOptions{NumHandlers: 1, Interval: opts.PollInterval, MaximumRuntimePerJob: time.Hour},
+		Handler: &handler{opts: opts},
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The janitor runs in every worker: each has its own directory.
+	janitor := routine.NewPeriodic(logger, "text-index-janitor", func(ctx context.Context) error {
+		removed, err := opts.Indexer.Prune(ctx, existing(opts.Store))
+		if removed > 0 {
+			logger.Info("removed the shards of deleted repositories", log.Int("repositories", removed))
+		}
+		return err
+	}, routine.PeriodicOptions{Interval: opts.JanitorInterval, Metrics: env.Metrics, RunAtStart: true})
+	return append(queue, janitor), nil
+}
+
+// existing keeps the repositories that are not deleted (for Indexer.Prune).
+func existing(st *store.Store) func(ctx context.Context, ids []int64) (map[int64]bool, error) {
+	return func(ctx context.Context, ids []int64) (map[int64]bool, error) {
+		repos, err := st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{IDs: ids})
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[int64]bool, len(repos))
+		for _, r := range repos {
+			out[r.ID] = true
+		}
+		return out, nil
+	}
+}
+
+type handler struct {
+	opts Options
+}
+
+func (h *handler) Handle(ctx context.Context, logger log.Logger, job *store.RepoJob) error {
+	repo, err := h.opts.Store.Repos().GetByID(ctx, store.InternalViewer, job.RepoID)
+	if errors.Is(err, store.ErrNotFound) {
+		return workerutil.NonRetryable(fmt.Errorf("repository %d was deleted", job.RepoID))
+	}
+	if err != nil {
+		return err
+	}
+	// The head the last fetch recorded, which searches compare the shard with.
+	head := search.RecordedDefaultHead(repo)
+	out := store.TextIndexOutcome{Commit: head}
+	if head != "" {
+		m, err := h.opts.Mirrors.Mirror(ctx, repo)
+		if err != nil {
+			return fmt.Errorf("mirror of %s: %w", repo.Name, err)
+		}
+		res, err := h.opts.Indexer.Index(ctx, textindex.Repo{ID: repo.ID, Name: repo.Name}, m, head)
+		if err != nil {
+			return err
+		}
+		out.Built, out.ContentBytes, out.IndexBytes, out.Duration = res.Built, res.ContentBytes, res.IndexBytes, res.Duration
+		if res.Built {
+			logger.Debug("built shard", log.String("repo", repo.Name), log.String("commit", head),
+				log.Int64("contentBytes", res.ContentBytes), log.Duration("duration", res.Duration))
+		}
+	}
+	return h.opts.Store.Repos().RecordTextIndexJobResult(ctx, job.ID, out)
+}
+
+// ChangeListener queues a build of the repository's shard when a fetch moved its default
+// branch (reposbg.ChangeListener).
+func ChangeListener(st *store.Store) func(ctx context.Context, report *reposvc.FetchReport) error {
+	return func(ctx context.Context, report *reposvc.FetchReport) error {
+		ref := "refs/heads/" + report.Repo.DefaultBranch
+		if report.Repo.DefaultBranch != "" && report.OldHeads[ref] == report.NewHeads[ref] {
+			return nil // other branches moved
+		}
+		return st.Repos().EnqueueTextIndex(ctx, []int64{report.Repo.ID}, store.TextIndexReasonPush)
+	}
+}

@@ -1,0 +1,182 @@
+package textindex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"os"
+	"slices"
+
+	"github.com/sourcegraph/zoekt"
+	"github.com/sourcegraph/zoekt/query"
+	"github.com/sourcegraph/zoekt/shards"
+)
+
+// Backend is where a process's searches read shards: its own index directory (Local) or
+// remote zoekt-webservers (Remote).
+type Backend interface {
+	// Versions returns the ShardVersion of the shards of each repository of ids that
+	// has some (one per place that holds one: several with Remote).
+	Versions(ctx context.Context, ids []uint32) (map[uint32][]string, error)
+	// Search returns every document matching q, with its whole content, of the
+	// repositories of want whose shard is at the version want gives, and which of them
+	// it answered for. Documents of other versions are never returned: a repository it
+	// did not answer for is the caller's to search another way.
+	Search(ctx context.Context, q query.Q, want map[uint32]string) (*Result, error)
+	// Entry returns what the index holds for a repository, its shard at version when
+	// there is one; nil when it has no shard.
+	Entry(ctx context.Context, id uint32, version string) (*zoekt.RepoListEntry, error)
+	Close()
+}
+
+// Result is what Backend.Search found.
+type Result struct {
+	Files []zoekt.FileMatch
+	// Answered are the repositories whose documents Files holds in full.
+	Answered map[uint32]bool
+}
+
+// candidateOptions ask zoekt for every matching document, whole: the caller matches
+// the content itself, so a document zoekt's limits left out would be a result lost.
+var candidateOptions = zoekt.SearchOptions{
+	Whole:              true,
+	ShardMaxMatchCount: math.MaxInt32,
+	TotalMaxMatchCount: math.MaxInt32,
+}
+
+// complete reports whether a zoekt search looked at every document it had to.
+func complete(st zoekt.Stats) bool {
+	return st.Crashes == 0 && st.FilesSkipped == 0 && st.ShardsSkipped == 0
+}
+
+// Local searches the shards of a directory, which it watches (zoekt reloads a shard
+// within seconds of a build renaming it into place).
+type Local struct {
+	s zoekt.Streamer
+}
+
+// NewLocal loads the shards of dir, creating it if missing. It does not wait for the
+// shards to load: until they have, searches find fewer repositories indexed and search
+// the others unindexed.
+func NewLocal(dir string) (*Local, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the index directory: %w", err)
+	}
+	s, err := shards.NewDirectorySearcherFast(dir)
+	if err != nil {
+		return nil, fmt.Errorf("loading the index in %s: %w", dir, err)
+	}
+	return &Local{s: s}, nil
+}
+
+func (l *Local) Versions(ctx context.Context, ids []uint32) (map[uint32][]string, error) {
+	vs, err := versions(ctx, l.s, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uint32][]string, len(vs))
+	for id, v := range vs {
+		out[id] = []string{v}
+	}
+	return out, nil
+}
+
+func (l *Local) Search(ctx context.Context, q query.Q, want map[uint32]string) (*Result, error) {
+	current, err := versions(ctx, l.s, slices.Collect(maps.Keys(want)))
+	if err != nil {
+		return nil, err
+	}
+	return searchCurrent(ctx, l.s, q, want, current)
+}
+
+func (l *Local) Entry(ctx context.Context, id uint32, _ string) (*zoekt.RepoListEntry, error) {
+	return entry(ctx, l.s, id)
+}
+
+func (l *Local) Close() { l.s.Close() }
+
+// versions lists the shard version of each of ids s holds.
+func versions(ctx context.Context, s zoekt.Searcher, ids []uint32) (map[uint32]string, error) {
+	out := map[uint32]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rl, err := s.List(ctx, query.NewRepoIDs(ids...), &zoekt.ListOptions{Field: zoekt.RepoListFieldReposMap})
+	if err != nil {
+		return nil, fmt.Errorf("listing indexed repositories: %w", err)
+	}
+	for id, e := range rl.ReposMap {
+		if len(e.Branches) == 1 {
+			out[id] = e.Branches[0].Version
+		}
+	}
+	return out, nil
+}
+
+// searchCurrent searches s for q in the repositories whose version (current) is the one
+// wanted, and keeps the documents of the versions wanted.
+func searchCurrent(ctx context.Context, s zoekt.Searcher, q query.Q, want, current map[uint32]string) (*Result, error) {
+	res := &Result{Answered: map[uint32]bool{}}
+	var ids []uint32
+	for id, v := range want {
+		if current[id] == v {
+			ids = append(ids, id)
+			res.Answered[id] = true
+		}
+	}
+	if len(ids) == 0 {
+		return res, nil
+	}
+	opts := candidateOptions
+	sr, err := s.Search(ctx, query.NewAnd(query.NewRepoIDs(ids...), q), &opts)
+	if err != nil {
+		return nil, fmt.Errorf("searching the index: %w", err)
+	}
+	if !complete(sr.Stats) {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, errors.New("the index search did not look at every document")
+	}
+	// A build that replaced a shard since the versions were listed shows in the
+	// documents' version: that repository is not answered for.
+	for _, f := range sr.Files {
+		if f.Version != want[f.RepositoryID] {
+			delete(res.Answered, f.RepositoryID)
+		}
+	}
+	res.Files = slices.DeleteFunc(sr.Files, func(f zoekt.FileMatch) bool { return !res.Answered[f.RepositoryID] })
+	return res, nil
+}
+
+func entry(ctx context.Context, s zoekt.Searcher, id uint32) (*zoekt.RepoListEntry, error) {
+	rl, err := s.List(ctx, query.NewRepoIDs(id), &zoekt.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing indexed repositories: %w", err)
+	}
+	for _, e := range rl.Repos {
+		if e.Repository.ID == id {
+			return e, nil
+		}
+	}
+	return nil, nil
+}
+
+// pickEntry returns the entry whose shard is at version, else the first there is.
+func pickEntry(entries []*zoekt.RepoListEntry, version string) *zoekt.RepoListEntry {
+	var first *zoekt.RepoListEntry
+	for _, e := range entries {
+		if e == nil {
+			continue
+		}
+		if len(e.Repository.Branches) == 1 && e.Repository.Branches[0].Version == version {
+			return e
+		}
+		if first == nil {
+			first = e
+		}
+	}
+	return first
+}

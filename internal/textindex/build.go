@@ -1,0 +1,318 @@
+package textindex
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sourcegraph/log"
+	"github.com/sourcegraph/zoekt"
+	"github.com/sourcegraph/zoekt/build"
+
+	"github.com/lookout/lookout/internal/vcs"
+)
+
+// DefaultMaxFileSize is the size above which a file's content is not indexed: the
+// search package's limit, above which files are not searched.
+const DefaultMaxFileSize = 1 << 20
+
+// Options configure an Indexer.
+type Options struct {
+	// Dir is the shard directory (INDEX_DIR). It is created if missing.
+	Dir string
+	// MaxFileSize must be the searches' size limit (search.Options.MaxFileSize);
+	// default DefaultMaxFileSize.
+	MaxFileSize int64
+	// ShardMax bounds the content of one shard; zoekt's default (100 MiB) when 0.
+	ShardMax int
+	Logger   log.Logger
+}
+
+// Indexer builds the shards of repositories' default branches in one directory.
+type Indexer struct {
+	opts Options
+}
+
+// NewIndexer returns an indexer writing into opts.Dir.
+func NewIndexer(opts Options) (*Indexer, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("textindex: no index directory")
+	}
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	if opts.Logger == nil {
+		opts.Logger = log.NoOp()
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the index directory: %w", err)
+	}
+	return &Indexer{opts: opts}, nil
+}
+
+// Dir is the shard directory.
+func (ix *Indexer) Dir() string { return ix.opts.Dir }
+
+// MaxFileSize is the size limit the shards are built with.
+func (ix *Indexer) MaxFileSize() int64 { return ix.opts.MaxFileSize }
+
+// Repo is the repository a shard is of.
+type Repo struct {
+	ID   int64
+	Name string
+}
+
+// RepoID is a repository's id in zoekt (uint32); false for ids that do not fit.
+func RepoID(id int64) (uint32, bool) {
+	if id <= 0 || id > math.MaxUint32 {
+		return 0, false
+	}
+	return uint32(id), true
+}
+
+// shardName is the zoekt repository name of a shard: the repository id, so that a
+// renamed repository keeps its shard (zoekt names the files after it).
+func shardName(id uint32) string { return "lookout-" + strconv.FormatUint(uint64(id), 10) }
+
+// BuildResult says what Index did.
+type BuildResult struct {
+	// Built is false when the shard already held the commit.
+	Built bool
+	// Files and ContentBytes count the files of the tree and the bytes read; IndexBytes
+	// is the size of the shards written.
+	Files        int
+	ContentBytes int64
+	IndexBytes   int64
+	Duration     time.Duration
+}
+
+// Index makes repo's shard hold commit (the default branch's head), reading the tree
+// from m; it does nothing when the shard already holds it. Builds of one repository are
+// serialised across processes sharing the directory by a lock file.
+func (ix *Indexer) Index(ctx context.Context, repo Repo, m *vcs.Mirror, commit string) (BuildResult, error) {
+	res, err := ix.index(ctx, repo, m, commit)
+	recordBuild(res, err)
+	return res, err
+}
+
+func (ix *Indexer) index(ctx context.Context, repo Repo, m *vcs.Mirror, commit string) (BuildResult, error) {
+	start := time.Now()
+	id, ok := RepoID(repo.ID)
+	if !ok {
+		return BuildResult{}, fmt.Errorf("repository id %d does not fit a zoekt repository id", repo.ID)
+	}
+	unlock, err := vcs.LockFile(ctx, filepath.Join(ix.opts.Dir, ".locks", shardName(id)+".lock"))
+	if err != nil {
+		return BuildResult{}, err
+	}
+	defer unlock()
+	version := ShardVersion(commit, ix.opts.MaxFileSize)
+	if ix.holds(id, version) {
+		return BuildResult{Duration: time.Since(start)}, nil
+	}
+	opts := ix.buildOptions(id, version)
+	b, err := build.NewBuilder(opts)
+	if err != nil {
+		return BuildResult{}, fmt.Errorf("starting the shard of %s: %w", repo.Name, err)
+	}
+	res, err := ix.addTree(ctx, b, m, commit)
+	if err != nil {
+		// Finish would write what was added; the temporary shards are removed instead.
+		ix.removeTemporary(id)
+		return BuildResult{}, fmt.Errorf("indexing %s at %s: %w", repo.Name, commit, err)
+	}
+	if err := b.Finish(); err != nil {
+		return BuildResult{}, fmt.Errorf("writing the shard of %s: %w", repo.Name, err)
+	}
+	for _, p := range opts.FindAllShards() {
+		if fi, err := os.Stat(p); err == nil {
+			res.IndexBytes += fi.Size()
+		}
+	}
+	res.Built, res.Duration = true, time.Since(start)
+	return res, nil
+}
+
+func (ix *Indexer) buildOptions(id uint32, version string) build.Options {
+	// Files above the limit are remainders, added without content, so zoekt's own
+	// size and trigram limits never apply (a file zoekt skipped would hold a reason
+	// Lookout did not write).
+	limit := int(ix.opts.MaxFileSize) + 1
+	return build.Options{
+		IndexDir: ix.opts.Dir,
+		RepositoryDescription: zoekt.Repository{
+			ID:       id,
+			Name:     shardName(id),
+			Branches: []zoekt.RepositoryBranch{{Name: "HEAD", Version: version}},
+		},
+		SizeMax:    limit,
+		TrigramMax: limit,
+		ShardMax:   ix.opts.ShardMax,
+		// One shard at a time: the job queue decides how many builds run at once.
+		Parallelism: 1,
+		// A universal-ctags on PATH would change the options hash of every shard, and
+		// searches do not use symbols.
+		DisableCTags: true,
+	}
+}
+
+// holds reports whether the shard of id is at version.
+func (ix *Indexer) holds(id uint32, version string) bool {
+	opts := ix.buildOptions(id, version)
+	r, _, ok, err := opts.FindRepositoryMetadata()
+	return err == nil && ok && len(r.Branches) == 1 && r.Branches[0].Version == version
+}
+
+// readBatch is how many blobs one ReadBatch call asks for.
+const readBatch = 256
+
+// addTree adds every file of commit's tree as a document, as the unindexed search
+// sees the tree: blobs only (no symlinks or submodules).
+func (ix *Indexer) addTree(ctx context.Context, b *build.Builder, m *vcs.Mirror, commit string) (BuildResult, error) {
+	tree, err := m.ListTree(ctx, commit)
+	if err != nil {
+		return BuildResult{}, err
+	}
+	var res BuildResult
+	var toRead []vcs.TreeEntry
+	for _, e := range tree {
+		if e.Type != "blob" || e.Mode == vcs.ModeSymlink {
+			continue
+		}
+		res.Files++
+		if e.Size > ix.opts.MaxFileSize {
+			if err := b.Add(remainderDoc(e.Path, Remainder{Kind: RemainderLarge, Size: e.Size, OID: e.OID})); err != nil {
+				return BuildResult{}, err
+			}
+			continue
+		}
+		toRead = append(toRead, e)
+	}
+	r, err := m.NewBlobReader(ctx)
+	if err != nil {
+		return BuildResult{}, err
+	}
+	defer r.Close()
+	for len(toRead) > 0 {
+		batch := toRead[:min(readBatch, len(toRead))]
+		toRead = toRead[len(batch):]
+		names := make([]string, len(batch))
+		for i, e := range batch {
+			names[i] = e.OID
+		}
+		i := 0
+		err := r.ReadBatch(names, func(info vcs.ObjectInfo, data []byte) error {
+			e := batch[i]
+			i++
+			if info.Missing {
+				return fmt.Errorf("blob %s of %s is missing", e.OID, e.Path)
+			}
+			res.ContentBytes += int64(len(data))
+			return b.Add(document(e, data))
+		})
+		if err != nil {
+			return BuildResult{}, err
+		}
+		if err := ctx.Err(); err != nil {
+			return BuildResult{}, err
+		}
+	}
+	return res, nil
+}
+
+// binaryPrefix is how much of a file git's binary test reads.
+const binaryPrefix = 8000
+
+// document is the zoekt document of a file read from the tree (data is copied).
+func document(e vcs.TreeEntry, data []byte) zoekt.Document {
+	nul := bytes.IndexByte(data, 0)
+	switch {
+	case nul >= 0 && nul < binaryPrefix:
+		return remainderDoc(e.Path, Remainder{Kind: RemainderBinary, Size: int64(len(data)), OID: e.OID})
+	case nul >= 0 || len(data) > 0 && len(data) < 3:
+		return remainderDoc(e.Path, Remainder{Kind: RemainderStored, Size: int64(len(data)), OID: e.OID, Content: bytes.Clone(data)})
+	}
+	doc := zoekt.Document{Name: e.Path, Content: bytes.Clone(data), Branches: headBranch}
+	if FoldHazard(data) || FoldHazard([]byte(e.Path)) {
+		doc.Language = LanguageFoldHazard
+	}
+	return doc
+}
+
+// headBranch is the branch of every document: a document outside the shard's branches
+// would carry no version in search results.
+var headBranch = []string{"HEAD"}
+
+// remainderDoc is a document without content whose SkipReason describes the file.
+// Without content zoekt's own checks pass it through unchanged.
+func remainderDoc(path string, r Remainder) zoekt.Document {
+	return zoekt.Document{Name: path, SkipReason: r.reason(), Branches: headBranch}
+}
+
+// removeTemporary removes the temporary shard files of id, left by a build that was
+// not finished (the caller holds the repository's lock).
+func (ix *Indexer) removeTemporary(id uint32) {
+	matches, _ := filepath.Glob(filepath.Join(ix.opts.Dir, url.QueryEscape(shardName(id))+"_v*.zoekt.*.tmp"))
+	for _, p := range matches {
+		_ = os.Remove(p)
+	}
+}
+
+// shardFile matches the shard files Index writes: lookout-<id>_v<format>.<n>.zoekt.
+var shardFile = regexp.MustCompile(`^lookout-([0-9]+)_v[0-9]+\.[0-9]+\.zoekt$`)
+
+// Prune removes the shards of repositories keep does not keep (deleted ones), and
+// temporary files older than an hour (builds that died). keep is given every repository
+// id that has a shard. It returns how many repositories' shards it removed.
+func (ix *Indexer) Prune(ctx context.Context, keep func(ctx context.Context, ids []int64) (map[int64]bool, error)) (int, error) {
+	entries, err := os.ReadDir(ix.opts.Dir)
+	if err != nil {
+		return 0, err
+	}
+	files := map[int64][]string{}
+	for _, e := range entries {
+		if m := shardFile.FindStringSubmatch(e.Name()); m != nil {
+			id, _ := strconv.ParseInt(m[1], 10, 64)
+			files[id] = append(files[id], e.Name())
+			continue
+		}
+		if info, err := e.Info(); err == nil && strings.HasSuffix(e.Name(), ".tmp") && time.Since(info.ModTime()) > time.Hour {
+			_ = os.Remove(filepath.Join(ix.opts.Dir, e.Name()))
+		}
+	}
+	if len(files) == 0 {
+		return 0, nil
+	}
+	kept, err := keep(ctx, slices.Collect(maps.Keys(files)))
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for id, names := range files {
+		if kept[id] {
+			continue
+		}
+		for _, n := range names {
+			paths, err := zoekt.IndexFilePaths(filepath.Join(ix.opts.Dir, n))
+			if err != nil {
+				return removed, err
+			}
+			for _, p := range paths {
+				_ = os.Remove(p)
+			}
+		}
+		removed++
+	}
+	return removed, nil
+}

@@ -1,0 +1,170 @@
+package textindex_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sourcegraph/log/logtest"
+	"github.com/sourcegraph/zoekt/query"
+
+	"github.com/lookout/lookout/internal/gittest"
+	"github.com/lookout/lookout/internal/textindex"
+	"github.com/lookout/lookout/internal/vcs"
+)
+
+// mirrorOf clones a work repository into a fresh mirror cache.
+func mirrorOf(t *testing.T, w *gittest.Repo, name string) *vcs.Mirror {
+	t.Helper()
+	c, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logtest.Scoped(t), AllowLocal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.EnsureCloned(testContext(t), vcs.Repo{Name: name, URL: w.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitVersion waits until the backend serves id at version.
+func waitVersion(t *testing.T, b textindex.Backend, id uint32, version string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		vs, err := b.Versions(testContext(t), []uint32{id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(vs[id], version) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the index does not serve repository %d at %s (it has %q)", id, version, vs[id])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// doc is what a test sees of a document.
+type doc struct {
+	Language  string
+	Content   string
+	Remainder *textindex.Remainder
+}
+
+func allDocs(t *testing.T, b textindex.Backend, id uint32, version string) map[string]doc {
+	t.Helper()
+	res, err := b.Search(testContext(t), &query.Const{Value: true}, map[uint32]string{id: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Answered[id] {
+		t.Fatalf("repository %d not answered", id)
+	}
+	out := map[string]doc{}
+	for _, f := range res.Files {
+		d := doc{Language: f.Language}
+		if f.Language == textindex.LanguageSkipped {
+			r, ok := textindex.ParseRemainder(f.Content)
+			if !ok {
+				t.Fatalf("%s: unreadable remainder %q", f.FileName, f.Content)
+			}
+			d.Remainder = &r
+		} else {
+			d.Content = string(f.Content)
+		}
+		if d.Language != textindex.LanguageSkipped && d.Language != textindex.LanguageFoldHazard {
+			d.Language = ""
+		}
+		out[f.FileName] = d
+	}
+	return out
+}
+
+func TestIndexHoldsWhatSearchesRead(t *testing.T) {
+	w := gittest.NewRepo(t)
+	late := strings.Repeat("x", 9000) + "\x00tail"
+	c1 := w.Commit(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "", "first", map[string]string{
+		"main.go":      "package main\n\nfunc main() {}\n",
+		"bin.dat":      "\x00\x01\x02 binary",
+		"late.txt":     late,
+		"tiny.txt":     "ok",
+		"big.txt":      strings.Repeat("big\n", 6000),
+		"kelvin.txt":   "\u212aelvin\n",
+		"dir/empty.md": "\n",
+	})
+	if err := os.Symlink("main.go", filepath.Join(w.Dir, "link.go")); err != nil {
+		t.Fatal(err)
+	}
+	c2 := w.Commit(time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), "", "link", nil)
+	m := mirrorOf(t, w, "example.com/r")
+	oid := func(path string) string { return strings.TrimSpace(w.Git("rev-parse", c2+":"+path)) }
+
+	dir := t.TempDir()
+	ix, err := textindex.NewIndexer(textindex.Options{Dir: dir, MaxFileSize: 20000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	res, err := ix.Index(ctx, textindex.Repo{ID: 7, Name: "example.com/r"}, m, c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Built || res.Files != 7 || res.IndexBytes == 0 {
+		t.Fatalf("build result %+v, want a built shard of 7 files", res)
+	}
+	b, err := textindex.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	version := textindex.ShardVersion(c2, 20000)
+	waitVersion(t, b, 7, version)
+
+	got := allDocs(t, b, 7, version)
+	want := map[string]doc{
+		"main.go":      {Content: "package main\n\nfunc main() {}\n"},
+		"bin.dat":      {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderBinary, Size: 10, OID: oid("bin.dat")}},
+		"late.txt":     {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderStored, Size: int64(len(late)), OID: oid("late.txt"), Content: []byte(late)}},
+		"tiny.txt":     {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderStored, Size: 2, OID: oid("tiny.txt"), Content: []byte("ok")}},
+		"big.txt":      {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderLarge, Size: 24000, OID: oid("big.txt")}},
+		"kelvin.txt":   {Language: textindex.LanguageFoldHazard, Content: "\u212aelvin\n"},
+		"dir/empty.md": {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderStored, Size: 1, OID: oid("dir/empty.md"), Content: []byte("\n")}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("documents (-want +got):\n%s", diff)
+	}
+
+	// The shard at c2 is current: nothing to do. An older commit is another version:
+	// the shard is rebuilt, and the searcher serves it instead.
+	if res, err := ix.Index(ctx, textindex.Repo{ID: 7, Name: "example.com/r"}, m, c2); err != nil || res.Built {
+		t.Fatalf("second build at the same commit: %+v, %v; want nothing done", res, err)
+	}
+	if _, err := ix.Index(ctx, textindex.Repo{ID: 7, Name: "example.com/r"}, m, c1); err != nil {
+		t.Fatal(err)
+	}
+	waitVersion(t, b, 7, textindex.ShardVersion(c1, 20000))
+	res2, err := b.Search(ctx, &query.Const{Value: true}, map[uint32]string{7: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Answered[7] || len(res2.Files) != 0 {
+		t.Fatalf("a search for the replaced version was answered: %+v", res2)
+	}
+	shards, _ := filepath.Glob(filepath.Join(dir, "*.zoekt"))
+	if len(shards) != 1 {
+		t.Fatalf("shards after the rebuild: %v, want one", shards)
+	}
+}

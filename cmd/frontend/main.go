@@ -34,6 +34,7 @@ import (
 	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/search"
+	"github.com/lookout/lookout/internal/textindex"
 	"github.com/lookout/lookout/internal/vcs"
 	"github.com/lookout/lookout/internal/webhooks"
 	"github.com/lookout/lookout/migrations"
@@ -153,7 +154,8 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(vcs.Collectors()...) // git commands and blob reads of the mirror cache
+	reg.MustRegister(vcs.Collectors()...)       // git commands and blob reads of the mirror cache
+	reg.MustRegister(textindex.Collectors()...) // on-demand shard builds and index use
 
 	cache, err := cfg.VCS(logger)
 	if err != nil {
@@ -164,9 +166,22 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 		return fmt.Errorf("notifications: %w", err)
 	}
 	repoSvc := cfg.Repos(st, cache, logger)
+	// The search index: the shards of INDEX_DIR (built by index jobs when the worker shares
+	// the directory, and by this process on demand when it does not) or ZOEKT_ENDPOINTS.
+	index, err := cfg.SearchIndex(st, repoSvc, logger)
+	if err != nil {
+		return fmt.Errorf("opening the search index: %w", err)
+	}
+	defer index.Close()
+	if index.OnDemand != nil {
+		// Like a clone on demand, the shards this process's searches miss are built
+		// here: one at a time, in the background, stopped at shutdown.
+		index.OnDemand.Start(ctx)
+		defer func() { _ = index.OnDemand.Stop(context.Background()) }()
+	}
 	// One search service for the API and live previews; its blob cache is in memory only
 	// (the frontend persists nothing).
-	searchSvc := search.NewService(st, repoSvc, search.NewBlobCache(200_000, nil), logger.Scoped("search"), search.Options{})
+	searchSvc := search.NewService(st, repoSvc, search.NewBlobCache(200_000, nil), logger.Scoped("search"), index.SearchOptions(search.Options{}))
 	deps := resolvers.Deps{Store: st, Logger: logger.Scoped("resolvers"), ExternalURL: cfg.ExternalURL, Repos: repoSvc, Notifier: notifier, Search: searchSvc}
 	if insightsDB != nil {
 		deps.Insights = &resolvers.InsightsDeps{DB: insightsDB, Source: &insights.SearchSource{Search: searchSvc, Mirrors: repoSvc}}

@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/lookout/lookout/internal/app"
 	campaignsbg "github.com/lookout/lookout/internal/background/campaigns"
 	"github.com/lookout/lookout/internal/background/codemonitors"
 	insightsbg "github.com/lookout/lookout/internal/background/insights"
 	issuemonitorsbg "github.com/lookout/lookout/internal/background/issuemonitors"
 	reposbg "github.com/lookout/lookout/internal/background/repos"
 	"github.com/lookout/lookout/internal/background/routine"
+	textindexbg "github.com/lookout/lookout/internal/background/textindex"
 	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/executor"
 	"github.com/lookout/lookout/internal/insights"
@@ -28,6 +31,8 @@ type jobDeps struct {
 
 	repos  *reposvc.Service
 	search *search.Service
+	// index is the process's search index (INDEX_DIR or ZOEKT_ENDPOINTS).
+	index *app.SearchIndex
 	// changeListeners are told when a fetch brings new commits (push-driven monitors).
 	// They only write rows (enqueue jobs), so they apply whichever jobs this worker runs.
 	changeListeners []reposbg.ChangeListener
@@ -82,9 +87,13 @@ var registry = map[string]job{
 			if err != nil {
 				return nil, err
 			}
+			searchSvc, err := d.searchService(svc)
+			if err != nil {
+				return nil, err
+			}
 			c := d.cfg.CodeMonitors
 			return codemonitors.Routines(d.env, codemonitors.Options{
-				Store: svc.Store, Search: d.searchService(svc), Mirrors: svc,
+				Store: svc.Store, Search: searchSvc, Mirrors: svc,
 				Notifier: d.notifier, ExternalURL: d.cfg.ExternalURL,
 				PollInterval: c.PollInterval, EnqueueInterval: c.EnqueueInterval, WorkerPollInterval: c.WorkerPollInterval,
 			})
@@ -99,7 +108,9 @@ var registry = map[string]job{
 			}
 			opts := issuemonitorsbg.OptionsFromEnv()
 			opts.Store, opts.Notifier, opts.ExternalURL = svc.Store, d.notifier, d.cfg.ExternalURL
-			opts.Search = d.searchService(svc)
+			if opts.Search, err = d.searchService(svc); err != nil {
+				return nil, err
+			}
 			return issuemonitorsbg.Routines(d.env, opts)
 		},
 	},
@@ -115,8 +126,26 @@ var registry = map[string]job{
 			// another worker counts only blobs no worker counted before.
 			opts := insightsbg.OptionsFromEnv()
 			opts.Main, opts.InsightsDB = svc.Store, d.insightsDB
-			opts.Source = &insights.SearchSource{Search: d.searchService(svc), Mirrors: svc, Persist: true}
+			searchSvc, err := d.searchService(svc)
+			if err != nil {
+				return nil, err
+			}
+			opts.Source = &insights.SearchSource{Search: searchSvc, Mirrors: svc, Persist: true}
 			return insightsbg.Routines(d.env, opts)
+		},
+	},
+	"textindex": {
+		description: "builds the zoekt shards of repositories whose default branch moved (in INDEX_DIR), and removes those of deleted repositories",
+		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
+			svc, err := d.repoService()
+			if err != nil {
+				return nil, err
+			}
+			si, err := d.searchIndex(svc)
+			if err != nil {
+				return nil, err
+			}
+			return textindexbg.Routines(d.env, textindexbg.Options{Store: svc.Store, Mirrors: svc, Indexer: si.Indexer})
 		},
 	},
 	"repos": {
@@ -146,12 +175,29 @@ var registry = map[string]job{
 }
 
 // searchService returns the process's one search service: one blob cache shared by
-// every job (counts are written to Postgres only by callers that ask to persist them).
-func (d *jobDeps) searchService(svc *reposvc.Service) *search.Service {
+// every job (counts are written to Postgres only by callers that ask to persist them),
+// reading the process's search index.
+func (d *jobDeps) searchService(svc *reposvc.Service) (*search.Service, error) {
 	if d.search == nil {
-		d.search = search.NewService(svc.Store, svc, search.NewBlobCache(0, svc.Store), d.env.Logger.Scoped("search"), search.Options{})
+		si, err := d.searchIndex(svc)
+		if err != nil {
+			return nil, err
+		}
+		d.search = search.NewService(svc.Store, svc, search.NewBlobCache(0, svc.Store), d.env.Logger.Scoped("search"), si.SearchOptions(search.Options{}))
 	}
-	return d.search
+	return d.search, nil
+}
+
+// searchIndex returns the process's search index, opened once.
+func (d *jobDeps) searchIndex(svc *reposvc.Service) (*app.SearchIndex, error) {
+	if d.index == nil {
+		si, err := d.cfg.SearchIndex(svc.Store, svc, d.env.Logger)
+		if err != nil {
+			return nil, fmt.Errorf("opening the search index: %w", err)
+		}
+		d.index = si
+	}
+	return d.index, nil
 }
 
 // declareJobEnv reads every job's settings without starting anything, so `worker env`

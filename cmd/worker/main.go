@@ -27,10 +27,12 @@ import (
 	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/background/codemonitors"
 	"github.com/lookout/lookout/internal/background/routine"
+	textindexbg "github.com/lookout/lookout/internal/background/textindex"
 	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/httpapi"
 	"github.com/lookout/lookout/internal/notify"
+	"github.com/lookout/lookout/internal/textindex"
 	"github.com/lookout/lookout/internal/vcs"
 	"github.com/lookout/lookout/internal/workerutil"
 	"github.com/lookout/lookout/migrations"
@@ -126,7 +128,8 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(vcs.Collectors()...) // git commands and blob reads of the mirror cache
+	reg.MustRegister(vcs.Collectors()...)       // git commands and blob reads of the mirror cache
+	reg.MustRegister(textindex.Collectors()...) // shard builds and index use
 	hostname, _ := os.Hostname()
 	listener := workerutil.NewListener(mainDB, logger.Scoped("listener"))
 	deps := &jobDeps{
@@ -139,6 +142,8 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 	}
 	// Push-driven monitors: a fetch that changes a repository queues its monitors' runs.
 	deps.changeListeners = append(deps.changeListeners, codemonitors.NewPushListener(cfg.Store(mainDB), logger).OnChange)
+	// A fetch that moves a default branch queues a build of the repository's shard.
+	deps.changeListeners = append(deps.changeListeners, textindexbg.ChangeListener(cfg.Store(mainDB)))
 	routines := []routine.Routine{routine.Adapt("queue-listener", listener)}
 	for _, name := range selected {
 		rs, err := registry[name].build(ctx, deps)
@@ -149,6 +154,12 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 	}
 	if err := env.Check(); err != nil { // the jobs read their own settings
 		return err
+	}
+	if deps.index != nil {
+		defer deps.index.Close()
+		if deps.index.OnDemand != nil {
+			routines = append(routines, routine.Adapt("text-index-on-demand", deps.index.OnDemand))
+		}
 	}
 
 	mux := http.NewServeMux()

@@ -17,7 +17,9 @@ import (
 	"github.com/lookout/lookout/internal/encryption"
 	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/repos"
+	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/textindex"
 	"github.com/lookout/lookout/internal/vcs"
 )
 
@@ -31,6 +33,11 @@ type Config struct {
 	ReadPacks           bool
 	EncryptionKey       string
 	ExternalURL         string
+	// The search index (see SearchIndex).
+	IndexDir        string
+	ZoektEndpoints  []string
+	SearchIndexMode string
+	IndexOnDemand   bool
 }
 
 // LoadConfig declares and reads the shared variables.
@@ -44,6 +51,10 @@ func LoadConfig() Config {
 		ReadPacks:           env.Bool("REPOS_READ_PACKS", true, "Searches read mirrors' objects in process (packs and loose objects, through the system zlib); false reads them through git cat-file."),
 		EncryptionKey:       env.Get("ENCRYPTION_KEY", "", "Key (16+ characters) that encrypts code host tokens and credentials at rest; empty stores them unencrypted."),
 		ExternalURL:         env.Get("EXTERNAL_URL", "http://localhost:3080", "URL users reach Lookout at, used in links (notifications, pull request bodies)."),
+		IndexDir:            env.Get("INDEX_DIR", filepath.Join(os.TempDir(), "lookout-index"), "Directory of this process's zoekt shards (a cache like REPOS_DIR: safe to delete, rebuilt on demand); with ZOEKT_ENDPOINTS, the shard directory of the zoekt-webserver beside this worker, which its index job writes."),
+		ZoektEndpoints:      env.List("ZOEKT_ENDPOINTS", "", "Comma-separated zoekt-webserver addresses (host:port) that searches read shards from instead of INDEX_DIR."),
+		SearchIndexMode:     env.Get("SEARCH_INDEX", "auto", "When searches read file contents at the default branch from the index: auto (queries with a literal of 3+ characters), always, or never."),
+		IndexOnDemand:       env.Bool("INDEX_ON_DEMAND", true, "Build, in the background, the shards of repositories this process searched without a current one (embedded index only; with ZOEKT_ENDPOINTS such searches queue index jobs)."),
 	}
 }
 
@@ -61,8 +72,54 @@ func (c Config) Check() error {
 	if _, err := encryption.NewKey(c.EncryptionKey); err != nil {
 		return err
 	}
+	switch search.IndexMode(c.SearchIndexMode) {
+	case search.IndexAlways, search.IndexNever, "auto":
+	default:
+		return fmt.Errorf("invalid SEARCH_INDEX=%q: want auto, always or never", c.SearchIndexMode)
+	}
 	return nil
 }
+
+// SearchIndex is a process's part of the search index: the shards its searches read, the
+// indexer its index jobs (and on-demand builds) write INDEX_DIR with, and the on-demand
+// builder (embedded index only; Run it).
+type SearchIndex struct {
+	Backend  textindex.Backend
+	Indexer  *textindex.Indexer
+	OnDemand *textindex.OnDemand
+	mode     search.IndexMode
+	missing  func(repos []*store.Repo)
+}
+
+// SearchIndex opens the process's index: the shards of INDEX_DIR.
+func (c Config) SearchIndex(st *store.Store, mirrors textindex.MirrorSource, logger log.Logger) (*SearchIndex, error) {
+	logger = logger.Scoped("textindex")
+	ix, err := textindex.NewIndexer(textindex.Options{Dir: c.IndexDir, MaxFileSize: search.DefaultMaxFileSize, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	si := &SearchIndex{Indexer: ix, mode: search.IndexMode(c.SearchIndexMode)}
+	if si.mode == "auto" {
+		si.mode = search.IndexAuto
+	}
+	if si.Backend, err = textindex.NewLocal(c.IndexDir); err != nil {
+		return nil, err
+	}
+	if c.IndexOnDemand && si.mode != search.IndexNever {
+		si.OnDemand = textindex.NewOnDemand(ix, mirrors, search.RecordedDefaultHead, logger)
+		si.missing = si.OnDemand.Request
+	}
+	return si, nil
+}
+
+// SearchOptions sets the index options of a search service.
+func (si *SearchIndex) SearchOptions(opts search.Options) search.Options {
+	opts.Index, opts.IndexMode, opts.OnMissingShard = si.Backend, si.mode, si.missing
+	return opts
+}
+
+// Close closes the backend.
+func (si *SearchIndex) Close() { si.Backend.Close() }
 
 // Databases opens the main and (unless disabled) insights pools.
 func (c Config) Databases(ctx context.Context, appName string) (mainDB, insightsDB *pgxpool.Pool, err error) {

@@ -198,20 +198,27 @@ func newFixture(t *testing.T) *fixture {
 		}
 		f.repo[name] = r
 	}
-	alice, err := st.Users().Create(ctx, store.NewUser{Username: "alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob, err := st.Users().Create(ctx, store.NewUser{Username: "bob"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Repos().SetRepoPermissions(ctx, f.repo["acme/secret"].ID, []int64{alice.ID}, store.PermissionSourceAPI); err != nil {
-		t.Fatal(err)
-	}
-	f.alice, f.bob = store.Viewer{UserID: alice.ID}, store.Viewer{UserID: bob.ID}
+	f.alice, f.bob = aliceAndBob(t, st, f.repo["acme/secret"])
 	f.svc = search.NewService(st, f.reposSvc, search.NewBlobCache(0, st), nil, search.Options{MaxFileSize: 4096})
 	return f
+}
+
+// aliceAndBob creates two users: alice may see the private repository, bob may not.
+func aliceAndBob(t *testing.T, st *store.Store, private *store.Repo) (alice, bob store.Viewer) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := st.Users().Create(ctx, store.NewUser{Username: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.Users().Create(ctx, store.NewUser{Username: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Repos().SetRepoPermissions(ctx, private.ID, []int64{a.ID}, store.PermissionSourceAPI); err != nil {
+		t.Fatal(err)
+	}
+	return store.Viewer{UserID: a.ID}, store.Viewer{UserID: b.ID}
 }
 
 func (f *fixture) search(t *testing.T, v store.Viewer, q string) *search.Results {

@@ -333,7 +333,10 @@ type Results struct {
 	// Languages are the language statistics of the matched files (or of the matched
 	// repositories for type:repo), with Request.Languages.
 	Languages []LanguageStat
-	Elapsed   time.Duration
+	// IndexedRepos and UnindexedRepos count the repositories whose files were searched
+	// in the index and over their mirrors.
+	IndexedRepos, UnindexedRepos int
+	Elapsed                      time.Duration
 }
 
 // GroupBy says how GroupMatches aggregates results.

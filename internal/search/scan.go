@@ -111,7 +111,9 @@ type scanEntry struct {
 
 // scanner scans commits of one mirror, reusing its object readers across scans.
 type scanner struct {
-	m       *vcs.Mirror
+	m *vcs.Mirror
+	// open starts an object reader: the mirror's, or one over blobs the index returned.
+	open    func(context.Context) (vcs.BlobReader, error)
 	cache   *BlobCache
 	nreader int
 
@@ -122,7 +124,7 @@ type scanner struct {
 }
 
 func newScanner(ctx context.Context, m *vcs.Mirror, cache *BlobCache, readers int) *scanner {
-	return &scanner{m: m, cache: cache, nreader: max(1, readers), ctx: ctx}
+	return &scanner{m: m, open: m.NewBlobReader, cache: cache, nreader: max(1, readers), ctx: ctx}
 }
 
 func (s *scanner) getReader() (vcs.BlobReader, error) {
@@ -133,7 +135,7 @@ func (s *scanner) getReader() (vcs.BlobReader, error) {
 		s.readers = s.readers[:n-1]
 		return r, nil
 	}
-	return s.m.NewBlobReader(s.ctx)
+	return s.open(s.ctx)
 }
 
 func (s *scanner) putReader(r vcs.BlobReader, broken bool) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lookout/lookout/internal/search/query"
 	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/textindex"
 	"github.com/lookout/lookout/internal/vcs"
 )
 
@@ -104,6 +105,10 @@ func (s *Service) Search(ctx context.Context, req Request) (*Results, error) {
 	// of the store, which the caller's context bounds.
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	e.runIndexed(ctx, s, jobs)
+	// A job the index answered has nothing left (a Basic query searching content
+	// searches nothing else).
+	jobs = slices.DeleteFunc(jobs, func(j job) bool { return j.indexed })
 	e.run(ctx, s, jobs, func(ctx context.Context, r *store.Repo) (*vcs.Mirror, error) {
 		if s.mirrors == nil {
 			return nil, errors.New("the search service has no mirror source")
@@ -112,6 +117,7 @@ func (s *Service) Search(ctx context.Context, req Request) (*Results, error) {
 	})
 	res := e.finish(ctx, s)
 	res.Elapsed = time.Since(start)
+	textindex.CountSearches(res.IndexedRepos, res.UnindexedRepos)
 	return res, nil
 }
 
@@ -180,6 +186,8 @@ type job struct {
 	basic int
 	repo  *store.Repo
 	revs  *Revisions
+	// indexed: the index answered the content search (runIndexed).
+	indexed bool
 }
 
 type skipKey struct {
@@ -211,11 +219,15 @@ type execution struct {
 	errs     []RepoError
 	limitHit bool
 	stopped  bool // the limit stopped the search
+	// indexedRepos had their content searched in the index, unindexedRepos over
+	// their mirrors.
+	indexedRepos, unindexedRepos map[int64]bool
 }
 
 func (s *Service) newExecution(plan query.Plan, limit int, languages bool) *execution {
 	return &execution{plan: plan, limit: &limiter{limit: limit}, languages: languages,
-		cloning: map[int64]*store.Repo{}, missing: map[int64]*store.Repo{}, timedout: map[int64]*store.Repo{}, skipped: map[skipKey]Skipped{}}
+		cloning: map[int64]*store.Repo{}, missing: map[int64]*store.Repo{}, timedout: map[int64]*store.Repo{}, skipped: map[skipKey]Skipped{},
+		indexedRepos: map[int64]bool{}, unindexedRepos: map[int64]bool{}}
 }
 
 func (e *execution) prepare(s *Service) error {
@@ -321,9 +333,12 @@ func (e *execution) runJob(ctx context.Context, s *Service, j job, mirror func(c
 		e.fail(repo, err, ctx.Err() != nil)
 		return
 	}
-	if sp := e.content[j.basic]; sp != nil {
+	if sp := e.content[j.basic]; sp != nil && !j.indexed {
 		sc := newScanner(ctx, m, s.cache, s.opts.Readers)
 		defer sc.close()
+		e.mu.Lock()
+		e.unindexedRepos[repo.ID] = true
+		e.mu.Unlock()
 		for _, rev := range revs.revs {
 			if e.limit.full() {
 				e.markStopped()
@@ -338,25 +353,7 @@ func (e *execution) runJob(ctx context.Context, s *Service, j job, mirror func(c
 				continue // empty repository
 			}
 			out, err := sc.scan(ctx, sp, commit)
-			if out != nil {
-				for _, f := range out.files {
-					f.Repo, f.Rev, f.Commit = repo, rev, commit
-				}
-				e.mu.Lock()
-				e.files = append(e.files, out.files...)
-				k := skipKey{repo.ID, commit}
-				e.skipped[k] = Skipped{Binary: max(e.skipped[k].Binary, out.skipped.Binary), Large: max(e.skipped[k].Large, out.skipped.Large)}
-				for k, v := range out.total.Captures {
-					if e.captures == nil {
-						e.captures = map[string]int{}
-					}
-					e.captures[k] += v
-				}
-				e.limitHit = e.limitHit || out.limitHit
-				e.mu.Unlock()
-			}
-			if err != nil {
-				e.fail(repo, err, ctx.Err() != nil)
+			if !e.addScan(repo, rev, commit, out, err, ctx.Err() != nil) {
 				return
 			}
 		}
@@ -386,6 +383,33 @@ func (e *execution) runJob(ctx context.Context, s *Service, j job, mirror func(c
 			e.fail(repo, err, ctx.Err() != nil)
 		}
 	}
+}
+
+// addScan records what a content scan of repo at commit found, and its error; false
+// when it failed.
+func (e *execution) addScan(repo *store.Repo, rev, commit string, out *scanOutput, err error, timedOut bool) bool {
+	if out != nil {
+		for _, f := range out.files {
+			f.Repo, f.Rev, f.Commit = repo, rev, commit
+		}
+		e.mu.Lock()
+		e.files = append(e.files, out.files...)
+		k := skipKey{repo.ID, commit}
+		e.skipped[k] = Skipped{Binary: max(e.skipped[k].Binary, out.skipped.Binary), Large: max(e.skipped[k].Large, out.skipped.Large)}
+		for k, v := range out.total.Captures {
+			if e.captures == nil {
+				e.captures = map[string]int{}
+			}
+			e.captures[k] += v
+		}
+		e.limitHit = e.limitHit || out.limitHit
+		e.mu.Unlock()
+	}
+	if err != nil {
+		e.fail(repo, err, timedOut)
+		return false
+	}
+	return true
 }
 
 func (e *execution) markStopped() {
@@ -479,6 +503,7 @@ func (e *execution) finish(ctx context.Context, s *Service) *Results {
 		e.repoLanguages(ctx, s, res, langs)
 		res.Languages = langs.sorted()
 	}
+	res.IndexedRepos, res.UnindexedRepos = len(e.indexedRepos), len(e.unindexedRepos)
 	res.Cloning = sortedRepos(e.cloning)
 	res.Missing = sortedRepos(e.missing)
 	res.TimedOut = sortedRepos(e.timedout)

@@ -7,6 +7,7 @@ import (
 	"github.com/sourcegraph/log"
 
 	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/textindex"
 	"github.com/lookout/lookout/internal/vcs"
 )
 
@@ -25,6 +26,14 @@ type Options struct {
 	// RepoConcurrency is the number of repositories searched at once. Default
 	// 2×GOMAXPROCS (a repository's search waits on git much of the time).
 	RepoConcurrency int
+	// Index, when set, answers content searches at the default branch of the
+	// repositories whose shard holds their recorded head (see indexed.go).
+	Index textindex.Backend
+	// IndexMode says when the index is used (IndexAuto by default).
+	IndexMode IndexMode
+	// OnMissingShard is told about the repositories a search would have read from the
+	// index but whose shard is missing or not current (an on-demand indexer).
+	OnMissingShard func(repos []*store.Repo)
 }
 
 // DefaultMaxFileSize is the size above which files are not searched, as in zoekt.

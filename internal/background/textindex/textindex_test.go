@@ -1,0 +1,81 @@
+package textindex_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/lookout/lookout/internal/background/repos/repostest"
+	textindexbg "github.com/lookout/lookout/internal/background/textindex"
+	"github.com/lookout/lookout/internal/database/dbtest"
+	"github.com/lookout/lookout/internal/gittest"
+	"github.com/lookout/lookout/internal/search"
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/textindex"
+)
+
+// TestPushIsIndexed runs the repository routines and the index routines with their
+// default settings: a clone, and then a push fetched by its webhook, are built into the
+// shard directory, and a search reads the pushed commit from the index.
+func TestPushIsIndexed(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.NewDB(t)
+	st := store.New(db)
+	svc := repostest.Start(t, db, textindexbg.ChangeListener(st))
+	ix, err := textindex.NewIndexer(textindex.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := textindexbg.Routines(repostest.Env(t, db), textindexbg.Options{Store: st, Mirrors: svc, Indexer: ix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repostest.StartRoutines(t, rs...)
+	backend, err := textindex.NewLocal(ix.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Close()
+
+	w := gittest.NewRepo(t)
+	w.Commit(time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), "", "first", map[string]string{"main.go": "package main // first version\n"})
+	repo := repostest.AddLocalRepo(t, st, w.Dir)
+	served := func(commit string) func() bool {
+		return func() bool {
+			vs, err := backend.Versions(ctx, []uint32{uint32(repo.ID)})
+			return err == nil && slices.Contains(vs[uint32(repo.ID)], textindex.ShardVersion(commit, textindex.DefaultMaxFileSize))
+		}
+	}
+	repostest.WaitFor(t, "the clone to be indexed", 30*time.Second, served(w.Head()))
+
+	head := w.Commit(time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC), "", "second", map[string]string{"main.go": "package main // pushed version\n"})
+	if err := st.Repos().EnqueueFetch(ctx, repo.ID, store.FetchReasonWebhook); err != nil {
+		t.Fatal(err)
+	}
+	repostest.WaitFor(t, "the push to be indexed", 30*time.Second, served(head))
+
+	// The job records what it built (once the shard is in place).
+	var built bool
+	var contentBytes int64
+	repostest.WaitFor(t, "the job's record", 10*time.Second, func() bool {
+		err := db.QueryRow(ctx, `SELECT built, content_bytes FROM text_index_jobs WHERE repo_id = $1 AND commit_oid = $2 AND state = 'completed'`, repo.ID, head).Scan(&built, &contentBytes)
+		return err == nil
+	})
+	if !built || contentBytes != int64(len("package main // pushed version\n")) {
+		t.Errorf("the push's job: built %v, %d bytes of content; want a build of the one file", built, contentBytes)
+	}
+
+	repo, err = st.Repos().GetByID(ctx, store.InternalViewer, repo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	searchSvc := search.NewService(st, svc, nil, nil, search.Options{Index: backend})
+	res, err := searchSvc.Search(ctx, search.Request{Query: `"pushed version"`, Viewer: store.InternalViewer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MatchCount != 1 || res.IndexedRepos != 1 {
+		t.Errorf("search after the push: %d matches, %d repositories from the index; want 1 and 1", res.MatchCount, res.IndexedRepos)
+	}
+}

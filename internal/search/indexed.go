@@ -1,0 +1,222 @@
+package search
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/sourcegraph/log"
+	"github.com/sourcegraph/zoekt"
+
+	"github.com/lookout/lookout/internal/search/query"
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/textindex"
+	"github.com/lookout/lookout/internal/vcs"
+)
+
+// IndexMode says when a search reads content from the index.
+type IndexMode string
+
+const (
+	// IndexAuto uses the index for queries it narrows down (a literal of three
+	// characters or more on every branch): for others, such as "e" or ".", it would
+	// hand over every document, and the mirrors serve them as well.
+	IndexAuto IndexMode = ""
+	// IndexAlways uses the index for every query it can answer (tests and benchmarks).
+	IndexAlways IndexMode = "always"
+	// IndexNever never uses it.
+	IndexNever IndexMode = "never"
+)
+
+// The planner. One Basic query's content search in one repository is read from the index
+// when: the query searches file content or paths (no commits or diffs), at the default
+// branch (no revisions in repo: filters, no Request.Revisions for the repository); the
+// repository is cloned and its last fetch recorded its head; and the shard the backend
+// holds is at exactly that head (textindex.ShardVersion, which also pins the layout and
+// the size limit). Everything else, and every repository the backend did not answer for
+// (no shard yet, an older shard, a failed index search), is searched over its mirror as
+// before, in the same execution, so a mixed search merges both. Repositories reach the
+// planner only from the visible list, so the index is never asked about repositories the
+// viewer cannot see, and it is asked with their ids.
+
+// runIndexed searches the index for the content of the jobs it can answer, records
+// their results, and marks those jobs indexed (runJob then skips their content).
+func (e *execution) runIndexed(ctx context.Context, s *Service, jobs []job) {
+	if s.opts.Index == nil || s.opts.IndexMode == IndexNever {
+		return
+	}
+	var missing []*store.Repo
+	for bi := range e.plan {
+		sp := e.content[bi]
+		if sp == nil || e.commits[bi] != nil || namesRevisions(e.plan[bi]) {
+			continue
+		}
+		q, selective := sp.candidateQuery(e.plan[bi])
+		if !selective && s.opts.IndexMode != IndexAlways {
+			continue
+		}
+		want := map[uint32]string{}
+		byID := map[uint32]int{} // index in jobs
+		for i, j := range jobs {
+			if j.basic != bi || j.revs != nil || j.repo.CloneStatus != store.CloneStatusCloned {
+				continue
+			}
+			head := RecordedDefaultHead(j.repo)
+			id, ok := textindex.RepoID(j.repo.ID)
+			if head == "" || !ok {
+				continue
+			}
+			want[id] = textindex.ShardVersion(head, s.opts.MaxFileSize)
+			byID[id] = i
+		}
+		if len(want) == 0 {
+			continue
+		}
+		res, err := s.opts.Index.Search(ctx, q, want)
+		if err != nil {
+			if ctx.Err() != nil {
+				return // the unindexed path reports the repositories as timed out
+			}
+			s.logger.Warn("index search failed; searching the mirrors", log.Error(err))
+			res = &textindex.Result{}
+		}
+		answered := e.scanIndexed(ctx, s, sp, jobs, byID, res)
+		for id, i := range byID {
+			if answered[id] {
+				jobs[i].indexed = true
+			} else if !res.Answered[id] {
+				missing = append(missing, jobs[i].repo)
+			}
+		}
+	}
+	if len(missing) > 0 && s.opts.OnMissingShard != nil {
+		s.opts.OnMissingShard(missing)
+	}
+}
+
+// namesRevisions reports whether a Basic query's repo: filters name revisions.
+func namesRevisions(b query.Basic) bool {
+	include, _ := b.Repos()
+	for _, f := range include {
+		if len(f.Revs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// scanIndexed scans, repository by repository (RepoConcurrency at a time), the
+// documents the index returned, and returns the repositories it answered for.
+func (e *execution) scanIndexed(ctx context.Context, s *Service, sp *scanSpec, jobs []job, byID map[uint32]int, res *textindex.Result) map[uint32]bool {
+	files := map[uint32][]zoekt.FileMatch{}
+	for _, f := range res.Files {
+		files[f.RepositoryID] = append(files[f.RepositoryID], f)
+	}
+	var mu sync.Mutex
+	answered := map[uint32]bool{}
+	sem := make(chan struct{}, s.opts.RepoConcurrency)
+	var wg sync.WaitGroup
+	for id := range res.Answered {
+		i, ok := byID[id]
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			entries, blobs, ok := indexedTree(files[id])
+			if !ok {
+				return // a document Lookout did not write: the mirror answers
+			}
+			repo := jobs[i].repo
+			sc := &scanner{open: memReaderOf(blobs), cache: s.cache, nreader: s.opts.Readers, ctx: ctx}
+			out, err := sc.scanTree(ctx, sp, entries)
+			e.addScan(repo, "", RecordedDefaultHead(repo), out, err, ctx.Err() != nil)
+			mu.Lock()
+			answered[id] = true
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	e.mu.Lock()
+	for id := range answered {
+		e.indexedRepos[jobs[byID[id]].repo.ID] = true
+	}
+	e.mu.Unlock()
+	return answered
+}
+
+// binaryStandIn is the content a binary remainder is read as: all the scan learns
+// from a binary file's content is that it is binary.
+var binaryStandIn = []byte{0}
+
+// indexedTree turns the documents of one repository into the tree listing and blobs a
+// scan reads, in path order as git lists a tree; false when a document is not one the
+// indexer wrote.
+func indexedTree(files []zoekt.FileMatch) ([]vcs.TreeEntry, map[string][]byte, bool) {
+	entries := make([]vcs.TreeEntry, 0, len(files))
+	blobs := make(map[string][]byte, len(files))
+	for _, f := range files {
+		e := vcs.TreeEntry{Path: f.FileName, Mode: 0o100644, Type: "blob"}
+		if f.Language == textindex.LanguageSkipped {
+			r, ok := textindex.ParseRemainder(f.Content)
+			if !ok {
+				return nil, nil, false
+			}
+			e.OID, e.Size = r.OID, r.Size
+			switch r.Kind {
+			case textindex.RemainderBinary:
+				blobs[r.OID] = binaryStandIn
+			case textindex.RemainderStored:
+				blobs[r.OID] = r.Content
+			}
+		} else {
+			e.OID, e.Size = blobOID(f.Content), int64(len(f.Content))
+			blobs[e.OID] = f.Content
+		}
+		entries = append(entries, e)
+	}
+	slices.SortFunc(entries, func(a, b vcs.TreeEntry) int { return cmp.Compare(a.Path, b.Path) })
+	entries = slices.CompactFunc(entries, func(a, b vcs.TreeEntry) bool { return a.Path == b.Path })
+	return entries, blobs, true
+}
+
+// blobOID is git's object id of a blob with this content.
+func blobOID(content []byte) string {
+	h := sha1.New()
+	h.Write([]byte("blob " + strconv.Itoa(len(content)) + "\x00"))
+	h.Write(content)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// memReader is a BlobReader over blobs in memory.
+type memReader map[string][]byte
+
+func memReaderOf(blobs map[string][]byte) func(context.Context) (vcs.BlobReader, error) {
+	return func(context.Context) (vcs.BlobReader, error) { return memReader(blobs), nil }
+}
+
+func (r memReader) ReadBatch(names []string, fn func(info vcs.ObjectInfo, data []byte) error) error {
+	for _, n := range names {
+		data, ok := r[n]
+		info := vcs.ObjectInfo{Name: n, OID: n, Type: "blob", Size: int64(len(data)), Missing: !ok}
+		if !ok {
+			info.OID, data = "", nil
+		}
+		if err := fn(info, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r memReader) InfoBatch(names []string, fn func(info vcs.ObjectInfo) error) error {
+	return r.ReadBatch(names, func(info vcs.ObjectInfo, _ []byte) error { return fn(info) })
+}
+
+func (memReader) Close() error { return nil }

@@ -1,0 +1,297 @@
+package search_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	zq "github.com/sourcegraph/zoekt/query"
+
+	"github.com/lookout/lookout/dev/corpus/corpusgen"
+	"github.com/lookout/lookout/internal/database/dbtest"
+	"github.com/lookout/lookout/internal/repos"
+	"github.com/lookout/lookout/internal/search"
+	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/textindex"
+	"github.com/lookout/lookout/internal/vcs"
+)
+
+// indexCorpus is a database of generated repositories (dev/corpus replays of a small
+// source tree with every kind of file the index treats apart), fetched into a mirror
+// cache and indexed into a shard directory at their heads.
+type indexCorpus struct {
+	st       *store.Store
+	reposSvc *repos.Service
+	indexer  *textindex.Indexer
+	repos    []*store.Repo // by name
+	dirs     []string      // their bare repositories
+	private  *store.Repo   // visible to alice only
+	alice    store.Viewer
+	bob      store.Viewer
+}
+
+// corpusSource writes the source tree of the corpus: Go, C, headers whose language only
+// their content tells, Markdown, Python, JSON, and the files the index keeps apart:
+// binary, tiny, text with a NUL byte late, larger than the size limit, and text with a
+// Kelvin sign and a long s.
+func corpusSource(t *testing.T) string {
+	t.Helper()
+	src := t.TempDir()
+	write := func(p, content string) {
+		full := filepath.Join(src, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for d := 0; d < 4; d++ {
+		for f := 0; f < 3; f++ {
+			var b strings.Builder
+			fmt.Fprintf(&b, "package p%d\n\nimport \"errors\"\n\n", d)
+			for p := 0; p < 5; p++ {
+				todo := ""
+				if p%2 == 0 {
+					todo = fmt.Sprintf(" TODO(p%d)", p%3)
+				}
+				fmt.Fprintf(&b, "// F%d_%d does thing %d.%s\nfunc F%d_%d() error {\n\treturn errors.New(\"marker%d\") // Kind %d\n}\n\n", f, p, p, todo, f, p, p%4, p)
+			}
+			write(fmt.Sprintf("dir%d/sub%d/file%d.go", d, d%2, f), b.String())
+		}
+		write(fmt.Sprintf("dir%d/README.md", d), fmt.Sprintf("# Dir %d\n\nTODO: document dir%d.\n\nSee marker%d.\n", d, d, d%4))
+		write(fmt.Sprintf("dir%d/lib.h", d), fmt.Sprintf("#ifndef LIB%d_H\n#define LIB%d_H\n\n// TODO: lib %d\nint lib%d_init(void);\n\n#endif\n", d, d, d, d))
+		write(fmt.Sprintf("dir%d/obj.h", d), "#import <Foundation/Foundation.h>\n\n@interface Thing : NSObject\n// TODO objc\n@end\n")
+		write(fmt.Sprintf("dir%d/impl.c", d), fmt.Sprintf("#include \"lib.h\"\n\nint lib%d_init(void) { return 0; } /* marker1 */\n", d))
+		write(fmt.Sprintf("dir%d/tool.py", d), "def main():\n    # TODO: python\n    return 'marker2'\n")
+		write(fmt.Sprintf("dir%d/data.json", d), fmt.Sprintf("{\"marker\": %d, \"todo\": \"TODO\"}\n", d))
+	}
+	write("misc/blob.bin", "marker1\x00binary TODO\n")
+	write("misc/ok.txt", "ok")
+	write("misc/late.txt", strings.Repeat("filler line without the word\n", 300)+"latetail TODO\x00end\n")
+	write("misc/big.txt", strings.Repeat("TODO big file line marker3\n", 800))
+	write("misc/fold.txt", "\u212aind of \u017fecret: TODO\n\nmarker1 kind secret\n")
+	write("misc/empty.txt", "\n")
+	return src
+}
+
+// maxFileSize keeps misc/big.txt above the limit.
+const testMaxFileSize = 16384
+
+func newIndexCorpus(t *testing.T, n int) *indexCorpus {
+	t.Helper()
+	ctx := context.Background()
+	gen, err := corpusgen.Generate(ctx, corpusgen.Options{Src: corpusSource(t), Out: t.TempDir(), Repos: n, Commits: 8, Seed: 5,
+		Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Span: 90 * 24 * time.Hour, Subset: 0.7, Initial: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(dbtest.NewDB(t))
+	c := &indexCorpus{st: st}
+	svc, err := st.ExternalServices().Create(ctx, "GIT", "local", `{"repos":[]}`, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sourced []store.SourcedRepo
+	for i, g := range gen {
+		sourced = append(sourced, store.SourcedRepo{Name: g.Name, CloneURL: g.Dir, DefaultBranch: "main", Private: i == 1})
+	}
+	if _, err := st.Repos().SyncFromService(ctx, svc.ID, sourced, false); err != nil {
+		t.Fatal(err)
+	}
+	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{AllowLocal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.reposSvc = &repos.Service{Store: st, VCS: cache}
+	if c.indexer, err = textindex.NewIndexer(textindex.Options{Dir: t.TempDir(), MaxFileSize: testMaxFileSize}); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gen {
+		r, err := st.Repos().GetByName(ctx, store.InternalViewer, g.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.reposSvc.Fetch(ctx, r.ID); err != nil {
+			t.Fatalf("fetch %s: %v", g.Name, err)
+		}
+		if r, err = st.Repos().GetByID(ctx, store.InternalViewer, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		c.index(t, r)
+		c.repos = append(c.repos, r)
+		c.dirs = append(c.dirs, g.Dir)
+	}
+	c.private = c.repos[1]
+	c.alice, c.bob = aliceAndBob(t, st, c.private)
+	return c
+}
+
+// push commits files to the i-th repository and fetches it, as a push and its webhook
+// would.
+func (c *indexCorpus) push(t *testing.T, i int, files map[string]string) {
+	t.Helper()
+	w := newGitRepoAt(t, c.dirs[i])
+	w.commit("2024-06-01T10:00:00Z", "Pusher <pusher@example.com>", "push", files)
+	w.git(nil, "push", "-q", c.dirs[i], "HEAD:main")
+	ctx := context.Background()
+	if _, err := c.reposSvc.Fetch(ctx, c.repos[i].ID); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.st.Repos().GetByID(ctx, store.InternalViewer, c.repos[i].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.repos[i] = r
+}
+
+// newGitRepoAt is a work repository at the main branch of a bare repository.
+func newGitRepoAt(t *testing.T, bare string) *gitRepo {
+	t.Helper()
+	w := newGitRepo(t)
+	w.git(nil, "fetch", "-q", bare, "main")
+	w.git(nil, "reset", "-q", "--hard", "FETCH_HEAD")
+	return w
+}
+
+// index builds r's shard at its recorded head.
+func (c *indexCorpus) index(t *testing.T, r *store.Repo) {
+	t.Helper()
+	m, err := c.reposSvc.Mirror(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.indexer.Index(context.Background(), textindex.Repo{ID: r.ID, Name: r.Name}, m, search.RecordedDefaultHead(r)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// service is a search service over the corpus reading the index in mode.
+func (c *indexCorpus) service(b textindex.Backend, mode search.IndexMode) *search.Service {
+	return search.NewService(c.st, c.reposSvc, search.NewBlobCache(0, nil), nil,
+		search.Options{MaxFileSize: testMaxFileSize, Index: b, IndexMode: mode})
+}
+
+// waitServed waits until b serves every repository of the corpus at its head.
+func (c *indexCorpus) waitServed(t *testing.T, b textindex.Backend) {
+	t.Helper()
+	want := map[uint32]string{}
+	for _, r := range c.repos {
+		want[uint32(r.ID)] = textindex.ShardVersion(search.RecordedDefaultHead(r), testMaxFileSize)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := b.Versions(context.Background(), slices.Collect(maps.Keys(want)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := 0
+		for id, v := range want {
+			if slices.Contains(got[id], v) {
+				served++
+			}
+		}
+		if served == len(want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the index serves %v, want %v", got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// recordingBackend remembers the repositories a search asked the index about.
+type recordingBackend struct {
+	textindex.Backend
+	mu    sync.Mutex
+	asked map[uint32]bool
+}
+
+func (r *recordingBackend) Search(ctx context.Context, q zq.Q, want map[uint32]string) (*textindex.Result, error) {
+	r.mu.Lock()
+	for id := range want {
+		r.asked[id] = true
+	}
+	r.mu.Unlock()
+	return r.Backend.Search(ctx, q, want)
+}
+
+func TestIndexedSearchPlanning(t *testing.T) {
+	ctx := context.Background()
+	c := newIndexCorpus(t, 4)
+	local, err := textindex.NewLocal(c.indexer.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	c.waitServed(t, local)
+	b := &recordingBackend{Backend: local, asked: map[uint32]bool{}}
+	var missing []string
+	var mu sync.Mutex
+	svc := search.NewService(c.st, c.reposSvc, search.NewBlobCache(0, nil), nil, search.Options{MaxFileSize: testMaxFileSize, Index: b,
+		OnMissingShard: func(rs []*store.Repo) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range rs {
+				missing = append(missing, r.Name)
+			}
+		}})
+	run := func(v store.Viewer, q string) *search.Results {
+		t.Helper()
+		res, err := svc.Search(ctx, search.Request{Query: q, Viewer: v})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return res
+	}
+
+	// Bob may not see the private repository: the index is never asked about it.
+	res := run(c.bob, "TODO lib")
+	if b.asked[uint32(c.private.ID)] || len(b.asked) != len(c.repos)-1 {
+		t.Errorf("the index was asked about %v; want the %d repositories bob sees", b.asked, len(c.repos)-1)
+	}
+	if res.IndexedRepos != len(c.repos)-1 || res.UnindexedRepos != 0 {
+		t.Errorf("bob's search: %d repositories indexed, %d not; want %d and 0", res.IndexedRepos, res.UnindexedRepos, len(c.repos)-1)
+	}
+	for _, m := range res.Matches {
+		if m.Repository().ID == c.private.ID {
+			t.Fatalf("bob's search found %s in the private repository", m.Key())
+		}
+	}
+
+	// What the index cannot answer goes to the mirrors: other revisions, commits,
+	// and patterns it would not narrow down (the default mode).
+	for _, q := range []string{`repo:^corpus/repo-000$@HEAD~1 TODO`, `type:commit TODO`, `type:diff marker`, `e`, `/\w+/`} {
+		clear(b.asked)
+		res := run(c.alice, q)
+		if len(b.asked) != 0 || res.IndexedRepos != 0 {
+			t.Errorf("%s: asked the index about %v (%d repositories indexed); want the mirrors only", q, b.asked, res.IndexedRepos)
+		}
+	}
+
+	// A stale shard's results are never shown: after a push and a fetch the shard
+	// holds the old head, the search reads the mirror, and the on-demand indexer is
+	// told; once the shard is rebuilt the index answers again.
+	c.push(t, 0, map[string]string{"dir0/pushed.go": "package p0\n\n// freshly pushed marker\n"})
+	res = run(c.alice, "repo:^corpus/repo-000$ \"freshly pushed\"")
+	if res.MatchCount != 1 || res.IndexedRepos != 0 || res.UnindexedRepos != 1 {
+		t.Errorf("search after the push: %d matches, %d repositories indexed, %d not; want the new file from the mirror", res.MatchCount, res.IndexedRepos, res.UnindexedRepos)
+	}
+	if !slices.Equal(missing, []string{c.repos[0].Name}) {
+		t.Errorf("repositories reported without a current shard: %v", missing)
+	}
+	c.index(t, c.repos[0])
+	c.waitServed(t, local)
+	res = run(c.alice, "repo:^corpus/repo-000$ \"freshly pushed\"")
+	if res.MatchCount != 1 || res.IndexedRepos != 1 {
+		t.Errorf("search after the rebuild: %d matches, %d repositories indexed; want the new file from the index", res.MatchCount, res.IndexedRepos)
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	zq "github.com/sourcegraph/zoekt/query"
 
 	"github.com/lookout/lookout/dev/corpus/corpusgen"
@@ -205,6 +207,78 @@ func (c *indexCorpus) waitServed(t *testing.T, b textindex.Backend) {
 			t.Fatalf("the index serves %v, want %v", got, want)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// equivalenceQueries are searched through both paths. Their results stay under the
+// default limit, or are limited in one repository (where the limit cuts the same files
+// whichever way the tree is read).
+var equivalenceQueries = []string{
+	// literals and regexps, with and without case
+	`TODO`, `errors.New("marker1")`, `"does thing 3"`, `marker3`,
+	`/F[0-9]_[0-4]\(\)/`, `/^\s+return errors/`, `/marker[12]"/`, `/TODO\(p(\d)\)/`,
+	`case:yes TODO`, `case:yes todo`, `case:yes /Kind [0-3]/`,
+	// path filters
+	`file:\.go$ marker2`, `file:^dir1/ TODO`, `-file:\.go$ TODO`, `file:dir[0-2]/sub -file:file1 thing 4`,
+	// languages, some decided by content (.h is C or Objective-C)
+	`lang:go marker1`, `lang:markdown TODO`, `-lang:go TODO`, `lang:c TODO`, `lang:objective-c TODO`, `lang:python marker2`,
+	// repositories
+	`repo:repo-00[02] TODO`, `-repo:repo-000 marker3`, `repo:^corpus/repo-003$ thing`,
+	// counts and limits
+	`count:2000 marker`, `repo:^corpus/repo-000$ count:5 TODO`, `repo:^corpus/repo-002$ count:1 thing`,
+	// projections and result types
+	`select:repo lib0_init`, `select:file TODO objc`, `type:path sub1`, `type:path .md`, `type:file Dir`,
+	`content:"func F1_2"`, `content:TODO -content:lib`, `TODO NOT marker2`, `(lang:go marker1) OR (file:\.md$ TODO)`,
+	`file:README.md`, `repo:^corpus/repo-000$ lang:c`,
+	// the files the index keeps apart: binary, tiny, a late NUL, too large, Kelvin and long s
+	`blob`, `/^ok$/`, `latetail`, `big`, `kind`, `secret`, `case:yes Kind`, `/^\s*$/ repo:^corpus/repo-000$ count:all`,
+	// patterns the planner would leave to the mirrors
+	`repo:^corpus/repo-000$ count:all e`, `repo:^corpus/repo-004$ count:all /./`, `repo:^corpus/repo-003$ /[A-Z][a-z]+ [0-9]/`,
+}
+
+// ignoreTiming leaves out what differs by design between the two paths.
+var ignoreTiming = cmpopts.IgnoreFields(search.Results{}, "Plan", "Elapsed", "IndexedRepos", "UnindexedRepos")
+
+func TestIndexedSearchFindsWhatMirrorsFind(t *testing.T) {
+	c := newIndexCorpus(t, 6)
+	b, err := textindex.NewLocal(c.indexer.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	c.waitServed(t, b)
+	compareWithMirrors(t, c, b)
+}
+
+// compareWithMirrors runs the equivalence queries through the mirrors and through the
+// index b, and checks that they find the same.
+func compareWithMirrors(t *testing.T, c *indexCorpus, b textindex.Backend) {
+	t.Helper()
+	ctx := context.Background()
+	unindexed := c.service(nil, search.IndexNever)
+	indexed := c.service(b, search.IndexAlways)
+	for _, q := range equivalenceQueries {
+		req := search.Request{Query: q, Viewer: c.alice, Languages: true}
+		want, err := unindexed.Search(ctx, req)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		got, err := indexed.Search(ctx, req)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if testing.Verbose() {
+			t.Logf("%-50s %4d matches in %d repositories", q, want.MatchCount, len(want.RepoCounts))
+		}
+		if want.MatchCount == 0 {
+			t.Errorf("%s: no results; the query tests nothing", q)
+		}
+		if diff := cmp.Diff(want, got, ignoreTiming); diff != "" {
+			t.Errorf("%s: indexed results differ (-mirrors +index):\n%s", q, diff)
+		}
+		if got.UnindexedRepos != 0 || got.IndexedRepos == 0 {
+			t.Errorf("%s: %d repositories searched in the index, %d over mirrors; want all in the index", q, got.IndexedRepos, got.UnindexedRepos)
+		}
 	}
 }
 

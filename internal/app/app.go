@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sourcegraph/log"
@@ -91,7 +92,8 @@ type SearchIndex struct {
 	missing  func(repos []*store.Repo)
 }
 
-// SearchIndex opens the process's index: the shards of INDEX_DIR.
+// SearchIndex opens the process's index: remote zoekt-webservers with ZOEKT_ENDPOINTS,
+// else the shards of INDEX_DIR.
 func (c Config) SearchIndex(st *store.Store, mirrors textindex.MirrorSource, logger log.Logger) (*SearchIndex, error) {
 	logger = logger.Scoped("textindex")
 	ix, err := textindex.NewIndexer(textindex.Options{Dir: c.IndexDir, MaxFileSize: search.DefaultMaxFileSize, Logger: logger})
@@ -101,6 +103,27 @@ func (c Config) SearchIndex(st *store.Store, mirrors textindex.MirrorSource, log
 	si := &SearchIndex{Indexer: ix, mode: search.IndexMode(c.SearchIndexMode)}
 	if si.mode == "auto" {
 		si.mode = search.IndexAuto
+	}
+	if len(c.ZoektEndpoints) > 0 {
+		if si.Backend, err = textindex.NewRemote(c.ZoektEndpoints); err != nil {
+			return nil, err
+		}
+		// The shards live where index jobs write them: a search that misses one queues
+		// a build (once: a queued job is reused).
+		si.missing = func(repos []*store.Repo) {
+			ids := make([]int64, len(repos))
+			for i, r := range repos {
+				ids[i] = r.ID
+			}
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := st.Repos().EnqueueTextIndex(ctx, ids, store.TextIndexReasonSearch); err != nil {
+					logger.Warn("queueing index builds", log.Error(err))
+				}
+			}()
+		}
+		return si, nil
 	}
 	if si.Backend, err = textindex.NewLocal(c.IndexDir); err != nil {
 		return nil, err

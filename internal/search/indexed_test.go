@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -368,4 +371,92 @@ func TestIndexedSearchPlanning(t *testing.T) {
 	if res.MatchCount != 1 || res.IndexedRepos != 1 {
 		t.Errorf("search after the rebuild: %d matches, %d repositories indexed; want the new file from the index", res.MatchCount, res.IndexedRepos)
 	}
+}
+
+// startWebserver runs a zoekt-webserver, built from this module's zoekt (a tool in
+// go.mod), on a loopback port over dir, and returns its address.
+func startWebserver(t *testing.T, dir string) string {
+	t.Helper()
+	out, err := exec.Command("go", "tool", "-n", "zoekt-webserver").Output()
+	if err != nil {
+		t.Fatalf("building zoekt-webserver: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	cmd := exec.Command(strings.TrimSpace(string(out)), "-index", dir, "-listen", addr)
+	var logs strings.Builder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("zoekt-webserver on %s:\n%s", addr, logs.String())
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return addr
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("zoekt-webserver on %s did not start: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestRemoteIndexFindsWhatMirrorsFind runs the equivalence queries through two real
+// zoekt-webservers: each holds part of the repositories, one also an older shard of a
+// repository the other holds current, and both a repository built twice. The search
+// reads each repository once, from a shard at its head.
+func TestRemoteIndexFindsWhatMirrorsFind(t *testing.T) {
+	c := newIndexCorpus(t, 6)
+	ctx := context.Background()
+	dirs := []string{t.TempDir(), t.TempDir()}
+	build := func(dir string, r *store.Repo, commit string) {
+		t.Helper()
+		ix, err := textindex.NewIndexer(textindex.Options{Dir: dir, MaxFileSize: testMaxFileSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := c.reposSvc.Mirror(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ix.Index(ctx, textindex.Repo{ID: r.ID, Name: r.Name}, m, commit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, r := range c.repos {
+		build(dirs[i/3], r, search.RecordedDefaultHead(r))
+	}
+	older := strings.TrimSpace(newGitRepoAt(t, c.dirs[0]).git(nil, "rev-parse", "main~1"))
+	build(dirs[1], c.repos[0], older)
+	build(dirs[1], c.repos[2], search.RecordedDefaultHead(c.repos[2]))
+
+	remote, err := textindex.NewRemote([]string{startWebserver(t, dirs[0]), startWebserver(t, dirs[1])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remote.Close()
+	c.waitServed(t, remote)
+	vs, err := remote.Versions(ctx, []uint32{uint32(c.repos[0].ID), uint32(c.repos[2].ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs[uint32(c.repos[0].ID)]) != 2 || len(vs[uint32(c.repos[2].ID)]) != 2 {
+		t.Fatalf("versions of the repositories on both endpoints: %v", vs)
+	}
+	compareWithMirrors(t, c, remote)
 }

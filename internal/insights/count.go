@@ -80,7 +80,8 @@ func (s *SearchSource) NewCounter(ctx context.Context, def SeriesDef, repo *stor
 		return nil, invalid("invalid query: %v", err)
 	}
 	if contentOnly(plan) && def.GroupBy != GroupByAuthor && def.GroupBy != GroupByDate {
-		c, err := s.Search.NewMirrorCounter(ctx, m, plan, search.CountOptions{Persist: s.Persist, Languages: def.GroupBy == GroupByLang})
+		// A count at the head (a recording) reads the index when the shard holds it.
+		c, err := s.Search.NewRepoCounter(ctx, repo, m, plan, search.CountOptions{Persist: s.Persist, Languages: def.GroupBy == GroupByLang})
 		if err != nil {
 			return nil, err
 		}

@@ -24,10 +24,11 @@ type CountOptions struct {
 // cache makes each commit cost only the blobs not counted before. It is not safe for
 // concurrent use; Close it when done.
 type Counter struct {
-	svc   *Service
-	repo  *store.Repo
-	specs []*scanSpec
-	sc    *scanner
+	svc    *Service
+	repo   *store.Repo
+	specs  []*scanSpec
+	basics []query.Basic // the Basic query of each spec
+	sc     *scanner
 	// The last tree listed, from which the next is derived.
 	lastCommit string
 	lastTree   []vcs.TreeEntry
@@ -78,9 +79,16 @@ func (s *Service) NewCounter(ctx context.Context, viewer store.Viewer, repoID in
 }
 
 // NewMirrorCounter is NewCounter for a caller that holds a mirror and has decided
-// itself that the actor may read it (benchmarks, tools).
+// itself that the actor may read it (benchmarks, tools). It never reads the index.
 func (s *Service) NewMirrorCounter(ctx context.Context, m *vcs.Mirror, plan query.Plan, opts CountOptions) (*Counter, error) {
 	return s.newCounter(ctx, &store.Repo{Name: m.Name()}, m, plan, opts)
+}
+
+// NewRepoCounter is NewCounter for a caller that holds the repository and its mirror
+// and has decided itself that the actor may read it (insight recordings): a count at
+// the repository's recorded head reads the index when its shard holds that head.
+func (s *Service) NewRepoCounter(ctx context.Context, repo *store.Repo, m *vcs.Mirror, plan query.Plan, opts CountOptions) (*Counter, error) {
+	return s.newCounter(ctx, repo, m, plan, opts)
 }
 
 func (s *Service) newCounter(ctx context.Context, repo *store.Repo, m *vcs.Mirror, plan query.Plan, opts CountOptions) (*Counter, error) {
@@ -96,6 +104,7 @@ func (s *Service) newCounter(ctx context.Context, repo *store.Repo, m *vcs.Mirro
 		spec.countOnly, spec.languages, spec.persist = true, opts.Languages, opts.Persist
 		spec.memo = newPathMemo()
 		c.specs = append(c.specs, spec)
+		c.basics = append(c.basics, b)
 	}
 	return c, nil
 }
@@ -117,6 +126,11 @@ func (c *Counter) At(ctx context.Context, commit string) (*Counts, error) {
 func (c *Counter) AtMany(ctx context.Context, commits []string) ([]*Counts, error) {
 	if len(commits) == 0 {
 		return nil, nil
+	}
+	if len(commits) == 1 {
+		if cs, ok, err := c.atIndexed(ctx, commits[0]); err != nil || ok {
+			return []*Counts{cs}, err
+		}
 	}
 	if len(commits) == 1 && c.lastTree == nil && len(c.specs) == 1 {
 		// A first count at one commit: read the first blobs while git lists the rest.
@@ -320,13 +334,22 @@ func (c *Counter) count(ctx context.Context, commit string, l listing) (*Counts,
 	if len(c.specs) == 1 {
 		return c.countIncremental(ctx, commit, l)
 	}
-	out := &Counts{Commit: commit}
-	byPath := map[string]int{}
-	for _, spec := range c.specs {
+	outs := make([]*scanOutput, len(c.specs))
+	for i, spec := range c.specs {
 		so, err := c.sc.scanTree(ctx, spec, l.tree)
 		if err != nil {
 			return nil, err
 		}
+		outs[i] = so
+	}
+	return mergeCounts(commit, outs), nil
+}
+
+// mergeCounts makes the counts of several Basic queries' scans of one commit.
+func mergeCounts(commit string, outs []*scanOutput) *Counts {
+	out := &Counts{Commit: commit}
+	byPath := map[string]int{}
+	for _, so := range outs {
 		out.Skipped.add(so.skipped)
 		out.BlobsRead += so.read
 		for _, fc := range so.counts {
@@ -343,7 +366,7 @@ func (c *Counter) count(ctx context.Context, commit string, l listing) (*Counts,
 	}
 	sortFileCounts(out.ByFile)
 	out.total()
-	return out, nil
+	return out
 }
 
 // countIncremental counts with the one spec: from the previous commit's state and the

@@ -134,8 +134,7 @@ func (e *execution) scanIndexed(ctx context.Context, s *Service, sp *scanSpec, j
 				return // a document Lookout did not write: the mirror answers
 			}
 			repo := jobs[i].repo
-			sc := &scanner{open: memReaderOf(blobs), cache: s.cache, nreader: s.opts.Readers, ctx: ctx}
-			out, err := sc.scanTree(ctx, sp, entries)
+			out, err := s.indexScanner(ctx, blobs).scanTree(ctx, sp, entries)
 			e.addScan(repo, "", RecordedDefaultHead(repo), out, err, ctx.Err() != nil)
 			mu.Lock()
 			answered[id] = true
@@ -194,12 +193,14 @@ func blobOID(content []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// indexScanner is a scanner over the blobs the index returned.
+func (s *Service) indexScanner(ctx context.Context, blobs map[string][]byte) *scanner {
+	open := func(context.Context) (vcs.BlobReader, error) { return memReader(blobs), nil }
+	return &scanner{open: open, cache: s.cache, nreader: s.opts.Readers, ctx: ctx}
+}
+
 // memReader is a BlobReader over blobs in memory.
 type memReader map[string][]byte
-
-func memReaderOf(blobs map[string][]byte) func(context.Context) (vcs.BlobReader, error) {
-	return func(context.Context) (vcs.BlobReader, error) { return memReader(blobs), nil }
-}
 
 func (r memReader) ReadBatch(names []string, fn func(info vcs.ObjectInfo, data []byte) error) error {
 	for _, n := range names {
@@ -220,3 +221,53 @@ func (r memReader) InfoBatch(names []string, fn func(info vcs.ObjectInfo) error)
 }
 
 func (memReader) Close() error { return nil }
+
+// atIndexed counts at commit from the index, as a search would read it: when the
+// counter's repository is known, commit is its recorded head, and its shard holds it.
+// false (and no error) when the index cannot answer: the caller reads the mirror.
+func (c *Counter) atIndexed(ctx context.Context, commit string) (*Counts, bool, error) {
+	s := c.svc
+	if s.opts.Index == nil || s.opts.IndexMode == IndexNever || len(c.specs) == 0 {
+		return nil, false, nil
+	}
+	id, ok := textindex.RepoID(c.repo.ID)
+	head := RecordedDefaultHead(c.repo)
+	if !ok || head == "" || commit != head {
+		return nil, false, nil
+	}
+	want := map[uint32]string{id: textindex.ShardVersion(head, s.opts.MaxFileSize)}
+	outs := make([]*scanOutput, len(c.specs))
+	for i, spec := range c.specs {
+		q, selective := spec.candidateQuery(c.basics[i])
+		if !selective && s.opts.IndexMode != IndexAlways {
+			return nil, false, nil
+		}
+		res, err := s.opts.Index.Search(ctx, q, want)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, false, ctx.Err()
+			}
+			s.logger.Warn("index search failed; counting over the mirror", log.String("repo", c.repo.Name), log.Error(err))
+			return nil, false, nil
+		}
+		entries, blobs, ok := indexedTree(res.Files)
+		if !res.Answered[id] || !ok {
+			return nil, false, nil
+		}
+		// The candidates are not the whole tree: nothing of this scan is remembered
+		// for the next commit's, and counts are not persisted (they are cheap here).
+		sp := *spec
+		sp.memo, sp.persist, sp.trackSkips = nil, false, true
+		if outs[i], err = s.indexScanner(ctx, blobs).scanTree(ctx, &sp, entries); err != nil {
+			return nil, false, err
+		}
+	}
+	c.lastCommit, c.lastTree = "", nil
+	textindex.CountSearches(1, 0)
+	if len(c.specs) == 1 {
+		// Every file with a match or a skip is among the candidates, so the state
+		// recorded is the whole commit's, as a full scan's would be.
+		return c.record(commit, nil, nil, outs[0]), true, nil
+	}
+	return mergeCounts(commit, outs), true, nil
+}

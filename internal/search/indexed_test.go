@@ -23,6 +23,7 @@ import (
 	"github.com/lookout/lookout/internal/database/dbtest"
 	"github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/search"
+	"github.com/lookout/lookout/internal/search/query"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/internal/textindex"
 	"github.com/lookout/lookout/internal/vcs"
@@ -459,4 +460,54 @@ func TestRemoteIndexFindsWhatMirrorsFind(t *testing.T) {
 		t.Fatalf("versions of the repositories on both endpoints: %v", vs)
 	}
 	compareWithMirrors(t, c, remote)
+}
+
+// TestIndexedCountsMatchMirrors counts queries at each repository's head, as an insight
+// recording does: from the index (a counter of a known repository) and from the mirror.
+func TestIndexedCountsMatchMirrors(t *testing.T) {
+	ctx := context.Background()
+	c := newIndexCorpus(t, 3)
+	local, err := textindex.NewLocal(c.indexer.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	c.waitServed(t, local)
+	b := &recordingBackend{Backend: local, asked: map[uint32]bool{}}
+	indexed := c.service(b, search.IndexAuto)
+	unindexed := c.service(nil, search.IndexNever)
+	for _, q := range []string{`TODO`, `/TODO\(p(\d)\)/`, `lang:go marker1`, `(lang:go marker1) OR (file:\.md$ TODO)`, `-file:\.go$ kind`, `big`} {
+		plan, err := query.Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range c.repos {
+			m, err := c.reposSvc.Mirror(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := search.RecordedDefaultHead(r)
+			count := func(svc *search.Service) *search.Counts {
+				t.Helper()
+				counter, err := svc.NewRepoCounter(ctx, r, m, plan, search.CountOptions{Languages: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer counter.Close()
+				cs, err := counter.At(ctx, head)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return cs
+			}
+			clear(b.asked)
+			want, got := count(unindexed), count(indexed)
+			if !b.asked[uint32(r.ID)] {
+				t.Errorf("%s in %s: the counter did not read the index", q, r.Name)
+			}
+			if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(search.Counts{}, "BlobsRead")); diff != "" {
+				t.Errorf("%s in %s: counts differ (-mirror +index):\n%s", q, r.Name, diff)
+			}
+		}
+	}
 }

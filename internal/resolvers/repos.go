@@ -3,13 +3,16 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
+	"sync"
 
 	graphql "github.com/graph-gophers/graphql-go"
 
 	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/errcode"
 	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/textindex"
 	"github.com/lookout/lookout/internal/vcs"
 )
 
@@ -223,6 +226,8 @@ func (r *Resolver) Repositories(ctx context.Context, args struct {
 	Query       *string
 	Cloned      *bool
 	FailedFetch bool
+	Indexed     bool
+	NotIndexed  bool
 	OrderBy     string
 	Descending  bool
 }) (*connection[*RepositoryResolver], error) {
@@ -256,12 +261,118 @@ func (r *Resolver) Repositories(ctx context.Context, args struct {
 		}
 	}
 	viewer := auth.FromContext(ctx).Viewer()
+	if !args.Indexed || !args.NotIndexed {
+		if opts.IDs, err = r.indexFilter(ctx, viewer, opts, args.Indexed); err != nil {
+			return nil, err
+		}
+	}
 	repos, err := r.Store.Repos().List(ctx, viewer, opts)
 	if err != nil {
 		return nil, err
 	}
 	return newConnectionWithCursor(repos, page, cursor, r.newRepository,
 		func(ctx context.Context) (int, error) { return r.Store.Repos().Count(ctx, viewer, opts) }), nil
+}
+
+// indexFilter returns the ids of the repositories of opts (without paging) whose index
+// holds the head of their default branch (indexed) or does not: the index is outside
+// the database, so the filter is an id list the paged query then applies.
+func (r *Resolver) indexFilter(ctx context.Context, viewer store.Viewer, opts store.RepoListOptions, indexed bool) ([]int64, error) {
+	all := opts
+	all.Limit, all.AfterID, all.AfterName = 0, 0, ""
+	repos, err := r.Store.Repos().List(ctx, viewer, all)
+	if err != nil {
+		return nil, err
+	}
+	current := map[int64]bool{}
+	if r.Deps.Search != nil {
+		if current, err = r.Deps.Search.CurrentlyIndexed(ctx, repos); err != nil {
+			return nil, err
+		}
+	}
+	ids := []int64{}
+	for _, repo := range repos {
+		if current[repo.ID] == indexed {
+			ids = append(ids, repo.ID)
+		}
+	}
+	return ids, nil
+}
+
+// TextSearchIndex shows what the text search index this server's searches read holds
+// for the repository.
+func (rr *RepositoryResolver) TextSearchIndex() *textSearchIndexResolver {
+	return &textSearchIndexResolver{repo: rr}
+}
+
+type textSearchIndexResolver struct {
+	repo   *RepositoryResolver
+	once   sync.Once
+	status *textindex.Status
+	err    error
+}
+
+func (t *textSearchIndexResolver) resolve(ctx context.Context) (*textindex.Status, error) {
+	t.once.Do(func() {
+		if t.repo.r.Deps.Search != nil {
+			t.status, t.err = t.repo.r.Deps.Search.IndexStatus(ctx, t.repo.repo)
+		}
+	})
+	return t.status, t.err
+}
+
+func (t *textSearchIndexResolver) Repository() *RepositoryResolver { return t.repo }
+
+func (t *textSearchIndexResolver) Status(ctx context.Context) (*textSearchIndexStatus, error) {
+	st, err := t.resolve(ctx)
+	if err != nil || st == nil {
+		return nil, err
+	}
+	return &textSearchIndexStatus{st}, nil
+}
+
+func (t *textSearchIndexResolver) Refs(ctx context.Context) ([]*indexedRef, error) {
+	ref := t.repo.DefaultBranch()
+	if ref == nil {
+		return []*indexedRef{}, nil
+	}
+	st, err := t.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &indexedRef{ref: ref}
+	if st != nil {
+		out.indexed, out.commit = true, st.Commit
+	}
+	return []*indexedRef{out}, nil
+}
+
+type textSearchIndexStatus struct{ s *textindex.Status }
+
+func (s *textSearchIndexStatus) UpdatedAt() DateTime      { return newDateTime(s.s.UpdatedAt) }
+func (s *textSearchIndexStatus) ContentByteSize() BigInt  { return BigInt(s.s.ContentBytes) }
+func (s *textSearchIndexStatus) ContentFilesCount() int32 { return clampInt32(int64(s.s.Files)) }
+func (s *textSearchIndexStatus) IndexByteSize() int32     { return clampInt32(s.s.IndexBytes) }
+func (s *textSearchIndexStatus) IndexShardsCount() int32  { return clampInt32(int64(s.s.Shards)) }
+func (s *textSearchIndexStatus) NewLinesCount() int32 {
+	return clampInt32(int64(min(s.s.NewLines, math.MaxInt32)))
+}
+func clampInt32(n int64) int32 { return int32(min(n, math.MaxInt32)) }
+
+type indexedRef struct {
+	ref     *GitRefResolver
+	indexed bool
+	commit  string
+}
+
+func (r *indexedRef) Ref() *GitRefResolver { return r.ref }
+func (r *indexedRef) Indexed() bool        { return r.indexed }
+func (r *indexedRef) Current() bool        { return r.indexed && r.commit == r.ref.oid }
+func (r *indexedRef) IndexedCommit() *gitObject {
+	if !r.indexed || r.commit == "" {
+		return nil
+	}
+	return &gitObject{repo: r.ref.repo, oid: r.commit}
 }
 
 func (r *Resolver) UpdateMirrorRepository(ctx context.Context, args struct{ Repository graphql.ID }) (*EmptyResponse, error) {

@@ -130,6 +130,12 @@ func (s *SearchResultsResolver) MatchCount() int32  { return int32(s.res.MatchCo
 func (s *SearchResultsResolver) ResultCount() int32 { return int32(s.res.MatchCount) }
 func (s *SearchResultsResolver) LimitHit() bool     { return s.res.LimitHit }
 func (s *SearchResultsResolver) Incomplete() bool   { return s.res.Partial }
+func (s *SearchResultsResolver) IndexedRepositories() int32 {
+	return int32(s.res.IndexedRepos)
+}
+func (s *SearchResultsResolver) UnindexedRepositories() int32 {
+	return int32(s.res.UnindexedRepos)
+}
 func (s *SearchResultsResolver) ElapsedMilliseconds() int32 {
 	return int32(s.res.Elapsed.Milliseconds())
 }

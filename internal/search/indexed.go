@@ -271,3 +271,44 @@ func (c *Counter) atIndexed(ctx context.Context, commit string) (*Counts, bool, 
 	}
 	return mergeCounts(commit, outs), true, nil
 }
+
+// IndexStatus returns what the index this service reads holds for repo: nil when it
+// has no shard of it, or the service no index.
+func (s *Service) IndexStatus(ctx context.Context, repo *store.Repo) (*textindex.Status, error) {
+	id, ok := textindex.RepoID(repo.ID)
+	if s.opts.Index == nil || !ok {
+		return nil, nil
+	}
+	e, err := s.opts.Index.Entry(ctx, id, textindex.ShardVersion(RecordedDefaultHead(repo), s.opts.MaxFileSize))
+	if err != nil || e == nil {
+		return nil, err
+	}
+	return textindex.StatusOf(e), nil
+}
+
+// CurrentlyIndexed returns the repositories of repos whose shard (in the index this
+// service reads) holds their recorded head: those a search at HEAD reads from the index.
+func (s *Service) CurrentlyIndexed(ctx context.Context, repos []*store.Repo) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	if s.opts.Index == nil {
+		return out, nil
+	}
+	want := map[uint32]*store.Repo{}
+	ids := make([]uint32, 0, len(repos))
+	for _, r := range repos {
+		if id, ok := textindex.RepoID(r.ID); ok && RecordedDefaultHead(r) != "" {
+			want[id] = r
+			ids = append(ids, id)
+		}
+	}
+	vs, err := s.opts.Index.Versions(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, r := range want {
+		if slices.Contains(vs[id], textindex.ShardVersion(RecordedDefaultHead(r), s.opts.MaxFileSize)) {
+			out[r.ID] = true
+		}
+	}
+	return out, nil
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/sourcegraph/zoekt"
 	"github.com/sourcegraph/zoekt/query"
@@ -179,4 +180,26 @@ func pickEntry(entries []*zoekt.RepoListEntry, version string) *zoekt.RepoListEn
 		}
 	}
 	return first
+}
+
+// Status is what the index holds for one repository (Backend.Entry), as the API shows it.
+type Status struct {
+	// Commit is the commit the shard holds ("" for a shard of another layout).
+	Commit       string
+	UpdatedAt    time.Time
+	ContentBytes int64
+	Files        int
+	IndexBytes   int64
+	Shards       int
+	NewLines     uint64
+}
+
+// StatusOf summarises a zoekt repository entry.
+func StatusOf(e *zoekt.RepoListEntry) *Status {
+	st := &Status{UpdatedAt: e.IndexMetadata.IndexTime, ContentBytes: e.Stats.ContentBytes, Files: e.Stats.Documents,
+		IndexBytes: e.Stats.IndexBytes, Shards: e.Stats.Shards, NewLines: e.Stats.NewLinesCount}
+	if len(e.Repository.Branches) == 1 {
+		st.Commit = CommitOf(e.Repository.Branches[0].Version)
+	}
+	return st
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/lookout/lookout/internal/background/repos/repostest"
 	textindexbg "github.com/lookout/lookout/internal/background/textindex"
 	"github.com/lookout/lookout/internal/database/dbtest"
@@ -27,7 +30,8 @@ func TestPushIsIndexed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := textindexbg.Routines(repostest.Env(t, db), textindexbg.Options{Store: st, Mirrors: svc, Indexer: ix})
+	env := repostest.Env(t, db)
+	rs, err := textindexbg.Routines(env, textindexbg.Options{Store: st, Mirrors: svc, Indexer: ix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +68,28 @@ func TestPushIsIndexed(t *testing.T) {
 	})
 	if !built || contentBytes != int64(len("package main // pushed version\n")) {
 		t.Errorf("the push's job: built %v, %d bytes of content; want a build of the one file", built, contentBytes)
+	}
+
+	// /metrics shows the queue's depth and the builds' throughput.
+	metrics := map[string]*dto.MetricFamily{}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(textindex.Collectors()...)
+	for _, g := range []prometheus.Gatherer{env.Registry.(*prometheus.Registry), reg} {
+		families, err := g.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			metrics[f.GetName()] = f
+		}
+	}
+	if f := metrics["lookout_workerutil_queue_depth"]; f == nil || f.Metric[0].GetLabel()[0].GetValue() != "text_index" {
+		t.Errorf("no queue depth of text_index on /metrics: %v", f)
+	}
+	for _, name := range []string{"lookout_textindex_build_content_bytes_total", "lookout_textindex_build_seconds_total", "lookout_textindex_build_index_bytes_total"} {
+		if f := metrics[name]; f == nil || f.Metric[0].GetCounter().GetValue() <= 0 {
+			t.Errorf("%s: %v, want a positive counter", name, f)
+		}
 	}
 
 	repo, err = st.Repos().GetByID(ctx, store.InternalViewer, repo.ID)

@@ -1,7 +1,6 @@
 package search
 
 import (
-	"bytes"
 	"regexp"
 	"regexp/syntax"
 	"unicode/utf8"
@@ -20,58 +19,48 @@ import (
 // contain: the literals the Matcher's fast paths scan for (one of each leaf's needle
 // set, ASCII when case-folded), and the file: filters' required literals. Negated
 // leaves, leaves without such literals and -file:/lang: narrow nothing; the scan
-// applies them.
+// applies them. The remainders (textindex.Remainder) are always candidates.
 
 // minTrigram is the shortest literal (in runes) zoekt finds through its trigram index;
 // shorter ones make it read every document.
 const minTrigram = 3
 
-// candidateQuery returns a zoekt query every file the spec would report satisfies:
-// the candidates, plus the documents that are remainders (always needed, they may
-// count as skipped) and, when a case-folded literal holds k or s, the documents with
-// a Kelvin sign or a long s. selective is false when some branch of the query reads
-// every document (no literal of minTrigram runes to look up).
+// candidateQuery returns a zoekt query every file the spec would report satisfies: the
+// candidates, and the remainders (files the index keeps apart, which may count as
+// skipped or match in ways zoekt does not see). selective is false when the candidates
+// are every document (no literal of minTrigram runes to look up).
 func (sp *scanSpec) candidateQuery(b query.Basic) (q zq.Q, selective bool) {
-	var hazard bool
 	var parts []zq.Q
-	var sel []bool
 	if sp.readContent || sp.paths && !sp.matcher.Empty() {
-		pq, ps, ph := sp.patternCandidates(sp.matcher.tree)
-		parts, sel, hazard = append(parts, pq), append(sel, ps), ph
+		pq, ps := sp.patternCandidates(sp.matcher.tree)
+		parts, selective = append(parts, pq), ps
 	}
 	include, _ := b.Files()
 	for _, re := range include {
-		fq, fs, fh := fileCandidates(re)
-		parts, sel, hazard = append(parts, fq), append(sel, fs), hazard || fh
-	}
-	for _, s := range sel {
-		selective = selective || s
+		fq, fs := fileCandidates(re)
+		parts, selective = append(parts, fq), selective || fs
 	}
 	q = &zq.Const{Value: true}
 	if len(parts) > 0 {
 		q = zq.NewAnd(parts...)
 	}
-	alternatives := []zq.Q{q, &zq.Language{Language: textindex.LanguageSkipped}}
-	if hazard {
-		alternatives = append(alternatives, &zq.Language{Language: textindex.LanguageFoldHazard})
-	}
-	return zq.NewOr(alternatives...), selective
+	remainders := &zq.Substring{Pattern: textindex.RemainderText, CaseSensitive: true, Content: true}
+	return zq.NewOr(q, remainders), selective
 }
 
-// patternCandidates is the candidate query of a pattern tree, whether it is selective
-// and whether a case-folded literal of it holds k or s.
-func (sp *scanSpec) patternCandidates(n *query.PatternNode) (zq.Q, bool, bool) {
+// patternCandidates is the candidate query of a pattern tree, and whether it is
+// selective.
+func (sp *scanSpec) patternCandidates(n *query.PatternNode) (zq.Q, bool) {
 	if n == nil {
-		return &zq.Const{Value: true}, false, false
+		return &zq.Const{Value: true}, false
 	}
 	switch n.Op {
 	case query.PatternAnd, query.PatternOr:
 		var qs []zq.Q
-		selective, hazard := n.Op == query.PatternOr, false
+		selective := n.Op == query.PatternOr
 		for _, o := range n.Operands {
-			q, s, h := sp.patternCandidates(o)
+			q, s := sp.patternCandidates(o)
 			qs = append(qs, q)
-			hazard = hazard || h
 			if n.Op == query.PatternAnd {
 				selective = selective || s
 			} else {
@@ -79,16 +68,16 @@ func (sp *scanSpec) patternCandidates(n *query.PatternNode) (zq.Q, bool, bool) {
 			}
 		}
 		if n.Op == query.PatternAnd {
-			return zq.NewAnd(qs...), selective, hazard
+			return zq.NewAnd(qs...), selective
 		}
-		return zq.NewOr(qs...), selective, hazard
+		return zq.NewOr(qs...), selective
 	}
 	if n.Pattern.Negated {
-		return &zq.Const{Value: true}, false, false
+		return &zq.Const{Value: true}, false
 	}
 	l := sp.matcher.index[n.Pattern]
 	if l.never {
-		return &zq.Const{Value: false}, true, false
+		return &zq.Const{Value: false}, true
 	}
 	needles := l.pres
 	if l.lit != nil {
@@ -99,30 +88,31 @@ func (sp *scanSpec) patternCandidates(n *query.PatternNode) (zq.Q, bool, bool) {
 
 // fileCandidates is the candidate query of a file: filter (a regexp matched against
 // the path).
-func fileCandidates(re *regexp.Regexp) (zq.Q, bool, bool) {
+func fileCandidates(re *regexp.Regexp) (zq.Q, bool) {
 	sre, err := syntax.Parse(re.String(), syntax.Perl)
 	if err != nil {
-		return &zq.Const{Value: true}, false, false
+		return &zq.Const{Value: true}, false
 	}
 	set, fold, ok := requiredSet(sre.Simplify())
 	if !ok {
-		return &zq.Const{Value: true}, false, false
+		return &zq.Const{Value: true}, false
 	}
 	needles, fold := prefilterNeedles(set, fold)
 	return (&scanSpec{paths: true}).needleQuery(needles, fold, true)
 }
 
 // needleQuery is "one of the needles is in the file": in its content when the spec
-// reads content, in its path when it matches paths (or fileOnly).
-func (sp *scanSpec) needleQuery(needles []needle, fold, fileOnly bool) (zq.Q, bool, bool) {
+// reads content, in its path when it matches paths (or fileOnly). Case-folded needles
+// are ASCII, whose case zoekt folds as Go does but for k and s (a Kelvin sign or a long
+// s makes a file a remainder).
+func (sp *scanSpec) needleQuery(needles []needle, fold, fileOnly bool) (zq.Q, bool) {
 	if len(needles) == 0 {
-		return &zq.Const{Value: true}, false, false
+		return &zq.Const{Value: true}, false
 	}
 	var qs []zq.Q
-	hazard := false
 	for _, n := range needles {
 		if utf8.RuneCount(n.b) < minTrigram {
-			return &zq.Const{Value: true}, false, false
+			return &zq.Const{Value: true}, false
 		}
 		s := &zq.Substring{Pattern: string(n.b), CaseSensitive: !fold}
 		switch {
@@ -132,7 +122,6 @@ func (sp *scanSpec) needleQuery(needles []needle, fold, fileOnly bool) (zq.Q, bo
 			s.Content = true
 		}
 		qs = append(qs, s)
-		hazard = hazard || fold && bytes.ContainsAny(n.b, "ks")
 	}
-	return zq.NewOr(qs...), true, hazard
+	return zq.NewOr(qs...), true
 }

@@ -129,12 +129,17 @@ func (e *execution) scanIndexed(ctx context.Context, s *Service, sp *scanSpec, j
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			entries, blobs, ok := indexedTree(files[id])
+			tree, ok := indexedTree(files[id])
 			if !ok {
 				return // a document Lookout did not write: the mirror answers
 			}
 			repo := jobs[i].repo
-			out, err := s.indexScanner(ctx, blobs).scanTree(ctx, sp, entries)
+			out, err := s.indexScanner(ctx, tree).scanTree(ctx, sp, tree.entries)
+			if out != nil {
+				for _, f := range out.files {
+					f.BlobOID = tree.oid(f.BlobOID)
+				}
+			}
 			e.addScan(repo, "", RecordedDefaultHead(repo), out, err, ctx.Err() != nil)
 			mu.Lock()
 			answered[id] = true
@@ -154,35 +159,50 @@ func (e *execution) scanIndexed(ctx context.Context, s *Service, sp *scanSpec, j
 // from a binary file's content is that it is binary.
 var binaryStandIn = []byte{0}
 
-// indexedTree turns the documents of one repository into the tree listing and blobs a
-// scan reads, in path order as git lists a tree; false when a document is not one the
-// indexer wrote.
-func indexedTree(files []zoekt.FileMatch) ([]vcs.TreeEntry, map[string][]byte, bool) {
-	entries := make([]vcs.TreeEntry, 0, len(files))
-	blobs := make(map[string][]byte, len(files))
-	for _, f := range files {
-		e := vcs.TreeEntry{Path: f.FileName, Mode: 0o100644, Type: "blob"}
+// indexTree is the tree listing and blobs a scan of the documents of one repository
+// reads. Blobs are keyed by the document's place, not their git id: a result's id is
+// computed from its content (oid), the others never are.
+type indexTree struct {
+	entries []vcs.TreeEntry
+	blobs   map[string][]byte
+	oids    map[string]string // the git ids of remainders, which carry them
+}
+
+// indexedTree lists the documents in path order, as git lists a tree; false when a
+// document is not one the indexer wrote.
+func indexedTree(files []zoekt.FileMatch) (*indexTree, bool) {
+	t := &indexTree{entries: make([]vcs.TreeEntry, 0, len(files)), blobs: make(map[string][]byte, len(files)), oids: map[string]string{}}
+	for i, f := range files {
+		key := "doc:" + strconv.Itoa(i)
+		e := vcs.TreeEntry{Path: f.FileName, Mode: 0o100644, Type: "blob", OID: key, Size: int64(len(f.Content))}
 		if f.Language == textindex.LanguageSkipped {
 			r, ok := textindex.ParseRemainder(f.Content)
 			if !ok {
-				return nil, nil, false
+				return nil, false
 			}
-			e.OID, e.Size = r.OID, r.Size
+			e.Size, t.oids[key] = r.Size, r.OID
 			switch r.Kind {
 			case textindex.RemainderBinary:
-				blobs[r.OID] = binaryStandIn
+				t.blobs[key] = binaryStandIn
 			case textindex.RemainderStored:
-				blobs[r.OID] = r.Content
+				t.blobs[key] = r.Content
 			}
 		} else {
-			e.OID, e.Size = blobOID(f.Content), int64(len(f.Content))
-			blobs[e.OID] = f.Content
+			t.blobs[key] = f.Content
 		}
-		entries = append(entries, e)
+		t.entries = append(t.entries, e)
 	}
-	slices.SortFunc(entries, func(a, b vcs.TreeEntry) int { return cmp.Compare(a.Path, b.Path) })
-	entries = slices.CompactFunc(entries, func(a, b vcs.TreeEntry) bool { return a.Path == b.Path })
-	return entries, blobs, true
+	slices.SortFunc(t.entries, func(a, b vcs.TreeEntry) int { return cmp.Compare(a.Path, b.Path) })
+	t.entries = slices.CompactFunc(t.entries, func(a, b vcs.TreeEntry) bool { return a.Path == b.Path })
+	return t, true
+}
+
+// oid is the git id of the blob a scan read under key.
+func (t *indexTree) oid(key string) string {
+	if oid, ok := t.oids[key]; ok {
+		return oid
+	}
+	return blobOID(t.blobs[key])
 }
 
 // blobOID is git's object id of a blob with this content.
@@ -193,10 +213,11 @@ func blobOID(content []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// indexScanner is a scanner over the blobs the index returned.
-func (s *Service) indexScanner(ctx context.Context, blobs map[string][]byte) *scanner {
-	open := func(context.Context) (vcs.BlobReader, error) { return memReader(blobs), nil }
-	return &scanner{open: open, cache: s.cache, nreader: s.opts.Readers, ctx: ctx}
+// indexScanner is a scanner over the blobs the index returned. It has no blob cache:
+// its keys are not blob ids.
+func (s *Service) indexScanner(ctx context.Context, t *indexTree) *scanner {
+	open := func(context.Context) (vcs.BlobReader, error) { return memReader(t.blobs), nil }
+	return &scanner{open: open, nreader: s.opts.Readers, ctx: ctx}
 }
 
 // memReader is a BlobReader over blobs in memory.
@@ -250,7 +271,7 @@ func (c *Counter) atIndexed(ctx context.Context, commit string) (*Counts, bool, 
 			s.logger.Warn("index search failed; counting over the mirror", log.String("repo", c.repo.Name), log.Error(err))
 			return nil, false, nil
 		}
-		entries, blobs, ok := indexedTree(res.Files)
+		tree, ok := indexedTree(res.Files)
 		if !res.Answered[id] || !ok {
 			return nil, false, nil
 		}
@@ -258,7 +279,7 @@ func (c *Counter) atIndexed(ctx context.Context, commit string) (*Counts, bool, 
 		// for the next commit's, and counts are not persisted (they are cheap here).
 		sp := *spec
 		sp.memo, sp.persist, sp.trackSkips = nil, false, true
-		if outs[i], err = s.indexScanner(ctx, blobs).scanTree(ctx, &sp, entries); err != nil {
+		if outs[i], err = s.indexScanner(ctx, tree).scanTree(ctx, &sp, tree.entries); err != nil {
 			return nil, false, err
 		}
 	}

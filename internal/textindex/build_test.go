@@ -85,7 +85,7 @@ func allDocs(t *testing.T, b textindex.Backend, id uint32, version string) map[s
 		} else {
 			d.Content = string(f.Content)
 		}
-		if d.Language != textindex.LanguageSkipped && d.Language != textindex.LanguageFoldHazard {
+		if d.Language != textindex.LanguageSkipped {
 			d.Language = ""
 		}
 		out[f.FileName] = d
@@ -140,7 +140,7 @@ func TestIndexHoldsWhatSearchesRead(t *testing.T) {
 		"late.txt":     {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderStored, Size: int64(len(late)), OID: oid("late.txt"), Content: []byte(late)}},
 		"tiny.txt":     {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderStored, Size: 2, OID: oid("tiny.txt"), Content: []byte("ok")}},
 		"big.txt":      {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderLarge, Size: 24000, OID: oid("big.txt")}},
-		"kelvin.txt":   {Language: textindex.LanguageFoldHazard, Content: "\u212aelvin\n"},
+		"kelvin.txt":   {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderStored, Size: 8, OID: oid("kelvin.txt"), Content: []byte("\u212aelvin\n")}},
 		"dir/empty.md": {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderStored, Size: 1, OID: oid("dir/empty.md"), Content: []byte("\n")}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

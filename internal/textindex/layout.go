@@ -15,7 +15,7 @@ import (
 
 // layout names this file's conventions; it is part of ShardVersion, so shards written
 // under other conventions never count as current.
-const layout = "lookout1"
+const layout = "lookout2"
 
 // ShardVersion is the version a shard records for its one branch (HEAD): the layout and
 // the size limit it was built with, and the commit. A searcher compares it with the
@@ -34,19 +34,13 @@ func CommitOf(version string) string {
 	return commit
 }
 
-// Languages that tag documents.
-const (
-	// LanguageSkipped is what zoekt calls a document whose content it replaced by its
-	// SkipReason: here always a Remainder.
-	LanguageSkipped = "skipped"
-	// LanguageFoldHazard tags documents whose path or content holds a Kelvin sign or a
-	// long s: Go's case folding matches them with k and s, zoekt's case-insensitive
-	// search does not, so a search with such a pattern takes them as candidates.
-	LanguageFoldHazard = "lookout-fold-hazard"
-)
+// LanguageSkipped is what zoekt calls a document whose content it replaced by its
+// SkipReason: in a shard Lookout wrote, always a Remainder.
+const LanguageSkipped = "skipped"
 
 // FoldHazard reports whether text holds a rune that Go's case folding matches with an
-// ASCII letter but zoekt's does not.
+// ASCII letter (a Kelvin sign with k, a long s with s) but zoekt's case-insensitive
+// search does not: such files are remainders whose content the search always reads.
 func FoldHazard(text []byte) bool {
 	return bytes.Contains(text, []byte("\u212a")) || bytes.Contains(text, []byte("\u017f"))
 }
@@ -58,8 +52,9 @@ const (
 	// RemainderBinary is a file with a NUL byte in its first 8000 bytes (git's test):
 	// read by a search only to find that out.
 	RemainderBinary = 'b'
-	// RemainderStored is text zoekt does not index (shorter than 3 bytes, or a NUL byte
-	// after the first 8000): its content travels in the reason.
+	// RemainderStored is text the search must read but zoekt would not find (shorter than
+	// 3 bytes, a NUL byte after the first 8000, a fold hazard): its content travels in
+	// the reason.
 	RemainderStored = 'c'
 )
 
@@ -76,6 +71,11 @@ type Remainder struct {
 // content.
 const notIndexedPrefix = "NOT-INDEXED: "
 
+// RemainderText is what every remainder's content starts with: a search finds them all
+// with this substring (zoekt indexes a skipped document's text like any other). A real
+// file holding it is found too, and read as the text it is.
+const RemainderText = notIndexedPrefix + layout + " "
+
 // reason encodes r as a SkipReason.
 func (r Remainder) reason() string {
 	s := fmt.Sprintf("%s %c %d %s", layout, r.Kind, r.Size, r.OID)
@@ -88,7 +88,7 @@ func (r Remainder) reason() string {
 // ParseRemainder decodes the content zoekt returns for a skipped document; false when it
 // is not one Lookout wrote.
 func ParseRemainder(content []byte) (Remainder, bool) {
-	s, ok := strings.CutPrefix(string(content), notIndexedPrefix+layout+" ")
+	s, ok := strings.CutPrefix(string(content), RemainderText)
 	if !ok {
 		return Remainder{}, false
 	}

@@ -20,19 +20,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -41,14 +36,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/dev/bench/benchdb"
 	"github.com/lookout/lookout/dev/corpus/corpusgen"
 	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/auth"
-	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/httpapi"
 	"github.com/lookout/lookout/internal/insights"
 	reposvc "github.com/lookout/lookout/internal/repos"
@@ -81,7 +75,7 @@ func main() {
 		fatal(pprof.StartCPUProfile(f))
 		defer pprof.StopCPUProfile()
 	}
-	srv, err := findServer()
+	srv, err := benchdb.FindServer()
 	fatal(err)
 	fmt.Printf("machine: %d CPUs (GOMAXPROCS %d)\n\n", runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	if *only == "" || *only == "backfill" {
@@ -98,12 +92,12 @@ func benchBackfill(ctx context.Context, srv *url.URL, dir string, n int, queries
 	if err != nil {
 		return err
 	}
-	mainDB, drop, err := scratch(ctx, srv, "main", migrations.Main())
+	mainDB, drop, err := benchdb.Scratch(ctx, srv, "insights", "main", migrations.Main(), keep)
 	if err != nil {
 		return err
 	}
 	defer drop()
-	insightsDB, drop2, err := scratch(ctx, srv, "insights", migrations.CodeInsights())
+	insightsDB, drop2, err := benchdb.Scratch(ctx, srv, "insights", "insights", migrations.CodeInsights(), keep)
 	if err != nil {
 		return err
 	}
@@ -277,12 +271,12 @@ func corpus(ctx context.Context, dir string, n int) ([]corpusgen.Repo, error) {
 
 // benchRead seeds a view of series × points over repos and reads it through the API.
 func benchRead(ctx context.Context, srv *url.URL, nrepos, nseries, npoints, requests int) error {
-	mainDB, drop, err := scratch(ctx, srv, "main", migrations.Main())
+	mainDB, drop, err := benchdb.Scratch(ctx, srv, "insights", "main", migrations.Main(), keep)
 	if err != nil {
 		return err
 	}
 	defer drop()
-	insightsDB, drop2, err := scratch(ctx, srv, "insights", migrations.CodeInsights())
+	insightsDB, drop2, err := benchdb.Scratch(ctx, srv, "insights", "insights", migrations.CodeInsights(), keep)
 	if err != nil {
 		return err
 	}
@@ -447,102 +441,6 @@ func benchRead(ctx context.Context, srv *url.URL, nrepos, nseries, npoints, requ
 			requests, pct(0.50).Round(100*time.Microsecond), pct(0.95).Round(100*time.Microsecond), lat[len(lat)-1].Round(100*time.Microsecond))
 	}
 	return nil
-}
-
-// findServer returns the maintenance URL of the Postgres server to benchmark on.
-func findServer() (*url.URL, error) {
-	raw := os.Getenv("LOOKOUT_TEST_DATABASE_URL")
-	if raw == "" {
-		raw = os.Getenv("DATABASE_URL")
-	}
-	if raw == "" {
-		root, err := repoRoot()
-		if err != nil {
-			return nil, err
-		}
-		cmd := exec.Command(filepath.Join(root, "dev", "postgres.sh"))
-		cmd.Env = append(os.Environ(), "DATABASE_URL=")
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return nil, fmt.Errorf("dev/postgres.sh: %w", err)
-		}
-		for _, line := range strings.Split(string(out), "\n") {
-			if v, ok := strings.CutPrefix(line, "DATABASE_URL="); ok {
-				raw = strings.Trim(v, "'")
-			}
-		}
-	}
-	if raw == "" {
-		return nil, errors.New("no Postgres server: set DATABASE_URL")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	u.Path = "/postgres"
-	return u, nil
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "dev", "postgres.sh")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run from inside the Lookout checkout (dev/postgres.sh not found)")
-		}
-		dir = parent
-	}
-}
-
-// scratch creates a migrated database and returns a pool on it and a function that
-// drops it.
-func scratch(ctx context.Context, srv *url.URL, kind string, fsys fs.FS) (*pgxpool.Pool, func(), error) {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := fmt.Sprintf("lookout_bench_insights_%s_%s", kind, hex.EncodeToString(b))
-	admin := func(sql string) error {
-		conn, err := pgx.Connect(ctx, srv.String())
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := admin("CREATE DATABASE " + pgx.Identifier{name}.Sanitize()); err != nil {
-		return nil, nil, fmt.Errorf("creating %s: %w", name, err)
-	}
-	u := *srv
-	u.Path = "/" + name
-	pool, err := database.Open(ctx, u.String(), database.Options{MaxConns: 20, ApplicationName: "bench-insights"})
-	if keep {
-		fmt.Printf("keeping %s\n", u.String())
-	}
-	drop := func() {
-		if pool != nil {
-			pool.Close()
-		}
-		if keep {
-			return
-		}
-		_ = admin("DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize() + " WITH (FORCE)")
-	}
-	if err != nil {
-		drop()
-		return nil, nil, err
-	}
-	if err := database.MigrateFS(ctx, pool, fsys, nil); err != nil {
-		drop()
-		return nil, nil, err
-	}
-	return pool, drop, nil
 }
 
 var keep, oneByOne bool

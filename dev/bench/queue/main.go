@@ -2,7 +2,7 @@
 // Lookout's workerutil queue on one scratch database, and prints jobs/s for each and their
 // ratio. It is its own module so River stays out of Lookout's go.mod.
 //
-//	cd dev/bench/queue && go run . [-jobs 100000] [-handlers 2000] [-rounds 1]
+//	cd dev/bench/queue && go run . [-jobs 100000] [-handlers 2000] [-rounds 5]
 //
 // The server comes from LOOKOUT_TEST_DATABASE_URL or DATABASE_URL; with neither set, the
 // project's private cluster is started with dev/postgres.sh. A scratch database is created
@@ -11,7 +11,9 @@
 // Both queues are measured the way `river bench` measures River: all jobs are inserted in
 // batches of 5,000 first (then VACUUM ANALYZE, so neither run pays for statistics the other
 // did not), the clock starts when the workers start and stops when the last completion is
-// recorded in the database.
+// recorded in the database. The two queues alternate which runs first, round after round
+// (5 by default: a single round ranged 1.88–3.09× when repeated), and the report gives
+// min / median / max jobs/s of each and the ratio of the medians (dev/bench/rounds).
 package main
 
 import (
@@ -27,7 +29,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	sglog "github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/dev/bench/rounds"
 	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/workerutil"
 	"github.com/lookout/lookout/migrations"
@@ -50,10 +52,10 @@ const insertBatch = 5000
 func main() {
 	numJobs := flag.Int("jobs", 100_000, "jobs to burn down per queue and round")
 	handlers := flag.Int("handlers", 2000, "concurrent handlers (River MaxWorkers, Lookout NumHandlers), as `river bench` sizes them")
-	rounds := flag.Int("rounds", 1, "alternate River and Lookout this many times and report the medians")
+	nrounds := flag.Int("rounds", rounds.MinRounds, "alternate River and Lookout this many times (at least 5 with both)")
 	only := flag.String("only", "", "run only one queue: river or lookout")
 	flag.Parse()
-	if *numJobs <= 0 || *handlers <= 0 || *rounds <= 0 {
+	if *numJobs <= 0 || *handlers <= 0 || *nrounds <= 0 {
 		fatal(errors.New("-jobs, -handlers and -rounds must be positive"))
 	}
 	if *only != "" && *only != "river" && *only != "lookout" {
@@ -75,47 +77,54 @@ func main() {
 		fatal(err)
 	}
 
-	fmt.Printf("queue bench: %d no-op jobs per queue, %d handlers, %d round(s)\n", *numJobs, *handlers, *rounds)
+	n := *nrounds
+	if *only == "" {
+		n = max(n, rounds.MinRounds)
+	}
+	fmt.Printf("queue bench: %d no-op jobs per queue, %d handlers, %d round(s)\n", *numJobs, *handlers, n)
 	var riverRates, lookoutRates []float64
-	for r := 1; r <= *rounds; r++ {
-		if *only != "lookout" {
-			rate, err := benchRiver(ctx, pool, *numJobs, *handlers)
+	type queue struct {
+		name  string
+		bench func(context.Context, *pgxpool.Pool, int, int) (float64, error)
+		rates *[]float64
+	}
+	var queues []queue
+	if *only != "lookout" {
+		queues = append(queues, queue{"river", benchRiver, &riverRates})
+	}
+	if *only != "river" {
+		queues = append(queues, queue{"lookout", benchLookout, &lookoutRates})
+	}
+	for r := range n {
+		// Alternate which queue goes first, so neither always inherits the other's
+		// dead tuples and warm caches.
+		for k := range queues {
+			q := queues[(k+r)%len(queues)]
+			rate, err := q.bench(ctx, pool, *numJobs, *handlers)
 			if err != nil {
 				drop()
-				fatal(fmt.Errorf("river: %w", err))
+				fatal(fmt.Errorf("%s: %w", q.name, err))
 			}
-			riverRates = append(riverRates, rate)
-		}
-		if *only != "river" {
-			rate, err := benchLookout(ctx, pool, *numJobs, *handlers)
-			if err != nil {
-				drop()
-				fatal(fmt.Errorf("lookout: %w", err))
-			}
-			lookoutRates = append(lookoutRates, rate)
+			*q.rates = append(*q.rates, rate)
 		}
 	}
 	fmt.Println()
-	if len(riverRates) > 0 {
-		fmt.Printf("river:   %8.0f jobs/s\n", median(riverRates))
-	}
-	if len(lookoutRates) > 0 {
-		fmt.Printf("lookout: %8.0f jobs/s\n", median(lookoutRates))
-	}
 	if len(riverRates) > 0 && len(lookoutRates) > 0 {
-		fmt.Printf("ratio lookout/river: %.2f\n", median(lookoutRates)/median(riverRates))
+		rounds.Record("queue", fmt.Sprintf("%d no-op jobs, %d handlers", *numJobs, *handlers), "jobs/s", true,
+			[]string{"lookout workerutil", "river"}, [][]float64{lookoutRates, riverRates}).Report(os.Stdout)
+		return
+	}
+	for name, rates := range map[string][]float64{"river": riverRates, "lookout": lookoutRates} {
+		if len(rates) > 0 {
+			st := rounds.StatsOf(rates)
+			fmt.Printf("%s: min / median / max %.0f / %.0f / %.0f jobs/s\n", name, st.Min, st.Median, st.Max)
+		}
 	}
 }
 
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "queue bench:", err)
 	os.Exit(1)
-}
-
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	return s[len(s)/2]
 }
 
 // findServer follows dbtest: an explicit URL, else the private cluster of dev/postgres.sh.

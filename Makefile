@@ -25,10 +25,23 @@ console-assets: $(CONSOLE_ASSETS) ## Install GraphiQL from npm and copy its bund
 $(CONSOLE_ASSETS): internal/console/package.json internal/console/package-lock.json
 	dev/console-assets.sh
 
-bench: bench-queue ## Run the benchmarks (figures are printed)
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
+# Every comparison of `make bench` appends its ratios here (dev/bench/rounds); the last
+# step prints them as one table.
+BENCH_SUMMARY ?= $(CURDIR)/.dev/bench-summary.jsonl
+export BENCH_SUMMARY
 
-bench-queue: ## Lookout's queue vs River on the same database
+bench: ## Run every benchmark (comparisons in alternating rounds, min/median/max) and print one table of every ratio
+	mkdir -p $(dir $(BENCH_SUMMARY)) && rm -f $(BENCH_SUMMARY)
+	$(MAKE) bench-queue
+	$(GO) run ./dev/bench/search
+	$(GO) run ./dev/bench/index
+	$(GO) run ./dev/bench/insights
+	$(GO) test -count=1 -v -run PushToDelivery ./dev/bench/monitors
+	$(GO) test -count=1 -v -run PlanToPullRequests ./dev/bench/campaigns -args -repos 10
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
+	$(GO) run ./dev/bench/summary
+
+bench-queue: ## Lookout's queue vs River on the same database (5 alternating rounds)
 	cd dev/bench/queue && $(GO) run .
 
 vet:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sourcegraph/log"
 	"github.com/sourcegraph/log/logtest"
 
 	"github.com/lookout/lookout/internal/app"
@@ -51,6 +52,8 @@ type Options struct {
 	ChangesetEvents webhooks.ChangesetEventFunc
 	// DB, when set, is used instead of a fresh database.
 	DB *pgxpool.Pool
+	// Logger, when set, replaces the test logger (benchmarks that print tables).
+	Logger log.Logger
 }
 
 // New starts an API on a fresh database with one site admin.
@@ -60,7 +63,10 @@ func New(t testing.TB, opts Options) *Env {
 	if db == nil {
 		db = dbtest.NewDB(t)
 	}
-	logger := logtest.Scoped(t)
+	logger := opts.Logger
+	if logger == nil {
+		logger = logtest.Scoped(t)
+	}
 	st := store.New(db)
 	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logger, AllowLocal: true})
 	if err != nil {

@@ -5,8 +5,11 @@
 // requests, through the worker's real routines with production settings (4 changeset
 // handlers, 2 step handlers, publish rate unlimited).
 //
-// It reports how long the plan's steps took and how long from createCampaign until every
-// pull request was open, with the per-changeset throughput. Run it with
+// It reports how long the plan's steps took, and how long from createCampaign until every
+// pull request was open against a baseline measured in the same run: the same change
+// pushed to the same repositories one by one with git push (from clones made beforehand,
+// and without opening pull requests). Each of -rounds rounds (at least 5) makes a new plan
+// and campaign on a new branch; the two sides alternate which goes first. Run it with
 //
 //	go test ./dev/bench/campaigns -run PlanToPullRequests -v -args -repos 20
 //
@@ -18,6 +21,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/dev/bench/rounds"
 	"github.com/lookout/lookout/internal/app"
 	bgcampaigns "github.com/lookout/lookout/internal/background/campaigns"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
@@ -41,7 +46,10 @@ import (
 	"github.com/lookout/lookout/internal/workerutil"
 )
 
-var numRepos = flag.Int("repos", 0, "repositories in the campaign (0 skips the benchmark)")
+var (
+	numRepos  = flag.Int("repos", 0, "repositories in the campaign (0 skips the benchmark)")
+	numRounds = flag.Int("rounds", rounds.MinRounds, "rounds (at least 5)")
+)
 
 func TestPlanToPullRequests(t *testing.T) {
 	if *numRepos <= 0 {
@@ -112,40 +120,83 @@ func TestPlanToPullRequests(t *testing.T) {
 		}
 	})
 
-	svc := &campaigns.Service{Store: st, ExternalURL: "http://lookout.test"}
-	spec := "on:\n" + strings.Join(onEntries, "\n") + "\nsteps:\n  - run: sed -i 's/foo/qux/g' README.md src/*.txt\nchangesetTemplate:\n  title: Use qux\n  branch: campaigns/qux\n"
-	start := time.Now()
-	plan, err := svc.CreatePlanFromSpec(ctx, store.Viewer{AllAccess: true}, user.ID, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	repostest.WaitFor(t, "the plan", 10*time.Minute, func() bool {
-		s, err := svc.PlanStatus(ctx, plan)
-		return err == nil && s.State != "PROCESSING"
-	})
-	planTook := time.Since(start)
-	if s, _ := svc.PlanStatus(ctx, plan); s.State != "COMPLETED" {
-		t.Fatalf("plan %+v", s)
+	// The baseline's clones, made before any clock starts.
+	host := strings.Replace(gh.URL(), "://", "://x-access-token:"+fakehost.DefaultToken+"@", 1)
+	var clones []string
+	for _, p := range paths {
+		dir := filepath.Join(t.TempDir(), "clone")
+		gittest.Run(t, t.TempDir(), gittest.Env(), "clone", "-q", host+"/"+p+".git", dir)
+		clones = append(clones, dir)
 	}
 
-	start = time.Now()
-	c, err := svc.CreateCampaign(ctx, campaigns.CreateCampaignInput{NamespaceUserID: user.ID, AuthorID: user.ID, Name: "Qux", PlanID: plan.ID})
-	if err != nil {
-		t.Fatal(err)
+	svc := &campaigns.Service{Store: st, ExternalURL: "http://lookout.test"}
+	var planTook []float64
+	samples := make([][]float64, 2) // lookout, git push
+	lookout := func(round int) error {
+		spec := "on:\n" + strings.Join(onEntries, "\n") + "\nsteps:\n  - run: sed -i 's/foo/qux/g' README.md src/*.txt\nchangesetTemplate:\n  title: Use qux\n  branch: campaigns/qux-" + fmt.Sprint(round) + "\n"
+		start := time.Now()
+		plan, err := svc.CreatePlanFromSpec(ctx, store.Viewer{AllAccess: true}, user.ID, spec)
+		if err != nil {
+			return err
+		}
+		repostest.WaitFor(t, "the plan", 10*time.Minute, func() bool {
+			s, err := svc.PlanStatus(ctx, plan)
+			return err == nil && s.State != "PROCESSING"
+		})
+		planTook = append(planTook, float64(time.Since(start).Microseconds())/1000)
+		if s, _ := svc.PlanStatus(ctx, plan); s.State != "COMPLETED" {
+			return fmt.Errorf("plan %+v", s)
+		}
+		start = time.Now()
+		c, err := svc.CreateCampaign(ctx, campaigns.CreateCampaignInput{NamespaceUserID: user.ID, AuthorID: user.ID, Name: fmt.Sprintf("Qux %d", round), PlanID: plan.ID})
+		if err != nil {
+			return err
+		}
+		repostest.WaitFor(t, "every pull request open", 10*time.Minute, func() bool {
+			n, err := st.Campaigns().CountChangesets(ctx, store.ChangesetListOptions{CampaignID: c.ID, ExternalState: "OPEN", Viewer: store.InternalViewer})
+			return err == nil && n == *numRepos
+		})
+		samples[0] = append(samples[0], float64(time.Since(start).Microseconds())/1000)
+		for _, p := range paths {
+			if n := len(gh.PullRequests(p)); n != round+1 {
+				return fmt.Errorf("%s has %d pull requests after round %d", p, n, round+1)
+			}
+		}
+		return nil
 	}
-	repostest.WaitFor(t, "every pull request open", 10*time.Minute, func() bool {
-		n, err := st.Campaigns().CountChangesets(ctx, store.ChangesetListOptions{CampaignID: c.ID, ExternalState: "OPEN", Viewer: store.InternalViewer})
-		return err == nil && n == *numRepos
-	})
-	publishTook := time.Since(start)
-	for _, p := range paths {
-		if n := len(gh.PullRequests(p)); n != 1 {
-			t.Fatalf("%s has %d pull requests", p, n)
+	gitPush := func(round int) {
+		start := time.Now()
+		branch := fmt.Sprintf("baseline/qux-%d", round)
+		for _, dir := range clones {
+			gittest.Run(t, dir, gittest.Env(), "checkout", "-q", "-B", branch, "origin/main")
+			cmd := exec.Command("sh", "-c", "sed -i 's/foo/qux/g' README.md src/*.txt")
+			cmd.Dir = dir
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("the baseline's edit: %v\n%s", err, out)
+			}
+			gittest.Run(t, dir, gittest.Env(), "commit", "-q", "-a", "-m", "Use qux")
+			gittest.Run(t, dir, gittest.Env(), "push", "-q", "origin", branch)
+		}
+		samples[1] = append(samples[1], float64(time.Since(start).Microseconds())/1000)
+	}
+	for round := range max(*numRounds, rounds.MinRounds) {
+		if round%2 == 1 {
+			gitPush(round)
+		}
+		if err := lookout(round); err != nil {
+			t.Fatal(err)
+		}
+		if round%2 == 0 {
+			gitPush(round)
 		}
 	}
-	t.Logf("%d repositories: plan steps %s (%s per repository), createCampaign → all pull requests open %s (%s per changeset, %.1f/s)",
-		*numRepos, planTook.Round(time.Millisecond), (planTook / time.Duration(*numRepos)).Round(time.Millisecond),
-		publishTook.Round(time.Millisecond), (publishTook / time.Duration(*numRepos)).Round(time.Millisecond), float64(*numRepos)/publishTook.Seconds())
+	ps := rounds.StatsOf(planTook)
+	c := rounds.Record("campaigns", fmt.Sprintf("%d repositories: createCampaign to every pull request open", *numRepos), "ms", false,
+		[]string{"lookout", "git push one by one"}, samples)
+	c.Note = fmt.Sprintf("plan steps (not compared): min / median / max %.0f / %.0f / %.0f ms; the baseline opens no pull requests", ps.Min, ps.Median, ps.Max)
+	var table strings.Builder
+	c.Report(&table)
+	t.Log("\n" + table.String())
 }
 
 func ptr[T any](v T) *T { return &v }

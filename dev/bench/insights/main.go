@@ -7,11 +7,16 @@
 //     Backfiller, database writes included; their points must be equal.
 //   - read: a view of 20 series × 90 points over 1,000 repositories (1.8M points seeded
 //     directly), read through the real HTTP GraphQL API as a user who may not see 10
-//     private repositories: p50/p95/max of insightViews { dataSeries { points } }.
+//     private repositories (insightViews { dataSeries { points } }), against the same
+//     aggregation done naively in SQL: the user's visible repositories from the main
+//     database, then a sum of the raw points grouped by series and time.
 //
-// Run it with
+// Every comparison alternates its two sides for -rounds rounds (at least 5) and prints
+// min / median / max and the ratio (dev/bench/rounds): a backfill round is one backfill
+// of each plan (fresh series, empty memo); a read round is -requests/-rounds requests of
+// each side, its sample their median latency. Run it with
 //
-//	go run ./dev/bench/insights [-corpus /tmp/lookout-insights-corpus] [-repos 50] [-only backfill|read]
+//	go run ./dev/bench/insights [-corpus /tmp/lookout-insights-corpus] [-repos 5] [-only backfill|read]
 //
 // The Postgres server comes from LOOKOUT_TEST_DATABASE_URL or DATABASE_URL, else the
 // project's private cluster (dev/postgres.sh); scratch databases are dropped at the end.
@@ -31,7 +36,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"sort"
 	"strings"
 	"time"
 
@@ -40,6 +44,7 @@ import (
 	"github.com/sourcegraph/log"
 
 	"github.com/lookout/lookout/dev/bench/benchdb"
+	"github.com/lookout/lookout/dev/bench/rounds"
 	"github.com/lookout/lookout/dev/corpus/corpusgen"
 	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/auth"
@@ -55,7 +60,8 @@ import (
 
 func main() {
 	corpusDir := flag.String("corpus", filepath.Join(os.TempDir(), "lookout-insights-corpus"), "corpus directory (generated when missing)")
-	nrepos := flag.Int("repos", 50, "repositories of the backfill benchmark")
+	nrepos := flag.Int("repos", 5, "repositories of the backfill benchmark (the README's figures use 50)")
+	flag.IntVar(&nrounds, "rounds", rounds.MinRounds, "rounds of each comparison (at least 5)")
 	queries := flag.String("queries", "errors.New;/fmt\\.Errorf\\(\"[a-z]+ /", "queries of the backfill benchmark, ;-separated")
 	concurrency := flag.Int("concurrency", 4, "repositories counted at once")
 	only := flag.String("only", "", "run only backfill or read")
@@ -141,36 +147,41 @@ func benchBackfill(ctx context.Context, srv *url.URL, dir string, n int, queries
 	fmt.Printf("series: 12 monthly samples ending %s, %d repositories counted at once\n\n", anchor.Format(time.DateOnly), concurrency)
 	for _, q := range queries {
 		def := insights.SeriesDef{Query: q, Interval: insights.Interval{Unit: insights.Month, Value: 1}}
-		fmt.Printf("== %s ==\n", q)
-		var naiveRun *run
-		if naive {
-			svc := search.NewService(main, mirrors, nil, nil, search.Options{}) // no memo
-			naiveRun, err = backfill(ctx, main, is, def, anchor, &insights.SearchSource{Search: svc, Mirrors: mirrors}, concurrency, true)
-			if err != nil {
+		var naiveRun, opt *run
+		var memo *search.BlobCache
+		sides := []rounds.Side{{Name: "compressed + memo", Run: func() error {
+			// Every round starts from an empty memo, persisted or not.
+			if _, err := mainDB.Exec(ctx, "TRUNCATE search_blob_counts"); err != nil {
 				return err
 			}
-			naiveRun.print("naive")
-		}
-		if _, err := mainDB.Exec(ctx, "TRUNCATE search_blob_counts"); err != nil {
+			memo = search.NewBlobCache(0, main)
+			svc := search.NewService(main, mirrors, memo, nil, search.Options{})
+			var err error
+			opt, err = backfill(ctx, main, is, def, anchor, &insights.SearchSource{Search: svc, Mirrors: mirrors, Persist: true, OneByOne: oneByOne}, concurrency, false)
 			return err
+		}}}
+		if naive {
+			sides = append(sides, rounds.Side{Name: "naive", Run: func() error {
+				svc := search.NewService(main, mirrors, nil, nil, search.Options{}) // no memo
+				var err error
+				naiveRun, err = backfill(ctx, main, is, def, anchor, &insights.SearchSource{Search: svc, Mirrors: mirrors}, concurrency, true)
+				return err
+			}})
 		}
-		memo := search.NewBlobCache(0, main)
-		svc := search.NewService(main, mirrors, memo, nil, search.Options{})
-		opt, err := backfill(ctx, main, is, def, anchor, &insights.SearchSource{Search: svc, Mirrors: mirrors, Persist: true, OneByOne: oneByOne}, concurrency, false)
+		c, err := rounds.Compare("insights", "backfill "+q, nrounds, sides...)
 		if err != nil {
 			return err
 		}
-		opt.print("compressed + memo")
 		hits, misses := memo.Stats()
-		fmt.Printf("  %-18s %d blobs counted (%.0f per sample point); %d lookups answered by the memo, %d not\n", "",
+		c.Note = fmt.Sprintf("compressed: %s; %d blobs counted (%.0f per sample point), %d memo hits, %d misses", opt.summary(),
 			memo.Len(), float64(memo.Len())/float64(opt.samples), hits, misses)
 		if naiveRun != nil {
-			same := "same points"
+			c.Note += "\n    naive: " + naiveRun.summary()
 			if !equalPoints(naiveRun.points, opt.points) {
-				same = fmt.Sprintf("DIFFERENT POINTS: naive %v, compressed %v", naiveRun.points, opt.points)
+				c.Note += fmt.Sprintf("\n    DIFFERENT POINTS: naive %v, compressed %v", naiveRun.points, opt.points)
 			}
-			fmt.Printf("  speed-up %.1f×, %s\n", float64(naiveRun.wall)/float64(opt.wall), same)
 		}
+		c.Report(os.Stdout)
 		fmt.Println()
 	}
 	return nil
@@ -183,10 +194,10 @@ type run struct {
 	points                    map[time.Time]float64
 }
 
-func (r *run) print(name string) {
+func (r *run) summary() string {
 	perPoint := float64(r.searches) / float64(r.samples)
-	fmt.Printf("  %-18s %9s   %4d searches for %d sample points (%.2f per point; %d reused, %d before history)\n",
-		name, r.wall.Round(time.Millisecond), r.searches, r.samples, perPoint, r.reused, r.skipped)
+	return fmt.Sprintf("%d searches for %d sample points (%.2f per point; %d reused, %d before history)",
+		r.searches, r.samples, perPoint, r.reused, r.skipped)
 }
 
 func equalPoints(a, b map[time.Time]float64) bool {
@@ -416,10 +427,48 @@ func benchRead(ctx context.Context, srv *url.URL, nrepos, nseries, npoints, requ
 		return fmt.Errorf("wrong answer: %d series, %d points, newest %v (want %v)", len(ds), len(ds[0].Points), ds[0].Points[npoints-1].Value, want)
 	}
 	fmt.Printf("answer checked: %d series × %d points, %d private repositories left out; %d bytes\n", len(ds), len(ds[0].Points), private, len(out))
+	viewer := store.Viewer{UserID: user.ID}
+	seriesIDs := make([]int, len(links))
+	for i, l := range links {
+		seriesIDs[i] = l.SeriesID
+	}
+	// The naive read: the viewer's repositories, then the raw points summed per series
+	// and time (no totals, no precomputed sums), filtered by name like includeRepoRegex.
+	naive := func(filter string) (time.Duration, error) {
+		start := time.Now()
+		visible, err := main.Repos().List(ctx, viewer, store.RepoListOptions{})
+		if err != nil {
+			return 0, err
+		}
+		ids := make([]int64, len(visible))
+		for i, r := range visible {
+			ids[i] = r.ID
+		}
+		rows, err := insightsDB.Query(ctx, `SELECT sp.series_id, sp.time, sum(sp.value) FROM series_points sp
+JOIN repo_names rn ON rn.id = sp.repo_name_id
+WHERE sp.series_id = ANY($1) AND sp.repo_id = ANY($2) AND ($3 = '' OR rn.name ~ $3)
+GROUP BY sp.series_id, sp.time ORDER BY 1, 2`, seriesIDs, ids, filter)
+		if err != nil {
+			return 0, err
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+		if filter == "" && n != nseries*npoints {
+			return 0, fmt.Errorf("the naive read found %d points, want %d", n, nseries*npoints)
+		}
+		return time.Since(start), nil
+	}
+	per := max(1, requests/max(nrounds, rounds.MinRounds))
 	for _, variant := range []struct{ name, filter string }{
-		{"insightViews { dataSeries { points } }", ""},
-		{"  with includeRepoRegex of 10 repositories", "repo-000"},
-		{"  with includeRepoRegex of half the repositories", "repo-0[0-4]"},
+		{"read insightViews { dataSeries { points } }", ""},
+		{"read, includeRepoRegex of 10 repositories", "repo-000"},
+		{"read, includeRepoRegex of half the repositories", "repo-0[0-4]"},
 	} {
 		body := query(variant.filter)
 		for i := 0; i < 3; i++ {
@@ -427,23 +476,43 @@ func benchRead(ctx context.Context, srv *url.URL, nrepos, nseries, npoints, requ
 				return err
 			}
 		}
-		var lat []time.Duration
-		for i := 0; i < requests; i++ {
-			d, _, err := do(body)
-			if err != nil {
-				return err
+		samples := make([][]float64, 2)
+		side := func(i int, one func() (time.Duration, error)) error {
+			var lat []float64
+			for range per {
+				d, err := one()
+				if err != nil {
+					return err
+				}
+				lat = append(lat, float64(d.Microseconds())/1000)
 			}
-			lat = append(lat, d)
+			samples[i] = append(samples[i], rounds.StatsOf(lat).Median)
+			return nil
 		}
-		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-		pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-		fmt.Printf("%-50s %d requests: p50 %s, p95 %s, max %s\n", variant.name,
-			requests, pct(0.50).Round(100*time.Microsecond), pct(0.95).Round(100*time.Microsecond), lat[len(lat)-1].Round(100*time.Microsecond))
+		api := func() (time.Duration, error) { d, _, err := do(body); return d, err }
+		sql := func() (time.Duration, error) { return naive(variant.filter) }
+		for r := range max(nrounds, rounds.MinRounds) {
+			order := []int{0, 1}
+			if r%2 == 1 {
+				order = []int{1, 0}
+			}
+			for _, i := range order {
+				if err := side(i, []func() (time.Duration, error){api, sql}[i]); err != nil {
+					return err
+				}
+			}
+		}
+		c := rounds.Record("insights", variant.name, "ms", false, []string{"API (GraphQL, HTTP)", "naive SQL aggregation"}, samples)
+		c.Note = fmt.Sprintf("each round's sample: the median of %d requests", per)
+		c.Report(os.Stdout)
 	}
 	return nil
 }
 
-var keep, oneByOne bool
+var (
+	keep, oneByOne bool
+	nrounds        int
+)
 
 func fatal(err error) {
 	if err != nil {

@@ -137,8 +137,11 @@ func num(v float64) string {
 }
 
 func ratio(r float64) string {
-	if r >= 10 || r == 0 {
+	switch {
+	case r >= 10 || r == 0:
 		return fmt.Sprintf("%.1f×", r)
+	case r < 0.01:
+		return fmt.Sprintf("%.2g×", r)
 	}
 	return fmt.Sprintf("%.3f×", r)
 }

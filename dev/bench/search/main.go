@@ -5,10 +5,11 @@
 //   - counts at 12 monthly revisions (one cache) vs 12 runs of `git grep -c`;
 //   - diff search over the newest 100 commits vs `git log -p -G<pattern>`.
 //
-// Each figure is the median of -runs runs (wall time, and CPU time of this process and
-// its git children); the two sides' runs alternate, so that load from other processes on
-// a shared machine falls on both. The counts of both sides are compared so that a fast
-// wrong answer cannot pass. Run it with
+// Each comparison runs the two sides -runs times (at least 5), alternating which goes
+// first, so that load from other processes on a shared machine falls on both, and prints
+// min / median / max wall time of each and the ratio of the medians (dev/bench/rounds),
+// with the medians of CPU time (this process and its git children). The counts of both
+// sides are compared so that a fast wrong answer cannot pass. Run it with
 //
 //	go run ./dev/bench/search [-corpus /tmp/lookout-corpus] [-runs 5]
 //
@@ -35,6 +36,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lookout/lookout/dev/bench/rounds"
 	"github.com/lookout/lookout/dev/corpus/corpusgen"
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/search/query"
@@ -58,7 +60,7 @@ var patterns = []pattern{
 
 func main() {
 	corpusDir := flag.String("corpus", filepath.Join(os.TempDir(), "lookout-corpus"), "corpus directory (generated when missing)")
-	runs := flag.Int("runs", 5, "runs of each measurement (the median is shown)")
+	runs := flag.Int("runs", rounds.MinRounds, "rounds of each comparison (at least 5)")
 	flag.BoolVar(&split, "split", false, "show CPU time split into this process and git children (user+system)")
 	readers := flag.Int("readers", 0, "object readers per repository (0: GOMAXPROCS)")
 	catFile := flag.Bool("catfile", false, "read blobs through git cat-file, not the packs in process (vcs.Options.NoPackReader)")
@@ -240,29 +242,40 @@ func main() {
 		for _, q := range []string{`errors.New`, `lang:go /func \(\w+ \*\w+\) Close\(\)/`, `type:path /_test\.go$/`, `type:diff errors.New`, `type:commit author:ada`} {
 			plan := mustParse(q)
 			var res *search.Results
-			t, _ := pair(*runs, func() {
+			ss, _ := pair(*runs, func() {
 				svc := search.NewService(nil, nil, search.NewBlobCache(0, nil), nil, search.Options{})
 				var err error
 				res, err = svc.SearchMirror(ctx, m, plan, search.Revisions{})
 				fatal(err)
 			}, nil)
+			t := median(ss)
 			fmt.Printf("%-45s %8s (cpu %7s)   %d results, match count %d, limit hit %v\n", q, ms(t.wall), ms(t.cpu()), len(res.Matches), res.MatchCount, res.LimitHit)
 		}
 	}
 }
 
-func report(name string, ours, git sample, nOurs, nGit int, unit string) {
+// report prints a comparison of Lookout's runs with git's (or git cat-file's) and
+// records its ratio.
+func report(name string, ours, git []sample, nOurs, nGit int, unit string) {
 	ok := "same"
 	if nOurs != nGit {
 		ok = fmt.Sprintf("DIFFERENT (git %d)", nGit)
 	}
-	fmt.Printf("%-26s lookout %7s (cpu %7s)   git %7s (cpu %7s)   ratio %.2f× (cpu %.2f×)   %d %s, %s\n", name,
-		ms(ours.wall), ms(ours.cpu()), ms(git.wall), ms(git.cpu()),
-		float64(ours.wall)/float64(git.wall), float64(ours.cpu())/float64(git.cpu()), nOurs, unit, ok)
-	if split {
-		fmt.Printf("%-26s   cpu: lookout self %s+%s, git children %s+%s; git grep %s+%s (user+sys)\n", "",
-			ms(ours.selfUser), ms(ours.selfSys), ms(ours.kidsUser), ms(ours.kidsSys), ms(git.kidsUser), ms(git.kidsSys))
+	wall := func(ss []sample) []float64 {
+		out := make([]float64, len(ss))
+		for i, s := range ss {
+			out[i] = float64(s.wall.Microseconds()) / 1000
+		}
+		return out
 	}
+	c := rounds.Record("search", name, "ms", false, []string{"lookout", "git"}, [][]float64{wall(ours), wall(git)})
+	mo, mg := median(ours), median(git)
+	c.Note = fmt.Sprintf("%d %s, %s; CPU medians: lookout %s, git %s (%.2f×)", nOurs, unit, ok, ms(mo.cpu()), ms(mg.cpu()), float64(mo.cpu())/float64(mg.cpu()))
+	if split {
+		c.Note += fmt.Sprintf("\n    cpu: lookout self %s+%s, git children %s+%s; git %s+%s (user+sys)",
+			ms(mo.selfUser), ms(mo.selfSys), ms(mo.kidsUser), ms(mo.kidsSys), ms(mg.kidsUser), ms(mg.kidsSys))
+	}
+	c.Report(os.Stdout)
 }
 
 func ms(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
@@ -278,17 +291,20 @@ type sample struct {
 
 func (s sample) cpu() time.Duration { return s.selfUser + s.selfSys + s.kidsUser + s.kidsSys }
 
-// pair runs ours and theirs (nil: none) n times each, alternating, and returns the
-// median of each field over the runs of each.
-func pair(n int, ours, theirs func()) (sample, sample) {
+// pair runs ours and theirs (nil: none) n times each (at least 5), alternating which
+// goes first, and returns the samples of each.
+func pair(n int, ours, theirs func()) ([]sample, []sample) {
 	var a, b []sample
-	for range n {
+	for i := range max(n, rounds.MinRounds) {
+		if theirs != nil && i%2 == 1 {
+			b = append(b, measure(theirs))
+		}
 		a = append(a, measure(ours))
-		if theirs != nil {
+		if theirs != nil && i%2 == 0 {
 			b = append(b, measure(theirs))
 		}
 	}
-	return median(a), median(b)
+	return a, b
 }
 
 func measure(f func()) sample {

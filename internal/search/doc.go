@@ -16,9 +16,26 @@
 //   - Issue monitors: Request.RepoIDs (and a file: filter added with Plan.AddFilter)
 //     re-run any query in one repository at its current head; Match.Key and the line
 //     numbers give results a stable identity.
-//   - Code insights: Service.NewCounter counts a query's matches in one repository at
-//     many commits (Counter.AtMany, Counter.At) with capture values and per-file and
-//     per-language counts, and Counter.Languages gives lines and bytes per language.
+//   - Code insights: Service.NewCounter (NewRepoCounter) counts a query's matches in one
+//     repository at many commits (Counter.AtMany, Counter.At) with capture values and
+//     per-file and per-language counts, and Counter.Languages gives lines and bytes per
+//     language.
+//   - Campaigns (repositoriesMatchingQuery) and the web app's searches and live previews
+//     go through Service.Search like the API.
+//
+// The index. With Options.Index (a textindex.Backend: this process's INDEX_DIR, or
+// zoekt-webservers), Service.Search plans each Basic query's content search (indexed.go):
+// repositories searched at their default branch whose shard holds the head their last
+// fetch recorded are read from the index, all others over their mirrors, in the same
+// execution, so that a search mixing both merges them. The index is asked only about the
+// repositories of the visible list, by id, and only documents of the wanted shard version
+// are used, so a stale shard's results are never shown. It only proposes candidate files
+// (a zoekt query of the literals every match contains, candidates.go, and the files it
+// keeps apart); the same scan as over a mirror matches their content from memory, so the
+// index finds exactly what the mirrors find (indexed_test.go checks it query by query).
+// IndexAuto leaves queries without a literal of three characters to the mirrors. A
+// Counter of a known repository (NewRepoCounter, insight recordings) counts at the
+// recorded head from the index the same way.
 //
 // Matching is Go RE2, case-insensitive unless case:yes, and line-oriented like git grep
 // (see match.go). Literal patterns and regexps with a required literal take fast paths

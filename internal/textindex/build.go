@@ -96,7 +96,19 @@ type BuildResult struct {
 	ContentBytes int64
 	IndexBytes   int64
 	Duration     time.Duration
+	// Delta: only the files changed since the shard's commit were added, in a shard
+	// stacked on the older ones (which no longer show the changed paths).
+	Delta bool
 }
+
+// Delta builds. After a push, only the files the push changed are indexed, into a new
+// shard beside the repository's others, whose changed paths zoekt then hides
+// (tombstones): time to searchable follows the size of the push, not of the repository.
+// A full build takes over when the shards pile up or the change is large.
+const (
+	maxDeltaShards  = 8
+	maxDeltaChanges = 2000
+)
 
 // Index makes repo's shard hold commit (the default branch's head), reading the tree
 // from m; it does nothing when the shard already holds it. Builds of one repository are
@@ -123,11 +135,18 @@ func (ix *Indexer) index(ctx context.Context, repo Repo, m *vcs.Mirror, commit s
 		return BuildResult{Duration: time.Since(start)}, nil
 	}
 	opts := ix.buildOptions(id, version)
+	changes, delta := ix.deltaChanges(ctx, opts, m, commit)
+	opts.IsDelta = delta
 	b, err := build.NewBuilder(opts)
 	if err != nil {
 		return BuildResult{}, fmt.Errorf("starting the shard of %s: %w", repo.Name, err)
 	}
-	res, err := ix.addTree(ctx, b, m, commit)
+	var res BuildResult
+	if delta {
+		res, err = ix.addChanges(ctx, b, m, changes)
+	} else {
+		res, err = ix.addTree(ctx, b, m, commit)
+	}
 	if err != nil {
 		// Finish would write what was added; the temporary shards are removed instead.
 		ix.removeTemporary(id)
@@ -141,8 +160,38 @@ func (ix *Indexer) index(ctx context.Context, repo Repo, m *vcs.Mirror, commit s
 			res.IndexBytes += fi.Size()
 		}
 	}
-	res.Built, res.Duration = true, time.Since(start)
+	res.Built, res.Duration, res.Delta = true, time.Since(start), delta
 	return res, nil
+}
+
+// deltaChanges returns the changes since the commit the repository's shards hold, and
+// whether a delta build can apply them: shards of this layout and size limit, not too
+// many of them, not too many changes.
+func (ix *Indexer) deltaChanges(ctx context.Context, opts build.Options, m *vcs.Mirror, commit string) ([]vcs.TreeChange, bool) {
+	r, _, ok, err := opts.FindRepositoryMetadata()
+	if err != nil || !ok || len(r.Branches) != 1 || !strings.HasPrefix(r.Branches[0].Version, ShardVersion("", ix.opts.MaxFileSize)) {
+		return nil, false
+	}
+	if len(opts.FindAllShards()) >= maxDeltaShards {
+		return nil, false
+	}
+	changes, err := m.DiffTree(ctx, CommitOf(r.Branches[0].Version), commit)
+	if err != nil || len(changes) > maxDeltaChanges {
+		return nil, false
+	}
+	return changes, true
+}
+
+// addChanges adds the files a tree diff changed and hides their older versions.
+func (ix *Indexer) addChanges(ctx context.Context, b *build.Builder, m *vcs.Mirror, changes []vcs.TreeChange) (BuildResult, error) {
+	var entries []vcs.TreeEntry
+	for _, c := range changes {
+		b.MarkFileAsChangedOrRemoved(c.Path)
+		if c.NewOID != "" && c.NewMode != vcs.ModeSymlink && c.NewMode != vcs.ModeSubmodule {
+			entries = append(entries, vcs.TreeEntry{Path: c.Path, Mode: c.NewMode, Type: "blob", OID: c.NewOID, Size: -1})
+		}
+	}
+	return ix.addEntries(ctx, b, m, entries)
 }
 
 func (ix *Indexer) buildOptions(id uint32, version string) build.Options {
@@ -185,13 +234,21 @@ func (ix *Indexer) addTree(ctx context.Context, b *build.Builder, m *vcs.Mirror,
 	if err != nil {
 		return BuildResult{}, err
 	}
-	var res BuildResult
-	var toRead []vcs.TreeEntry
+	var files []vcs.TreeEntry
 	for _, e := range tree {
-		if e.Type != "blob" || e.Mode == vcs.ModeSymlink {
-			continue
+		if e.Type == "blob" && e.Mode != vcs.ModeSymlink {
+			files = append(files, e)
 		}
-		res.Files++
+	}
+	return ix.addEntries(ctx, b, m, files)
+}
+
+// addEntries adds files (blobs) as documents. A size of -1 is not known: the blob is
+// read to learn it.
+func (ix *Indexer) addEntries(ctx context.Context, b *build.Builder, m *vcs.Mirror, files []vcs.TreeEntry) (BuildResult, error) {
+	res := BuildResult{Files: len(files)}
+	var toRead []vcs.TreeEntry
+	for _, e := range files {
 		if e.Size > ix.opts.MaxFileSize {
 			if err := b.Add(remainderDoc(e.Path, Remainder{Kind: RemainderLarge, Size: e.Size, OID: e.OID})); err != nil {
 				return BuildResult{}, err
@@ -218,6 +275,9 @@ func (ix *Indexer) addTree(ctx context.Context, b *build.Builder, m *vcs.Mirror,
 			i++
 			if info.Missing {
 				return fmt.Errorf("blob %s of %s is missing", e.OID, e.Path)
+			}
+			if int64(len(data)) > ix.opts.MaxFileSize {
+				return b.Add(remainderDoc(e.Path, Remainder{Kind: RemainderLarge, Size: int64(len(data)), OID: e.OID}))
 			}
 			res.ContentBytes += int64(len(data))
 			return b.Add(document(e, data))

@@ -18,18 +18,24 @@ import (
 	"github.com/lookout/lookout/internal/vcs"
 )
 
-// mirrorOf clones a work repository into a fresh mirror cache.
-func mirrorOf(t *testing.T, w *gittest.Repo, name string) *vcs.Mirror {
+// mirrorOf clones a work repository into a fresh mirror cache, and returns a function
+// that fetches it.
+func mirrorOf(t *testing.T, w *gittest.Repo, name string) (*vcs.Mirror, func()) {
 	t.Helper()
 	c, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logtest.Scoped(t), AllowLocal: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := c.EnsureCloned(testContext(t), vcs.Repo{Name: name, URL: w.Dir})
+	repo := vcs.Repo{Name: name, URL: w.Dir}
+	m, err := c.EnsureCloned(testContext(t), repo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	return m, func() {
+		if _, err := c.Fetch(testContext(t), repo); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func testContext(t *testing.T) context.Context {
@@ -96,7 +102,7 @@ func allDocs(t *testing.T, b textindex.Backend, id uint32, version string) map[s
 func TestIndexHoldsWhatSearchesRead(t *testing.T) {
 	w := gittest.NewRepo(t)
 	late := strings.Repeat("x", 9000) + "\x00tail"
-	c1 := w.Commit(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "", "first", map[string]string{
+	w.Commit(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "", "first", map[string]string{
 		"main.go":      "package main\n\nfunc main() {}\n",
 		"bin.dat":      "\x00\x01\x02 binary",
 		"late.txt":     late,
@@ -109,7 +115,7 @@ func TestIndexHoldsWhatSearchesRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	c2 := w.Commit(time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), "", "link", nil)
-	m := mirrorOf(t, w, "example.com/r")
+	m, fetch := mirrorOf(t, w, "example.com/r")
 	oid := func(path string) string { return strings.TrimSpace(w.Git("rev-parse", c2+":"+path)) }
 
 	dir := t.TempDir()
@@ -140,31 +146,58 @@ func TestIndexHoldsWhatSearchesRead(t *testing.T) {
 		"late.txt":     {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderStored, Size: int64(len(late)), OID: oid("late.txt"), Content: []byte(late)}},
 		"tiny.txt":     {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderStored, Size: 2, OID: oid("tiny.txt"), Content: []byte("ok")}},
 		"big.txt":      {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderLarge, Size: 24000, OID: oid("big.txt")}},
-		"kelvin.txt":   {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderStored, Size: 8, OID: oid("kelvin.txt"), Content: []byte("\u212aelvin\n")}},
+		"kelvin.txt":   {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderStored, Size: 9, OID: oid("kelvin.txt"), Content: []byte("\u212aelvin\n")}},
 		"dir/empty.md": {Language: "skipped", Remainder: &textindex.Remainder{Kind: textindex.RemainderStored, Size: 1, OID: oid("dir/empty.md"), Content: []byte("\n")}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("documents (-want +got):\n%s", diff)
 	}
 
-	// The shard at c2 is current: nothing to do. An older commit is another version:
-	// the shard is rebuilt, and the searcher serves it instead.
+	// The shard at c2 is current: nothing to do.
 	if res, err := ix.Index(ctx, textindex.Repo{ID: 7, Name: "example.com/r"}, m, c2); err != nil || res.Built {
 		t.Fatalf("second build at the same commit: %+v, %v; want nothing done", res, err)
 	}
-	if _, err := ix.Index(ctx, textindex.Repo{ID: 7, Name: "example.com/r"}, m, c1); err != nil {
+
+	// A push: a delta build adds the changed files in a shard of their own and hides
+	// their older versions. The search then sees what a full build of the new commit
+	// holds, and a search for the older version is not answered.
+	if err := os.Remove(filepath.Join(w.Dir, "kelvin.txt")); err != nil {
 		t.Fatal(err)
 	}
-	waitVersion(t, b, 7, textindex.ShardVersion(c1, 20000))
+	if err := os.Symlink("main.go", filepath.Join(w.Dir, "kelvin.txt")); err != nil {
+		t.Fatal(err)
+	}
+	c3 := w.Commit(time.Date(2024, 1, 3, 0, 0, 0, 0, time.UTC), "", "push", map[string]string{
+		"main.go": "package main\n\nfunc main() { println(1) }\n", "tiny.txt": "", "big.txt": "small now\n", "new/bin.dat": "\x00new",
+	})
+	fetch()
+	res, err = ix.Index(ctx, textindex.Repo{ID: 7, Name: "example.com/r"}, m, c3)
+	if err != nil || !res.Delta || res.Files != 3 {
+		t.Fatalf("build after the push: %+v, %v; want a delta build of 3 files", res, err)
+	}
+	v3 := textindex.ShardVersion(c3, 20000)
+	waitVersion(t, b, 7, v3)
+	full, err := textindex.NewIndexer(textindex.Options{Dir: t.TempDir(), MaxFileSize: 20000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := full.Index(ctx, textindex.Repo{ID: 7, Name: "example.com/r"}, m, c3); err != nil || res.Delta {
+		t.Fatalf("a first build: %+v, %v; want a full build", res, err)
+	}
+	fb, err := textindex.NewLocal(full.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fb.Close()
+	waitVersion(t, fb, 7, v3)
+	if diff := cmp.Diff(allDocs(t, fb, 7, v3), allDocs(t, b, 7, v3)); diff != "" {
+		t.Errorf("documents after the delta build (-full build +delta):\n%s", diff)
+	}
 	res2, err := b.Search(ctx, &query.Const{Value: true}, map[uint32]string{7: version})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res2.Answered[7] || len(res2.Files) != 0 {
 		t.Fatalf("a search for the replaced version was answered: %+v", res2)
-	}
-	shards, _ := filepath.Glob(filepath.Join(dir, "*.zoekt"))
-	if len(shards) != 1 {
-		t.Fatalf("shards after the rebuild: %v, want one", shards)
 	}
 }

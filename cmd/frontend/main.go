@@ -13,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	stdlog "log"
 	"net/http"
 	"os"
 	"os/signal"
@@ -75,6 +76,8 @@ func main() {
 	liblog := log.Init(log.Resource{Name: "lookout-frontend"})
 	defer liblog.Sync()
 	logger := log.Scoped("frontend")
+	stdlog.SetFlags(0)
+	stdlog.SetOutput(textindex.LogWriter(logger)) // zoekt logs through the standard library
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

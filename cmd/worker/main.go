@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net/http"
 	"os"
 	"os/signal"
@@ -65,6 +66,8 @@ func main() {
 	liblog := log.Init(log.Resource{Name: "lookout-worker"})
 	defer liblog.Sync()
 	logger := log.Scoped("worker")
+	stdlog.SetFlags(0)
+	stdlog.SetOutput(textindex.LogWriter(logger)) // zoekt logs through the standard library
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,6 +1,12 @@
 package textindex
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"io"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sourcegraph/log"
+)
 
 // The build metrics: throughput is rate(content bytes) / rate(build seconds), per core
 // since a build uses one.
@@ -54,4 +60,18 @@ func recordBuild(res BuildResult, err error) {
 		indexBytes.Add(float64(res.IndexBytes))
 		buildSeconds.Add(res.Duration.Seconds())
 	}
+}
+
+// LogWriter is where the binaries send the standard library's log, which zoekt writes
+// to (a line per shard built or loaded): into logger at debug level, so that it neither
+// interleaves unstructured lines with the JSON logs nor is lost.
+func LogWriter(logger log.Logger) io.Writer {
+	return logWriter{logger.Scoped("zoekt")}
+}
+
+type logWriter struct{ logger log.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.logger.Debug(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

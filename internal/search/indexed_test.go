@@ -245,13 +245,7 @@ var ignoreTiming = cmpopts.IgnoreFields(search.Results{}, "Plan", "Elapsed", "In
 
 func TestIndexedSearchFindsWhatMirrorsFind(t *testing.T) {
 	c := newIndexCorpus(t, 6)
-	b, err := textindex.NewLocal(c.indexer.Dir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	c.waitServed(t, b)
-	compareWithMirrors(t, c, b)
+	compareWithMirrors(t, c, c.localIndex(t))
 }
 
 // compareWithMirrors runs the equivalence queries through the mirrors and through the
@@ -293,6 +287,18 @@ func compareWithMirrors(t *testing.T, c *indexCorpus, b textindex.Backend) {
 	}
 }
 
+// localIndex loads the corpus's shards and waits until they serve every repository.
+func (c *indexCorpus) localIndex(t *testing.T) *recordingBackend {
+	t.Helper()
+	local, err := textindex.NewLocal(c.indexer.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(local.Close)
+	c.waitServed(t, local)
+	return &recordingBackend{Backend: local, asked: map[uint32]bool{}}
+}
+
 // recordingBackend remembers the repositories a search asked the index about.
 type recordingBackend struct {
 	textindex.Backend
@@ -312,13 +318,7 @@ func (r *recordingBackend) Search(ctx context.Context, q zq.Q, want map[uint32]s
 func TestIndexedSearchPlanning(t *testing.T) {
 	ctx := context.Background()
 	c := newIndexCorpus(t, 4)
-	local, err := textindex.NewLocal(c.indexer.Dir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer local.Close()
-	c.waitServed(t, local)
-	b := &recordingBackend{Backend: local, asked: map[uint32]bool{}}
+	b := c.localIndex(t)
 	var missing []string
 	var mu sync.Mutex
 	svc := search.NewService(c.st, c.reposSvc, search.NewBlobCache(0, nil), nil, search.Options{MaxFileSize: testMaxFileSize, Index: b,
@@ -374,7 +374,7 @@ func TestIndexedSearchPlanning(t *testing.T) {
 		t.Errorf("repositories reported without a current shard: %v", missing)
 	}
 	c.index(t, c.repos[0])
-	c.waitServed(t, local)
+	c.waitServed(t, b)
 	res = run(c.alice, "repo:^corpus/repo-000$ \"freshly pushed\"")
 	if res.MatchCount != 1 || res.IndexedRepos != 1 {
 		t.Errorf("search after the rebuild: %d matches, %d repositories indexed; want the new file from the index", res.MatchCount, res.IndexedRepos)
@@ -474,13 +474,7 @@ func TestRemoteIndexFindsWhatMirrorsFind(t *testing.T) {
 func TestIndexedCountsMatchMirrors(t *testing.T) {
 	ctx := context.Background()
 	c := newIndexCorpus(t, 3)
-	local, err := textindex.NewLocal(c.indexer.Dir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer local.Close()
-	c.waitServed(t, local)
-	b := &recordingBackend{Backend: local, asked: map[uint32]bool{}}
+	b := c.localIndex(t)
 	indexed := c.service(b, search.IndexAuto)
 	unindexed := c.service(nil, search.IndexNever)
 	for _, q := range []string{`TODO`, `/TODO\(p(\d)\)/`, `lang:go marker1`, `(lang:go marker1) OR (file:\.md$ TODO)`, `-file:\.go$ kind`, `big`} {

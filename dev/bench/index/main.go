@@ -24,8 +24,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -34,11 +32,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/lookout/lookout/dev/bench/baseline"
 	"github.com/lookout/lookout/dev/bench/benchdb"
 	"github.com/lookout/lookout/dev/bench/rounds"
 	"github.com/lookout/lookout/dev/corpus/corpusgen"
@@ -267,7 +265,11 @@ func compareCounts(ctx context.Context, n int, q countQuery, list []*store.Repo,
 		rs2 = append(rs2, rounds.Side{Name: "git grep -c", Run: func() error {
 			total := 0
 			for j, r := range list {
-				total += gitGrepCount(mirrors[j].Dir(), q.grep, search.RecordedDefaultHead(r))
+				n, err := baseline.GitGrepCount(mirrors[j].Dir(), q.grep, search.RecordedDefaultHead(r))
+				if err != nil {
+					return err
+				}
+				total += n
 			}
 			counts[len(sides)] = total
 			return nil
@@ -378,23 +380,6 @@ func pushToSearchable(ctx context.Context, n int, st *store.Store, rs *repos.Ser
 	show("build of the shard", build)
 	show("searcher loads it, search finds it", load)
 	show("push to searchable from the index", total)
-}
-
-func gitGrepCount(dir string, args []string, rev string) int {
-	cmd := exec.Command("git", append(append([]string{"-C", dir, "grep", "-c", "-I"}, args...), rev)...)
-	out, err := cmd.Output()
-	if err != nil && len(out) > 0 {
-		fatal(err)
-	}
-	total := 0
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := sc.Text()
-		v, err := strconv.Atoi(line[strings.LastIndexByte(line, ':')+1:])
-		fatal(err)
-		total += v
-	}
-	return total
 }
 
 func git(dir string, args ...string) {

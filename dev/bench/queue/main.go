@@ -27,9 +27,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +38,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	sglog "github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/dev/bench/benchdb"
 	"github.com/lookout/lookout/dev/bench/rounds"
 	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/workerutil"
@@ -63,11 +61,11 @@ func main() {
 	}
 
 	ctx := context.Background()
-	serverURL, err := findServer()
+	serverURL, err := benchdb.FindServer()
 	if err != nil {
 		fatal(err)
 	}
-	pool, drop, err := scratchDatabase(ctx, serverURL)
+	pool, drop, err := scratchDatabase(ctx, serverURL.String())
 	if err != nil {
 		fatal(err)
 	}
@@ -125,50 +123,6 @@ func main() {
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "queue bench:", err)
 	os.Exit(1)
-}
-
-// findServer follows dbtest: an explicit URL, else the private cluster of dev/postgres.sh.
-func findServer() (string, error) {
-	for _, env := range []string{"LOOKOUT_TEST_DATABASE_URL", "DATABASE_URL"} {
-		if v := os.Getenv(env); v != "" {
-			return v, nil
-		}
-	}
-	root, err := repoRoot()
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.Command(filepath.Join(root, "dev", "postgres.sh"))
-	cmd.Env = append(os.Environ(), "DATABASE_URL=")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("starting the private cluster with dev/postgres.sh: %w", err)
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(line, "DATABASE_URL="); ok {
-			return strings.Trim(v, "'"), nil
-		}
-	}
-	return "", errors.New("dev/postgres.sh printed no DATABASE_URL")
-}
-
-// repoRoot walks up from the working directory to the checkout holding dev/postgres.sh.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "dev", "postgres.sh")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no dev/postgres.sh above the working directory; set DATABASE_URL")
-		}
-		dir = parent
-	}
 }
 
 // scratchDatabase creates a database for this run and returns a pool on it and a function

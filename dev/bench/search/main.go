@@ -18,7 +18,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -36,6 +35,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lookout/lookout/dev/bench/baseline"
 	"github.com/lookout/lookout/dev/bench/rounds"
 	"github.com/lookout/lookout/dev/corpus/corpusgen"
 	"github.com/lookout/lookout/internal/search"
@@ -158,7 +158,7 @@ func main() {
 				res, err := c.At(ctx, head)
 				fatal(err)
 				ours = res.Lines
-			}, func() { theirs = gitGrepCount(m.Dir(), p.grep, head) })
+			}, func() { theirs = grepCount(m.Dir(), p.grep, head) })
 			report(p.name, sOurs, sGit, ours, theirs, "lines")
 		}
 
@@ -179,7 +179,7 @@ func main() {
 				res, err := c.At(ctx, head)
 				fatal(err)
 				ours = res.Lines
-			}, func() { theirs = gitGrepCount(m.Dir(), p.grep, head) })
+			}, func() { theirs = grepCount(m.Dir(), p.grep, head) })
 			report(p.name, sOurs, sGit, ours, theirs, "lines")
 		}
 	}
@@ -207,7 +207,7 @@ func main() {
 			}, func() {
 				theirs = 0
 				for _, r := range revs {
-					theirs += gitGrepCount(m.Dir(), p.grep, r)
+					theirs += grepCount(m.Dir(), p.grep, r)
 				}
 			})
 			report(p.name, sOurs, sGit, ours, theirs, fmt.Sprintf("lines, %d cache misses", read))
@@ -418,24 +418,6 @@ func catFileAll(dir string, oids []string, n int) int {
 	return int(total.Load())
 }
 
-// gitGrepCount sums git grep -c: the lines holding a match.
-func gitGrepCount(dir string, args []string, rev string) int {
-	cmd := exec.Command("git", append(append([]string{"-C", dir, "grep", "-c", "-I"}, args...), rev)...)
-	out, err := cmd.Output()
-	if err != nil && len(out) > 0 {
-		fatal(err)
-	}
-	total := 0
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := sc.Text()
-		n, err := strconv.Atoi(line[strings.LastIndexByte(line, ':')+1:])
-		fatal(err)
-		total += n
-	}
-	return total
-}
-
 // gitLogG counts the commits git log -G finds between base and head.
 func gitLogG(dir string, args []string, head, base string) int {
 	cmd := exec.Command("git", append(append([]string{"-C", dir, "log", "-p", "--format=%x00commit %H"}, args...), head, "^"+base)...)
@@ -471,4 +453,11 @@ func fatal(err error) {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// grepCount is baseline.GitGrepCount, fatal on error.
+func grepCount(dir string, args []string, rev string) int {
+	n, err := baseline.GitGrepCount(dir, args, rev)
+	fatal(err)
+	return n
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/sourcegraph/zoekt"
@@ -118,7 +119,7 @@ func versions(ctx context.Context, s zoekt.Searcher, ids []uint32) (map[uint32]s
 
 // searchCurrent searches s for q in the repositories whose version (current) is the one
 // wanted, and keeps the documents of the versions wanted.
-func searchCurrent(ctx context.Context, s zoekt.Searcher, q query.Q, want, current map[uint32]string) (*Result, error) {
+func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, want, current map[uint32]string) (*Result, error) {
 	res := &Result{Answered: map[uint32]bool{}}
 	var ids []uint32
 	for id, v := range want {
@@ -130,8 +131,7 @@ func searchCurrent(ctx context.Context, s zoekt.Searcher, q query.Q, want, curre
 	if len(ids) == 0 {
 		return res, nil
 	}
-	opts := candidateOptions
-	sr, err := s.Search(ctx, query.NewAnd(query.NewRepoIDs(ids...), q), &opts)
+	sr, err := collect(ctx, s, query.NewAnd(query.NewRepoIDs(ids...), q))
 	if err != nil {
 		return nil, fmt.Errorf("searching the index: %w", err)
 	}
@@ -150,6 +150,22 @@ func searchCurrent(ctx context.Context, s zoekt.Searcher, q query.Q, want, curre
 	}
 	res.Files = slices.DeleteFunc(sr.Files, func(f zoekt.FileMatch) bool { return !res.Answered[f.RepositoryID] })
 	return res, nil
+}
+
+// collect streams a candidate search and gathers its documents as they come. zoekt's
+// Search would rank and sort the whole result again at every shard's answer, which cost
+// more than the search itself; the caller sorts by path anyway.
+func collect(ctx context.Context, s zoekt.Streamer, q query.Q) (*zoekt.SearchResult, error) {
+	var mu sync.Mutex
+	res := &zoekt.SearchResult{}
+	opts := candidateOptions
+	err := s.StreamSearch(ctx, q, &opts, zoekt.SenderFunc(func(r *zoekt.SearchResult) {
+		mu.Lock()
+		defer mu.Unlock()
+		res.Stats.Add(r.Stats)
+		res.Files = append(res.Files, r.Files...)
+	}))
+	return res, err
 }
 
 func entry(ctx context.Context, s zoekt.Searcher, id uint32) (*zoekt.RepoListEntry, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"sync"
@@ -24,7 +25,7 @@ import (
 type Remote struct {
 	endpoints []string
 	conns     []*grpc.ClientConn
-	clients   []zoekt.Searcher
+	clients   []zoekt.Streamer
 }
 
 // NewRemote connects (lazily) to the endpoints, host:port each.
@@ -48,7 +49,7 @@ func NewRemote(endpoints []string) (*Remote, error) {
 }
 
 // each calls fn for every endpoint at once and returns the first error.
-func (r *Remote) each(fn func(i int, s zoekt.Searcher) error) error {
+func (r *Remote) each(fn func(i int, s zoekt.Streamer) error) error {
 	errs := make([]error, len(r.clients))
 	var wg sync.WaitGroup
 	for i, s := range r.clients {
@@ -65,7 +66,7 @@ func (r *Remote) each(fn func(i int, s zoekt.Searcher) error) error {
 // endpointVersions lists the versions each endpoint holds of ids.
 func (r *Remote) endpointVersions(ctx context.Context, ids []uint32) ([]map[uint32]string, error) {
 	out := make([]map[uint32]string, len(r.clients))
-	err := r.each(func(i int, s zoekt.Searcher) error {
+	err := r.each(func(i int, s zoekt.Streamer) error {
 		var err error
 		out[i], err = versions(ctx, s, ids)
 		return err
@@ -110,7 +111,7 @@ func (r *Remote) Search(ctx context.Context, q query.Q, want map[uint32]string) 
 		}
 	}
 	results := make([]*Result, len(r.clients))
-	err = r.each(func(i int, s zoekt.Searcher) error {
+	err = r.each(func(i int, s zoekt.Streamer) error {
 		var err error
 		results[i], err = searchCurrent(ctx, s, q, assigned[i], assigned[i])
 		return err
@@ -130,7 +131,7 @@ func (r *Remote) Search(ctx context.Context, q query.Q, want map[uint32]string) 
 
 func (r *Remote) Entry(ctx context.Context, id uint32, version string) (*zoekt.RepoListEntry, error) {
 	entries := make([]*zoekt.RepoListEntry, len(r.clients))
-	err := r.each(func(i int, s zoekt.Searcher) error {
+	err := r.each(func(i int, s zoekt.Streamer) error {
 		var err error
 		entries[i], err = entry(ctx, s, id)
 		return err
@@ -159,6 +160,26 @@ func (g *grpcSearcher) Search(ctx context.Context, q query.Q, opts *zoekt.Search
 		return nil, fmt.Errorf("zoekt endpoint %s: %w", g.endpoint, err)
 	}
 	return zoekt.SearchResultFromProto(resp, nil, nil), nil
+}
+
+// StreamSearch reads the webserver's streamed answer (large results come in chunks).
+func (g *grpcSearcher) StreamSearch(ctx context.Context, q query.Q, opts *zoekt.SearchOptions, sender zoekt.Sender) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := g.c.StreamSearch(ctx, &proto.StreamSearchRequest{Request: &proto.SearchRequest{Query: query.QToProto(q), Opts: opts.ToProto()}})
+	if err != nil {
+		return fmt.Errorf("zoekt endpoint %s: %w", g.endpoint, err)
+	}
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("zoekt endpoint %s: %w", g.endpoint, err)
+		}
+		sender.Send(zoekt.SearchResultFromStreamProto(msg, nil, nil))
+	}
 }
 
 func (g *grpcSearcher) List(ctx context.Context, q query.Q, opts *zoekt.ListOptions) (*zoekt.RepoList, error) {

@@ -31,6 +31,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -82,6 +83,8 @@ func main() {
 	n := flag.Int("rounds", rounds.MinRounds, "rounds of each comparison (at least 5)")
 	keep := flag.Bool("keep", false, "keep the scratch database")
 	only := flag.String("only", "", "run only these sections after the build (comma-separated: counts, nonselective, interactive, push)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the sections after the build to this file")
+	rebuild := flag.Bool("rebuild", true, "rebuild the index (false: keep the shards of an earlier run, skipping the build measurement)")
 	flag.Parse()
 	run := func(section string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), section) }
 	ctx := context.Background()
@@ -103,7 +106,9 @@ func main() {
 
 	// The build: every repository's shard, one at a time (a build uses one core).
 	indexDir := filepath.Join(*corpusDir, "index")
-	fatal(os.RemoveAll(indexDir))
+	if *rebuild {
+		fatal(os.RemoveAll(indexDir))
+	}
 	ix, err := textindex.NewIndexer(textindex.Options{Dir: indexDir, MaxFileSize: maxFileSize})
 	fatal(err)
 	buildAll(ctx, rs, ix, repoList)
@@ -117,6 +122,12 @@ func main() {
 		return search.NewService(st, rs, nil, nil, search.Options{MaxFileSize: maxFileSize, Index: backend, IndexMode: mode})
 	}
 	auto, always, mirrors := svc(search.IndexAuto), svc(search.IndexAlways), svc(search.IndexNever)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		fatal(err)
+		fatal(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
 
 	if run("counts") {
 		fmt.Printf("\n== counts at HEAD over %d repositories: index vs mirrors vs git grep -c per repository, summed ==\n", len(repoList))
@@ -188,11 +199,18 @@ func buildAll(ctx context.Context, rs *repos.Service, ix *textindex.Indexer, lis
 		fatal(err)
 		res, err := ix.Index(ctx, textindex.Repo{ID: r.ID, Name: r.Name}, m, search.RecordedDefaultHead(r))
 		fatal(err)
+		if !res.Built {
+			continue
+		}
 		content += res.ContentBytes
 		index += res.IndexBytes
 		rates = append(rates, float64(res.ContentBytes)/1e6/res.Duration.Seconds())
 	}
 	wall, cpu := time.Since(start), cpuTime()-cpu0
+	if len(rates) == 0 {
+		fmt.Printf("\n== index build: the shards of an earlier run are current (-rebuild=false) ==\n")
+		return
+	}
 	st := rounds.StatsOf(rates)
 	fmt.Printf("\n== index build: %d repositories, %.0f MB of source ==\n", len(list), float64(content)/1e6)
 	fmt.Printf("    throughput per build (one core each): min / median / max %.1f / %.1f / %.1f MB/s\n", st.Min, st.Median, st.Max)

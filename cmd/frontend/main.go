@@ -34,6 +34,7 @@ import (
 	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/search"
+	"github.com/lookout/lookout/internal/throttle"
 	"github.com/lookout/lookout/internal/vcs"
 	"github.com/lookout/lookout/internal/webhooks"
 	"github.com/lookout/lookout/migrations"
@@ -47,6 +48,9 @@ type config struct {
 	AdminEmail      string
 	MaxDepth        int
 	MaxCost         int
+	MaxExpensive    int
+	SearchPerUser   int
+	SearchWait      time.Duration
 	SecureCookies   bool
 	ShutdownTimeout time.Duration
 	// Notify sends code monitor test actions and checks their URLs.
@@ -62,6 +66,9 @@ func loadConfig() (config, error) {
 		AdminEmail:      env.Get("ADMIN_EMAIL", "", "Email address of that site admin."),
 		MaxDepth:        env.Int("GRAPHQL_MAX_DEPTH", resolvers.DefaultLimits.MaxDepth, "Maximum field nesting depth of a GraphQL query."),
 		MaxCost:         env.Int("GRAPHQL_MAX_COST", httpapi.DefaultMaxCost, "Maximum estimated cost (objects resolved, page sizes multiplied) of a GraphQL operation; 0 disables."),
+		MaxExpensive:    env.Int("GRAPHQL_MAX_EXPENSIVE_FIELDS", httpapi.DefaultMaxExpensiveFields, "Searches, insight previews and campaign plans from specs one GraphQL operation may run (aliases and fragments included)."),
+		SearchPerUser:   env.Int("SEARCH_CONCURRENCY_PER_USER", throttle.DefaultPerUser, "Searches, insight previews and campaign repository queries one user runs at once in this frontend; more wait for a turn."),
+		SearchWait:      env.Duration("SEARCH_CONCURRENCY_WAIT", throttle.DefaultWait, "How long such an operation waits for one of its user's turns before failing with RATE_LIMITED."),
 		SecureCookies:   env.Bool("SECURE_COOKIES", false, "Mark session cookies Secure (set when served over HTTPS)."),
 		ShutdownTimeout: env.Duration("SHUTDOWN_TIMEOUT", 10*time.Second, "How long in-flight requests get to finish on SIGTERM."),
 	}
@@ -167,7 +174,8 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 	// One search service for the API and live previews; its blob cache is in memory only
 	// (the frontend persists nothing).
 	searchSvc := search.NewService(st, repoSvc, search.NewBlobCache(200_000, nil), logger.Scoped("search"), search.Options{})
-	deps := resolvers.Deps{Store: st, Logger: logger.Scoped("resolvers"), ExternalURL: cfg.ExternalURL, Repos: repoSvc, Notifier: notifier, Search: searchSvc}
+	deps := resolvers.Deps{Store: st, Logger: logger.Scoped("resolvers"), ExternalURL: cfg.ExternalURL, Repos: repoSvc, Notifier: notifier, Search: searchSvc,
+		Expensive: throttle.NewGate(cfg.SearchPerUser, cfg.SearchWait)}
 	if insightsDB != nil {
 		deps.Insights = &resolvers.InsightsDeps{DB: insightsDB, Source: &insights.SearchSource{Search: searchSvc, Mirrors: repoSvc}}
 	}
@@ -185,15 +193,16 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 		ready["insights database"] = insightsDB.Ping
 	}
 	handler := httpapi.NewRouter(httpapi.RouterDeps{
-		Logger:   logger.Scoped("http"),
-		Schema:   schema,
-		Auth:     &auth.Authenticator{Store: st, Logger: logger.Scoped("auth"), SecureCookies: cfg.SecureCookies},
-		MaxCost:  float64(cfg.MaxCost),
-		Ready:    ready,
-		Gatherer: reg,
-		Metrics:  httpapi.NewMetrics(reg),
-		Webhooks: &webhooks.Handler{Store: st, Logger: logger.Scoped("webhooks"), ChangesetEvents: campaigns.WebhookHandler(st)},
-		Extra:    extra,
+		Logger:             logger.Scoped("http"),
+		Schema:             schema,
+		Auth:               &auth.Authenticator{Store: st, Logger: logger.Scoped("auth"), SecureCookies: cfg.SecureCookies},
+		MaxCost:            float64(cfg.MaxCost),
+		MaxExpensiveFields: cfg.MaxExpensive,
+		Ready:              ready,
+		Gatherer:           reg,
+		Metrics:            httpapi.NewMetrics(reg),
+		Webhooks:           &webhooks.Handler{Store: st, Logger: logger.Scoped("webhooks"), ChangesetEvents: campaigns.WebhookHandler(st)},
+		Extra:              extra,
 	})
 
 	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}

@@ -43,7 +43,7 @@ func (r *Resolver) Search(ctx context.Context, args struct {
 	if args.PatternType != nil {
 		req.PatternType = query.PatternType(*args.PatternType)
 	}
-	plan, err := req.Parse()
+	plan, err := req.ParseContext(ctx)
 	if err != nil {
 		return nil, invalidQuery(err)
 	}
@@ -65,6 +65,12 @@ type SearchResolver struct {
 
 func (s *SearchResolver) run(ctx context.Context) (*search.Results, error) {
 	s.once.Do(func() {
+		release, err := s.r.expensive(ctx)
+		if err != nil {
+			s.err = err
+			return
+		}
+		defer release()
 		s.res, s.err = s.r.Deps.Search.Search(ctx, s.req)
 		s.err = invalidQuery(s.err)
 	})

@@ -152,7 +152,9 @@ func TestExpensiveWorkIsBoundedPerUser(t *testing.T) {
 		t.Fatalf("alice's search with her slots taken: %d %+v", r.Status, r.Errors)
 	}
 	// Bob is not affected by Alice.
-	var data struct{ Search struct{ Results struct{ MatchCount int } } }
+	var data struct {
+		Search struct{ Results struct{ MatchCount int } }
+	}
 	e.MustDo(t, bobToken, q, nil, &data)
 	if data.Search.Results.MatchCount != 1 {
 		t.Fatalf("bob's matchCount = %d", data.Search.Results.MatchCount)

@@ -18,16 +18,23 @@ import (
 	"github.com/lookout/lookout/internal/throttle"
 )
 
-// searchEnv is the real API with search over one local repository holding files.
+// searchEnv is the real API with search over one local repository holding files; a
+// nil gate is the resolvers' default.
 func searchEnv(t testing.TB, gate *throttle.Gate, files map[string]string) *apitest.Env {
+	t.Helper()
+	repo := gittest.NewRepo(t)
+	repo.Commit(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC), "Ada <ada@example.com>", "add files", files)
+	return searchEnvWithRepo(t, gate, repo.Dir)
+}
+
+// searchEnvWithRepo is the real API with search over the repository in dir.
+func searchEnvWithRepo(t testing.TB, gate *throttle.Gate, dir string) *apitest.Env {
 	t.Helper()
 	e := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) {
 		d.Search = search.NewService(d.Store, d.Repos, search.NewBlobCache(0, nil), nil, search.Options{})
 		d.Expensive = gate
 	}})
-	repo := gittest.NewRepo(t)
-	repo.Commit(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC), "Ada <ada@example.com>", "add files", files)
-	addLocalRepo(t, e, "local/code", repo.Dir)
+	addLocalRepo(t, e, "local/code", dir)
 	return e
 }
 

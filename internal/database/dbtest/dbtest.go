@@ -71,13 +71,24 @@ func New(t testing.TB, schema Schema) (*pgxpool.Pool, string) {
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
-	tmpl, err := srv.template(ctx, schema)
-	if err != nil {
-		t.Fatalf("dbtest: preparing %s template: %v", schema.name, err)
-	}
 	name := fmt.Sprintf("lookout_test_%d_%s", os.Getpid(), randomSuffix())
-	if err := srv.createFromTemplate(ctx, name, tmpl); err != nil {
-		t.Fatalf("dbtest: creating %s: %v", name, err)
+	for attempt := 0; ; attempt++ {
+		tmpl, err := srv.template(ctx, schema)
+		if err != nil {
+			t.Fatalf("dbtest: preparing %s template: %v", schema.name, err)
+		}
+		err = srv.createFromTemplate(ctx, name, tmpl)
+		var pgErr *pgconn.PgError
+		if err != nil && errors.As(err, &pgErr) && pgErr.Code == "3D000" && attempt < 3 {
+			// Another checkout with other migrations replaced the template on a shared
+			// server (it drops older schema versions): build ours again.
+			srv.forgetTemplate(schema)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("dbtest: creating %s: %v", name, err)
+		}
+		break
 	}
 	dbURL := srv.urlFor(name)
 	pool, err := database.Open(ctx, dbURL, database.Options{MaxConns: 20, ApplicationName: "dbtest"})
@@ -234,6 +245,14 @@ func (s *pgServer) template(ctx context.Context, schema Schema) (string, error) 
 	}
 	s.templates[schema.name] = name
 	return name, nil
+}
+
+// forgetTemplate drops the cached name of schema's template, so the next call of
+// template checks the server again.
+func (s *pgServer) forgetTemplate(schema Schema) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.templates, schema.name)
 }
 
 // buildTemplate migrates a scratch database and renames it into place, so a crash midway

@@ -51,6 +51,7 @@ type config struct {
 	MaxExpensive    int
 	SearchPerUser   int
 	SearchWait      time.Duration
+	WebhookBytes    int
 	SecureCookies   bool
 	ShutdownTimeout time.Duration
 	// Notify sends code monitor test actions and checks their URLs.
@@ -69,6 +70,7 @@ func loadConfig() (config, error) {
 		MaxExpensive:    env.Int("GRAPHQL_MAX_EXPENSIVE_FIELDS", httpapi.DefaultMaxExpensiveFields, "Searches, insight previews and campaign plans from specs one GraphQL operation may run (aliases and fragments included)."),
 		SearchPerUser:   env.Int("SEARCH_CONCURRENCY_PER_USER", throttle.DefaultPerUser, "Searches, insight previews and campaign repository queries one user runs at once in this frontend; more wait for a turn."),
 		SearchWait:      env.Duration("SEARCH_CONCURRENCY_WAIT", throttle.DefaultWait, "How long such an operation waits for one of its user's turns before failing with RATE_LIMITED."),
+		WebhookBytes:    env.Int("WEBHOOKS_MAX_BYTES_IN_FLIGHT", webhooks.DefaultBytesInFlight, "Bytes of incoming code host webhook deliveries read at once (all requests together); deliveries beyond get 503 with Retry-After. At least 25 MiB, the largest delivery."),
 		SecureCookies:   env.Bool("SECURE_COOKIES", false, "Mark session cookies Secure (set when served over HTTPS)."),
 		ShutdownTimeout: env.Duration("SHUTDOWN_TIMEOUT", 10*time.Second, "How long in-flight requests get to finish on SIGTERM."),
 	}

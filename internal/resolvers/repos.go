@@ -117,6 +117,7 @@ func (m *mirrorInfo) UpdatedAt() *DateTime     { return newDateTimePtr(m.repo.La
 func (m *mirrorInfo) LastChangedAt() *DateTime { return newDateTimePtr(m.repo.LastChangedAt) }
 func (m *mirrorInfo) NextFetchAt() *DateTime   { return newDateTimePtr(&m.repo.NextFetchAt) }
 func (m *mirrorInfo) ByteSize() BigInt         { return BigInt(m.repo.SizeBytes) }
+
 // LastError is git's message, without credentials, and for non-admins without the
 // server's paths (the mirror cache, local remotes).
 func (m *mirrorInfo) LastError(ctx context.Context) *string {

@@ -409,7 +409,7 @@ type MonitorSlackWebhookResolver struct {
 func (w *MonitorSlackWebhookResolver) ID() graphql.ID       { return marshalID(monitorSlackKind, w.w.ID) }
 func (w *MonitorSlackWebhookResolver) Enabled() bool        { return w.w.Enabled }
 func (w *MonitorSlackWebhookResolver) IncludeResults() bool { return w.w.IncludeResults }
-func (w *MonitorSlackWebhookResolver) URL() string          { return w.w.URL }
+func (w *MonitorSlackWebhookResolver) URL() string          { return notify.RedactSlackURL(w.w.URL) }
 
 func (w *MonitorSlackWebhookResolver) Events(ctx context.Context, args ConnectionArgs) (*connection[*MonitorActionEventResolver], error) {
 	return w.r.actionEvents(ctx, w.w.MonitorID, store.ActionEventOptions{Kind: store.ActionSlackWebhook, ActionID: w.w.ID, TriggerEvent: w.triggerEvent}, args)

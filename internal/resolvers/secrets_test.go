@@ -13,7 +13,10 @@ import (
 
 	"github.com/lookout/lookout/internal/apitest"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
+	"github.com/lookout/lookout/internal/encryption"
 	"github.com/lookout/lookout/internal/gittest"
+	"github.com/lookout/lookout/internal/notify"
+	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/store"
 )
 
@@ -206,4 +209,170 @@ func waitSyncs(t *testing.T, e *apitest.Env, n int) {
 		}
 		return done >= n
 	})
+}
+
+// slackStandIn receives Slack posts (WEBHOOK_ALLOWED_HOSTS waives the Slack host rule)
+// and records the path each arrived at: the path is the secret.
+type slackStandIn struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	paths []string
+}
+
+func newSlackStandIn(t *testing.T) *slackStandIn {
+	s := &slackStandIn{}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.paths = append(s.paths, r.URL.Path)
+		s.mu.Unlock()
+		_, _ = w.Write([]byte("ok"))
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *slackStandIn) last() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.paths) == 0 {
+		return ""
+	}
+	return s.paths[len(s.paths)-1]
+}
+
+// TestSlackWebhookURLIsASecret: a Slack URL is stored encrypted and the API shows it with
+// its secret replaced by REDACTED, to its owner too; sending that form back keeps the
+// stored URL (in updates and test sends) only for the same action of the same monitor.
+func TestSlackWebhookURLIsASecret(t *testing.T) {
+	ctx := context.Background()
+	slack := newSlackStandIn(t)
+	n, err := notify.New(notify.Config{Outgoing: notify.OutgoingConfig{AllowedHosts: []string{"127.0.0.1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := encryption.NewKey("resolvers-test-encryption-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) { d.Notifier = n }, EncryptionKey: key})
+	alice, aliceToken := e.CreateUser(t, "alice", false)
+	bob, bobToken := e.CreateUser(t, "bob", false)
+
+	secretURL := slack.srv.URL + "/services/T1/B1/sekret-one"
+	shownURL := slack.srv.URL + "/services/T1/B1/REDACTED"
+	create := `mutation($ns: ID!, $url: String!) { createCodeMonitor(monitor: {namespace: $ns, description: "m", enabled: true},
+		trigger: {query: "type:diff x"}, actions: [{slackWebhook: {enabled: true, includeResults: false, url: $url}}]) {
+		id trigger { ... on MonitorQuery { id } } actions { nodes { ... on MonitorSlackWebhook { id url } } } } }`
+	type created struct {
+		CreateCodeMonitor struct {
+			ID      string
+			Trigger struct{ ID string }
+			Actions struct{ Nodes []struct{ ID, URL string } }
+		}
+	}
+	var m created
+	e.MustDo(t, aliceToken, create, map[string]any{"ns": userID(alice.ID), "url": secretURL}, &m)
+	action := m.CreateCodeMonitor.Actions.Nodes[0]
+	if action.URL != shownURL {
+		t.Fatalf("the create response shows %q, want %q", action.URL, shownURL)
+	}
+	var stored string
+	if err := e.DB.QueryRow(ctx, "SELECT url FROM cm_slack_webhooks").Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stored, "sekret-one") || strings.Contains(stored, "/services/") {
+		t.Fatalf("the Slack URL is stored in plain text: %q", stored)
+	}
+	var read struct {
+		Node struct {
+			Actions struct{ Nodes []struct{ ID, URL string } }
+		}
+	}
+	e.MustDo(t, aliceToken, `query($id: ID!) { node(id: $id) { ... on Monitor { actions { nodes { ... on MonitorSlackWebhook { id url } } } } } }`, map[string]any{"id": m.CreateCodeMonitor.ID}, &read)
+	if got := read.Node.Actions.Nodes[0].URL; got != shownURL {
+		t.Fatalf("read back %q", got)
+	}
+
+	// Test sends: the redacted form with the action's id posts to the stored URL; without
+	// the id, or as someone who cannot edit the monitor, it is refused.
+	testSend := `mutation($ns: ID!, $url: String!, $action: ID) { triggerTestSlackWebhookAction(namespace: $ns, description: "m",
+		slackWebhook: {enabled: true, includeResults: false, url: $url}, action: $action) { alwaysNil } }`
+	e.MustDo(t, aliceToken, testSend, map[string]any{"ns": userID(alice.ID), "url": shownURL, "action": action.ID}, nil)
+	if got := slack.last(); got != "/services/T1/B1/sekret-one" {
+		t.Fatalf("test send of the saved action went to %q", got)
+	}
+	if r := e.Do(t, aliceToken, testSend, map[string]any{"ns": userID(alice.ID), "url": shownURL}); r.Code() != "BAD_USER_INPUT" {
+		t.Fatalf("redacted URL without the action: %+v", r.Errors)
+	}
+	if r := e.Do(t, bobToken, testSend, map[string]any{"ns": userID(bob.ID), "url": shownURL, "action": action.ID}); r.Code() != "NOT_FOUND" {
+		t.Fatalf("bob testing alice's action: %+v", r.Errors)
+	}
+
+	update := `mutation($id: ID!, $trigger: ID!, $ns: ID!, $action: ID, $url: String!) { updateCodeMonitor(
+		monitor: {id: $id, update: {namespace: $ns, description: "m", enabled: true}},
+		trigger: {id: $trigger, update: {query: "type:diff x"}},
+		actions: [{slackWebhook: {id: $action, update: {enabled: true, includeResults: true, url: $url}}}]) {
+		actions { nodes { ... on MonitorSlackWebhook { id url includeResults } } } } }`
+	vars := func(token string, mc created, actionID any, url string) map[string]any {
+		ns := userID(alice.ID)
+		if token == bobToken {
+			ns = userID(bob.ID)
+		}
+		return map[string]any{"id": mc.CreateCodeMonitor.ID, "trigger": mc.CreateCodeMonitor.Trigger.ID, "ns": ns, "action": actionID, "url": url}
+	}
+	// The redacted form sent back keeps the stored URL.
+	e.MustDo(t, aliceToken, update, vars(aliceToken, m, action.ID, shownURL), nil)
+	e.MustDo(t, aliceToken, testSend, map[string]any{"ns": userID(alice.ID), "url": shownURL, "action": action.ID}, nil)
+	if got := slack.last(); got != "/services/T1/B1/sekret-one" {
+		t.Fatalf("after an update with the redacted URL, the action posts to %q", got)
+	}
+	for _, tc := range []struct {
+		name, token string
+		mc          created
+		action      any
+		url, code   string
+	}{
+		{"redacted form of another channel", aliceToken, m, action.ID, slack.srv.URL + "/services/T1/B2/REDACTED", "BAD_USER_INPUT"},
+		{"redacted form for a new action", aliceToken, m, nil, shownURL, "BAD_USER_INPUT"},
+	} {
+		if r := e.Do(t, tc.token, update, vars(tc.token, tc.mc, tc.action, tc.url)); r.Code() != tc.code {
+			t.Errorf("%s: %+v, want %s", tc.name, r.Errors, tc.code)
+		}
+	}
+	// Bob cannot copy alice's stored URL into his monitor by naming her action.
+	var bm created
+	e.MustDo(t, bobToken, create, map[string]any{"ns": userID(bob.ID), "url": slack.srv.URL + "/services/T9/B9/bobs"}, &bm)
+	if r := e.Do(t, bobToken, update, vars(bobToken, bm, action.ID, shownURL)); r.Code() != "NOT_FOUND" {
+		t.Fatalf("bob naming alice's Slack action: %+v", r.Errors)
+	}
+	// A whole new URL replaces the stored one.
+	e.MustDo(t, aliceToken, update, vars(aliceToken, m, action.ID, slack.srv.URL+"/services/T1/B1/sekret-two"), nil)
+	e.MustDo(t, aliceToken, testSend, map[string]any{"ns": userID(alice.ID), "url": shownURL, "action": action.ID}, nil)
+	if got := slack.last(); got != "/services/T1/B1/sekret-two" {
+		t.Fatalf("after a new URL, the action posts to %q", got)
+	}
+
+	// Issue monitors share the actions: the same rule holds.
+	var im issueMonitorCreated
+	e.MustDo(t, aliceToken, `mutation($ns: ID!, $it: IssueTrackingInput!, $url: String!) {
+		createIssueMonitor(monitor: {namespace: $ns, description: "im", enabled: true}, issueTracking: $it,
+			actions: [{slackWebhook: {enabled: true, includeResults: false, url: $url}}]) { id actions { nodes { ... on MonitorSlackWebhook { id } } } } }`,
+		map[string]any{"ns": userID(alice.ID), "it": issueTracking(nil), "url": slack.srv.URL + "/services/T3/B3/sekret-im"}, &im)
+	imAction := im.CreateIssueMonitor.Actions.Nodes[0].ID
+	var imUpdated struct {
+		UpdateIssueMonitor struct {
+			Actions struct{ Nodes []struct{ ID, URL string } }
+		}
+	}
+	e.MustDo(t, aliceToken, `mutation($id: ID!, $ns: ID!, $it: IssueTrackingInput!, $action: ID!, $url: String!) {
+		updateIssueMonitor(id: $id, monitor: {namespace: $ns, description: "im", enabled: true}, issueTracking: $it,
+			actions: [{id: $action, slackWebhook: {enabled: true, includeResults: true, url: $url}}]) { actions { nodes { ... on MonitorSlackWebhook { id url } } } } }`,
+		map[string]any{"id": im.CreateIssueMonitor.ID, "ns": userID(alice.ID), "it": issueTracking(nil), "action": imAction, "url": slack.srv.URL + "/services/T3/B3/REDACTED"}, &imUpdated)
+	if got := imUpdated.UpdateIssueMonitor.Actions.Nodes; len(got) != 1 || got[0].ID != imAction || got[0].URL != slack.srv.URL+"/services/T3/B3/REDACTED" {
+		t.Fatalf("issue monitor Slack action after a redacted update: %+v", got)
+	}
+	e.MustDo(t, aliceToken, testSend, map[string]any{"ns": userID(alice.ID), "url": slack.srv.URL + "/services/T3/B3/REDACTED", "action": imAction}, nil)
+	if got := slack.last(); got != "/services/T3/B3/sekret-im" {
+		t.Fatalf("the issue monitor's action posts to %q", got)
+	}
 }

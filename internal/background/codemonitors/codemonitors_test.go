@@ -69,6 +69,13 @@ func TestPushToNotificationEndToEnd(t *testing.T) {
 	if secret == nil {
 		t.Fatal("no webhook secret in the create response")
 	}
+	var storedSlack, storedSecret string
+	if err := e.api.DB.QueryRow(ctx, "SELECT s.url, w.secret FROM cm_slack_webhooks s, cm_webhooks w").Scan(&storedSlack, &storedSecret); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(storedSlack, "/services/") || strings.Contains(storedSecret, *secret) {
+		t.Fatalf("the Slack URL and the webhook secret must be stored encrypted: %q, %q", storedSlack, storedSecret)
+	}
 
 	push := func(msg string, files map[string]string, at time.Duration) string {
 		oid := work.Commit(t0.Add(at), "Dev <dev@example.com>", msg, files)

@@ -15,6 +15,7 @@ import (
 	"github.com/lookout/lookout/internal/apitest"
 	"github.com/lookout/lookout/internal/background/codemonitors"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
+	"github.com/lookout/lookout/internal/encryption"
 	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/search"
@@ -141,7 +142,12 @@ type env struct {
 func startEnv(t *testing.T, mb *mailbox) *env {
 	t.Helper()
 	n := newNotifier(t, mb)
-	api := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) { d.Notifier = n }})
+	key, err := encryption.NewKey("codemonitors-test-encryption-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Secrets at rest are encrypted, as with ENCRYPTION_KEY: deliveries read them back.
+	api := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) { d.Notifier = n }, EncryptionKey: key})
 	e := &env{api: api, st: api.Store, notifier: n}
 	renv := repostest.Env(t, api.DB)
 	push := codemonitors.NewPushListener(e.st, renv.Logger)
@@ -157,9 +163,10 @@ func startEnv(t *testing.T, mb *mailbox) *env {
 	return e
 }
 
-// addLocalRepo connects a local repository and waits until it is cloned.
+// addLocalRepo connects a local repository and waits until it is cloned. The connection
+// is stored in plain text, which the repository routines (started without the key) read.
 func (e *env) addLocalRepo(t *testing.T, dir string) *store.Repo {
-	return repostest.AddLocalRepo(t, e.st, dir)
+	return repostest.AddLocalRepo(t, store.New(e.api.DB), dir)
 }
 
 var waitFor = repostest.WaitFor

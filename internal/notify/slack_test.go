@@ -144,7 +144,7 @@ func TestSlackCodeBlockLimits(t *testing.T) {
 
 func TestRedactSlackURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://hooks.slack.com/services/T0123/B0456/xoxsecret":       "https://hooks.slack.com/services/T0123/B0456/REDACTED",
+		"https://hooks.slack.com/services/T0123/B0456/xoxsecret":        "https://hooks.slack.com/services/T0123/B0456/REDACTED",
 		"https://hooks.slack.com/services/T0123/B0456/xoxsecret/?a=b#c": "https://hooks.slack.com/services/T0123/B0456/REDACTED",
 		"https://127.0.0.1:8443/slack":                                  "https://127.0.0.1:8443/REDACTED",
 		"https://hooks.slack.com":                                       "https://hooks.slack.com/REDACTED",

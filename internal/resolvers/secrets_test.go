@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	graphql "github.com/graph-gophers/graphql-go"
+	"github.com/graph-gophers/graphql-go/relay"
+
 	"github.com/lookout/lookout/internal/apitest"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
 	"github.com/lookout/lookout/internal/encryption"
@@ -374,5 +377,56 @@ func TestSlackWebhookURLIsASecret(t *testing.T) {
 	e.MustDo(t, aliceToken, testSend, map[string]any{"ns": userID(alice.ID), "url": slack.srv.URL + "/services/T3/B3/REDACTED", "action": imAction}, nil)
 	if got := slack.last(); got != "/services/T3/B3/sekret-im" {
 		t.Fatalf("the issue monitor's action posts to %q", got)
+	}
+}
+
+// TestUpdateExternalServiceTokenRule runs the one token rule through the API for every
+// kind: REDACTED keeps the stored token for the same origin and is refused for a new one.
+func TestUpdateExternalServiceTokenRule(t *testing.T) {
+	e := apitest.New(t, apitest.Options{})
+	add := `mutation($kind: ExternalServiceKind!, $config: String!) { addExternalService(input: {kind: $kind, displayName: "c", config: $config}) { id } }`
+	update := `mutation($id: ID!, $config: String!) { updateExternalService(input: {id: $id, config: $config}) { id } }`
+	for _, tc := range []struct {
+		kind, stored, same, moved string
+	}{
+		{"GITHUB", `{"url":"https://ghe.example.com","token":"SECRET","orgs":["a"]}`,
+			`{"url":"https://ghe.example.com/","token":"REDACTED","orgs":["a","b"]}`, `{"url":"https://127.0.0.1:9","token":"REDACTED","orgs":["a"]}`},
+		{"GITLAB", `{"url":"https://gitlab.example.com","token":"SECRET","orgs":["g"]}`,
+			`{"url":"https://gitlab.example.com","token":"REDACTED","repos":["g/p"]}`, `{"token":"REDACTED","orgs":["g"]}`},
+		{"GITEA", `{"url":"https://gitea.example.com","token":"SECRET","orgs":["o"]}`,
+			`{"url":"https://gitea.example.com","token":"REDACTED","orgs":["p"]}`, `{"url":"http://gitea.example.com","token":"REDACTED","orgs":["o"]}`},
+		{"BITBUCKETSERVER", `{"url":"https://bb.example.com","username":"svc","token":"SECRET","orgs":["P"]}`,
+			`{"url":"https://bb.example.com","username":"svc","token":"REDACTED","orgs":["Q"]}`, `{"url":"https://bb.example.com:8443","username":"svc","token":"REDACTED","orgs":["P"]}`},
+		{"GIT", `{"repos":["https://git.example.com/a.git"],"token":"SECRET"}`,
+			`{"repos":["https://git.example.com/a.git","https://git.example.com/b.git"],"token":"REDACTED"}`, `{"repos":["https://git.example.com/a.git","http://127.0.0.1:9/x.git"],"token":"REDACTED"}`},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			var created struct{ AddExternalService struct{ ID string } }
+			e.MustDo(t, e.AdminToken, add, map[string]any{"kind": tc.kind, "config": tc.stored}, &created)
+			id := created.AddExternalService.ID
+			var n int64
+			if err := relay.UnmarshalSpec(graphql.ID(id), &n); err != nil {
+				t.Fatal(err)
+			}
+			stored := func() string {
+				svc, err := e.Store.ExternalServices().GetByID(context.Background(), n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return svc.Config
+			}
+			e.MustDo(t, e.AdminToken, update, map[string]any{"id": id, "config": tc.same}, nil)
+			kept := stored()
+			if !strings.Contains(kept, `"token":"SECRET"`) {
+				t.Fatalf("the same origin did not keep the token: %s", kept)
+			}
+			r := e.Do(t, e.AdminToken, update, map[string]any{"id": id, "config": tc.moved})
+			if r.Code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, `"token" must be sent again`) {
+				t.Fatalf("redacted token to a new origin: %+v", r.Errors)
+			}
+			if got := stored(); got != kept {
+				t.Fatalf("a refused update changed the stored config: %s", got)
+			}
+		})
 	}
 }

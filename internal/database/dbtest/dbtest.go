@@ -79,10 +79,11 @@ func New(t testing.TB, schema Schema) (*pgxpool.Pool, string) {
 		}
 		err = srv.createFromTemplate(ctx, name, tmpl)
 		var pgErr *pgconn.PgError
-		if err != nil && errors.As(err, &pgErr) && pgErr.Code == "3D000" && attempt < 3 {
-			// Another checkout with other migrations replaced the template on a shared
-			// server (it drops older schema versions): build ours again.
-			srv.forgetTemplate(schema)
+		// 3D000: the template is gone. A test process with another migration set (a
+		// branch in another worktree on the same server) dropped it as stale: build it
+		// again.
+		if errors.As(err, &pgErr) && pgErr.Code == "3D000" && attempt < 5 {
+			srv.forgetTemplate(schema, tmpl)
 			continue
 		}
 		if err != nil {
@@ -192,6 +193,16 @@ func (s *pgServer) exec(ctx context.Context, sql string, args ...any) error {
 	return err
 }
 
+// forgetTemplate drops the remembered name of a template found gone, so that the next
+// template call builds it again.
+func (s *pgServer) forgetTemplate(schema Schema, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.templates[schema.name] == name {
+		delete(s.templates, schema.name)
+	}
+}
+
 // template returns the name of a migrated template for schema, building it once per schema
 // version across all test processes (an advisory lock on the server serialises builders).
 func (s *pgServer) template(ctx context.Context, schema Schema) (string, error) {
@@ -245,14 +256,6 @@ func (s *pgServer) template(ctx context.Context, schema Schema) (string, error) 
 	}
 	s.templates[schema.name] = name
 	return name, nil
-}
-
-// forgetTemplate drops the cached name of schema's template, so the next call of
-// template checks the server again.
-func (s *pgServer) forgetTemplate(schema Schema) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.templates, schema.name)
 }
 
 // buildTemplate migrates a scratch database and renames it into place, so a crash midway

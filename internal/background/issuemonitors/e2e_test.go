@@ -479,9 +479,14 @@ func TestScheduledRunsAsOwner(t *testing.T) {
 	}
 	var c created
 	e.api.MustDo(t, token, `mutation($ns: ID!) { createIssueMonitor(monitor: {namespace: $ns, description: "private", enabled: true},
-		issueTracking: {query: "exec.Command(", searchSchedule: "@every 1s", updateSchedule: "@every 1s", rule: {kind: COUNT, levels: {low: 0}}}, actions: []) { id } }`,
+		issueTracking: {query: "exec.Command(", searchSchedule: "@every 1m", updateSchedule: "@every 1m", rule: {kind: COUNT, levels: {low: 0}}}, actions: []) { id } }`,
 		map[string]any{"ns": userID(alice.ID)}, &c)
 	id := c.CreateIssueMonitor.ID
+	// The API allows runs a minute apart at most; the test runs them every second
+	// through the store, which the worker reads the schedule from.
+	if _, err := e.api.DB.Exec(ctx, "UPDATE im_configs SET search_schedule = '@every 1s', update_schedule = '@every 1s', next_search_at = now(), next_update_at = now()"); err != nil {
+		t.Fatal(err)
+	}
 	completedRuns := func() int {
 		var n int
 		if err := e.api.DB.QueryRow(ctx, "SELECT count(*) FROM im_runs WHERE state = 'completed' AND recorded_at IS NOT NULL").Scan(&n); err != nil {

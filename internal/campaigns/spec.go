@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/lookout/lookout/internal/executor"
+	"github.com/lookout/lookout/internal/search/query"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/internal/vcs"
 )
@@ -265,6 +266,8 @@ func (s *Spec) problems() []string {
 			p = append(p, fmt.Sprintf("on[%d]: needs repositoriesMatchingQuery or repository", i))
 		case q != "" && r != "":
 			p = append(p, fmt.Sprintf("on[%d]: has both repositoriesMatchingQuery and repository; use one entry for each", i))
+		case len(q) > query.MaxQueryLength:
+			p = append(p, fmt.Sprintf("on[%d]: repositoriesMatchingQuery is %d bytes; a query is at most %d bytes", i, len(q), query.MaxQueryLength))
 		}
 		if o.Branch != "" {
 			if o.Repository == "" {

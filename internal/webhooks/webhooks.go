@@ -8,7 +8,7 @@
 // signature header's form, that some connection of the host has a secret, and GitLab's
 // token (which is the secret itself). Only then is the body read, into a buffer of its
 // declared size that is reserved from a byte budget shared by all deliveries
-// (Handler.Budget, WEBHOOK_INCOMING_MAX_BYTES). A delivery that does not fit is refused
+// (Handler.Budget, WEBHOOKS_MAX_BYTES_IN_FLIGHT). A delivery that does not fit is refused
 // with 503 and Retry-After before any of its bytes are read, so a burst of large
 // forged deliveries holds at most the budget in memory, and the heap goes back to the
 // operating system when the burst is over (see release).

@@ -64,9 +64,10 @@ func fairnessRounds(b *testing.B, dir string, gate *throttle.Gate) {
 	}
 	b.Logf("one of A's searches alone: %s", time.Since(start).Round(time.Millisecond))
 
-	const perRound = 20
+	const perRound = 10
 	var idle, loaded [][]time.Duration
 	var aDone, aLimited int
+	var stops []time.Duration // from A's cancellation to the end of A's searches
 	pair := func() {
 		idle = append(idle, currentUserLatencies(b, e, bToken, perRound))
 
@@ -91,11 +92,13 @@ func fairnessRounds(b *testing.B, dir string, gate *throttle.Gate) {
 		time.Sleep(300 * time.Millisecond) // A's searches are running
 		loaded = append(loaded, currentUserLatencies(b, e, bToken, perRound))
 		cancel()
+		cancelled := time.Now()
 		wg.Wait()
 		// The next idle round starts when A's searches have noticed the cancellation.
 		for gate.Active(alice.ID) > 0 {
 			time.Sleep(10 * time.Millisecond)
 		}
+		stops = append(stops, time.Since(cancelled))
 	}
 	for b.Loop() {
 		pair()
@@ -115,7 +118,8 @@ func fairnessRounds(b *testing.B, dir string, gate *throttle.Gate) {
 	b.Logf("{ currentUser } latency of user B, %d rounds of %d requests each, alternating (A's searches at once: at most %d):", len(idle), perRound, gate.PerUser())
 	b.Logf("  A idle:    all requests %s; round medians %s", fmtStats(stats(all(idle))), fmtStats(stats(medians(idle))))
 	b.Logf("  A loading: all requests %s; round medians %s", fmtStats(stats(all(loaded))), fmtStats(stats(medians(loaded))))
-	b.Logf("  A's requests meanwhile: %d answered, %d of their searches refused with RATE_LIMITED", aDone, aLimited)
+	b.Logf("  A's requests meanwhile: %d answered, %d of their searches refused with RATE_LIMITED; A's searches stopped %s after A went away",
+		aDone, aLimited, fmtStats(stats(stops)))
 	s := stats(all(loaded))
 	b.ReportMetric(float64(s[1].Microseconds())/1000, "loaded-median-ms")
 	b.ReportMetric(float64(s[2].Microseconds())/1000, "loaded-max-ms")

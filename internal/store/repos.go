@@ -59,6 +59,9 @@ type Repo struct {
 	// SizeBytes is the size of the repository's git objects as its last fetch
 	// measured them; 0 until then.
 	SizeBytes int64
+	// Language is the primary language at the default branch ("" for none); nil until
+	// a fetch measured it.
+	Language *string
 }
 
 // Clone statuses.
@@ -69,13 +72,13 @@ const (
 	CloneStatusFailed    = "failed"
 )
 
-const repoColumns = "r.id, r.name, r.uri, r.description, r.external_id, r.default_branch, r.fork, r.archived, r.private, r.created_at, r.updated_at, r.clone_status, coalesce(r.last_error, ''), r.last_fetched_at, r.last_changed_at, r.next_fetch_at, r.head_oids, coalesce(r.size_bytes, 0)"
+const repoColumns = "r.id, r.name, r.uri, r.description, r.external_id, r.default_branch, r.fork, r.archived, r.private, r.created_at, r.updated_at, r.clone_status, coalesce(r.last_error, ''), r.last_fetched_at, r.last_changed_at, r.next_fetch_at, r.head_oids, coalesce(r.size_bytes, 0), r.language"
 
 func scanRepo(row pgx.Row) (*Repo, error) {
 	var r Repo
 	var heads []byte
 	err := row.Scan(&r.ID, &r.Name, &r.URI, &r.Description, &r.ExternalID, &r.DefaultBranch, &r.Fork, &r.Archived, &r.Private, &r.CreatedAt, &r.UpdatedAt,
-		&r.CloneStatus, &r.LastError, &r.LastFetchedAt, &r.LastChangedAt, &r.NextFetchAt, &heads, &r.SizeBytes)
+		&r.CloneStatus, &r.LastError, &r.LastFetchedAt, &r.LastChangedAt, &r.NextFetchAt, &heads, &r.SizeBytes, &r.Language)
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +188,28 @@ func (rs *RepoStore) List(ctx context.Context, v Viewer, opts RepoListOptions) (
 // Count counts the repositories the viewer may see that match opts (ignoring the page).
 func (rs *RepoStore) Count(ctx context.Context, v Viewer, opts RepoListOptions) (int, error) {
 	return rs.s.countBuilt(ctx, psql.Select("count(*)").From("repo r").Where(opts.where(v)))
+}
+
+// HostKinds returns, per repository id, the kind of the first live connection that
+// brings it (repositories no connection brings are left out).
+func (rs *RepoStore) HostKinds(ctx context.Context, ids []int64) (map[int64]string, error) {
+	rows, err := rs.s.query(ctx, sqlf.Sprintf(`SELECT DISTINCT ON (esr.repo_id) esr.repo_id, e.kind
+FROM external_service_repos esr JOIN external_services e ON e.id = esr.external_service_id
+WHERE esr.repo_id = ANY(%s) AND e.deleted_at IS NULL ORDER BY esr.repo_id, e.id`, ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]string, len(ids))
+	for rows.Next() {
+		var id int64
+		var kind string
+		if err := rows.Scan(&id, &kind); err != nil {
+			return nil, err
+		}
+		out[id] = kind
+	}
+	return out, rows.Err()
 }
 
 // VisibleRepoIDs returns the ids of every live repository the viewer may see.

@@ -161,6 +161,16 @@ func (us *UserStore) Count(ctx context.Context, opts UserListOptions) (int, erro
 	return us.s.countBuilt(ctx, psql.Select("count(*)").From("users").Where(opts.where()))
 }
 
+// LastActive returns when the user last used an access token or signed in, as far as
+// the rows kept say (expired sessions are deleted); nil when never.
+func (us *UserStore) LastActive(ctx context.Context, id int64) (*time.Time, error) {
+	var at *time.Time
+	err := us.s.queryRow(ctx, sqlf.Sprintf(`SELECT greatest(
+  (SELECT max(last_used_at) FROM access_tokens WHERE user_id = %s),
+  (SELECT max(created_at) FROM sessions WHERE user_id = %s))`, id, id)).Scan(&at)
+	return at, err
+}
+
 // CountSiteAdmins counts live site admins.
 func (us *UserStore) CountSiteAdmins(ctx context.Context) (int, error) {
 	return us.s.count(ctx, sqlf.Sprintf("SELECT count(*) FROM users WHERE site_admin AND deleted_at IS NULL"))

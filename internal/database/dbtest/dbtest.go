@@ -76,7 +76,17 @@ func New(t testing.TB, schema Schema) (*pgxpool.Pool, string) {
 		t.Fatalf("dbtest: preparing %s template: %v", schema.name, err)
 	}
 	name := fmt.Sprintf("lookout_test_%d_%s", os.Getpid(), randomSuffix())
-	if err := srv.createFromTemplate(ctx, name, tmpl); err != nil {
+	err = srv.createFromTemplate(ctx, name, tmpl)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
+		// A test process of another checkout, with other migrations, dropped the template
+		// as stale (the server is shared): build it again.
+		srv.forget(schema, tmpl)
+		if tmpl, err = srv.template(ctx, schema); err == nil {
+			err = srv.createFromTemplate(ctx, name, tmpl)
+		}
+	}
+	if err != nil {
 		t.Fatalf("dbtest: creating %s: %v", name, err)
 	}
 	dbURL := srv.urlFor(name)
@@ -261,6 +271,15 @@ func (s *pgServer) buildTemplate(ctx context.Context, conn *pgx.Conn, name strin
 	}
 	_, err = conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" IS_TEMPLATE true")
 	return err
+}
+
+// forget drops a template from the cache, so the next template call checks the server.
+func (s *pgServer) forget(schema Schema, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.templates[schema.name] == name {
+		delete(s.templates, schema.name)
+	}
 }
 
 func (s *pgServer) createFromTemplate(ctx context.Context, name, tmpl string) error {

@@ -149,7 +149,7 @@ func main() {
 
 // applyMigrations migrates both databases: each migration at debug level, the outcome
 // in one line.
-func applyMigrations(ctx context.Context, logger log.Logger, mainDB, insightsDB *pgxpool.Pool) error {
+func applyMigrations(ctx context.Context, logger log.Logger, cfg config, mainDB, insightsDB *pgxpool.Pool) error {
 	applied := 0
 	logf := func(format string, args ...any) {
 		applied++
@@ -157,6 +157,9 @@ func applyMigrations(ctx context.Context, logger log.Logger, mainDB, insightsDB 
 	}
 	if err := database.MigrateFS(ctx, mainDB, migrations.Main(), logf); err != nil {
 		return fmt.Errorf("migrating main database: %w", err)
+	}
+	if err := app.UpgradeStoredSecrets(ctx, cfg.Store(mainDB), logger); err != nil {
+		return fmt.Errorf("upgrading stored secrets: %w", err)
 	}
 	if insightsDB != nil {
 		if err := database.MigrateFS(ctx, insightsDB, migrations.CodeInsights(), logf); err != nil {
@@ -178,7 +181,7 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 	if insightsDB != nil {
 		defer insightsDB.Close()
 	}
-	if err := applyMigrations(ctx, logger, mainDB, insightsDB); err != nil {
+	if err := applyMigrations(ctx, logger, cfg, mainDB, insightsDB); err != nil {
 		return err
 	}
 
@@ -285,7 +288,7 @@ func migrate(ctx context.Context, logger log.Logger, cfg config, a migrateArgs) 
 		logger.Info("reverted migrations", log.Int("count", len(reverted)))
 		return err
 	}
-	return applyMigrations(ctx, logger, mainDB, insightsDB)
+	return applyMigrations(ctx, logger, cfg, mainDB, insightsDB)
 }
 
 // adminArgs are admin create-token's flags.

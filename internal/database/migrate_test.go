@@ -29,12 +29,13 @@ func TestMigrationsLoad(t *testing.T) {
 		if len(migs) == 0 {
 			t.Fatalf("%s: no migrations", set.name)
 		}
-		// Versions increase; gaps are allowed, since parallel branches take numbers
-		// from ranges of their own.
-		for i, m := range migs {
-			if i == 0 && m.Version != 1 || i > 0 && m.Version <= migs[i-1].Version {
-				t.Errorf("%s: migration %d_%s: versions must increase from 1", set.name, m.Version, m.Name)
+		// Versions increase; parallel branches take separate ranges, so gaps are allowed.
+		prev := 0
+		for _, m := range migs {
+			if m.Version <= prev {
+				t.Errorf("%s: migration %d_%s: versions must increase from 1, after %d", set.name, m.Version, m.Name, prev)
 			}
+			prev = m.Version
 		}
 	}
 }
@@ -69,8 +70,8 @@ func TestMigrateUpDownAndFailure(t *testing.T) {
 		t.Fatalf("version after down = %d, want 0", v)
 	}
 
-	broken := append([]database.Migration{}, main...)
 	last := main[len(main)-1].Version
+	broken := append([]database.Migration{}, main...)
 	broken = append(broken, database.Migration{Version: last + 1, Name: "broken", Up: "CREATE TABLE ok_then (id int); SELECT * FROM no_such_table", Down: "SELECT 1"})
 	m = &database.Migrator{Pool: pool, Migrations: broken}
 	applied, err := m.Up(ctx)

@@ -121,31 +121,29 @@ func command(args []string, stdout, stderr io.Writer) (code int, done bool) {
 		declareJobEnv(cfg)
 		logging.Declare()
 		env.Print(stdout)
-	case "jobs":
+	case "jobs", "queues":
 		cfg, _ := loadConfig()
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "JOB\tQUEUES\tWHAT IT DOES")
-		for _, name := range jobNames() {
-			qs, _ := registry[name].queueInfo(cfg)
-			names := []string{}
-			for _, q := range qs {
-				names = append(names, q.Name)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", name, strings.Join(names, ","), registry[name].description)
+		if cmd == "jobs" {
+			fmt.Fprintln(tw, "JOB\tQUEUES\tWHAT IT DOES")
+		} else {
+			fmt.Fprintln(tw, "QUEUE\tJOB\tHANDLERS\tVARIABLE\tA JOB OF THE QUEUE")
 		}
-		_ = tw.Flush()
-	case "queues":
-		cfg, _ := loadConfig()
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "QUEUE\tJOB\tHANDLERS\tVARIABLE\tA JOB OF THE QUEUE")
 		for _, name := range jobNames() {
 			qs, err := registry[name].queueInfo(cfg)
 			if err != nil {
 				fmt.Fprintf(stderr, "worker: %s: %v\n", name, err)
 				return 1, true
 			}
+			names := []string{}
 			for _, q := range qs {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", q.Name, name, q.Handlers, q.Variable(), q.Description)
+				names = append(names, q.Name)
+				if cmd == "queues" {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", q.Name, name, q.Handlers, q.Variable(), q.Description)
+				}
+			}
+			if cmd == "jobs" {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", name, strings.Join(names, ","), registry[name].description)
 			}
 		}
 		_ = tw.Flush()

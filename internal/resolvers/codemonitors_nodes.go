@@ -23,104 +23,74 @@ func (r *Resolver) accessibleMonitor(ctx context.Context, monitorID int64) (*sto
 	return m, nil
 }
 
-// monitorPartNode loads a part of a monitor: find returns the monitor's id and the part.
-func monitorPartNode[T node](ctx context.Context, r *Resolver, find func() (int64, T, error)) (node, error) {
-	monitorID, part, err := find()
-	if err != nil {
-		return nilIfNotFound[T](part, err)
+// nodeLoader is what nodeLoaders holds per ID kind.
+type nodeLoader = func(ctx context.Context, id int64) (node, error)
+
+// monitorPart makes the node loader of one kind of monitor part: get loads the part,
+// monitorOf names the monitor it belongs to, and resolve makes its resolver.
+func monitorPart[T any, R node](r *Resolver, get func(ctx context.Context, id int64) (T, error), monitorOf func(ctx context.Context, part T) (int64, error), resolve func(T) R) nodeLoader {
+	return func(ctx context.Context, id int64) (node, error) {
+		part, err := get(ctx, id)
+		if err != nil {
+			return nil, notFoundIsNil(err)
+		}
+		monitorID, err := monitorOf(ctx, part)
+		if err != nil {
+			return nil, notFoundIsNil(err)
+		}
+		if m, err := r.accessibleMonitor(ctx, monitorID); err != nil || m == nil {
+			return nil, notFoundIsNil(err)
+		}
+		return resolve(part), nil
 	}
-	m, err := r.accessibleMonitor(ctx, monitorID)
-	if err != nil {
-		return nilIfNotFound[T](part, err)
-	}
-	if m == nil {
-		return nil, nil
-	}
-	return part, nil
 }
 
 // monitorPartLoaders are the node loaders of the monitor parts, by ID kind.
-func (r *Resolver) monitorPartLoaders() map[string]func(ctx context.Context, id int64) (node, error) {
+func (r *Resolver) monitorPartLoaders() map[string]nodeLoader {
 	cs := r.Store.CodeMonitors()
-	query := func(ctx context.Context, id int64) (node, error) {
-		return monitorPartNode(ctx, r, func() (int64, *MonitorQueryResolver, error) {
-			q, err := cs.QueryByID(ctx, id)
-			if err != nil {
-				return 0, nil, err
-			}
-			return q.MonitorID, &MonitorQueryResolver{r: r, q: q}, nil
-		})
+	queryMonitor := func(_ context.Context, q *store.MonitorQuery) (int64, error) { return q.MonitorID, nil }
+	issueQuery := func(ctx context.Context, id int64) (*store.MonitorQuery, error) {
+		c, err := r.Store.IssueMonitors().Config(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return &store.MonitorQuery{MonitorID: id, Query: c.Query}, nil
 	}
-	issueQuery := func(ctx context.Context, id int64) (node, error) {
-		return monitorPartNode(ctx, r, func() (int64, *MonitorQueryResolver, error) {
-			c, err := r.Store.IssueMonitors().Config(ctx, id)
-			if err != nil {
-				return 0, nil, err
-			}
-			return id, &MonitorQueryResolver{r: r, q: &store.MonitorQuery{MonitorID: id, Query: c.Query}, issueMonitor: true}, nil
-		})
+	actionEvent := func(issue bool) nodeLoader {
+		return monitorPart(r, func(ctx context.Context, id int64) (*store.ActionJob, error) { return cs.ActionEvent(ctx, id, issue) },
+			r.actionMonitor, func(j *store.ActionJob) *MonitorActionEventResolver {
+				return &MonitorActionEventResolver{j: j, issue: issue}
+			})
 	}
-	triggerEvent := func(ctx context.Context, id int64) (node, error) {
-		return monitorPartNode(ctx, r, func() (int64, *MonitorTriggerEventResolver, error) {
+	return map[string]nodeLoader{
+		monitorQueryKind: monitorPart(r, cs.QueryByID, queryMonitor,
+			func(q *store.MonitorQuery) *MonitorQueryResolver { return &MonitorQueryResolver{r: r, q: q} }),
+		issueMonitorQueryKind: monitorPart(r, issueQuery, queryMonitor,
+			func(q *store.MonitorQuery) *MonitorQueryResolver {
+				return &MonitorQueryResolver{r: r, q: q, issueMonitor: true}
+			}),
+		monitorTriggerEventKind: monitorPart(r, func(ctx context.Context, id int64) (*MonitorTriggerEventResolver, error) {
 			j, err := cs.TriggerJob(ctx, id)
 			if err != nil {
-				return 0, nil, err
+				return nil, err
 			}
 			q, err := cs.QueryByID(ctx, j.QueryID)
 			if err != nil {
-				return 0, nil, err
+				return nil, err
 			}
-			return q.MonitorID, &MonitorTriggerEventResolver{r: r, j: j, monitorID: q.MonitorID}, nil
-		})
-	}
-	email := func(ctx context.Context, id int64) (node, error) {
-		return monitorPartNode(ctx, r, func() (int64, *MonitorEmailResolver, error) {
-			e, err := cs.GetEmail(ctx, id)
-			if err != nil {
-				return 0, nil, err
-			}
-			return e.MonitorID, &MonitorEmailResolver{r: r, e: e}, nil
-		})
-	}
-	webhook := func(ctx context.Context, id int64) (node, error) {
-		return monitorPartNode(ctx, r, func() (int64, *MonitorWebhookResolver, error) {
-			w, err := cs.GetWebhook(ctx, id)
-			if err != nil {
-				return 0, nil, err
-			}
-			return w.MonitorID, &MonitorWebhookResolver{r: r, w: w}, nil
-		})
-	}
-	slack := func(ctx context.Context, id int64) (node, error) {
-		return monitorPartNode(ctx, r, func() (int64, *MonitorSlackWebhookResolver, error) {
-			w, err := cs.GetSlackWebhook(ctx, id)
-			if err != nil {
-				return 0, nil, err
-			}
-			return w.MonitorID, &MonitorSlackWebhookResolver{r: r, w: w}, nil
-		})
-	}
-	actionEvent := func(issue bool) func(ctx context.Context, id int64) (node, error) {
-		return func(ctx context.Context, id int64) (node, error) {
-			return monitorPartNode(ctx, r, func() (int64, *MonitorActionEventResolver, error) {
-				j, err := cs.ActionEvent(ctx, id, issue)
-				if err != nil {
-					return 0, nil, err
-				}
-				monitorID, err := r.actionMonitor(ctx, j)
-				return monitorID, &MonitorActionEventResolver{j: j, issue: issue}, err
-			})
-		}
-	}
-	return map[string]func(ctx context.Context, id int64) (node, error){
-		monitorQueryKind:        query,
-		issueMonitorQueryKind:   issueQuery,
-		monitorTriggerEventKind: triggerEvent,
-		monitorEmailKind:        email,
-		monitorWebhookKind:      webhook,
-		monitorSlackKind:        slack,
-		monitorActionEventKind:  actionEvent(false),
-		issueActionEventKind:    actionEvent(true),
+			return &MonitorTriggerEventResolver{r: r, j: j, monitorID: q.MonitorID}, nil
+		}, func(_ context.Context, e *MonitorTriggerEventResolver) (int64, error) { return e.monitorID, nil },
+			func(e *MonitorTriggerEventResolver) *MonitorTriggerEventResolver { return e }),
+		monitorEmailKind: monitorPart(r, cs.GetEmail, func(_ context.Context, e *store.MonitorEmail) (int64, error) { return e.MonitorID, nil },
+			func(e *store.MonitorEmail) *MonitorEmailResolver { return &MonitorEmailResolver{r: r, e: e} }),
+		monitorWebhookKind: monitorPart(r, cs.GetWebhook, func(_ context.Context, w *store.MonitorWebhook) (int64, error) { return w.MonitorID, nil },
+			func(w *store.MonitorWebhook) *MonitorWebhookResolver { return &MonitorWebhookResolver{r: r, w: w} }),
+		monitorSlackKind: monitorPart(r, cs.GetSlackWebhook, func(_ context.Context, w *store.MonitorSlackWebhook) (int64, error) { return w.MonitorID, nil },
+			func(w *store.MonitorSlackWebhook) *MonitorSlackWebhookResolver {
+				return &MonitorSlackWebhookResolver{r: r, w: w}
+			}),
+		monitorActionEventKind: actionEvent(false),
+		issueActionEventKind:   actionEvent(true),
 	}
 }
 

@@ -178,13 +178,18 @@ func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) 
 }
 
 func nilIfNotFound[T node](v T, err error) (node, error) {
-	if errors.Is(err, store.ErrNotFound) || errcode.Is(err, errcode.NotFound) {
-		return nil, nil
-	}
 	if err != nil {
-		return nil, err
+		return nil, notFoundIsNil(err)
 	}
 	return v, nil
+}
+
+// notFoundIsNil drops a not-found error: node answers null for what does not exist.
+func notFoundIsNil(err error) error {
+	if errors.Is(err, store.ErrNotFound) || errcode.Is(err, errcode.NotFound) {
+		return nil
+	}
+	return err
 }
 
 func (r *Resolver) Node(ctx context.Context, args struct{ ID graphql.ID }) (*NodeResolver, error) {

@@ -9,14 +9,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/sourcegraph/log/logtest"
 
 	"github.com/lookout/lookout/internal/apitest"
-	"github.com/lookout/lookout/internal/repos"
-	"github.com/lookout/lookout/internal/resolvers"
-	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
-	"github.com/lookout/lookout/internal/vcs"
 	"github.com/lookout/lookout/internal/version"
 )
 
@@ -119,16 +114,8 @@ type srcCLIEnv struct {
 
 func newSrcCLIEnv(t *testing.T) *srcCLIEnv {
 	ctx := context.Background()
-	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{AllowLocal: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reposSvc *repos.Service
-	e := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) {
-		reposSvc = &repos.Service{Store: d.Store, VCS: cache, Logger: logtest.Scoped(t)}
-		d.Repos = reposSvc
-		d.Search = search.NewService(d.Store, reposSvc, search.NewBlobCache(0, nil), nil, search.Options{})
-	}})
+	e := newSearchAPI(t)
+	reposSvc := e.Repos
 	api := makeRepo(t, "2024-03-01T12:00:00Z", "Ada <ada@example.com>", map[string]string{
 		"main.go":   "package main\n\n// TODO: one\n// TODO: two\nfunc main() {}\n",
 		"util.go":   "package main\n\nfunc util() {}\n",
@@ -137,7 +124,7 @@ func newSrcCLIEnv(t *testing.T) *srcCLIEnv {
 	scripts := makeRepo(t, "2024-03-02T12:00:00Z", "Grace <grace@example.com>", map[string]string{
 		"deploy.py": "import os\n\n\ndef deploy():\n    pass  # TODO: deploy\n",
 	})
-	svc, err := e.Store.ExternalServices().Create(ctx, "GIT", "local", `{"repos":[]}`, time.Hour)
+	svc, err := e.Store.ExternalServices().Create(ctx, "GIT", "local", gitConfig(api, scripts), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@
 //	frontend migrate [-down N]    apply migrations (or revert to version N) and exit
 //	frontend admin create-token --user NAME [--note TEXT]
 //	frontend env                  list the environment variables it reads
+//	frontend help                 show the usage (also -h, --help)
 package main
 
 import (
@@ -31,6 +32,7 @@ import (
 	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/httpapi"
 	"github.com/lookout/lookout/internal/insights"
+	"github.com/lookout/lookout/internal/logging"
 	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/search"
@@ -79,50 +81,89 @@ func loadConfig() (config, error) {
 	return c, errors.Join(c.Check(), notifyErr)
 }
 
+const usage = `usage: frontend [command]
+
+Serves Lookout's GraphQL API, API console and webhooks against the database in
+DATABASE_URL, applying its migrations first.
+
+Commands:
+  serve                                    serve (the default)
+  migrate [-down N]                        apply the migrations (or revert to version N) and exit
+  admin create-token --user NAME [--note TEXT]
+                                           print a new access token of the user (run it with
+                                           the server's environment; for make run's database:
+                                           make token)
+  env                                      list the environment variables it reads, with defaults
+  help                                     show this text
+`
+
 func main() {
-	liblog := log.Init(log.Resource{Name: "lookout-frontend"})
-	defer liblog.Sync()
-	logger := log.Scoped("frontend")
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	args := os.Args[1:]
 	cmd := ""
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
-	cfg, cfgErr := loadConfig()
-	var err error
+	// A command's flags are checked before anything else, so -h works anywhere.
+	var margs migrateArgs
+	var aargs adminArgs
+	var argErr error
 	switch cmd {
 	case "", "serve":
-		if err = cfgErr; err == nil {
-			err = serve(ctx, logger, cfg)
-		}
 	case "migrate":
-		if err = cfgErr; err == nil {
-			err = migrate(ctx, logger, cfg, args)
-		}
+		margs, argErr = parseMigrate(args)
 	case "admin":
-		if err = cfgErr; err == nil {
-			err = admin(ctx, cfg, args)
-		}
+		aargs, argErr = parseAdmin(args)
+	case "help", "-h", "-help", "--help":
+		fmt.Print(usage)
+		return
 	case "env":
+		_, _ = loadConfig() // the values do not matter, only what is read
+		logging.Declare()
 		env.Print(os.Stdout)
-	case "help", "-h", "--help":
-		fmt.Println("usage: frontend [serve | migrate [-down N] | admin create-token --user NAME | env]")
+		return
 	default:
-		err = fmt.Errorf("unknown command %q (try: serve, migrate, admin, env)", cmd)
+		fmt.Fprintf(os.Stderr, "frontend: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if errors.Is(argErr, flag.ErrHelp) {
+		return // the flag package printed the command's usage
+	}
+	if argErr != nil {
+		fmt.Fprintln(os.Stderr, "frontend:", argErr)
+		os.Exit(2)
+	}
+	flush := logging.Init("lookout-frontend")
+	logger := log.Scoped("frontend")
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := loadConfig()
+	if err == nil {
+		switch cmd {
+		case "", "serve":
+			err = serve(ctx, logger, cfg)
+		case "migrate":
+			err = migrate(ctx, logger, cfg, margs)
+		case "admin":
+			err = admin(ctx, cfg, aargs)
+		}
 	}
 	if err != nil {
 		logger.Error("frontend failed", log.Error(err))
-		liblog.Sync()
+		flush()
 		os.Exit(1)
 	}
+	flush()
 }
 
+// applyMigrations migrates both databases: each migration at debug level, the outcome
+// in one line.
 func applyMigrations(ctx context.Context, logger log.Logger, cfg config, mainDB, insightsDB *pgxpool.Pool) error {
-	logf := func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }
+	applied := 0
+	logf := func(format string, args ...any) {
+		applied++
+		logger.Debug(fmt.Sprintf(format, args...))
+	}
 	if err := database.MigrateFS(ctx, mainDB, migrations.Main(), logf); err != nil {
 		return fmt.Errorf("migrating main database: %w", err)
 	}
@@ -133,6 +174,9 @@ func applyMigrations(ctx context.Context, logger log.Logger, cfg config, mainDB,
 		if err := database.MigrateFS(ctx, insightsDB, migrations.CodeInsights(), logf); err != nil {
 			return fmt.Errorf("migrating insights database: %w", err)
 		}
+	}
+	if applied > 0 {
+		logger.Info("databases migrated", log.Int("migrations", applied))
 	}
 	return nil
 }
@@ -226,12 +270,18 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 	return srv.Shutdown(shutdownCtx)
 }
 
-func migrate(ctx context.Context, logger log.Logger, cfg config, args []string) error {
+// migrateArgs are migrate's flags.
+type migrateArgs struct{ down int }
+
+func parseMigrate(args []string) (migrateArgs, error) {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	down := fs.Int("down", -1, "revert the main database's migrations newer than this version")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
+	err := fs.Parse(args)
+	return migrateArgs{down: *down}, err
+}
+
+func migrate(ctx context.Context, logger log.Logger, cfg config, a migrateArgs) error {
+	down := &a.down
 	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-frontend")
 	if err != nil {
 		return err
@@ -252,19 +302,27 @@ func migrate(ctx context.Context, logger log.Logger, cfg config, args []string) 
 	return applyMigrations(ctx, logger, cfg, mainDB, insightsDB)
 }
 
-func admin(ctx context.Context, cfg config, args []string) error {
+// adminArgs are admin create-token's flags.
+type adminArgs struct{ user, note string }
+
+func parseAdmin(args []string) (adminArgs, error) {
 	if len(args) == 0 || args[0] != "create-token" {
-		return errors.New("usage: frontend admin create-token --user NAME [--note TEXT]")
+		return adminArgs{}, errors.New("usage: frontend admin create-token --user NAME [--note TEXT] (with the server's environment; for make run's database: make token)")
 	}
 	fs := flag.NewFlagSet("create-token", flag.ContinueOnError)
 	user := fs.String("user", "", "username the token acts as")
 	note := fs.String("note", "created with frontend admin create-token", "what the token is for")
 	if err := fs.Parse(args[1:]); err != nil {
-		return err
+		return adminArgs{}, err
 	}
 	if *user == "" {
-		return errors.New("--user is required")
+		return adminArgs{}, errors.New("--user is required")
 	}
+	return adminArgs{user: *user, note: *note}, nil
+}
+
+func admin(ctx context.Context, cfg config, a adminArgs) error {
+	user, note := &a.user, &a.note
 	mainDB, err := database.Open(ctx, cfg.DatabaseURL, database.Options{ApplicationName: "lookout-admin"})
 	if err != nil {
 		return err

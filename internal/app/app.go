@@ -53,7 +53,7 @@ func (c Config) Check() error {
 		return err
 	}
 	if c.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is not set (make run starts a development Postgres and sets it; see README)")
+		return errors.New(`DATABASE_URL is not set: make run sets it; for make run's database, run eval "$(dev/postgres.sh)" first (make token prints an admin token)`)
 	}
 	if c.InsightsDatabaseURL == "" && !c.DisableInsights {
 		return errors.New("CODEINSIGHTS_DATABASE_URL is not set; set it or DISABLE_CODE_INSIGHTS=true")

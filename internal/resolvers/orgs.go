@@ -64,6 +64,31 @@ func (r *Resolver) Organization(ctx context.Context, args struct{ Name string })
 	return r.newOrg(o), nil
 }
 
+// Organizations lists every organization to any signed-in user: organization names are
+// public, as user names are (organization(name:) answers anyone).
+func (r *Resolver) Organizations(ctx context.Context, args struct {
+	NullableFirstArgs
+	Query *string
+}) (*connection[*OrgResolver], error) {
+	if err := auth.CheckAuthenticated(ctx); err != nil {
+		return nil, err
+	}
+	page, err := args.connectionArgs().page()
+	if err != nil {
+		return nil, err
+	}
+	opts := store.OrgListOptions{Page: page}
+	if args.Query != nil {
+		opts.Query = *args.Query
+	}
+	orgs, err := r.Store.Orgs().List(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newConnection(orgs, page, func(o *store.Org) int64 { return o.ID }, r.newOrg,
+		func(ctx context.Context) (int, error) { return r.Store.Orgs().Count(ctx, opts) }), nil
+}
+
 func (r *Resolver) orgByID(ctx context.Context, id int64) (*OrgResolver, error) {
 	o, err := r.Store.Orgs().GetByID(ctx, id)
 	if err != nil {

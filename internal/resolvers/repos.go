@@ -18,6 +18,8 @@ import (
 type RepositoryResolver struct {
 	r    *Resolver
 	repo *store.Repo
+	// hosts, when set, loads the code host kinds of every repository of a list at once.
+	hosts *repoHosts
 }
 
 func (r *Resolver) newRepository(repo *store.Repo) *RepositoryResolver {
@@ -223,11 +225,14 @@ func (p *person) Name() string        { return p.s.Name }
 func (p *person) Email() string       { return p.s.Email }
 func (p *person) DisplayName() string { return p.s.Name }
 
-func (r *Resolver) Repository(ctx context.Context, args struct{ Name string }) (*RepositoryResolver, error) {
+func (r *Resolver) Repository(ctx context.Context, args struct{ Name *string }) (*RepositoryResolver, error) {
 	if err := auth.CheckAuthenticated(ctx); err != nil {
 		return nil, err
 	}
-	repo, err := r.Store.Repos().GetByName(ctx, auth.FromContext(ctx).Viewer(), args.Name)
+	if args.Name == nil {
+		return nil, nil
+	}
+	repo, err := r.Store.Repos().GetByName(ctx, auth.FromContext(ctx).Viewer(), *args.Name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -246,9 +251,12 @@ func (r *Resolver) repositoryByID(ctx context.Context, id int64) (*RepositoryRes
 }
 
 func (r *Resolver) Repositories(ctx context.Context, args struct {
-	ConnectionArgs
+	NullableFirstArgs
 	Query       *string
-	Cloned      *bool
+	Cloned      bool
+	NotCloned   bool
+	Indexed     bool
+	NotIndexed  bool
 	FailedFetch bool
 	OrderBy     string
 	Descending  bool
@@ -256,13 +264,20 @@ func (r *Resolver) Repositories(ctx context.Context, args struct {
 	if err := auth.CheckAuthenticated(ctx); err != nil {
 		return nil, err
 	}
-	page, err := args.page()
+	// The cursor is a name or an id by the order, decoded below.
+	page, err := ConnectionArgs{First: args.connectionArgs().First}.page()
 	if err != nil {
 		return nil, err
 	}
-	opts := store.RepoListOptions{Cloned: args.Cloned, FailedFetch: args.FailedFetch, Descending: args.Descending, Limit: page.Limit}
+	opts := store.RepoListOptions{FailedFetch: args.FailedFetch, Descending: args.Descending, Limit: page.Limit}
 	if args.Query != nil {
 		opts.Query = *args.Query
+	}
+	// Until indexed search exists no repository has a text search index, so notIndexed
+	// admits every repository and indexed none. TODO(zoekt): select by index state.
+	none := !args.NotIndexed || !args.Cloned && !args.NotCloned
+	if args.Cloned != args.NotCloned {
+		opts.Cloned = &args.Cloned
 	}
 	cursor := func(repo *store.Repo) string { return encodeStringCursor(repo.Name) }
 	switch args.OrderBy {
@@ -283,12 +298,21 @@ func (r *Resolver) Repositories(ctx context.Context, args struct {
 		}
 	}
 	viewer := auth.FromContext(ctx).Viewer()
-	repos, err := r.Store.Repos().List(ctx, viewer, opts)
-	if err != nil {
-		return nil, err
+	var repos []*store.Repo
+	if !none {
+		if repos, err = r.Store.Repos().List(ctx, viewer, opts); err != nil {
+			return nil, err
+		}
 	}
-	return newConnectionWithCursor(repos, page, cursor, r.newRepository,
-		func(ctx context.Context) (int, error) { return r.Store.Repos().Count(ctx, viewer, opts) }), nil
+	hosts := newRepoHosts(r.Store, repos)
+	return newConnectionWithCursor(repos, page, cursor, func(repo *store.Repo) *RepositoryResolver {
+		return &RepositoryResolver{r: r, repo: repo, hosts: hosts}
+	}, func(ctx context.Context) (int, error) {
+		if none {
+			return 0, nil
+		}
+		return r.Store.Repos().Count(ctx, viewer, opts)
+	}), nil
 }
 
 func (r *Resolver) UpdateMirrorRepository(ctx context.Context, args struct{ Repository graphql.ID }) (*EmptyResponse, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/Masterminds/squirrel"
 	"github.com/jackc/pgx/v5"
 	"github.com/keegancsmith/sqlf"
 
@@ -85,6 +86,32 @@ func (os *OrgStore) GetByName(ctx context.Context, name string) (*Org, error) {
 		return nil, notFound("organization %q", name)
 	}
 	return o, err
+}
+
+// OrgListOptions filter List.
+type OrgListOptions struct {
+	Query string // substring of the name or display name
+	Page
+}
+
+func (o OrgListOptions) where() squirrel.And {
+	conds := squirrel.And{squirrel.Expr("deleted_at IS NULL")}
+	if o.Query != "" {
+		like := "%" + escapeLike(o.Query) + "%"
+		conds = append(conds, squirrel.Or{squirrel.ILike{"name": like}, squirrel.ILike{"display_name": like}})
+	}
+	return conds
+}
+
+// List returns live organisations ordered by id.
+func (os *OrgStore) List(ctx context.Context, opts OrgListOptions) ([]*Org, error) {
+	q := opts.Page.on(psql.Select(orgColumns).From("orgs").Where(opts.where()), "id")
+	return collectBuilt(ctx, os.s, q, scanOrg)
+}
+
+// Count counts the organisations List would list without a page.
+func (os *OrgStore) Count(ctx context.Context, opts OrgListOptions) (int, error) {
+	return os.s.countBuilt(ctx, psql.Select("count(*)").From("orgs").Where(opts.where()))
 }
 
 // ListForUser returns the organisations userID belongs to.

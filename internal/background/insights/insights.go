@@ -71,6 +71,20 @@ func OptionsFromEnv() Options {
 	}
 }
 
+// Queues are the package's job queues, with the handler counts opts gives them.
+func Queues(opts Options) []routine.QueueInfo {
+	opts.defaults()
+	return []routine.QueueInfo{
+		{Name: backfillQueue, Handlers: opts.BackfillHandlers, Description: "backfills an insight series over the history of its repositories"},
+		{Name: queryRunnerQueue, Handlers: opts.QueryHandlers, Description: "records an insight series' point (or daily snapshot) now"},
+	}
+}
+
+const (
+	backfillQueue    = "insights_backfill"
+	queryRunnerQueue = "insights_query_runner"
+)
+
 func (o *Options) defaults() {
 	if o.BackfillHandlers <= 0 {
 		o.BackfillHandlers = 2
@@ -132,7 +146,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 		Limiter: opts.Limiter, RepoConcurrency: opts.RepoConcurrency}
 	_, backfillRoutines, err := routine.NewQueue(ienv, routine.QueueSpec[*store.InsightBackfill]{
 		Store: workerutil.StoreOptions[*store.InsightBackfill]{
-			Name: "insights_backfill", TableName: "insight_series_backfill", Alias: "b",
+			Name: backfillQueue, TableName: "insight_series_backfill", Alias: "b",
 			Columns: store.BackfillColumns, Scan: store.ScanBackfill, OrderBy: store.BackfillOrder,
 			StalledMaxAge: opts.StalledMaxAge, MaxNumResets: 10, MaxNumRetries: BackfillMaxRetries, RetryAfter: 30 * time.Second,
 		},
@@ -181,7 +195,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 // fails after QueryRunnerMaxRetries failures or resets.
 func QueryRunnerStoreOptions(stalledMaxAge time.Duration) workerutil.StoreOptions[*store.InsightsQueryJob] {
 	return workerutil.StoreOptions[*store.InsightsQueryJob]{
-		Name: "insights_query_runner", TableName: "insights_query_runner_jobs",
+		Name: queryRunnerQueue, TableName: "insights_query_runner_jobs",
 		Columns: store.InsightsQueryJobColumns, Scan: store.ScanInsightsQueryJob, OrderBy: "priority, id",
 		StalledMaxAge: stalledMaxAge, MaxNumResets: QueryRunnerMaxRetries, MaxNumRetries: QueryRunnerMaxRetries, RetryAfter: 10 * time.Second,
 	}

@@ -140,7 +140,7 @@ func TestIssueLifecycleEndToEnd(t *testing.T) {
 		t.Fatalf("variables: %+v", v.Node.Variables)
 	}
 	waitFor(t, "alert_created at the webhook", 10*time.Second, func() bool { return len(rc.all()) == 1 })
-	if ev := rc.events(t)[0]; ev.EventName != "alert_created" || ev.EventSource != "alert" || ev.MonitorDescription != "exec calls" {
+	if ev := rc.events(t)[0]; ev.EventName != "ALERT_CREATED" || ev.EventSource != "alert" || ev.MonitorDescription != "exec calls" {
 		t.Fatalf("first delivery: %+v", ev)
 	}
 
@@ -167,7 +167,7 @@ func TestIssueLifecycleEndToEnd(t *testing.T) {
 	if err := notify.VerifySignature(*secret, d.body, d.header.Get(notify.SignatureHeader)); err != nil {
 		t.Fatalf("signature: %v", err)
 	}
-	if d.header.Get(notify.EventHeader) != "alert_priority_decreased" {
+	if d.header.Get(notify.EventHeader) != "ALERT_PRIORITY_DECREASED" {
 		t.Fatalf("event header %q", d.header.Get(notify.EventHeader))
 	}
 	ev := rc.events(t)[1]
@@ -179,7 +179,7 @@ func TestIssueLifecycleEndToEnd(t *testing.T) {
 	var extra struct{ PreviousPriority, Priority string }
 	_ = json.Unmarshal(ev.EventData, &data)
 	_ = json.Unmarshal(ev.ExtraPayload, &extra)
-	if ev.EventName != "alert_priority_decreased" || ev.EventSource != "alert" || ev.EventSourceID != data.ID || ev.EventSourceMonitorID == 0 ||
+	if ev.EventName != "ALERT_PRIORITY_DECREASED" || ev.EventSource != "alert" || ev.EventSourceID != data.ID || ev.EventSourceMonitorID == 0 ||
 		data.Priority != "P4" || data.ActiveIssues != 2 || extra.PreviousPriority != "P3" || extra.Priority != "P4" {
 		t.Fatalf("priority decrease payload: %s", d.body)
 	}
@@ -203,7 +203,7 @@ func TestIssueLifecycleEndToEnd(t *testing.T) {
 		}
 	}
 	waitFor(t, "alert_solved at the webhook", 10*time.Second, func() bool { return len(rc.all()) == 3 })
-	if ev := rc.events(t)[2]; ev.EventName != "alert_solved" {
+	if ev := rc.events(t)[2]; ev.EventName != "ALERT_SOLVED" {
 		t.Fatalf("last delivery: %+v", ev)
 	}
 	time.Sleep(300 * time.Millisecond)
@@ -305,7 +305,7 @@ func TestFailedRunsChangeNothing(t *testing.T) {
 		got = append(got, ev.EventName)
 	}
 	slices.Sort(got)
-	if !slices.Equal(got, []string{"alert_priority_decreased", "issue_solved"}) {
+	if !slices.Equal(got, []string{"ALERT_PRIORITY_DECREASED", "ISSUE_SOLVED"}) {
 		t.Fatalf("deliveries: %v", got)
 	}
 }

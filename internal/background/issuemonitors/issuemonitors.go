@@ -93,11 +93,17 @@ func OptionsFromEnv() Options {
 	}
 }
 
+// The package's job queues.
+var (
+	RunQueue    = routine.QueueInfo{Name: "issuemonitor_runs", Handlers: 2, Description: "runs an issue monitor's search or update and records its issues, alerts and events"}
+	ActionQueue = routine.QueueInfo{Name: "issuemonitor_actions", Handlers: 2, Description: "sends an issue monitor message (email, webhook, Slack)"}
+)
+
 // RunStoreOptions describe the run queue (im_runs): stalled after 60 s, errored runs
 // retried after 10 s, at most 3 attempts.
 func RunStoreOptions() workerutil.StoreOptions[*store.IssueRun] {
 	return workerutil.StoreOptions[*store.IssueRun]{
-		Name: "issuemonitor_runs", TableName: "im_runs", Columns: store.IssueRunColumns,
+		Name: RunQueue.Name, TableName: "im_runs", Columns: store.IssueRunColumns,
 		Scan:          func(r pgx.CollectableRow) (*store.IssueRun, error) { return store.ScanIssueRun(r) },
 		StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
 	}
@@ -106,7 +112,7 @@ func RunStoreOptions() workerutil.StoreOptions[*store.IssueRun] {
 // ActionStoreOptions describe the message queue (im_action_jobs), with the same policy.
 func ActionStoreOptions() workerutil.StoreOptions[*store.IssueActionJob] {
 	return workerutil.StoreOptions[*store.IssueActionJob]{
-		Name: "issuemonitor_actions", TableName: "im_action_jobs", Columns: store.IssueActionJobColumns,
+		Name: ActionQueue.Name, TableName: "im_action_jobs", Columns: store.IssueActionJobColumns,
 		Scan:          func(r pgx.CollectableRow) (*store.IssueActionJob, error) { return store.ScanIssueActionJob(r) },
 		StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
 	}
@@ -121,7 +127,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	logger := env.Logger.Scoped("issuemonitors")
 	_, runs, err := routine.NewQueue(env, routine.QueueSpec[*store.IssueRun]{
 		Store:         RunStoreOptions(),
-		Worker:        workerutil.WorkerOptions{NumHandlers: 2, Interval: opts.WorkerPollInterval, HeartbeatInterval: 15 * time.Second, MaximumRuntimePerJob: maxRunTime},
+		Worker:        workerutil.WorkerOptions{NumHandlers: RunQueue.Handlers, Interval: opts.WorkerPollInterval, HeartbeatInterval: 15 * time.Second, MaximumRuntimePerJob: maxRunTime},
 		Handler:       NewRunHandler(opts),
 		ResetInterval: opts.ResetInterval,
 	})
@@ -130,7 +136,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	}
 	_, actions, err := routine.NewQueue(env, routine.QueueSpec[*store.IssueActionJob]{
 		Store:         ActionStoreOptions(),
-		Worker:        workerutil.WorkerOptions{NumHandlers: 2, Interval: opts.WorkerPollInterval, HeartbeatInterval: 15 * time.Second, MaximumRuntimePerJob: time.Minute},
+		Worker:        workerutil.WorkerOptions{NumHandlers: ActionQueue.Handlers, Interval: opts.WorkerPollInterval, HeartbeatInterval: 15 * time.Second, MaximumRuntimePerJob: time.Minute},
 		Handler:       NewActionHandler(opts),
 		ResetInterval: opts.ResetInterval,
 	})

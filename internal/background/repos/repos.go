@@ -39,6 +39,12 @@ type Options struct {
 	PollInterval          time.Duration // 1s (dequeue poll when NOTIFY is missed)
 }
 
+// The package's job queues.
+var (
+	SyncQueue  = routine.QueueInfo{Name: "repo_sync", Handlers: 2, Description: "lists the repositories of a code host connection (a sync)"}
+	FetchQueue = routine.QueueInfo{Name: "repo_fetch", Handlers: 4, Description: "clones or fetches a repository into this worker's mirror cache"}
+)
+
 // Routines builds the sync and fetch queues and their periodic enqueuers.
 func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	if opts.SyncEnqueueInterval == 0 {
@@ -57,10 +63,10 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 
 	_, syncRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.SyncJob]{
 		Store: workerutil.StoreOptions[*store.SyncJob]{
-			Name: "repo_sync", TableName: "external_service_sync_jobs", Columns: store.SyncJobColumns, Scan: func(r pgx.CollectableRow) (*store.SyncJob, error) { return store.ScanSyncJob(r) },
+			Name: SyncQueue.Name, TableName: "external_service_sync_jobs", Columns: store.SyncJobColumns, Scan: func(r pgx.CollectableRow) (*store.SyncJob, error) { return store.ScanSyncJob(r) },
 			StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: time.Minute,
 		},
-		Worker:  workerutil.WorkerOptions{NumHandlers: 2, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
+		Worker:  workerutil.WorkerOptions{NumHandlers: SyncQueue.Handlers, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
 		Handler: &syncHandler{store: opts.Store, http: opts.HTTPClient},
 	})
 	if err != nil {
@@ -68,11 +74,11 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	}
 	_, fetchRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.FetchJob]{
 		Store: workerutil.StoreOptions[*store.FetchJob]{
-			Name: "repo_fetch", TableName: "repo_fetch_jobs", Columns: store.FetchJobColumns, Scan: func(r pgx.CollectableRow) (*store.FetchJob, error) { return store.ScanFetchJob(r) },
+			Name: FetchQueue.Name, TableName: "repo_fetch_jobs", Columns: store.FetchJobColumns, Scan: func(r pgx.CollectableRow) (*store.FetchJob, error) { return store.ScanFetchJob(r) },
 			OrderBy:       "priority DESC, queued_at, id",
 			StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 30 * time.Second,
 		},
-		Worker:  workerutil.WorkerOptions{NumHandlers: 4, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
+		Worker:  workerutil.WorkerOptions{NumHandlers: FetchQueue.Handlers, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
 		Handler: &fetchHandler{store: opts.Store, service: opts.Service, listeners: opts.Listeners},
 	})
 	if err != nil {

@@ -38,6 +38,8 @@ say "downloading Go modules"
 go mod download
 say "building"
 make --no-print-directory console-assets >/dev/null
+say "building the web app"
+make --no-print-directory web
 mkdir -p bin
 go build -o bin/ ./cmd/frontend ./cmd/worker
 
@@ -90,6 +92,7 @@ fi
 cat >&2 <<MSG
 
   Lookout is running.
+    Web app:      ${EXTERNAL_URL}/ (sign in as ${ADMIN_USERNAME:-admin}; the password was printed on first start)
     API console:  ${EXTERNAL_URL}/api/console#token=${token}
     GraphQL API:  ${EXTERNAL_URL}/.api/graphql
     Admin token:  ${token}

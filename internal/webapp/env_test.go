@@ -62,7 +62,10 @@ func startEnv(t *testing.T, worker bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := apitest.New(t, apitest.Options{App: webapp.Handler(webapp.App()), Deps: func(d *resolvers.Deps) { d.Notifier = n }})
+	api := apitest.New(t, apitest.Options{App: webapp.Handler(webapp.App()), Deps: func(d *resolvers.Deps) {
+		d.Notifier = n
+		d.Search = search.NewService(d.Store, d.Repos, nil, d.Logger, search.Options{})
+	}})
 	e := &env{api: api, st: api.Store, url: api.Server.URL}
 	if !worker {
 		return e

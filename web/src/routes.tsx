@@ -40,6 +40,9 @@ export const routes: RouteObject[] = [
             shouldRevalidate: () => false,
             children: [
               { path: 'code-monitoring', ...page(() => import('./codemonitors/ListPage'), 'CodeMonitorsListPage') },
+              { path: 'code-monitoring/new', ...page(() => import('./codemonitors/EditPage'), 'CreateCodeMonitorPage') },
+              { path: 'code-monitoring/:id', ...page(() => import('./codemonitors/EditPage'), 'MonitorPage') },
+              { path: 'code-monitoring/:id/logs', ...page(() => import('./codemonitors/LogsPage'), 'CodeMonitorLogsPage') },
               {
                 path: 'site-admin',
                 loader: siteAdminLoader,

@@ -10,7 +10,7 @@ export const MONITOR_ACTION_FIELDS = graphql(`
       includeResults
       priority
       header
-      recipients {
+      recipients(first: 10) {
         nodes {
           id
           namespaceName
@@ -60,7 +60,7 @@ export const CODE_MONITORS = graphql(`
               }
             }
           }
-          actions {
+          actions(first: 10) {
             nodes {
               __typename
               ... on MonitorEmail {
@@ -111,7 +111,7 @@ export const CODE_MONITOR = graphql(`
             query
           }
         }
-        actions {
+        actions(first: 10) {
           nodes {
             ...MonitorActionFields
           }
@@ -125,7 +125,7 @@ export const CREATE_CODE_MONITOR = graphql(`
   mutation CreateCodeMonitor($monitor: MonitorInput!, $trigger: MonitorTriggerInput!, $actions: [MonitorActionInput!]!) {
     createCodeMonitor(monitor: $monitor, trigger: $trigger, actions: $actions) {
       id
-      actions {
+      actions(first: 10) {
         nodes {
           ...MonitorActionFields
           ... on MonitorWebhook {
@@ -153,7 +153,7 @@ export const UPDATE_CODE_MONITOR = graphql(`
           query
         }
       }
-      actions {
+      actions(first: 10) {
         nodes {
           ...MonitorActionFields
           ... on MonitorWebhook {
@@ -247,12 +247,12 @@ export const MONITOR_LOGS = graphql(`
                 timestamp
                 query
                 resultCount
-                actions {
+                actions(first: 10) {
                   nodes {
                     __typename
                     ... on MonitorEmail {
                       id
-                      events {
+                      events(first: 10) {
                         nodes {
                           id
                           status
@@ -264,7 +264,7 @@ export const MONITOR_LOGS = graphql(`
                     ... on MonitorWebhook {
                       id
                       url
-                      events {
+                      events(first: 10) {
                         nodes {
                           id
                           status
@@ -276,7 +276,7 @@ export const MONITOR_LOGS = graphql(`
                     ... on MonitorSlackWebhook {
                       id
                       url
-                      events {
+                      events(first: 10) {
                         nodes {
                           id
                           status

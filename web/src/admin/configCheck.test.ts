@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { checkConfig, exampleConfigs, newWebhookSecret } from './configCheck'
 
 describe('checkConfig', () => {
-  it('points at a JSON syntax error', () => {
-    const [problem] = checkConfig('GIT', '{\n  "repos": [\n    "a",\n  ]\n}')
-    expect(problem).toMatch(/^Not valid JSON \(line 4, column 3\)/)
+  it('points at a JSON syntax error where the parser names its position', () => {
+    const [problem] = checkConfig('GIT', '{\n  "repos" ["a"]}')
+    expect(problem).toMatch(/^Not valid JSON \(line 2, column 11\)/)
+    expect(checkConfig('GIT', '{"repos": ["a",]}')[0]).toMatch(/^Not valid JSON/)
   })
   it('wants repositories for a GIT connection', () => {
     expect(checkConfig('GIT', '{"repos": []}')).toEqual(['"repos" must list at least one remote URL.'])

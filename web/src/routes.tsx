@@ -43,6 +43,10 @@ export const routes: RouteObject[] = [
               { path: 'code-monitoring/new', ...page(() => import('./codemonitors/EditPage'), 'CreateCodeMonitorPage') },
               { path: 'code-monitoring/:id', ...page(() => import('./codemonitors/EditPage'), 'MonitorPage') },
               { path: 'code-monitoring/:id/logs', ...page(() => import('./codemonitors/LogsPage'), 'CodeMonitorLogsPage') },
+              { path: 'issue-monitoring', ...page(() => import('./issuemonitors/ListPage'), 'IssueMonitorsListPage') },
+              { path: 'issue-monitoring/new', ...page(() => import('./issuemonitors/EditPage'), 'CreateIssueMonitorPage') },
+              { path: 'issue-monitoring/:id', ...page(() => import('./issuemonitors/DetailPage'), 'IssueMonitorPage') },
+              { path: 'issue-monitoring/:id/edit', ...page(() => import('./issuemonitors/EditPage'), 'EditIssueMonitorPage') },
               {
                 path: 'site-admin',
                 loader: siteAdminLoader,

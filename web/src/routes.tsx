@@ -39,6 +39,7 @@ export const routes: RouteObject[] = [
             loader: signedInLoader,
             shouldRevalidate: () => false,
             children: [
+              { path: 'search', ...page(() => import('./search/SearchPage'), 'SearchPage') },
               { path: 'code-monitoring', ...page(() => import('./codemonitors/ListPage'), 'CodeMonitorsListPage') },
               { path: 'code-monitoring/new', ...page(() => import('./codemonitors/EditPage'), 'CreateCodeMonitorPage') },
               { path: 'code-monitoring/:id', ...page(() => import('./codemonitors/EditPage'), 'MonitorPage') },
@@ -47,6 +48,11 @@ export const routes: RouteObject[] = [
               { path: 'issue-monitoring/new', ...page(() => import('./issuemonitors/EditPage'), 'CreateIssueMonitorPage') },
               { path: 'issue-monitoring/:id', ...page(() => import('./issuemonitors/DetailPage'), 'IssueMonitorPage') },
               { path: 'issue-monitoring/:id/edit', ...page(() => import('./issuemonitors/EditPage'), 'EditIssueMonitorPage') },
+              { path: 'users/:username', ...page(() => import('./user/UserPage'), 'UserPage') },
+              { path: 'users/:username/settings/tokens', ...page(() => import('./user/TokensPage'), 'AccessTokensPage') },
+              { path: 'organizations/:name', ...page(() => import('./user/OrgPage'), 'OrgPage') },
+              { path: 'campaigns', ...page(() => import('./campaigns/CampaignPage'), 'CampaignsListPage') },
+              { path: 'campaigns/:id', ...page(() => import('./campaigns/CampaignPage'), 'CampaignPage') },
               {
                 path: 'site-admin',
                 loader: siteAdminLoader,
@@ -66,6 +72,7 @@ export const routes: RouteObject[] = [
               },
               // Repository pages: /github.com/owner/name, .../-/commit/SHA, .../-/blob/PATH.
               // Repository names hold slashes, so one splat route splits them at /-/.
+              { path: '*', ...page(() => import('./repo/RepoRoutes'), 'RepoRoutes') },
             ],
           },
         ],

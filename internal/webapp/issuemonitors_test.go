@@ -35,6 +35,7 @@ func TestIssueMonitorIssueSolvedAfterFix(t *testing.T) {
 	tab.WaitText("main [aria-label='Active alert']", "P4 alert")
 	tab.WaitText("main ol.timeline", "issue created")
 	tab.CheckA11y()
+	tab.CheckPhoneWidth()
 	tab.Click("Acknowledge")
 	tab.WaitText("main [aria-label='Active alert']", "Acknowledged at P4")
 

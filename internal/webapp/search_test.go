@@ -49,6 +49,7 @@ func TestSearchCommitAndTokenPages(t *testing.T) {
 	tab.WaitText("main", "2 changed files")
 	tab.WaitText("main section[aria-label='a.go']", "+var x = needleValue")
 	tab.CheckA11y()
+	tab.CheckPhoneWidth()
 
 	tab.Go(e.url + "/search?q=" + "count:1%20needleValue")
 	tab.WaitText("main", "Showing the first 1 results: more match")

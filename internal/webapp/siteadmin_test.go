@@ -49,6 +49,7 @@ func TestSiteAdminAddsGitConnection(t *testing.T) {
 	tab.WaitText("main table[aria-labelledby=workers]", "browser-test-worker")
 	tab.WaitText("main table[aria-labelledby=workers]", "codemonitors")
 	tab.CheckA11y()
+	tab.CheckPhoneWidth()
 
 	tab.ClickLink("Users")
 	tab.WaitText("main h1", "Users")

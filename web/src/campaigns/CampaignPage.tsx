@@ -4,7 +4,7 @@ import { ErrorAlert } from '../components/ErrorAlert'
 import { Loading } from '../components/Loading'
 import { Page } from '../components/Page'
 import { NotFound } from '../components/RouteError'
-import { ShowMore } from '../components/ShowMore'
+import { ConnectionList } from '../components/ConnectionList'
 import { Time } from '../components/Time'
 import { CAMPAIGN, CAMPAIGNS } from './backend'
 
@@ -18,13 +18,15 @@ export function CampaignsListPage() {
   const list = data?.campaigns
   return (
     <Page title="Campaigns">
-      <ErrorAlert error={error} />
-      {loading && !list ? <Loading /> : null}
-      {list && list.nodes.length === 0 ? <p className="empty">No campaigns yet. Create one with the createCampaign mutation (the API console).</p> : null}
-      {list && list.nodes.length > 0 ? (
-        <>
-          <ul className="list" aria-label="Campaigns">
-            {list.nodes.map((c) => (
+      <ConnectionList
+        connection={list}
+        loading={loading}
+        error={error}
+        label="Campaigns"
+        noun="campaigns"
+        empty="No campaigns yet. Create one with the createCampaign mutation (the API console)."
+        fetchMore={(after) => fetchMore({ variables: { after } })}
+        row={(c) => (
               <li key={c.id} className="list-row">
                 <div className="list-main">
                   <Link className="list-title" to={`/campaigns/${encodeURIComponent(c.id)}`}>
@@ -36,11 +38,8 @@ export function CampaignsListPage() {
                   </div>
                 </div>
               </li>
-            ))}
-          </ul>
-          <ShowMore pageInfo={list.pageInfo} shown={list.nodes.length} total={list.totalCount} noun="campaigns" fetchMore={(after) => fetchMore({ variables: { after } })} />
-        </>
-      ) : null}
+        )}
+      />
     </Page>
   )
 }

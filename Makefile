@@ -8,7 +8,7 @@ CONSOLE_ASSETS := internal/console/assets/graphiql.min.js
 VERSION ?= $(shell git log -1 --format='%H_%cs' 2>/dev/null | sed 's/^\(.\{12\}\)[^_]*/\1/')
 LDFLAGS := -X github.com/lookout/lookout/internal/version.stamp=$(VERSION)
 
-.PHONY: run stop demo-stop token test test-short build console-assets bench bench-queue vet fmt clean
+.PHONY: run stop demo-stop token test test-short build console-assets web web-check bench bench-queue bench-webapp vet fmt clean
 
 run: ## Start Postgres, migrate, seed a demo, run frontend and worker
 	dev/run.sh
@@ -23,14 +23,14 @@ token: ## Print a new access token of the site admin (ADMIN_USERNAME, default ad
 	  if [ -z "$${ENCRYPTION_KEY:-}" ] && [ -s .dev/encryption.key ]; then export ENCRYPTION_KEY="$$(cat .dev/encryption.key)"; fi && \
 	  $(GO) run -ldflags "$(LDFLAGS)" ./cmd/frontend admin create-token --user "$${ADMIN_USERNAME:-admin}" --note "make token"
 
-test: ## Run every test (vet, then go test with the race detector)
+test: web web-check ## Run every test (web app checks, vet, then go test with the race detector)
 	$(GO) vet ./...
 	$(GO) test -race -timeout 20m ./...
 
 test-short: ## Run the tests without the race detector
 	$(GO) test -timeout 20m ./...
 
-build: console-assets ## Build both binaries into bin/
+build: console-assets web ## Build both binaries into bin/
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/frontend ./cmd/worker
 
 console-assets: $(CONSOLE_ASSETS) ## Install GraphiQL from npm and copy its bundles for embedding
@@ -38,11 +38,20 @@ console-assets: $(CONSOLE_ASSETS) ## Install GraphiQL from npm and copy its bund
 $(CONSOLE_ASSETS): internal/console/package.json internal/console/package-lock.json
 	dev/console-assets.sh
 
-bench: bench-queue ## Run the benchmarks (figures are printed)
+web: ## Build the web app (npm, Vite) into internal/webapp/dist/app for embedding
+	dev/web.sh build
+
+web-check: ## Web app: generated GraphQL types current, TypeScript compiles, Vitest passes
+	dev/web.sh check
+
+bench: bench-queue bench-webapp ## Run the benchmarks (figures are printed)
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
 
 bench-queue: ## Lookout's queue vs River on the same database
 	cd dev/bench/queue && $(GO) run .
+
+bench-webapp: web ## Cold load of the code monitors list (200 monitors) in headless Chromium; JS size
+	$(GO) test ./dev/bench/webapp -run ColdLoad -count=1 -v -args -rounds 7
 
 vet:
 	$(GO) vet ./...

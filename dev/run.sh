@@ -40,6 +40,8 @@ say "downloading Go modules"
 go mod download
 say "building"
 make --no-print-directory console-assets >/dev/null
+say "building the web app"
+make --no-print-directory web
 mkdir -p bin
 version="$(git log -1 --format='%H_%cs' 2>/dev/null | sed 's/^\(.\{12\}\)[^_]*/\1/')"
 go build -ldflags "-X github.com/lookout/lookout/internal/version.stamp=${version}" -o bin/ ./cmd/frontend ./cmd/worker
@@ -56,6 +58,13 @@ if [ -z "${ENCRYPTION_KEY:-}" ]; then
   [ -s .dev/encryption.key ] || (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > .dev/encryption.key)
   ENCRYPTION_KEY="$(cat .dev/encryption.key)"
   export ENCRYPTION_KEY
+fi
+# The site admin's password: chosen once for the development database and kept beside it,
+# so that every make run can print it (the frontend sets it when it creates the admin).
+if [ -z "${ADMIN_PASSWORD:-}" ]; then
+  [ -s .dev/admin-password ] || (umask 077 && head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' > .dev/admin-password)
+  ADMIN_PASSWORD="$(cat .dev/admin-password)"
+  export ADMIN_PASSWORD
 fi
 export FRONTEND_ADDR="${FRONTEND_ADDR:-127.0.0.1:3080}"
 export WORKER_ADDR="${WORKER_ADDR:-127.0.0.1:3081}"
@@ -95,6 +104,7 @@ demo_secret="$( [ -s "$secret_file" ] && cat "$secret_file" || echo "(none: the 
 cat >&2 <<MSG
 
   Lookout is running.
+    Web app:       ${EXTERNAL_URL}/   (sign in as ${ADMIN_USERNAME:-admin}, password ${ADMIN_PASSWORD})
     API console:   ${EXTERNAL_URL}/api/console#token=${token}
     GraphQL API:   ${EXTERNAL_URL}/.api/graphql
     Admin token:   ${token}   (another one: make token)

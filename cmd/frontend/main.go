@@ -38,6 +38,7 @@ import (
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/throttle"
 	"github.com/lookout/lookout/internal/vcs"
+	"github.com/lookout/lookout/internal/webapp"
 	"github.com/lookout/lookout/internal/webhooks"
 	"github.com/lookout/lookout/migrations"
 )
@@ -252,7 +253,11 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 		Metrics:            httpapi.NewMetrics(reg),
 		Webhooks:           &webhooks.Handler{Store: st, Logger: logger.Scoped("webhooks"), ChangesetEvents: campaigns.WebhookHandler(st)},
 		Extra:              extra,
+		App:                webapp.Handler(webapp.App()),
 	})
+	if !webapp.Installed() {
+		logger.Warn("the web app is not built into this binary (make web); / explains how to build it")
+	}
 
 	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

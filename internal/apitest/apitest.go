@@ -52,6 +52,10 @@ type Options struct {
 	ChangesetEvents webhooks.ChangesetEventFunc
 	// DB, when set, is used instead of a fresh database.
 	DB *pgxpool.Pool
+	// App serves the web app outside the API paths, as in httpapi.RouterDeps.
+	App http.Handler
+	// ExternalURL is the URL links are built with (default http://lookout.test).
+	ExternalURL string
 	// EncryptionKey, when set, encrypts secrets at rest as ENCRYPTION_KEY does.
 	EncryptionKey *encryption.Key
 }
@@ -70,7 +74,11 @@ func New(t testing.TB, opts Options) *Env {
 		t.Fatalf("mirror cache: %v", err)
 	}
 	repoSvc := &repos.Service{Store: st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
-	deps := resolvers.Deps{Store: st, Logger: logger, ExternalURL: "http://lookout.test", Repos: repoSvc}
+	externalURL := opts.ExternalURL
+	if externalURL == "" {
+		externalURL = "http://lookout.test"
+	}
+	deps := resolvers.Deps{Store: st, Logger: logger, ExternalURL: externalURL, Repos: repoSvc}
 	if opts.Deps != nil {
 		opts.Deps(&deps)
 	}
@@ -89,6 +97,7 @@ func New(t testing.TB, opts Options) *Env {
 		Ready:    map[string]httpapi.Pinger{"database": db.Ping},
 		Gatherer: reg, Metrics: httpapi.NewMetrics(reg), Extra: opts.Extra,
 		Webhooks: &webhooks.Handler{Store: st, Logger: logger, ChangesetEvents: opts.ChangesetEvents},
+		App:      opts.App,
 	})
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	graphql "github.com/graph-gophers/graphql-go"
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/console"
+	"github.com/lookout/lookout/internal/errcode"
 	"github.com/lookout/lookout/internal/webhooks"
 )
 
@@ -37,6 +39,35 @@ type RouterDeps struct {
 	// Webhooks, when set, serves code host webhooks (authenticated by their signatures,
 	// not by user credentials).
 	Webhooks http.Handler
+	// App, when set, serves the web app at every path outside the API (internal/webapp);
+	// without it "/" redirects to the API console.
+	App http.Handler
+}
+
+// apiPrefixes are the paths that belong to the API: an unknown path under them is a JSON
+// 404, never the web app's page.
+var apiPrefixes = []string{"/.api/", "/.auth/", "/api/", "/healthz", "/readyz", "/metrics"}
+
+// NotFound answers a path no route serves: JSON under the API prefixes, the web app
+// (which routes on the client and shows its own not-found page) elsewhere.
+func NotFound(app http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, p := range apiPrefixes {
+			if strings.HasPrefix(r.URL.Path, p) || r.URL.Path+"/" == p {
+				errcode.WriteHTTP(w, http.StatusNotFound, errcode.NotFound, "no such API endpoint: "+r.URL.Path)
+				return
+			}
+		}
+		if app != nil {
+			app.ServeHTTP(w, r)
+			return
+		}
+		if r.URL.Path == "/" {
+			http.Redirect(w, r, ConsolePath, http.StatusFound)
+			return
+		}
+		http.NotFound(w, r)
+	})
 }
 
 // NewRouter returns the frontend's handler.
@@ -63,12 +94,6 @@ func NewRouter(d RouterDeps) http.Handler {
 	for pattern, h := range d.Extra {
 		route(pattern, pattern, d.Auth.Middleware(h))
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/" {
-			http.Redirect(w, r, ConsolePath, http.StatusFound)
-			return
-		}
-		http.NotFound(w, r)
-	})
+	mux.Handle("/", NotFound(d.App))
 	return mux
 }

@@ -73,19 +73,33 @@ func (r *Resolver) loadMonitorNode(ctx context.Context, id int64) (node, error) 
 }
 
 // Monitors lists every monitor (site admins).
-func (r *Resolver) Monitors(ctx context.Context, args ConnectionArgs) (*connection[*MonitorResolver], error) {
+func (r *Resolver) Monitors(ctx context.Context, args MonitorListArgs) (*connection[*MonitorResolver], error) {
 	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
-	return r.monitorConnection(ctx, args, store.MonitorListOptions{})
+	return r.monitorConnection(ctx, args.ConnectionArgs, store.MonitorListOptions{Issue: args.issue()})
+}
+
+// MonitorListArgs are the arguments of the monitor lists.
+type MonitorListArgs struct {
+	ConnectionArgs
+	Kind *string
+}
+
+func (a MonitorListArgs) issue() *bool {
+	if a.Kind == nil {
+		return nil
+	}
+	issue := *a.Kind == "ISSUE"
+	return &issue
 }
 
 // Monitors lists the user's monitors (the user and site admins).
-func (u *UserResolver) Monitors(ctx context.Context, args ConnectionArgs) (*connection[*MonitorResolver], error) {
+func (u *UserResolver) Monitors(ctx context.Context, args MonitorListArgs) (*connection[*MonitorResolver], error) {
 	if err := auth.CheckSameUserOrSiteAdmin(ctx, u.user.ID); err != nil {
 		return nil, err
 	}
-	return u.r.monitorConnection(ctx, args, store.MonitorListOptions{UserID: u.user.ID})
+	return u.r.monitorConnection(ctx, args.ConnectionArgs, store.MonitorListOptions{UserID: u.user.ID, Issue: args.issue()})
 }
 
 func (r *Resolver) monitorConnection(ctx context.Context, args ConnectionArgs, opts store.MonitorListOptions) (*connection[*MonitorResolver], error) {

@@ -365,14 +365,25 @@ func (cs *CodeMonitorStore) GetMonitor(ctx context.Context, id int64) (*Monitor,
 // MonitorListOptions filter ListMonitors; a zero UserID lists every monitor.
 type MonitorListOptions struct {
 	UserID int64 // monitors owned by this user
+	// Issue, when set, keeps only issue monitors (true) or only code monitors (false):
+	// an issue monitor is a monitor with an im_configs row.
+	Issue *bool
 	Page
 }
 
 func (o MonitorListOptions) where() *sqlf.Query {
+	conds := []*sqlf.Query{sqlf.Sprintf("TRUE")}
 	if o.UserID != 0 {
-		return sqlf.Sprintf("m.namespace_user_id = %s", o.UserID)
+		conds = append(conds, sqlf.Sprintf("m.namespace_user_id = %s", o.UserID))
 	}
-	return sqlf.Sprintf("TRUE")
+	if o.Issue != nil {
+		exists := sqlf.Sprintf("EXISTS (SELECT 1 FROM im_configs c WHERE c.monitor_id = m.id)")
+		if !*o.Issue {
+			exists = sqlf.Sprintf("NOT %s", exists)
+		}
+		conds = append(conds, exists)
+	}
+	return sqlf.Join(conds, " AND ")
 }
 
 // ListMonitors lists monitors in id order.

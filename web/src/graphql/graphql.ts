@@ -97,6 +97,10 @@ export type IssueMonitorEditActionInput = {
   webhook?: MonitorWebhookInput | null | undefined;
 };
 
+/**
+ * The events of an issue monitor. Webhook deliveries name them the same way, in the
+ * X-Lookout-Event header and the payload's event_name (ALERT_CREATED).
+ */
 export type IssueMonitorEventName =
   | 'ALERT_ACKNOWLEDGED'
   | 'ALERT_ACKNOWLEDGE_DISMISSED'
@@ -129,12 +133,14 @@ export type IssueTrackingInput = {
   executionTimeout?: number | null | undefined;
   identity?: IssueIdentity | null | undefined;
   maxIssuesPerRun?: number | null | undefined;
-  /** Any search: lang:go exec.Command(, type:diff select:commit ..., select:repo ... */
+  /** Any search: lang:go exec.Command(, type:diff select:commit ..., select:repo ... (at most 16 KiB, or InvalidQuery). */
   query: string;
   rule: AlertRuleInput;
+  /** Cron expression (see IssueTracking.searchSchedule); runs at least 1 minute apart. */
   searchSchedule: string;
   solvable?: boolean | null | undefined;
   unique?: boolean | null | undefined;
+  /** Cron expression; runs at least 1 minute apart. */
   updateSchedule: string;
 };
 
@@ -272,10 +278,17 @@ export type ExternalServiceQuery = { node:
     | { __typename: 'InsightsDashboard' }
     | { __typename: 'Issue' }
     | { __typename: 'Monitor' }
+    | { __typename: 'MonitorActionEvent' }
+    | { __typename: 'MonitorEmail' }
+    | { __typename: 'MonitorQuery' }
+    | { __typename: 'MonitorSlackWebhook' }
+    | { __typename: 'MonitorTriggerEvent' }
+    | { __typename: 'MonitorWebhook' }
     | { __typename: 'Org' }
     | { __typename: 'OrganizationInvitation' }
     | { __typename: 'Repository' }
     | { __typename: 'SearchContext' }
+    | { __typename: 'Site' }
     | { __typename: 'User' }
    | null };
 
@@ -412,10 +425,17 @@ export type CampaignQuery = { node:
     | { __typename: 'InsightsDashboard' }
     | { __typename: 'Issue' }
     | { __typename: 'Monitor' }
+    | { __typename: 'MonitorActionEvent' }
+    | { __typename: 'MonitorEmail' }
+    | { __typename: 'MonitorQuery' }
+    | { __typename: 'MonitorSlackWebhook' }
+    | { __typename: 'MonitorTriggerEvent' }
+    | { __typename: 'MonitorWebhook' }
     | { __typename: 'Org' }
     | { __typename: 'OrganizationInvitation' }
     | { __typename: 'Repository' }
     | { __typename: 'SearchContext' }
+    | { __typename: 'Site' }
     | { __typename: 'User' }
    | null };
 
@@ -484,10 +504,17 @@ export type CodeMonitorQuery = { node:
           | { __typename: 'MonitorSlackWebhook', id: string, enabled: boolean, includeResults: boolean, url: string }
           | { __typename: 'MonitorWebhook', id: string, enabled: boolean, includeResults: boolean, url: string }
         > } }
+    | { __typename: 'MonitorActionEvent' }
+    | { __typename: 'MonitorEmail' }
+    | { __typename: 'MonitorQuery' }
+    | { __typename: 'MonitorSlackWebhook' }
+    | { __typename: 'MonitorTriggerEvent' }
+    | { __typename: 'MonitorWebhook' }
     | { __typename: 'Org' }
     | { __typename: 'OrganizationInvitation' }
     | { __typename: 'Repository' }
     | { __typename: 'SearchContext' }
+    | { __typename: 'Site' }
     | { __typename: 'User' }
    | null };
 
@@ -595,10 +622,17 @@ export type CodeMonitorLogsQuery = { node:
                 | { __typename: 'MonitorSlackWebhook', id: string, url: string, events: { nodes: Array<{ id: string, status: EventStatus, message: string | null, timestamp: string }> } }
                 | { __typename: 'MonitorWebhook', id: string, url: string, events: { nodes: Array<{ id: string, status: EventStatus, message: string | null, timestamp: string }> } }
               > } }> } } }
+    | { __typename: 'MonitorActionEvent' }
+    | { __typename: 'MonitorEmail' }
+    | { __typename: 'MonitorQuery' }
+    | { __typename: 'MonitorSlackWebhook' }
+    | { __typename: 'MonitorTriggerEvent' }
+    | { __typename: 'MonitorWebhook' }
     | { __typename: 'Org' }
     | { __typename: 'OrganizationInvitation' }
     | { __typename: 'Repository' }
     | { __typename: 'SearchContext' }
+    | { __typename: 'Site' }
     | { __typename: 'User' }
    | null };
 
@@ -645,10 +679,17 @@ export type IssueMonitorQuery = { node:
           | { __typename: 'MonitorSlackWebhook', id: string, enabled: boolean, includeResults: boolean, url: string }
           | { __typename: 'MonitorWebhook', id: string, enabled: boolean, includeResults: boolean, url: string }
         > } }
+    | { __typename: 'MonitorActionEvent' }
+    | { __typename: 'MonitorEmail' }
+    | { __typename: 'MonitorQuery' }
+    | { __typename: 'MonitorSlackWebhook' }
+    | { __typename: 'MonitorTriggerEvent' }
+    | { __typename: 'MonitorWebhook' }
     | { __typename: 'Org' }
     | { __typename: 'OrganizationInvitation' }
     | { __typename: 'Repository' }
     | { __typename: 'SearchContext' }
+    | { __typename: 'Site' }
     | { __typename: 'User' }
    | null };
 

@@ -70,7 +70,9 @@ func (r *Resolver) Organizations(ctx context.Context, args struct {
 	NullableFirstArgs
 	Query *string
 }) (*connection[*OrgResolver], error) {
-	if err := auth.CheckAuthenticated(ctx); err != nil {
+	// Site admins only, as the users list and Sourcegraph's organizations are: a member
+	// sees their own through User.organizations.
+	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
 	page, err := args.connectionArgs().page()

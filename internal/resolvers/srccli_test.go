@@ -487,7 +487,7 @@ func TestSrcCLIUsersAndOrgsList(t *testing.T) {
 	}{
 		{e.AdminToken, map[string]any{"first": 1000, "query": nil}, []string{"acme=Acme Corp[alice]", "initech=Initech[alice]"}, 2},
 		{e.AdminToken, map[string]any{"first": 1, "query": nil}, []string{"acme=Acme Corp[alice]"}, 2},
-		{e.aliceToken, map[string]any{"first": 1000, "query": "corp"}, []string{"acme=Acme Corp[alice]"}, 1},
+		{e.AdminToken, map[string]any{"first": 1000, "query": "corp"}, []string{"acme=Acme Corp[alice]"}, 1},
 	} {
 		var res orgs
 		e.MustDo(t, tc.token, srcCLIOperations["orgs list"], tc.vars, &res)
@@ -502,6 +502,9 @@ func TestSrcCLIUsersAndOrgsList(t *testing.T) {
 		if diff := cmp.Diff(tc.want, got); diff != "" || res.Organizations.TotalCount != tc.total {
 			t.Errorf("orgs %v: total %d (want %d) %s", tc.vars, res.Organizations.TotalCount, tc.total, diff)
 		}
+	}
+	if r := e.Do(t, e.aliceToken, srcCLIOperations["orgs list"], map[string]any{"first": 10}); r.Code() != "FORBIDDEN" {
+		t.Errorf("a user who is not a site admin listing organizations: %+v", r.Errors)
 	}
 	// Each org's ID is a node the CLI's `src orgs get` can follow.
 	var res orgs

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -126,7 +127,8 @@ func applyMigrations(ctx context.Context, logger log.Logger, mainDB, insightsDB 
 }
 
 func serve(ctx context.Context, logger log.Logger, cfg config) error {
-	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-frontend")
+	mainSize, insightsSize := poolSizes()
+	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-frontend", logger, mainSize, insightsSize)
 	if err != nil {
 		return err
 	}
@@ -180,9 +182,9 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 	if err != nil {
 		return fmt.Errorf("parsing GraphQL schema: %w", err)
 	}
-	ready := map[string]httpapi.Pinger{"database": mainDB.Ping}
+	ready := map[string]httpapi.Pinger{"database": database.Pinger(mainDB)}
 	if insightsDB != nil {
-		ready["insights database"] = insightsDB.Ping
+		ready["insights database"] = database.Pinger(insightsDB)
 	}
 	handler := httpapi.NewRouter(httpapi.RouterDeps{
 		Logger:   logger.Scoped("http"),
@@ -212,13 +214,25 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 	return srv.Shutdown(shutdownCtx)
 }
 
+// poolSizes sizes the frontend's pools. Requests come with no bound on their number, so
+// the pools follow the CPUs that serve them: four connections per CPU, at least 16 for the
+// main database (a request's resolvers run up to 10 at once) and 8 for the insights one.
+// Requests beyond that wait for a connection; no request holds one while it waits for
+// another.
+func poolSizes() (mainSize, insightsSize database.Size) {
+	cpus := runtime.GOMAXPROCS(0)
+	from := fmt.Sprintf("4 per CPU (%d)", cpus)
+	return database.Size{MaxConns: int32(max(16, 4*cpus)), SizedFrom: from + ", at least 16"},
+		database.Size{MaxConns: int32(max(8, 4*cpus)), SizedFrom: from + ", at least 8"}
+}
+
 func migrate(ctx context.Context, logger log.Logger, cfg config, args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	down := fs.Int("down", -1, "revert the main database's migrations newer than this version")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-frontend")
+	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-frontend", logger, database.Size{MaxConns: 2, SizedFrom: "migrations run on one connection"}, database.Size{MaxConns: 2, SizedFrom: "migrations run on one connection"})
 	if err != nil {
 		return err
 	}

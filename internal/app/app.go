@@ -64,14 +64,18 @@ func (c Config) Check() error {
 	return nil
 }
 
-// Databases opens the main and (unless disabled) insights pools.
-func (c Config) Databases(ctx context.Context, appName string) (mainDB, insightsDB *pgxpool.Pool, err error) {
-	mainDB, err = database.Open(ctx, c.DatabaseURL, database.Options{ApplicationName: appName})
+// Databases opens the main and (unless disabled) insights pools with the sizes the process
+// chose (a pool_max_conns in a URL wins), logging each pool's size and slow acquires.
+func (c Config) Databases(ctx context.Context, appName string, logger log.Logger, mainSize, insightsSize database.Size) (mainDB, insightsDB *pgxpool.Pool, err error) {
+	opts := func(name string, size database.Size) database.Options {
+		return database.Options{ApplicationName: appName, Name: name, MaxConns: size.MaxConns, SizedFrom: size.SizedFrom, Logger: logger.Scoped("database")}
+	}
+	mainDB, err = database.Open(ctx, c.DatabaseURL, opts("main", mainSize))
 	if err != nil {
 		return nil, nil, fmt.Errorf("main database: %w", err)
 	}
 	if !c.DisableInsights {
-		insightsDB, err = database.Open(ctx, c.InsightsDatabaseURL, database.Options{ApplicationName: appName})
+		insightsDB, err = database.Open(ctx, c.InsightsDatabaseURL, opts("insights", insightsSize))
 		if err != nil {
 			mainDB.Close()
 			return nil, nil, fmt.Errorf("insights database: %w", err)

@@ -87,7 +87,7 @@ func (o *Options) defaults() {
 		o.LogFlushInterval = DefaultLogFlushInterval
 	}
 	if o.StalledMaxAge <= 0 {
-		o.StalledMaxAge = time.Minute
+		o.StalledMaxAge = workerutil.DefaultStalledMaxAge
 	}
 	if o.Bot.Name == "" || o.Bot.Email == "" {
 		o.Bot = campaigns.DefaultBot
@@ -130,6 +130,17 @@ func ChangesetStoreOptions(stalled time.Duration) workerutil.StoreOptions[*store
 		Name: "changesets", TableName: "changesets", Alias: "c", Columns: store.ChangesetColumns,
 		Scan:          func(r pgx.CollectableRow) (*store.Changeset, error) { return store.ScanChangeset(r) },
 		StalledMaxAge: stalled, MaxNumResets: 5, MaxNumRetries: 5, RetryAfter: 30 * time.Second,
+	}
+}
+
+// Needs is what Routines(env, opts) may hold at once on the main database (see
+// routine.Need).
+func Needs(opts Options) []routine.Need {
+	opts.defaults()
+	return []routine.Need{
+		routine.QueueNeed(JobStoreOptions(0).Name, opts.JobConcurrency, false),
+		routine.QueueNeed(ChangesetStoreOptions(0).Name, opts.ChangesetConcurrency, false),
+		routine.PeriodicNeed("campaign-changeset-syncer", false),
 	}
 }
 

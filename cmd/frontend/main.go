@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -127,7 +126,7 @@ func applyMigrations(ctx context.Context, logger log.Logger, mainDB, insightsDB 
 }
 
 func serve(ctx context.Context, logger log.Logger, cfg config) error {
-	mainSize, insightsSize := poolSizes()
+	mainSize, insightsSize := app.FrontendPoolSizes()
 	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-frontend", logger, mainSize, insightsSize)
 	if err != nil {
 		return err
@@ -212,18 +211,6 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
-}
-
-// poolSizes sizes the frontend's pools. Requests come with no bound on their number, so
-// the pools follow the CPUs that serve them: four connections per CPU, at least 16 for the
-// main database (a request's resolvers run up to 10 at once) and 8 for the insights one.
-// Requests beyond that wait for a connection; no request holds one while it waits for
-// another.
-func poolSizes() (mainSize, insightsSize database.Size) {
-	cpus := runtime.GOMAXPROCS(0)
-	from := fmt.Sprintf("4 per CPU (%d)", cpus)
-	return database.Size{MaxConns: int32(max(16, 4*cpus)), SizedFrom: from + ", at least 16"},
-		database.Size{MaxConns: int32(max(8, 4*cpus)), SizedFrom: from + ", at least 8"}
 }
 
 func migrate(ctx context.Context, logger log.Logger, cfg config, args []string) error {

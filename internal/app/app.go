@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sourcegraph/log"
@@ -82,6 +83,18 @@ func (c Config) Databases(ctx context.Context, appName string, logger log.Logger
 		}
 	}
 	return mainDB, insightsDB, nil
+}
+
+// FrontendPoolSizes sizes the frontend's pools. Requests come with no bound on their
+// number, so the pools follow the CPUs that serve them: four connections per CPU, at least
+// 16 for the main database (one request's resolvers run up to 10 at once) and 8 for the
+// insights one. Requests beyond that wait for a connection; none holds one while it waits
+// for another.
+func FrontendPoolSizes() (mainSize, insightsSize database.Size) {
+	cpus := runtime.GOMAXPROCS(0)
+	from := fmt.Sprintf("4 per CPU (%d)", cpus)
+	return database.Size{MaxConns: int32(max(16, 4*cpus)), SizedFrom: from + ", at least 16"},
+		database.Size{MaxConns: int32(max(8, 4*cpus)), SizedFrom: from + ", at least 8"}
 }
 
 // Store returns the main store with the configured encryption key.

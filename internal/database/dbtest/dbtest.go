@@ -76,11 +76,25 @@ func New(t testing.TB, schema Schema) (*pgxpool.Pool, string) {
 		t.Fatalf("dbtest: preparing %s template: %v", schema.name, err)
 	}
 	name := fmt.Sprintf("lookout_test_%d_%s", os.Getpid(), randomSuffix())
-	if err := srv.createFromTemplate(ctx, name, tmpl); err != nil {
+	err = srv.createFromTemplate(ctx, name, tmpl)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
+		// The template was dropped under us (a private cluster's clean-up by a test
+		// process of another schema version): build it again.
+		srv.forget(schema)
+		if tmpl, err = srv.template(ctx, schema); err == nil {
+			err = srv.createFromTemplate(ctx, name, tmpl)
+		}
+	}
+	if err != nil {
 		t.Fatalf("dbtest: creating %s: %v", name, err)
 	}
 	dbURL := srv.urlFor(name)
-	pool, err := database.Open(ctx, dbURL, database.Options{MaxConns: 20, ApplicationName: "dbtest"})
+	// pgx's default size, the smallest a process gets on a small machine (the worker and
+	// frontend size theirs larger): a test that needs more connections than that at once
+	// is one that holds a connection while it waits for another, which production must
+	// never do, so tests must not hide it behind a larger pool.
+	pool, err := database.Open(ctx, dbURL, database.Options{ApplicationName: "dbtest"})
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
@@ -222,7 +236,11 @@ func (s *pgServer) template(ctx context.Context, schema Schema) (string, error) 
 		if err := s.buildTemplate(ctx, conn, name, migs); err != nil {
 			return "", err
 		}
-		// Templates of older schema versions are no longer useful.
+	}
+	if !exists && s.private {
+		// Templates of older schema versions are no longer useful on the project's own
+		// cluster. A shared server keeps them: other checkouts (other schema versions)
+		// test against it at the same time.
 		rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE $1 || '%' AND datname <> $2", prefix, name)
 		if err == nil {
 			stale, _ := pgx.CollectRows(rows, pgx.RowTo[string])
@@ -261,6 +279,13 @@ func (s *pgServer) buildTemplate(ctx context.Context, conn *pgx.Conn, name strin
 	}
 	_, err = conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" IS_TEMPLATE true")
 	return err
+}
+
+// forget drops the cached template name of schema, so the next call builds it again.
+func (s *pgServer) forget(schema Schema) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.templates, schema.name)
 }
 
 func (s *pgServer) createFromTemplate(ctx context.Context, name, tmpl string) error {

@@ -110,7 +110,7 @@ func startProc(t testing.TB, name, path, addr string, env []string, args ...stri
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
-			t.Logf("last lines of %s:\n%s", name, p.tail(40))
+			t.Logf("last warnings and errors of %s:\n%s", name, p.tail(15))
 		}
 	})
 	return p
@@ -144,7 +144,7 @@ func (p *proc) stop() {
 	}
 }
 
-// tail returns the last n lines of the process's log.
+// tail returns the last n lines of the process's log that are not informational.
 func (p *proc) tail(n int) string {
 	f, err := os.Open(p.logPath)
 	if err != nil {
@@ -155,6 +155,9 @@ func (p *proc) tail(n int) string {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
+		if strings.Contains(sc.Text(), "\tINFO\t") {
+			continue
+		}
 		lines = append(lines, sc.Text())
 		if len(lines) > n {
 			lines = lines[1:]

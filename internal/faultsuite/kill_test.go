@@ -102,7 +102,7 @@ func TestKilledWorkers(t *testing.T) {
 	}
 	var killed []inFlightJob
 	kills := 0
-	chaos := true // faults are injected until the kill rounds are over
+	chaos := true           // faults are injected until the kill rounds are over
 	hit := map[string]int{} // queue → kills that caught one of its jobs in flight
 	// kill SIGKILLs w unless it is already dead, noting the jobs it held.
 	kill := func(w *proc, why string) bool {

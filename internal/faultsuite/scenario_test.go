@@ -90,7 +90,7 @@ func (rc *receiver) all() []delivery {
 // notification under a second id, or a commit in two notifications), with a description
 // of what is wrong.
 func deliveryFigures(got []delivery, monitors []string, pushed []string) (notifications, redeliveries, duplicates int, problems []string) {
-	ids := map[string]map[string]bool{}    // notification → delivery ids
+	ids := map[string]map[string]bool{}     // notification → delivery ids
 	inNotification := map[string][]string{} // monitor+commit → notifications
 	for _, d := range got {
 		k := d.key()

@@ -154,7 +154,7 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 		return fmt.Errorf("notifications: %w", err)
 	}
 	// Push-driven monitors: a fetch that changes a repository queues its monitors' runs.
-	deps.changeListeners = append(deps.changeListeners, codemonitors.NewPushListener(cfg.Store(mainDB), logger).OnChange)
+	deps.changeListeners = append(deps.changeListeners, codemonitors.NewPushListener(logger).OnChange)
 	routines := []routine.Routine{routine.Adapt("queue-listener", listener)}
 	for _, name := range selected {
 		rs, err := registry[name].build(ctx, deps)

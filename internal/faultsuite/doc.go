@@ -18,7 +18,9 @@
 //     recover without a restart of their own and finish the work.
 //
 // Each test prints its figures (faults injected, jobs completed, duplicates, recovery
-// times) with t.Logf, so `go test -v ./internal/faultsuite/` shows them.
+// times) with t.Logf, so `go test -v ./internal/faultsuite/` shows them. A failing test
+// prints the warnings of its processes; FAULTSUITE_LOG_DIR=dir keeps their whole logs
+// (FAULTSUITE_LOG_LEVEL=debug for more).
 //
 // Why real processes: the faults that matter are those of a process dying between two
 // writes, or of its connections dropping under it; an in-process stand-in shares the

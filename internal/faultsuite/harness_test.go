@@ -90,13 +90,26 @@ type proc struct {
 // startProc runs a binary with env (on top of a minimal environment) until the test ends.
 func startProc(t testing.TB, name, path, addr string, env []string, args ...string) *proc {
 	t.Helper()
-	logPath := filepath.Join(t.TempDir(), name+".log")
+	dir := os.Getenv("FAULTSUITE_LOG_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	} else {
+		dir = filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_"))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logPath := filepath.Join(dir, name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(path, args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "SRC_LOG_LEVEL=info", "SRC_LOG_FORMAT=condensed"}, env...)
+	level := os.Getenv("FAULTSUITE_LOG_LEVEL")
+	if level == "" {
+		level = "info"
+	}
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "SRC_LOG_LEVEL=" + level, "SRC_LOG_FORMAT=condensed"}, env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)

@@ -125,6 +125,23 @@ func deliveryFigures(got []delivery, monitors []string, pushed []string) (notifi
 	return notifications, redeliveries, duplicates, problems
 }
 
+// waitNotified waits until every push was notified by every monitor, once, and returns
+// how long it took; on timeout it fails with what is missing or doubled.
+func (e *estate) waitNotified(t testing.TB, rc *receiver, timeout time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		_, _, _, problems := deliveryFigures(rc.all(), monitorNames, e.pushedCommits())
+		if len(problems) == 0 {
+			return time.Since(start)
+		}
+		if time.Since(start) > timeout {
+			t.Fatalf("after %s the notifications are not right:\n%s\ndeliveries: %+v", timeout, strings.Join(problems, "\n"), rc.all())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // estate is the estate the suite's scenarios run on: repositories with a year of
 // history mentioning "needle" (which insights count), half behind a GIT connection (bare
 // repositories campaigns push branches to) and half on a fake GitHub (pull requests).

@@ -33,7 +33,7 @@ func TestGitHubPushWebhookFetchesWithinSeconds(t *testing.T) {
 
 	// The worker: sync, clone and fetch, with its own mirror cache.
 	changed := make(chan *reposvc.FetchReport, 10)
-	repostest.Start(t, e.DB, func(ctx context.Context, r *reposvc.FetchReport) error { changed <- r; return nil })
+	repostest.Start(t, e.DB, func(ctx context.Context, _ *store.Store, r *reposvc.FetchReport) error { changed <- r; return nil })
 
 	cfg, _ := json.Marshal(map[string]any{"url": gh.URL(), "token": fakehost.DefaultToken, "webhookSecret": fakehost.DefaultWebhookSecret, "repos": []string{"acme/app"}})
 	var added struct{ AddExternalService struct{ ID string } }
@@ -131,7 +131,7 @@ func TestGitPushWebhook(t *testing.T) {
 	t0 := time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC)
 	before := work.Commit(t0, "", "initial", map[string]string{"a.txt": "a\n"})
 	changed := make(chan *reposvc.FetchReport, 10)
-	repostest.Start(t, e.DB, func(ctx context.Context, r *reposvc.FetchReport) error { changed <- r; return nil })
+	repostest.Start(t, e.DB, func(ctx context.Context, _ *store.Store, r *reposvc.FetchReport) error { changed <- r; return nil })
 
 	cfg, _ := json.Marshal(map[string]any{"repos": []string{work.Dir}, "webhookSecret": "hook-secret"})
 	e.MustDo(t, e.AdminToken, `mutation($c: String!) { addExternalService(input: {kind: GIT, displayName: "local", config: $c}) { id } }`, map[string]any{"c": string(cfg)}, nil)

@@ -191,7 +191,7 @@ func TestEndToEndBackfillMatchesGitGrepWithPermissions(t *testing.T) {
 	}
 	// The API's mirrors (the worker's fetch routine, which is not running, would make them).
 	for _, id := range ids {
-		if _, err := e.Repos.Fetch(ctx, id); err != nil {
+		if _, err := e.Repos.Fetch(ctx, id, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

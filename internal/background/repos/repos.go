@@ -22,8 +22,9 @@ import (
 	"github.com/lookout/lookout/internal/workerutil"
 )
 
-// ChangeListener is told about fetches that changed a repository's branches.
-type ChangeListener func(ctx context.Context, report *reposvc.FetchReport) error
+// ChangeListener is told about fetches that changed a repository's branches, in the
+// transaction that records them (see reposvc.ChangeListener).
+type ChangeListener = reposvc.ChangeListener
 
 // Options configure the repository routines.
 type Options struct {
@@ -31,7 +32,8 @@ type Options struct {
 	Service *reposvc.Service
 	// HTTPClient talks to code host APIs (nil: a default with a timeout).
 	HTTPClient *http.Client
-	// Listeners run after a fetch that changed a repository, in the fetch job.
+	// Listeners run when a fetch job changed a repository, in the transaction that
+	// records the change.
 	Listeners []ChangeListener
 	// Intervals; zero values take the defaults below.
 	SyncEnqueueInterval   time.Duration // 1m
@@ -225,7 +227,7 @@ type fetchHandler struct {
 }
 
 func (h *fetchHandler) Handle(ctx context.Context, logger log.Logger, job *store.FetchJob) error {
-	report, err := h.service.Fetch(ctx, job.RepoID)
+	report, err := h.service.Fetch(ctx, job.RepoID, h.onChange(logger, job))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return workerutil.NonRetryable(fmt.Errorf("repository %d was deleted", job.RepoID))
@@ -237,20 +239,28 @@ func (h *fetchHandler) Handle(ctx context.Context, logger log.Logger, job *store
 	if err := h.store.Repos().RecordFetchJobResult(ctx, job.ID, report.Changed); err != nil {
 		return err
 	}
-	if !report.Changed {
+	return nil
+}
+
+// onChange runs every listener in the transaction that records a change. A listener that
+// fails rolls the record back and fails the fetch, so the change is reported again by its
+// retry (push-driven monitor runs are never lost to a database that went away between the
+// record and the queueing, or to a worker killed there).
+func (h *fetchHandler) onChange(logger log.Logger, job *store.FetchJob) reposvc.ChangeListener {
+	if len(h.listeners) == 0 {
 		return nil
 	}
-	logger.Debug("repository changed", log.String("repo", report.Repo.Name), log.String("reason", job.Reason))
-	var errs []error
-	for _, l := range h.listeners {
-		if err := l(ctx, report); err != nil {
-			errs = append(errs, err)
+	return func(ctx context.Context, tx *store.Store, report *reposvc.FetchReport) error {
+		logger.Debug("repository changed", log.String("repo", report.Repo.Name), log.String("reason", job.Reason))
+		var errs []error
+		for _, l := range h.listeners {
+			if err := l(ctx, tx, report); err != nil {
+				errs = append(errs, err)
+			}
 		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("repository change listener of %s: %w", report.Repo.Name, err)
+		}
+		return nil
 	}
-	// A listener failure must not make the fetch run again (it succeeded), but it must be
-	// visible: it is logged and recorded on the job.
-	if err := errors.Join(errs...); err != nil {
-		logger.Error("repository change listener failed", log.String("repo", report.Repo.Name), log.Error(err))
-	}
-	return nil
 }

@@ -19,17 +19,19 @@ import (
 type queueTable struct {
 	queue, table string
 	insights     bool
-	// jitter bounds the random delay between seeing one of its jobs start and the kill.
+	// jitter bounds the random delay between seeing one of its jobs start and the kill;
+	// 0: the kills are not aimed at the queue (its jobs are only noted when a kill
+	// catches one), since a caught campaign plan delays the changesets behind it.
 	jitter time.Duration
 }
 
-// The queues whose jobs the kill test aims at, in the order it first tries them.
+// The queues of the kill test.
 var killQueues = []queueTable{
 	{"insights_backfill", "insight_series_backfill", true, 1500 * time.Millisecond},
-	{"campaign_jobs", "campaign_jobs", false, 400 * time.Millisecond},
 	{"codemonitor_triggers", "cm_trigger_jobs", false, 60 * time.Millisecond},
 	{"codemonitor_actions", "cm_action_jobs", false, 300 * time.Millisecond},
 	{"changesets", "changesets", false, 400 * time.Millisecond},
+	{"campaign_jobs", "campaign_jobs", false, 0},
 }
 
 // inFlightJob is a job a killed worker held.
@@ -157,41 +159,56 @@ func TestKilledWorkers(t *testing.T) {
 	viewID := e.addInsight(t, "needles")
 	planID := e.startPlan(t)
 
-	// Work keeps coming while workers die: a push every second, and the campaign
-	// once its plan has finished.
-	const numPushes = 8
-	done := make(chan struct{})
+	// Work keeps coming while workers die: a push every second (at least minPushes, and
+	// on while faults are injected), and the campaign once its plan has finished.
+	const minPushes, maxPushes = 6, 20
+	stopPushing := make(chan struct{})
 	var gen sync.WaitGroup
 	gen.Add(1)
 	go func() {
 		defer gen.Done()
 		campaign := false
-		for i := 0; i < numPushes || !campaign; i++ {
+		for i := 0; ; i++ {
+			time.Sleep(time.Second)
+			stopped := false
 			select {
-			case <-done:
-				return
-			case <-time.After(time.Second):
+			case <-stopPushing:
+				stopped = true
+			default:
 			}
-			if i < numPushes {
+			if i < maxPushes && (i < minPushes || !stopped) {
 				e.push(t, i, i)
 			}
 			if !campaign && e.planState(planID) == "COMPLETED" {
 				e.createCampaign(t, planID)
 				campaign = true
 			}
+			if campaign && stopped && i >= minPushes-1 {
+				return
+			}
 		}
 	}()
 
-	// Kill rounds: aim at a queue not caught in flight yet, kill its worker at a random
-	// moment after one of its jobs started, and start a fresh worker.
-	const maxKills = 8
+	// Kill rounds: aim at a queue not caught in flight yet (once all were, at any), kill
+	// its worker at a random moment after one of its jobs started, and start a fresh one.
+	const minKills, maxKills = 4, 8
+	allHit := func() bool {
+		for _, q := range killQueues {
+			if q.jitter > 0 && hitCount(q.queue) == 0 {
+				return false
+			}
+		}
+		return true
+	}
 	w := first
 	for round := 0; round < maxKills; round++ {
 		var target *queueTable
 		deadline := time.Now().Add(15 * time.Second)
 		for target == nil && time.Now().Before(deadline) && !w.exited() {
-			for i, q := range killQueues {
-				if hitCount(q.queue) == 0 && len(q.processing(t, d, w.cmd.Process.Pid)) > 0 {
+			anyQueue := allHit()
+			for _, i := range rand.Perm(len(killQueues)) {
+				q := killQueues[i]
+				if q.jitter > 0 && (anyQueue || hitCount(q.queue) == 0) && len(q.processing(t, d, w.cmd.Process.Pid)) > 0 {
 					target = &killQueues[i]
 					break
 				}
@@ -200,17 +217,16 @@ func TestKilledWorkers(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 		}
-		why := "no job of an uncaught queue started within 15s"
+		why := "no job of a wanted queue started within 15s"
 		if target != nil {
 			time.Sleep(rand.N(target.jitter + 1))
 			why = "aimed at " + target.queue
 		}
 		kill(w, why)
-		allHit := true
-		for _, q := range killQueues {
-			allHit = allHit && hitCount(q.queue) > 0
-		}
-		if allHit {
+		mu.Lock()
+		enough := kills >= minKills
+		mu.Unlock()
+		if allHit() && enough {
 			break
 		}
 		w = startWorker()
@@ -219,8 +235,8 @@ func TestKilledWorkers(t *testing.T) {
 	chaos = false
 	mu.Unlock()
 	last := startWorker()
+	close(stopPushing)
 	gen.Wait()
-	close(done)
 
 	// The last worker finishes everything.
 	finishStart := time.Now()
@@ -266,7 +282,7 @@ func TestKilledWorkers(t *testing.T) {
 		jobs[q.queue] = count(t, q.db(d), `SELECT count(*) FROM `+q.table+` WHERE state = 'completed'`)
 	}
 	for _, q := range killQueues {
-		if hit[q.queue] == 0 {
+		if q.jitter > 0 && hit[q.queue] == 0 {
 			t.Errorf("no kill caught a job of %s in flight", q.queue)
 		}
 	}

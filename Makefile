@@ -4,11 +4,24 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin
 CONSOLE_ASSETS := internal/console/assets/graphiql.min.js
+# The build's version (Site.buildVersion): the commit and its date.
+VERSION ?= $(shell git log -1 --format='%H_%cs' 2>/dev/null | sed 's/^\(.\{12\}\)[^_]*/\1/')
+LDFLAGS := -X github.com/lookout/lookout/internal/version.stamp=$(VERSION)
 
-.PHONY: run test test-short build console-assets bench bench-queue vet fmt clean demo-stop
+.PHONY: run stop demo-stop token test test-short build console-assets bench bench-queue vet fmt clean
 
 run: ## Start Postgres, migrate, seed a demo, run frontend and worker
 	dev/run.sh
+
+stop: ## Stop the development Postgres that make run started (Ctrl-C stops Lookout itself)
+	dev/postgres.sh stop
+
+demo-stop: stop
+
+token: ## Print a new access token of the site admin (ADMIN_USERNAME, default admin) on make run's database
+	@eval "$$(dev/postgres.sh)" && export DATABASE_URL CODEINSIGHTS_DATABASE_URL && \
+	  if [ -z "$${ENCRYPTION_KEY:-}" ] && [ -s .dev/encryption.key ]; then export ENCRYPTION_KEY="$$(cat .dev/encryption.key)"; fi && \
+	  $(GO) run -ldflags "$(LDFLAGS)" ./cmd/frontend admin create-token --user "$${ADMIN_USERNAME:-admin}" --note "make token"
 
 test: ## Run every test (vet, then go test with the race detector)
 	$(GO) vet ./...
@@ -18,7 +31,7 @@ test-short: ## Run the tests without the race detector
 	$(GO) test -timeout 20m ./...
 
 build: console-assets ## Build both binaries into bin/
-	$(GO) build -o $(BIN)/ ./cmd/frontend ./cmd/worker
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/frontend ./cmd/worker
 
 console-assets: $(CONSOLE_ASSETS) ## Install GraphiQL from npm and copy its bundles for embedding
 

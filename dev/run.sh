@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make run: the whole development set-up on a fresh machine. Starts (or reuses) Postgres,
 # builds both binaries, migrates, seeds a demo, runs the frontend and a worker, and prints
-# the API console URL and an admin access token. Ctrl-C stops both processes; Postgres
-# keeps running under .dev/postgres for the next run.
+# the API console URL and an admin access token. The terminal gets short log lines
+# (SRC_LOG_FORMAT=human, info level); .dev/logs keeps the same. Ctrl-C stops both
+# processes; Postgres keeps running under .dev/postgres for the next run (make stop
+# stops it).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -39,11 +41,12 @@ go mod download
 say "building"
 make --no-print-directory console-assets >/dev/null
 mkdir -p bin
-go build -o bin/ ./cmd/frontend ./cmd/worker
+version="$(git log -1 --format='%H_%cs' 2>/dev/null | sed 's/^\(.\{12\}\)[^_]*/\1/')"
+go build -ldflags "-X github.com/lookout/lookout/internal/version.stamp=${version}" -o bin/ ./cmd/frontend ./cmd/worker
 
 eval "$(dev/postgres.sh)"
 export DATABASE_URL CODEINSIGHTS_DATABASE_URL
-export SRC_LOG_LEVEL="${SRC_LOG_LEVEL:-info}" SRC_LOG_FORMAT="${SRC_LOG_FORMAT:-condensed}"
+export SRC_LOG_LEVEL="${SRC_LOG_LEVEL:-info}" SRC_LOG_FORMAT="${SRC_LOG_FORMAT:-human}"
 export REPOS_DIR="${REPOS_DIR:-$root/.dev/repos}"
 # .dev may not exist yet: with DATABASE_URL set, dev/postgres.sh makes nothing.
 mkdir -p "$REPOS_DIR" .dev/logs
@@ -102,18 +105,23 @@ if [ -x dev/seed.sh ]; then
   LOOKOUT_URL="http://${FRONTEND_ADDR}" LOOKOUT_TOKEN="$token" dev/seed.sh || say "seeding failed (the services keep running)"
 fi
 
+secret_file=.dev/demo/.webhook-secret
+demo_secret="$( [ -s "$secret_file" ] && cat "$secret_file" || echo "(none: the demo was not seeded)")"
 cat >&2 <<MSG
 
   Lookout is running.
-    API console:  ${EXTERNAL_URL}/api/console#token=${token}
-    GraphQL API:  ${EXTERNAL_URL}/.api/graphql
-    Admin token:  ${token}
+    API console:   ${EXTERNAL_URL}/api/console#token=${token}
+    GraphQL API:   ${EXTERNAL_URL}/.api/graphql
+    Admin token:   ${token}   (another one: make token)
+    Demo repositories: .dev/demo/*, a GIT connection with webhook secret ${demo_secret}
+                   (their post-commit hook announces each commit to ${EXTERNAL_URL}/.api/webhooks/git)
 
   Try:
     curl -s -H 'Authorization: token ${token}' \\
       -d '{"query":"{ currentUser { username siteAdmin } }"}' ${EXTERNAL_URL}/.api/graphql
 
-  Logs are in .dev/logs. Ctrl-C stops both processes.
+  Logs are in .dev/logs (SRC_LOG_LEVEL=debug for every detail).
+  Ctrl-C stops Lookout; make stop then stops its Postgres.
 
 MSG
 wait

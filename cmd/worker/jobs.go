@@ -41,7 +41,7 @@ type jobDeps struct {
 
 func (d *jobDeps) campaignsConfig() (campaignsbg.Config, error) {
 	if d.campaigns == nil {
-		c, err := campaignsbg.ConfigFromEnv()
+		c, err := campaignsbg.ConfigFromEnv(d.cfg.ReposDir)
 		if err != nil {
 			return c, err
 		}
@@ -78,6 +78,16 @@ type job struct {
 	needsInsights bool
 	needs         func(d *jobDeps) ([]routine.Need, error)
 	build         func(ctx context.Context, d *jobDeps) ([]routine.Routine, error)
+	// queues are the job queues it runs (none for periodic routines only), with the
+	// handler counts the configuration gives them.
+	queues func(cfg config) ([]routine.QueueInfo, error)
+}
+
+func (j job) queueInfo(cfg config) ([]routine.QueueInfo, error) {
+	if j.queues == nil {
+		return nil, nil
+	}
+	return j.queues(cfg)
 }
 
 var registry = map[string]job{
@@ -103,6 +113,10 @@ var registry = map[string]job{
 			c.Store, c.Repos, c.ExternalURL = svc.Store, svc, d.cfg.ExternalURL
 			return campaignsbg.Routines(d.env, c.Options)
 		},
+		queues: func(cfg config) ([]routine.QueueInfo, error) {
+			c, err := campaignsbg.ConfigFromEnv(cfg.ReposDir)
+			return campaignsbg.Queues(c.Options), err
+		},
 	},
 	"codemonitors": {
 		description: "runs code monitor triggers (on a schedule and on push) and sends their notifications",
@@ -119,6 +133,7 @@ var registry = map[string]job{
 				PollInterval: c.PollInterval, EnqueueInterval: c.EnqueueInterval, WorkerPollInterval: c.WorkerPollInterval,
 			})
 		},
+		queues: fixedQueues(codemonitors.TriggerQueue, codemonitors.ActionQueue),
 	},
 	"issuemonitors": {
 		description: "runs issue monitors (searches and updates on their schedules, alerts) and sends their messages",
@@ -133,6 +148,7 @@ var registry = map[string]job{
 			opts.Search = d.searchService(svc)
 			return issuemonitorsbg.Routines(d.env, opts)
 		},
+		queues: fixedQueues(issuemonitorsbg.RunQueue, issuemonitorsbg.ActionQueue),
 	},
 	"insights": {
 		description:   "backfills, records, snapshots and retains code insights",
@@ -150,6 +166,7 @@ var registry = map[string]job{
 			opts.Source = &insights.SearchSource{Search: d.searchService(svc), Mirrors: svc, Persist: true}
 			return insightsbg.Routines(d.env, opts)
 		},
+		queues: func(config) ([]routine.QueueInfo, error) { return insightsbg.Queues(insightsbg.OptionsFromEnv()), nil },
 	},
 	"repos": {
 		description: "syncs code host connections, schedules and runs repository fetches",
@@ -161,6 +178,7 @@ var registry = map[string]job{
 			}
 			return reposbg.Routines(d.env, reposbg.Options{Store: svc.Store, Service: svc, Listeners: d.changeListeners})
 		},
+		queues: fixedQueues(reposbg.SyncQueue, reposbg.FetchQueue),
 	},
 	"janitor": {
 		description: "deletes expired sessions and old finished jobs, and bounds the persisted per-blob search counts",
@@ -190,13 +208,23 @@ func (d *jobDeps) searchService(svc *reposvc.Service) *search.Service {
 	return d.search
 }
 
+// fixedQueues are queues whose handler counts need no configuration.
+func fixedQueues(qs ...routine.QueueInfo) func(config) ([]routine.QueueInfo, error) {
+	return func(config) ([]routine.QueueInfo, error) { return qs, nil }
+}
+
 // declareJobEnv reads every job's settings without starting anything, so `worker env`
-// lists all the variables the worker reads, whichever jobs it would run.
-func declareJobEnv() {
-	_, _ = campaignsbg.ConfigFromEnv()
+// lists all the variables the worker reads (the handlers of every queue among them),
+// whichever jobs it would run.
+func declareJobEnv(cfg config) {
 	_ = issuemonitorsbg.OptionsFromEnv()
-	_ = insightsbg.OptionsFromEnv()
 	_ = search.BlobCountRetentionFromEnv()
+	for _, j := range registry {
+		qs, _ := j.queueInfo(cfg)
+		for _, q := range qs {
+			q.Declare()
+		}
+	}
 }
 
 // codeMonitorsConfig are the code monitor settings of the worker.

@@ -2,21 +2,25 @@
 // fetches, monitor triggers and actions, insight backfills, campaign steps and changesets)
 // and periodic routines. Any number of workers may run against one database.
 //
-//	worker        run the routines WORKER_JOBS selects (default: all)
-//	worker env    list the environment variables it reads
-//	worker jobs   list the jobs it knows
+//	worker          run the routines WORKER_JOBS selects (default: all)
+//	worker jobs     list the jobs WORKER_JOBS can select, with their queues
+//	worker queues   list every queue with its default handlers and the variable that sizes it
+//	worker env      list the environment variables it reads
+//	worker help     show the usage (also -h, --help)
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -31,6 +35,7 @@ import (
 	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/httpapi"
+	"github.com/lookout/lookout/internal/logging"
 	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/vcs"
 	"github.com/lookout/lookout/internal/workerutil"
@@ -60,43 +65,94 @@ func loadConfig() (config, error) {
 	return c, errors.Join(c.Check(), notifyErr)
 }
 
+const usage = `usage: worker [command]
+
+Runs Lookout's background work against the database in DATABASE_URL. Any number of
+workers may run against one database; WORKER_JOBS chooses what each one runs.
+
+Commands:
+  run      run the jobs WORKER_JOBS selects (the default)
+  jobs     list the jobs WORKER_JOBS can select, with their queues
+  queues   list every job queue, its default handlers and the variable that sizes it
+  env      list the environment variables the worker reads, with their defaults
+  help     show this text
+
+See README.md, "Running more workers".
+`
+
 func main() {
-	liblog := log.Init(log.Resource{Name: "lookout-worker"})
-	defer liblog.Sync()
+	args := os.Args[1:]
+	if code, done := command(args, os.Stdout, os.Stderr); done {
+		os.Exit(code)
+	}
+	flush := logging.Init("lookout-worker")
 	logger := log.Scoped("worker")
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	cmd := ""
-	if len(os.Args) > 1 {
-		cmd = os.Args[1]
-	}
-	cfg, cfgErr := loadConfig()
-	var err error
-	switch cmd {
-	case "", "run":
-		if err = cfgErr; err == nil {
-			err = run(ctx, logger, cfg)
-			if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-				err = nil // SIGTERM before start-up finished
-			}
+	cfg, err := loadConfig()
+	if err == nil {
+		err = run(ctx, logger, cfg)
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			err = nil // SIGTERM before start-up finished
 		}
-	case "env":
-		declareJobEnv()
-		env.Print(os.Stdout)
-	case "jobs":
-		for _, name := range jobNames() {
-			fmt.Printf("%-20s %s\n", name, registry[name].description)
-		}
-	default:
-		err = fmt.Errorf("unknown command %q (try: run, env, jobs)", cmd)
 	}
 	if err != nil {
 		logger.Error("worker failed", log.Error(err))
-		liblog.Sync()
+		flush()
 		os.Exit(1)
 	}
+	flush()
+}
+
+// command runs the commands that only print (help, env, jobs, queues), or rejects an
+// unknown one; done is false for run, which main carries out.
+func command(args []string, stdout, stderr io.Writer) (code int, done bool) {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "", "run":
+		return 0, false
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	case "env":
+		cfg, _ := loadConfig() // the values do not matter, only what is read
+		declareJobEnv(cfg)
+		logging.Declare()
+		env.Print(stdout)
+	case "jobs", "queues":
+		cfg, _ := loadConfig()
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		if cmd == "jobs" {
+			fmt.Fprintln(tw, "JOB\tQUEUES\tWHAT IT DOES")
+		} else {
+			fmt.Fprintln(tw, "QUEUE\tJOB\tHANDLERS\tVARIABLE\tA JOB OF THE QUEUE")
+		}
+		for _, name := range jobNames() {
+			qs, err := registry[name].queueInfo(cfg)
+			if err != nil {
+				fmt.Fprintf(stderr, "worker: %s: %v\n", name, err)
+				return 1, true
+			}
+			names := []string{}
+			for _, q := range qs {
+				names = append(names, q.Name)
+				if cmd == "queues" {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", q.Name, name, q.Handlers, q.Variable(), q.Description)
+				}
+			}
+			if cmd == "jobs" {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", name, strings.Join(names, ","), registry[name].description)
+			}
+		}
+		_ = tw.Flush()
+	default:
+		fmt.Fprintf(stderr, "worker: unknown command %q\n\n%s", cmd, usage)
+		return 2, true
+	}
+	return 0, true
 }
 
 func run(ctx context.Context, logger log.Logger, cfg config) error {

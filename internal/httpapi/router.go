@@ -21,13 +21,16 @@ const (
 
 // RouterDeps are what the frontend's HTTP routes need.
 type RouterDeps struct {
-	Logger   log.Logger
-	Schema   *graphql.Schema
-	Auth     *auth.Authenticator
-	MaxCost  float64
-	Ready    map[string]Pinger
-	Gatherer prometheus.Gatherer
-	Metrics  *Metrics
+	Logger  log.Logger
+	Schema  *graphql.Schema
+	Auth    *auth.Authenticator
+	MaxCost float64
+	// MaxExpensiveFields bounds the searches and previews of one operation (0: the
+	// default).
+	MaxExpensiveFields int
+	Ready              map[string]Pinger
+	Gatherer           prometheus.Gatherer
+	Metrics            *Metrics
 	// Extra routes added by other areas (exports), keyed by ServeMux pattern. They run
 	// behind authentication and instrumentation like the rest.
 	Extra map[string]http.Handler
@@ -42,7 +45,7 @@ func NewRouter(d RouterDeps) http.Handler {
 	route := func(pattern, name string, h http.Handler) {
 		mux.Handle(pattern, Instrument(d.Logger, d.Metrics, name, h))
 	}
-	gql := &GraphQLHandler{Schema: d.Schema, Logger: d.Logger.Scoped("graphql"), MaxCost: d.MaxCost}
+	gql := &GraphQLHandler{Schema: d.Schema, Logger: d.Logger.Scoped("graphql"), MaxCost: d.MaxCost, MaxExpensiveFields: d.MaxExpensiveFields}
 	route(GraphQLPath, "graphql", d.Auth.Middleware(gql))
 	route(ConsolePath, "console", console.Handler(ConsolePath, GraphQLPath, auth.CSRFHeader))
 	route(ConsolePath+"/", "console", console.Handler(ConsolePath, GraphQLPath, auth.CSRFHeader))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/mail"
 	"strings"
+	"time"
 
 	graphql "github.com/graph-gophers/graphql-go"
 
@@ -37,6 +38,45 @@ func (u *UserResolver) Email(ctx context.Context) *string {
 	}
 	return &u.user.Email
 }
+
+// Emails lists the user's one address, to whom Email shows it.
+func (u *UserResolver) Emails(ctx context.Context) []*userEmailResolver {
+	if u.Email(ctx) == nil {
+		return []*userEmailResolver{}
+	}
+	return []*userEmailResolver{{u}}
+}
+
+type userEmailResolver struct{ u *UserResolver }
+
+func (e *userEmailResolver) Email() string       { return e.u.user.Email }
+func (e *userEmailResolver) Verified() bool      { return e.u.user.EmailVerified }
+func (e *userEmailResolver) IsPrimary() bool     { return true }
+func (e *userEmailResolver) Primary() bool       { return true }
+func (e *userEmailResolver) User() *UserResolver { return e.u }
+
+// UsageStatistics are the user's and site admins' to see.
+func (u *UserResolver) UsageStatistics(ctx context.Context) (*userUsageStatistics, error) {
+	if auth.CheckSameUserOrSiteAdmin(ctx, u.user.ID) != nil {
+		return &userUsageStatistics{}, nil
+	}
+	at, err := u.r.Store.Users().LastActive(ctx, u.user.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &userUsageStatistics{lastActive: at}, nil
+}
+
+type userUsageStatistics struct{ lastActive *time.Time }
+
+func (s *userUsageStatistics) LastActiveTime() *string {
+	if s.lastActive == nil {
+		return nil
+	}
+	v := s.lastActive.UTC().Format(time.RFC3339)
+	return &v
+}
+func (s *userUsageStatistics) LastActiveCodeHostIntegrationTime() *string { return nil }
 
 func (u *UserResolver) ViewerCanAdminister(ctx context.Context) bool {
 	return auth.CheckSameUserOrSiteAdmin(ctx, u.user.ID) == nil
@@ -97,13 +137,13 @@ func (r *Resolver) User(ctx context.Context, args struct{ Username string }) (*U
 }
 
 func (r *Resolver) Users(ctx context.Context, args struct {
-	ConnectionArgs
+	NullableFirstArgs
 	Query *string
 }) (*connection[*UserResolver], error) {
 	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
-	page, err := args.page()
+	page, err := args.connectionArgs().page()
 	if err != nil {
 		return nil, err
 	}

@@ -418,6 +418,11 @@ func (s *scanner) readQueue(ctx context.Context, spec *scanSpec, sig []byte, q *
 		}
 		i := 0
 		err := r.ReadBatch(names, func(info vcs.ObjectInfo, data []byte) error {
+			// A batch may hold hundreds of blobs (seconds of matching): a cancelled
+			// search stops within one blob, so that its CPU goes back to others.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			w := batch[i]
 			i++
 			if info.Missing {

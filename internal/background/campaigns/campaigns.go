@@ -113,11 +113,25 @@ func (o *Options) defaults() {
 	}
 }
 
+// Queues are the package's job queues, with the handler counts opts gives them.
+func Queues(opts Options) []routine.QueueInfo {
+	opts.defaults()
+	return []routine.QueueInfo{
+		{Name: jobQueue, Handlers: opts.JobConcurrency, Description: "runs a campaign plan's steps in one repository (a workspace, local processes or containers)"},
+		{Name: changesetQueue, Handlers: opts.ChangesetConcurrency, Description: "pushes a changeset's branch and opens, updates or closes its pull request"},
+	}
+}
+
+const (
+	jobQueue       = "campaign_jobs"
+	changesetQueue = "changesets"
+)
+
 // JobStoreOptions describe the campaign job queue: stalled after StalledMaxAge, errored
 // jobs (setup failures) retried after 30 s, at most 3 attempts.
 func JobStoreOptions(stalled time.Duration) workerutil.StoreOptions[*store.CampaignJob] {
 	return workerutil.StoreOptions[*store.CampaignJob]{
-		Name: "campaign_jobs", TableName: "campaign_jobs", Columns: store.CampaignJobColumns,
+		Name: jobQueue, TableName: "campaign_jobs", Columns: store.CampaignJobColumns,
 		Scan:          func(r pgx.CollectableRow) (*store.CampaignJob, error) { return store.ScanCampaignJob(r) },
 		StalledMaxAge: stalled, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 30 * time.Second,
 	}
@@ -127,7 +141,7 @@ func JobStoreOptions(stalled time.Duration) workerutil.StoreOptions[*store.Campa
 // changesets (network, server errors) are retried after 30 s, at most 5 attempts.
 func ChangesetStoreOptions(stalled time.Duration) workerutil.StoreOptions[*store.Changeset] {
 	return workerutil.StoreOptions[*store.Changeset]{
-		Name: "changesets", TableName: "changesets", Alias: "c", Columns: store.ChangesetColumns,
+		Name: changesetQueue, TableName: "changesets", Alias: "c", Columns: store.ChangesetColumns,
 		Scan:          func(r pgx.CollectableRow) (*store.Changeset, error) { return store.ScanChangeset(r) },
 		StalledMaxAge: stalled, MaxNumResets: 5, MaxNumRetries: 5, RetryAfter: 30 * time.Second,
 	}
@@ -136,12 +150,11 @@ func ChangesetStoreOptions(stalled time.Duration) workerutil.StoreOptions[*store
 // Needs is what Routines(env, opts) may hold at once on the main database (see
 // routine.Need).
 func Needs(opts Options) []routine.Need {
-	opts.defaults()
-	return []routine.Need{
-		routine.QueueNeed(JobStoreOptions(0).Name, opts.JobConcurrency, false),
-		routine.QueueNeed(ChangesetStoreOptions(0).Name, opts.ChangesetConcurrency, false),
-		routine.PeriodicNeed("campaign-changeset-syncer", false),
+	var needs []routine.Need
+	for _, q := range Queues(opts) {
+		needs = append(needs, routine.QueueNeed(q, false))
 	}
+	return append(needs, routine.PeriodicNeed("campaign-changeset-syncer", false))
 }
 
 // Routines builds the campaign routines of the worker.

@@ -89,29 +89,28 @@ func (o *Options) defaults() {
 	}
 }
 
-// Handlers of the trigger and action queues, unless WORKER_CODEMONITOR_TRIGGERS_CONCURRENCY
-// or WORKER_CODEMONITOR_ACTIONS_CONCURRENCY say otherwise.
-const (
-	TriggerHandlers = 4
-	ActionHandlers  = 1
+// The package's job queues.
+var (
+	TriggerQueue = routine.QueueInfo{Name: "codemonitor_triggers", Handlers: 4, Description: "runs a code monitor's search (on its schedule or after a push) and queues its notifications"}
+	ActionQueue  = routine.QueueInfo{Name: "codemonitor_actions", Handlers: 1, Description: "sends a code monitor notification (email, webhook, Slack)"}
 )
 
 // Needs is what Routines may hold at once on the main database (see routine.Need).
 func Needs() []routine.Need {
 	return []routine.Need{
-		routine.QueueNeed(TriggerStoreOptions().Name, TriggerHandlers, false),
-		routine.QueueNeed(ActionStoreOptions().Name, ActionHandlers, false),
+		routine.QueueNeed(TriggerQueue, false),
+		routine.QueueNeed(ActionQueue, false),
 		routine.PeriodicNeed("codemonitor-trigger-enqueuer", false),
 		routine.PeriodicNeed("codemonitor-retention", false),
 	}
 }
 
 // TriggerStoreOptions describe the trigger queue (cm_trigger_jobs): stalled after
-// workerutil.DefaultStalledMaxAge without a heartbeat,
-// errored runs retried after 10 s, at most 3 attempts.
+// workerutil.DefaultStalledMaxAge without a heartbeat, errored runs retried after 10 s,
+// at most 3 attempts.
 func TriggerStoreOptions() workerutil.StoreOptions[*store.TriggerJob] {
 	return workerutil.StoreOptions[*store.TriggerJob]{
-		Name: "codemonitor_triggers", TableName: "cm_trigger_jobs", Columns: store.TriggerJobColumns,
+		Name: TriggerQueue.Name, TableName: "cm_trigger_jobs", Columns: store.TriggerJobColumns,
 		Scan:         func(r pgx.CollectableRow) (*store.TriggerJob, error) { return store.ScanTriggerJob(r) },
 		MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
 	}
@@ -120,7 +119,7 @@ func TriggerStoreOptions() workerutil.StoreOptions[*store.TriggerJob] {
 // ActionStoreOptions describe the action queue (cm_action_jobs), with the same policy.
 func ActionStoreOptions() workerutil.StoreOptions[*store.ActionJob] {
 	return workerutil.StoreOptions[*store.ActionJob]{
-		Name: "codemonitor_actions", TableName: "cm_action_jobs", Columns: store.ActionJobColumns,
+		Name: ActionQueue.Name, TableName: "cm_action_jobs", Columns: store.ActionJobColumns,
 		Scan:         func(r pgx.CollectableRow) (*store.ActionJob, error) { return store.ScanActionJob(r) },
 		MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
 	}
@@ -132,7 +131,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	logger := env.Logger.Scoped("codemonitors")
 	_, triggers, err := routine.NewQueue(env, routine.QueueSpec[*store.TriggerJob]{
 		Store:         TriggerStoreOptions(),
-		Worker:        workerutil.WorkerOptions{NumHandlers: TriggerHandlers, Interval: opts.WorkerPollInterval, MaximumRuntimePerJob: time.Minute},
+		Worker:        workerutil.WorkerOptions{NumHandlers: TriggerQueue.Handlers, Interval: opts.WorkerPollInterval, MaximumRuntimePerJob: time.Minute},
 		Handler:       NewTriggerHandler(opts),
 		ResetInterval: opts.ResetInterval,
 	})
@@ -141,7 +140,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	}
 	_, actions, err := routine.NewQueue(env, routine.QueueSpec[*store.ActionJob]{
 		Store:         ActionStoreOptions(),
-		Worker:        workerutil.WorkerOptions{NumHandlers: ActionHandlers, Interval: opts.WorkerPollInterval, MaximumRuntimePerJob: time.Minute},
+		Worker:        workerutil.WorkerOptions{NumHandlers: ActionQueue.Handlers, Interval: opts.WorkerPollInterval, MaximumRuntimePerJob: time.Minute},
 		Handler:       NewActionHandler(opts),
 		ResetInterval: opts.ResetInterval,
 	})

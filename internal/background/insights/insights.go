@@ -72,6 +72,20 @@ func OptionsFromEnv() Options {
 	}
 }
 
+// Queues are the package's job queues, with the handler counts opts gives them.
+func Queues(opts Options) []routine.QueueInfo {
+	opts.defaults()
+	return []routine.QueueInfo{
+		{Name: backfillQueue, Handlers: opts.BackfillHandlers, Description: "backfills an insight series over the history of its repositories"},
+		{Name: queryRunnerQueue, Handlers: opts.QueryHandlers, Description: "records an insight series' point (or daily snapshot) now"},
+	}
+}
+
+const (
+	backfillQueue    = "insights_backfill"
+	queryRunnerQueue = "insights_query_runner"
+)
+
 func (o *Options) defaults() {
 	if o.BackfillHandlers <= 0 {
 		o.BackfillHandlers = 2
@@ -115,26 +129,20 @@ const (
 	BackfillMaxRetries    = 3
 )
 
-// backfillQueue names the backfill queue (WORKER_INSIGHTS_BACKFILL_CONCURRENCY overrides
-// INSIGHTS_BACKFILL_CONCURRENCY).
-const backfillQueue = "insights_backfill"
-
 // Needs is what Routines(env, opts) may hold at once on each database (see routine.Need).
 // Backfills read repositories and persist blob counts in the main database, recordings
 // write points to the insights one, and the periodic routines use both.
 func Needs(opts Options) []routine.Need {
-	opts.defaults()
-	queries := QueryRunnerStoreOptions(0).Name
-	return []routine.Need{
-		routine.QueueNeed(backfillQueue, opts.BackfillHandlers, true),
-		routine.QueueNeed(backfillQueue, opts.BackfillHandlers, false),
-		routine.QueueNeed(queries, opts.QueryHandlers, false),
-		routine.QueueNeed(queries, opts.QueryHandlers, true),
+	var needs []routine.Need
+	for _, q := range Queues(opts) {
+		needs = append(needs, routine.QueueNeed(q, false), routine.QueueNeed(q, true))
+	}
+	return append(needs,
 		routine.PeriodicNeed("insights-enqueuer", false),
 		routine.PeriodicNeed("insights-enqueuer", true),
 		routine.PeriodicNeed("insights-retention", false),
 		routine.PeriodicNeed("insights-retention", true),
-	}
+	)
 }
 
 // Routines builds the insights routines: the backfill queue (on the insights database),
@@ -205,7 +213,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 // fails after QueryRunnerMaxRetries failures or resets.
 func QueryRunnerStoreOptions(stalledMaxAge time.Duration) workerutil.StoreOptions[*store.InsightsQueryJob] {
 	return workerutil.StoreOptions[*store.InsightsQueryJob]{
-		Name: "insights_query_runner", TableName: "insights_query_runner_jobs",
+		Name: queryRunnerQueue, TableName: "insights_query_runner_jobs",
 		Columns: store.InsightsQueryJobColumns, Scan: store.ScanInsightsQueryJob, OrderBy: "priority, id",
 		StalledMaxAge: stalledMaxAge, MaxNumResets: QueryRunnerMaxRetries, MaxNumRetries: QueryRunnerMaxRetries, RetryAfter: 10 * time.Second,
 	}

@@ -94,29 +94,28 @@ func OptionsFromEnv() Options {
 	}
 }
 
-// Handlers of the run and message queues, unless WORKER_ISSUEMONITOR_RUNS_CONCURRENCY or
-// WORKER_ISSUEMONITOR_ACTIONS_CONCURRENCY say otherwise.
-const (
-	RunHandlers    = 2
-	ActionHandlers = 2
+// The package's job queues.
+var (
+	RunQueue    = routine.QueueInfo{Name: "issuemonitor_runs", Handlers: 2, Description: "runs an issue monitor's search or update and records its issues, alerts and events"}
+	ActionQueue = routine.QueueInfo{Name: "issuemonitor_actions", Handlers: 2, Description: "sends an issue monitor message (email, webhook, Slack)"}
 )
 
 // Needs is what Routines may hold at once on the main database (see routine.Need).
 func Needs() []routine.Need {
 	return []routine.Need{
-		routine.QueueNeed(RunStoreOptions().Name, RunHandlers, false),
-		routine.QueueNeed(ActionStoreOptions().Name, ActionHandlers, false),
+		routine.QueueNeed(RunQueue, false),
+		routine.QueueNeed(ActionQueue, false),
 		routine.PeriodicNeed("issuemonitor-enqueuer", false),
 		routine.PeriodicNeed("issuemonitor-retention", false),
 	}
 }
 
 // RunStoreOptions describe the run queue (im_runs): stalled after
-// workerutil.DefaultStalledMaxAge without a heartbeat, errored runs
-// retried after 10 s, at most 3 attempts.
+// workerutil.DefaultStalledMaxAge without a heartbeat, errored runs retried after 10 s,
+// at most 3 attempts.
 func RunStoreOptions() workerutil.StoreOptions[*store.IssueRun] {
 	return workerutil.StoreOptions[*store.IssueRun]{
-		Name: "issuemonitor_runs", TableName: "im_runs", Columns: store.IssueRunColumns,
+		Name: RunQueue.Name, TableName: "im_runs", Columns: store.IssueRunColumns,
 		Scan:         func(r pgx.CollectableRow) (*store.IssueRun, error) { return store.ScanIssueRun(r) },
 		MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
 	}
@@ -125,7 +124,7 @@ func RunStoreOptions() workerutil.StoreOptions[*store.IssueRun] {
 // ActionStoreOptions describe the message queue (im_action_jobs), with the same policy.
 func ActionStoreOptions() workerutil.StoreOptions[*store.IssueActionJob] {
 	return workerutil.StoreOptions[*store.IssueActionJob]{
-		Name: "issuemonitor_actions", TableName: "im_action_jobs", Columns: store.IssueActionJobColumns,
+		Name: ActionQueue.Name, TableName: "im_action_jobs", Columns: store.IssueActionJobColumns,
 		Scan:         func(r pgx.CollectableRow) (*store.IssueActionJob, error) { return store.ScanIssueActionJob(r) },
 		MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
 	}
@@ -140,7 +139,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	logger := env.Logger.Scoped("issuemonitors")
 	_, runs, err := routine.NewQueue(env, routine.QueueSpec[*store.IssueRun]{
 		Store:         RunStoreOptions(),
-		Worker:        workerutil.WorkerOptions{NumHandlers: RunHandlers, Interval: opts.WorkerPollInterval, MaximumRuntimePerJob: maxRunTime},
+		Worker:        workerutil.WorkerOptions{NumHandlers: RunQueue.Handlers, Interval: opts.WorkerPollInterval, MaximumRuntimePerJob: maxRunTime},
 		Handler:       NewRunHandler(opts),
 		ResetInterval: opts.ResetInterval,
 	})
@@ -149,7 +148,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	}
 	_, actions, err := routine.NewQueue(env, routine.QueueSpec[*store.IssueActionJob]{
 		Store:         ActionStoreOptions(),
-		Worker:        workerutil.WorkerOptions{NumHandlers: ActionHandlers, Interval: opts.WorkerPollInterval, MaximumRuntimePerJob: time.Minute},
+		Worker:        workerutil.WorkerOptions{NumHandlers: ActionQueue.Handlers, Interval: opts.WorkerPollInterval, MaximumRuntimePerJob: time.Minute},
 		Handler:       NewActionHandler(opts),
 		ResetInterval: opts.ResetInterval,
 	})

@@ -41,18 +41,17 @@ type Options struct {
 	PollInterval          time.Duration // 1s (dequeue poll when NOTIFY is missed)
 }
 
-// Handlers of the repository queues, unless WORKER_REPO_SYNC_CONCURRENCY or
-// WORKER_REPO_FETCH_CONCURRENCY say otherwise.
-const (
-	SyncHandlers  = 2
-	FetchHandlers = 4
+// The package's job queues.
+var (
+	SyncQueue  = routine.QueueInfo{Name: "repo_sync", Handlers: 2, Description: "lists the repositories of a code host connection (a sync)"}
+	FetchQueue = routine.QueueInfo{Name: "repo_fetch", Handlers: 4, Description: "clones or fetches a repository into this worker's mirror cache"}
 )
 
 // Needs is what Routines may hold at once on the main database (see routine.Need).
 func Needs() []routine.Need {
 	return []routine.Need{
-		routine.QueueNeed("repo_sync", SyncHandlers, false),
-		routine.QueueNeed("repo_fetch", FetchHandlers, false),
+		routine.QueueNeed(SyncQueue, false),
+		routine.QueueNeed(FetchQueue, false),
 		routine.PeriodicNeed("repo-sync-enqueuer", false),
 		routine.PeriodicNeed("repo-fetch-scheduler", false),
 	}
@@ -76,10 +75,10 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 
 	_, syncRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.SyncJob]{
 		Store: workerutil.StoreOptions[*store.SyncJob]{
-			Name: "repo_sync", TableName: "external_service_sync_jobs", Columns: store.SyncJobColumns, Scan: func(r pgx.CollectableRow) (*store.SyncJob, error) { return store.ScanSyncJob(r) },
+			Name: SyncQueue.Name, TableName: "external_service_sync_jobs", Columns: store.SyncJobColumns, Scan: func(r pgx.CollectableRow) (*store.SyncJob, error) { return store.ScanSyncJob(r) },
 			MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: time.Minute,
 		},
-		Worker:  workerutil.WorkerOptions{NumHandlers: SyncHandlers, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
+		Worker:  workerutil.WorkerOptions{NumHandlers: SyncQueue.Handlers, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
 		Handler: &syncHandler{store: opts.Store, http: opts.HTTPClient},
 	})
 	if err != nil {
@@ -87,11 +86,11 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	}
 	_, fetchRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.FetchJob]{
 		Store: workerutil.StoreOptions[*store.FetchJob]{
-			Name: "repo_fetch", TableName: "repo_fetch_jobs", Columns: store.FetchJobColumns, Scan: func(r pgx.CollectableRow) (*store.FetchJob, error) { return store.ScanFetchJob(r) },
+			Name: FetchQueue.Name, TableName: "repo_fetch_jobs", Columns: store.FetchJobColumns, Scan: func(r pgx.CollectableRow) (*store.FetchJob, error) { return store.ScanFetchJob(r) },
 			OrderBy:      "priority DESC, queued_at, id",
 			MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 30 * time.Second,
 		},
-		Worker:  workerutil.WorkerOptions{NumHandlers: FetchHandlers, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
+		Worker:  workerutil.WorkerOptions{NumHandlers: FetchQueue.Handlers, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
 		Handler: &fetchHandler{store: opts.Store, service: opts.Service, listeners: opts.Listeners},
 	})
 	if err != nil {

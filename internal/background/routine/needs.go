@@ -24,10 +24,10 @@ type Need struct {
 	Conns    int
 }
 
-// QueueNeed is the need of a queue whose worker has def handlers unless
-// WORKER_<QUEUE>_CONCURRENCY says otherwise, as NewQueue gives it.
-func QueueNeed(queue string, def int, insights bool) Need {
-	return Need{Part: queue, Insights: insights, Conns: Concurrency(queue, max(def, 1))}
+// QueueNeed is the need of queue q's handlers: q.Handlers unless
+// WORKER_<QUEUE>_CONCURRENCY says otherwise, as NewQueue gives them.
+func QueueNeed(q QueueInfo, insights bool) Need {
+	return Need{Part: q.Name, Insights: insights, Conns: Concurrency(q.Name, max(q.Handlers, 1))}
 }
 
 // PeriodicNeed is the need of one periodic routine.

@@ -3,8 +3,6 @@ package routine
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/workerutil"
 )
 
@@ -26,9 +25,14 @@ type Env struct {
 }
 
 // Concurrency returns WORKER_<QUEUE>_CONCURRENCY (queue upper-cased, non-alphanumerics as
-// underscores), or def when unset or invalid.
+// underscores), or def when unset. The variable is declared, so a value that is not a
+// whole number of at least 1 fails the worker's start (env.Check).
 func Concurrency(queue string, def int) int {
-	name := "WORKER_" + strings.Map(func(r rune) rune {
+	return env.PositiveInt(concurrencyVariable(queue), def, "Handlers of the "+queue+" queue one worker runs (see `worker queues`).")
+}
+
+func concurrencyVariable(queue string) string {
+	return "WORKER_" + strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z':
 			return r - 'a' + 'A'
@@ -37,11 +41,24 @@ func Concurrency(queue string, def int) int {
 		}
 		return '_'
 	}, queue) + "_CONCURRENCY"
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
 }
+
+// QueueInfo describes a job queue for the people who size workers: `worker queues` lists
+// every queue, `worker env` declares their variables.
+type QueueInfo struct {
+	// Name is the queue's name, as NewQueue, the metrics and the variable name it.
+	Name string
+	// Handlers is how many jobs of the queue one worker runs at once by default.
+	Handlers int
+	// Description says what a job of the queue does.
+	Description string
+}
+
+// Variable is the environment variable that sets the queue's handlers per worker.
+func (q QueueInfo) Variable() string { return concurrencyVariable(q.Name) }
+
+// Declare declares the queue's variable (for `worker env`) and returns its value.
+func (q QueueInfo) Declare() int { return Concurrency(q.Name, q.Handlers) }
 
 // QueueSpec describes one job queue's worker.
 type QueueSpec[T workerutil.Record] struct {

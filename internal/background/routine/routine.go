@@ -32,7 +32,7 @@ type Routine interface {
 // giving them shutdownTimeout in total.
 func Run(ctx context.Context, logger log.Logger, routines []Routine, shutdownTimeout time.Duration) error {
 	for _, r := range routines {
-		logger.Info("starting routine", log.String("routine", r.Name()))
+		logger.Debug("starting routine", log.String("routine", r.Name()))
 		r.Start()
 	}
 	<-ctx.Done()

@@ -71,23 +71,25 @@ func New(t testing.TB, schema Schema) (*pgxpool.Pool, string) {
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
-	tmpl, err := srv.template(ctx, schema)
-	if err != nil {
-		t.Fatalf("dbtest: preparing %s template: %v", schema.name, err)
-	}
 	name := fmt.Sprintf("lookout_test_%d_%s", os.Getpid(), randomSuffix())
-	err = srv.createFromTemplate(ctx, name, tmpl)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
-		// The template was dropped under us (a private cluster's clean-up by a test
-		// process of another schema version): build it again.
-		srv.forget(schema)
-		if tmpl, err = srv.template(ctx, schema); err == nil {
-			err = srv.createFromTemplate(ctx, name, tmpl)
+	for attempt := 0; ; attempt++ {
+		tmpl, err := srv.template(ctx, schema)
+		if err != nil {
+			t.Fatalf("dbtest: preparing %s template: %v", schema.name, err)
 		}
-	}
-	if err != nil {
-		t.Fatalf("dbtest: creating %s: %v", name, err)
+		err = srv.createFromTemplate(ctx, name, tmpl)
+		var pgErr *pgconn.PgError
+		// 3D000: the template is gone. A test process with another migration set (a
+		// branch in another worktree on the same server) dropped it as stale: build it
+		// again.
+		if errors.As(err, &pgErr) && pgErr.Code == "3D000" && attempt < 5 {
+			srv.forgetTemplate(schema, tmpl)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("dbtest: creating %s: %v", name, err)
+		}
+		break
 	}
 	dbURL := srv.urlFor(name)
 	// pgx's default size, the smallest a process gets on a small machine (the worker and
@@ -195,6 +197,16 @@ func (s *pgServer) exec(ctx context.Context, sql string, args ...any) error {
 	return err
 }
 
+// forgetTemplate drops the remembered name of a template found gone, so that the next
+// template call builds it again.
+func (s *pgServer) forgetTemplate(schema Schema, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.templates[schema.name] == name {
+		delete(s.templates, schema.name)
+	}
+}
+
 // template returns the name of a migrated template for schema, building it once per schema
 // version across all test processes (an advisory lock on the server serialises builders).
 func (s *pgServer) template(ctx context.Context, schema Schema) (string, error) {
@@ -279,13 +291,6 @@ func (s *pgServer) buildTemplate(ctx context.Context, conn *pgx.Conn, name strin
 	}
 	_, err = conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" IS_TEMPLATE true")
 	return err
-}
-
-// forget drops the cached template name of schema, so the next call builds it again.
-func (s *pgServer) forget(schema Schema) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.templates, schema.name)
 }
 
 func (s *pgServer) createFromTemplate(ctx context.Context, name, tmpl string) error {

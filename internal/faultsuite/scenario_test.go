@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -330,7 +329,7 @@ func (e *estate) checkInsightPoints(t testing.TB, viewID string) (points int) {
 	for _, p := range out.InsightViews.Nodes[0].DataSeries[0].Points {
 		want := 0
 		for _, r := range e.repos {
-			want += gitCount(t, r.work.Dir, "needle", p.DateTime)
+			want += gittest.CountAt(t, r.work.Dir, "needle", p.DateTime)
 		}
 		if p.Value != float64(want) {
 			t.Errorf("insight %s at %s: %v, git grep says %d", viewID, p.DateTime.Format(time.DateOnly), p.Value, want)
@@ -341,26 +340,6 @@ func (e *estate) checkInsightPoints(t testing.TB, viewID string) (points int) {
 		t.Errorf("insight %s has no points", viewID)
 	}
 	return points
-}
-
-// gitCount counts the occurrences of pattern in dir's main branch as it was at time at.
-func gitCount(t testing.TB, dir, pattern string, at time.Time) int {
-	t.Helper()
-	commit := gittest.Run(t, dir, gittest.Env(), "rev-list", "-1", "--before="+strconv.FormatInt(at.Unix(), 10), "main")
-	if commit == "" {
-		return 0
-	}
-	cmd := exec.Command("git", "grep", "-o", "-i", "-I", "-F", "-e", pattern, commit)
-	cmd.Dir = dir
-	cmd.Env = gittest.Env()
-	out, err := cmd.Output()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
-			return 0
-		}
-		t.Fatalf("git grep: %v", err)
-	}
-	return strings.Count(string(out), "\n")
 }
 
 // campaignSpec replaces the needle in every repository's README.

@@ -82,16 +82,31 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+# wait_ready NAME ADDR LOG: waits up to 30 s for NAME's /readyz; on failure says what it
+# answered and shows the last lines of its log, and exits.
+wait_ready() {
+  local name="$1" addr="$2" log="$3" answer="" code=""
+  for _ in $(seq 1 150); do
+    answer="$(curl -sS -m 3 -w '\n%{http_code}' "http://${addr}/readyz" 2>&1)" || true
+    code="${answer##*$'\n'}"
+    [ "$code" = 200 ] && return 0
+    sleep 0.2
+  done
+  say "the ${name} did not become ready within 30 s. /readyz answered:"
+  answer="$(printf '%s' "${answer%$'\n'*}")" # without the status code and blank lines
+  printf '%s\n' "$answer" | sed 's/^/    /' >&2
+  say "last lines of ${log}:"
+  tail -n 20 "$log" | sed 's/^/    /' >&2
+  exit 1
+}
+
 bin/frontend 2>&1 | tee .dev/logs/frontend.log &
 pids+=($!)
-for _ in $(seq 1 100); do
-  curl -fsS "http://${FRONTEND_ADDR}/readyz" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fsS "http://${FRONTEND_ADDR}/readyz" >/dev/null || { say "the frontend did not become ready; see .dev/logs/frontend.log"; exit 1; }
+wait_ready frontend "$FRONTEND_ADDR" .dev/logs/frontend.log
 
 bin/worker 2>&1 | tee .dev/logs/worker.log &
 pids+=($!)
+wait_ready worker "$WORKER_ADDR" .dev/logs/worker.log
 
 token="$(bin/frontend admin create-token --user "${ADMIN_USERNAME:-admin}" --note "make run")"
 if [ -x dev/seed.sh ]; then

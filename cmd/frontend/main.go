@@ -183,7 +183,8 @@ func applyMigrations(ctx context.Context, logger log.Logger, cfg config, mainDB,
 }
 
 func serve(ctx context.Context, logger log.Logger, cfg config) error {
-	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-frontend")
+	mainSize, insightsSize := app.FrontendPoolSizes()
+	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-frontend", logger, mainSize, insightsSize)
 	if err != nil {
 		return err
 	}
@@ -238,9 +239,9 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 	if err != nil {
 		return fmt.Errorf("parsing GraphQL schema: %w", err)
 	}
-	ready := map[string]httpapi.Pinger{"database": mainDB.Ping}
+	ready := map[string]httpapi.Pinger{"database": database.Pinger(mainDB)}
 	if insightsDB != nil {
-		ready["insights database"] = insightsDB.Ping
+		ready["insights database"] = database.Pinger(insightsDB)
 	}
 	handler := httpapi.NewRouter(httpapi.RouterDeps{
 		Logger:             logger.Scoped("http"),
@@ -287,7 +288,7 @@ func parseMigrate(args []string) (migrateArgs, error) {
 
 func migrate(ctx context.Context, logger log.Logger, cfg config, a migrateArgs) error {
 	down := &a.down
-	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-frontend")
+	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-frontend", logger, database.Size{MaxConns: 2, SizedFrom: "migrations run on one connection"}, database.Size{MaxConns: 2, SizedFrom: "migrations run on one connection"})
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,29 @@ type jobDeps struct {
 	changeListeners []reposbg.ChangeListener
 	// notifier sends monitor notifications.
 	notifier *notify.Notifier
+
+	// The settings of jobs whose pool needs depend on them, read once.
+	campaigns *campaignsbg.Config
+	insights  *insightsbg.Options
+}
+
+func (d *jobDeps) campaignsConfig() (campaignsbg.Config, error) {
+	if d.campaigns == nil {
+		c, err := campaignsbg.ConfigFromEnv(d.cfg.ReposDir)
+		if err != nil {
+			return c, err
+		}
+		d.campaigns = &c
+	}
+	return *d.campaigns, nil
+}
+
+func (d *jobDeps) insightsOptions() insightsbg.Options {
+	if d.insights == nil {
+		o := insightsbg.OptionsFromEnv()
+		d.insights = &o
+	}
+	return *d.insights
 }
 
 // repoService returns the process's one repository service (one mirror cache).
@@ -48,10 +71,12 @@ func (d *jobDeps) repoService() (*reposvc.Service, error) {
 	return d.repos, nil
 }
 
-// job is a named group of routines WORKER_JOBS can select.
+// job is a named group of routines WORKER_JOBS can select. needs says what its routines
+// may hold at once on each database (the pools are sized from it before build runs).
 type job struct {
 	description   string
 	needsInsights bool
+	needs         func(d *jobDeps) ([]routine.Need, error)
 	build         func(ctx context.Context, d *jobDeps) ([]routine.Routine, error)
 	// queues are the job queues it runs (none for periodic routines only), with the
 	// handler counts the configuration gives them.
@@ -68,12 +93,16 @@ func (j job) queueInfo(cfg config) ([]routine.QueueInfo, error) {
 var registry = map[string]job{
 	"campaigns": {
 		description: "runs campaign steps in workspaces, pushes and publishes changesets under a per-host rate limit, syncs them",
+		needs: func(d *jobDeps) ([]routine.Need, error) {
+			c, err := d.campaignsConfig()
+			return campaignsbg.Needs(c.Options), err
+		},
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			svc, err := d.repoService()
 			if err != nil {
 				return nil, err
 			}
-			c, err := campaignsbg.ConfigFromEnv(d.cfg.ReposDir)
+			c, err := d.campaignsConfig()
 			if err != nil {
 				return nil, err
 			}
@@ -91,6 +120,7 @@ var registry = map[string]job{
 	},
 	"codemonitors": {
 		description: "runs code monitor triggers (on a schedule and on push) and sends their notifications",
+		needs:       func(*jobDeps) ([]routine.Need, error) { return codemonitors.Needs(), nil },
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			svc, err := d.repoService()
 			if err != nil {
@@ -107,6 +137,7 @@ var registry = map[string]job{
 	},
 	"issuemonitors": {
 		description: "runs issue monitors (searches and updates on their schedules, alerts) and sends their messages",
+		needs:       func(*jobDeps) ([]routine.Need, error) { return issuemonitorsbg.Needs(), nil },
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			svc, err := d.repoService()
 			if err != nil {
@@ -122,6 +153,7 @@ var registry = map[string]job{
 	"insights": {
 		description:   "backfills, records, snapshots and retains code insights",
 		needsInsights: true,
+		needs:         func(d *jobDeps) ([]routine.Need, error) { return insightsbg.Needs(d.insightsOptions()), nil },
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			svc, err := d.repoService()
 			if err != nil {
@@ -129,7 +161,7 @@ var registry = map[string]job{
 			}
 			// Per-blob counts persist in the main database, so a resumed backfill or
 			// another worker counts only blobs no worker counted before.
-			opts := insightsbg.OptionsFromEnv()
+			opts := d.insightsOptions()
 			opts.Main, opts.InsightsDB = svc.Store, d.insightsDB
 			opts.Source = &insights.SearchSource{Search: d.searchService(svc), Mirrors: svc, Persist: true}
 			return insightsbg.Routines(d.env, opts)
@@ -138,6 +170,7 @@ var registry = map[string]job{
 	},
 	"repos": {
 		description: "syncs code host connections, schedules and runs repository fetches",
+		needs:       func(*jobDeps) ([]routine.Need, error) { return reposbg.Needs(), nil },
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			svc, err := d.repoService()
 			if err != nil {
@@ -149,6 +182,9 @@ var registry = map[string]job{
 	},
 	"janitor": {
 		description: "deletes expired sessions and old finished jobs, and bounds the persisted per-blob search counts",
+		needs: func(*jobDeps) ([]routine.Need, error) {
+			return []routine.Need{routine.PeriodicNeed("janitor", false)}, nil
+		},
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			st := d.cfg.Store(d.env.DB)
 			blobCounts := search.BlobCountRetentionFromEnv()

@@ -23,6 +23,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -162,13 +163,27 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 	if err != nil {
 		return err
 	}
-	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-worker")
+	// The pools are sized from what the selected jobs run (see routine.Need), before the
+	// jobs are built on them.
+	deps := &jobDeps{cfg: cfg}
+	var needs []routine.Need
+	for _, name := range selected {
+		n, err := registry[name].needs(deps)
+		if err != nil {
+			return fmt.Errorf("job %s: %w", name, err)
+		}
+		needs = append(needs, n...)
+	}
+	mainSize, insightsSize := routine.PoolSizes(needs)
+	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-worker", logger, mainSize, insightsSize)
 	if err != nil {
 		return err
 	}
+	warnSmallPool(logger, "main", mainDB, mainSize)
 	defer mainDB.Close()
 	if insightsDB != nil {
 		defer insightsDB.Close()
+		warnSmallPool(logger, "insights", insightsDB, insightsSize)
 	}
 	logf := func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }
 	if err := database.WaitForSchema(ctx, mainDB, migrations.Main(), logf); err != nil {
@@ -183,18 +198,19 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(vcs.Collectors()...) // git commands and blob reads of the mirror cache
+	reg.MustRegister(database.PoolCollector("main", mainDB))
+	if insightsDB != nil {
+		reg.MustRegister(database.PoolCollector("insights", insightsDB))
+	}
 	hostname, _ := os.Hostname()
 	listener := workerutil.NewListener(mainDB, logger.Scoped("listener"))
-	deps := &jobDeps{
-		cfg:        cfg,
-		env:        routine.Env{Logger: logger, DB: mainDB, Registry: reg, Listener: listener, Hostname: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Metrics: routine.NewMetrics(reg)},
-		insightsDB: insightsDB,
-	}
+	deps.env = routine.Env{Logger: logger, DB: mainDB, Registry: reg, Listener: listener, Hostname: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Metrics: routine.NewMetrics(reg)}
+	deps.insightsDB = insightsDB
 	if deps.notifier, err = notify.New(cfg.Notify); err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
 	// Push-driven monitors: a fetch that changes a repository queues its monitors' runs.
-	deps.changeListeners = append(deps.changeListeners, codemonitors.NewPushListener(cfg.Store(mainDB), logger).OnChange)
+	deps.changeListeners = append(deps.changeListeners, codemonitors.NewPushListener(logger).OnChange)
 	deps.env.Registration = routine.NewRegistration(deps.env.Hostname, selected)
 	routines := []routine.Routine{routine.Adapt("queue-listener", listener)}
 	for _, name := range selected {
@@ -212,12 +228,14 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", httpapi.Healthz)
-	ready := map[string]httpapi.Pinger{"database": mainDB.Ping}
+	ready := map[string]httpapi.Pinger{"database": database.Pinger(mainDB)}
 	if insightsDB != nil {
-		ready["insights database"] = insightsDB.Ping
+		ready["insights database"] = database.Pinger(insightsDB)
 	}
 	mux.Handle("/readyz", httpapi.Readyz(ready))
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// A collector that fails (a queue's backlog cannot be read) is left out of the scrape
+	// and counted; the rest is served. Each backlog read has workerutil.StatsTimeout.
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	srv := &http.Server{Addr: cfg.Addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -228,6 +246,16 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 
 	logger.Info("worker running", log.Strings("jobs", selected), log.String("addr", cfg.Addr))
 	return routine.Run(ctx, logger, routines, cfg.ShutdownTimeout)
+}
+
+// warnSmallPool says when a pool_max_conns in the URL made a pool smaller than what the
+// routines may hold at once: they then wait for connections (they never deadlock), and
+// waits longer than a few seconds are logged with the waiting routine's name.
+func warnSmallPool(logger log.Logger, name string, pool *pgxpool.Pool, size database.Size) {
+	if need := size.MaxConns - database.Headroom; pool.Config().MaxConns < need {
+		logger.Warn("database pool is smaller than what the worker's routines may use at once; they will wait for connections",
+			log.String("pool", name), log.Int32("maxConns", pool.Config().MaxConns), log.Int32("routinesMayUse", need))
+	}
 }
 
 func selectJobs(requested []string, insightsDisabled bool) ([]string, error) {

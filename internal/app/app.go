@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sourcegraph/log"
@@ -64,20 +65,36 @@ func (c Config) Check() error {
 	return nil
 }
 
-// Databases opens the main and (unless disabled) insights pools.
-func (c Config) Databases(ctx context.Context, appName string) (mainDB, insightsDB *pgxpool.Pool, err error) {
-	mainDB, err = database.Open(ctx, c.DatabaseURL, database.Options{ApplicationName: appName})
+// Databases opens the main and (unless disabled) insights pools with the sizes the process
+// chose (a pool_max_conns in a URL wins), logging each pool's size and slow acquires.
+func (c Config) Databases(ctx context.Context, appName string, logger log.Logger, mainSize, insightsSize database.Size) (mainDB, insightsDB *pgxpool.Pool, err error) {
+	opts := func(name string, size database.Size) database.Options {
+		return database.Options{ApplicationName: appName, Name: name, MaxConns: size.MaxConns, SizedFrom: size.SizedFrom, Logger: logger.Scoped("database")}
+	}
+	mainDB, err = database.Open(ctx, c.DatabaseURL, opts("main", mainSize))
 	if err != nil {
 		return nil, nil, fmt.Errorf("main database: %w", err)
 	}
 	if !c.DisableInsights {
-		insightsDB, err = database.Open(ctx, c.InsightsDatabaseURL, database.Options{ApplicationName: appName})
+		insightsDB, err = database.Open(ctx, c.InsightsDatabaseURL, opts("insights", insightsSize))
 		if err != nil {
 			mainDB.Close()
 			return nil, nil, fmt.Errorf("insights database: %w", err)
 		}
 	}
 	return mainDB, insightsDB, nil
+}
+
+// FrontendPoolSizes sizes the frontend's pools. Requests come with no bound on their
+// number, so the pools follow the CPUs that serve them: four connections per CPU, at least
+// 16 for the main database (one request's resolvers run up to 10 at once) and 8 for the
+// insights one. Requests beyond that wait for a connection; none holds one while it waits
+// for another.
+func FrontendPoolSizes() (mainSize, insightsSize database.Size) {
+	cpus := runtime.GOMAXPROCS(0)
+	from := fmt.Sprintf("4 per CPU (%d)", cpus)
+	return database.Size{MaxConns: int32(max(16, 4*cpus)), SizedFrom: from + ", at least 16"},
+		database.Size{MaxConns: int32(max(8, 4*cpus)), SizedFrom: from + ", at least 8"}
 }
 
 // Store returns the main store with the configured encryption key.

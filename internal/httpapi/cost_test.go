@@ -55,7 +55,7 @@ func addLocalRepo(t testing.TB, e *apitest.Env, name, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Repos.Fetch(ctx, r.ID); err != nil {
+	if _, err := e.Repos.Fetch(ctx, r.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 }

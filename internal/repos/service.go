@@ -90,9 +90,17 @@ type FetchReport struct {
 	Changed bool
 }
 
+// ChangeListener is told about a fetch that changed a repository's branch heads. It runs
+// in the transaction that records the new heads and writes only through tx (never the
+// pool: that would hold one connection while waiting for another), so the heads and what
+// the listener queues commit together: a failed listener, or a process that dies before
+// the commit, leaves the change unrecorded for the next fetch to report again.
+type ChangeListener func(ctx context.Context, tx *store.Store, report *FetchReport) error
+
 // Fetch clones or fetches the repository and records the outcome (status, error, heads,
-// next fetch time) on its row.
-func (s *Service) Fetch(ctx context.Context, repoID int64) (*FetchReport, error) {
+// next fetch time) on its row. When the heads differ from the recorded ones, onChange
+// (when set) runs in the transaction that records them (see ChangeListener).
+func (s *Service) Fetch(ctx context.Context, repoID int64, onChange ChangeListener) (*FetchReport, error) {
 	repo, err := s.Store.Repos().GetByID(ctx, store.InternalViewer, repoID)
 	if err != nil {
 		return nil, err
@@ -117,11 +125,31 @@ func (s *Service) Fetch(ctx context.Context, repoID int64) (*FetchReport, error)
 		return nil, fetchErr
 	}
 	changed := !maps.Equal(f.heads, repo.HeadOIDs)
-	old, err := s.Store.Repos().RecordFetch(ctx, repoID, store.FetchOutcome{Changed: changed, Heads: f.heads, DefaultBranch: f.branch, SizeBytes: f.size, Language: f.language})
+	outcome := store.FetchOutcome{Changed: changed, Heads: f.heads, DefaultBranch: f.branch, SizeBytes: f.size, Language: f.language}
+	if !changed || onChange == nil {
+		old, err := s.Store.Repos().RecordFetch(ctx, repoID, outcome)
+		if err != nil {
+			return nil, err
+		}
+		return &FetchReport{Repo: repo, OldHeads: old, NewHeads: f.heads, Changed: changed}, nil
+	}
+	report := &FetchReport{Repo: repo, NewHeads: f.heads}
+	err = s.Store.Transact(ctx, func(tx *store.Store) error {
+		old, err := tx.Repos().RecordFetch(ctx, repoID, outcome)
+		if err != nil {
+			return err
+		}
+		// Another process may have recorded (and reported) the same heads meanwhile.
+		report.OldHeads, report.Changed = old, !maps.Equal(f.heads, old)
+		if !report.Changed {
+			return nil
+		}
+		return onChange(ctx, tx, report)
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &FetchReport{Repo: repo, OldHeads: old, NewHeads: f.heads, Changed: changed}, nil
+	return report, nil
 }
 
 // fetched is what a fetch reads from the mirror.

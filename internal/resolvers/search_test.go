@@ -82,7 +82,7 @@ func TestSearchAPI(t *testing.T) {
 	}
 	for _, name := range []string{"local/open", "local/secret"} {
 		r, _ := e.Store.Repos().GetByName(ctx, store.InternalViewer, name)
-		if _, err := reposSvc.Fetch(ctx, r.ID); err != nil {
+		if _, err := reposSvc.Fetch(ctx, r.ID, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

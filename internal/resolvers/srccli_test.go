@@ -137,7 +137,7 @@ func newSrcCLIEnv(t *testing.T) *srcCLIEnv {
 	}
 	for _, name := range []string{"local/api", "local/scripts", "local/later"} {
 		r, _ := e.Store.Repos().GetByName(ctx, store.InternalViewer, name)
-		if _, err := reposSvc.Fetch(ctx, r.ID); (err != nil) != (name == "local/later") {
+		if _, err := reposSvc.Fetch(ctx, r.ID, nil); (err != nil) != (name == "local/later") {
 			t.Fatalf("fetching %s: %v", name, err)
 		}
 	}

@@ -37,7 +37,7 @@ func TestGitHubPushWebhookFetchesWithinSeconds(t *testing.T) {
 
 	// The worker: sync, clone and fetch, with its own mirror cache.
 	changed := make(chan *reposvc.FetchReport, 10)
-	repostest.Start(t, e.DB, func(ctx context.Context, r *reposvc.FetchReport) error { changed <- r; return nil })
+	repostest.Start(t, e.DB, func(ctx context.Context, _ *store.Store, r *reposvc.FetchReport) error { changed <- r; return nil })
 
 	cfg, _ := json.Marshal(map[string]any{"url": gh.URL(), "token": fakehost.DefaultToken, "webhookSecret": fakehost.DefaultWebhookSecret, "repos": []string{"acme/app"}})
 	var added struct{ AddExternalService struct{ ID string } }
@@ -98,17 +98,17 @@ func TestGitHubPushWebhookFetchesWithinSeconds(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a valid push was not fetched within 5s")
 	}
-	repo, err := e.Store.Repos().GetByName(ctx, store.InternalViewer, "127.0.0.1/acme/app")
-	if err != nil {
-		repos, _ := e.Store.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
-		if len(repos) != 1 {
-			t.Fatalf("repos: %v", err)
+	// Listeners hear of a change in the transaction that records it: the heads are
+	// recorded as it commits.
+	var recorded map[string]string
+	repostest.WaitFor(t, "the new heads to be recorded", 5*time.Second, func() bool {
+		repos, err := e.Store.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
+		if err != nil || len(repos) != 1 {
+			t.Fatalf("repos: %d %v", len(repos), err)
 		}
-		repo = repos[0]
-	}
-	if repo.HeadOIDs["refs/heads/main"] != after {
-		t.Fatalf("recorded heads %v", repo.HeadOIDs)
-	}
+		recorded = repos[0].HeadOIDs
+		return recorded["refs/heads/main"] == after
+	})
 
 	// Events Lookout does not act on are acknowledged with 204.
 	ping := fakehost.Delivery{Header: d.Header.Clone(), Body: d.Body}
@@ -135,7 +135,7 @@ func TestGitPushWebhook(t *testing.T) {
 	t0 := time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC)
 	before := work.Commit(t0, "", "initial", map[string]string{"a.txt": "a\n"})
 	changed := make(chan *reposvc.FetchReport, 10)
-	repostest.Start(t, e.DB, func(ctx context.Context, r *reposvc.FetchReport) error { changed <- r; return nil })
+	repostest.Start(t, e.DB, func(ctx context.Context, _ *store.Store, r *reposvc.FetchReport) error { changed <- r; return nil })
 
 	cfg, _ := json.Marshal(map[string]any{"repos": []string{work.Dir}, "webhookSecret": "hook-secret"})
 	e.MustDo(t, e.AdminToken, `mutation($c: String!) { addExternalService(input: {kind: GIT, displayName: "local", config: $c}) { id } }`, map[string]any{"c": string(cfg)}, nil)
@@ -281,7 +281,7 @@ func TestLookoutPushHook(t *testing.T) {
 	}
 	e := apitest.New(t, apitest.Options{})
 	changed := make(chan *reposvc.FetchReport, 10)
-	repostest.Start(t, e.DB, func(ctx context.Context, r *reposvc.FetchReport) error { changed <- r; return nil })
+	repostest.Start(t, e.DB, func(ctx context.Context, _ *store.Store, r *reposvc.FetchReport) error { changed <- r; return nil })
 	t0 := time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC)
 
 	work := gittest.NewRepo(t)

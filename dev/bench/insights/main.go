@@ -48,6 +48,8 @@ import (
 	"github.com/lookout/lookout/dev/corpus/corpusgen"
 	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/auth"
+	insightsbg "github.com/lookout/lookout/internal/background/insights"
+	"github.com/lookout/lookout/internal/background/routine"
 	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/httpapi"
 	"github.com/lookout/lookout/internal/insights"
@@ -98,12 +100,14 @@ func benchBackfill(ctx context.Context, srv *url.URL, dir string, n int, queries
 	if err != nil {
 		return err
 	}
-	mainDB, drop, err := scratch(ctx, srv, "main", migrations.Main())
+	// The worker's pools, sized as it sizes them for the insights routines.
+	mainSize, insightsSize := routine.PoolSizes(insightsbg.Needs(insightsbg.Options{}))
+	mainDB, drop, err := scratch(ctx, srv, "main", migrations.Main(), mainSize)
 	if err != nil {
 		return err
 	}
 	defer drop()
-	insightsDB, drop2, err := scratch(ctx, srv, "insights", migrations.CodeInsights())
+	insightsDB, drop2, err := scratch(ctx, srv, "insights", migrations.CodeInsights(), insightsSize)
 	if err != nil {
 		return err
 	}
@@ -277,12 +281,14 @@ func corpus(ctx context.Context, dir string, n int) ([]corpusgen.Repo, error) {
 
 // benchRead seeds a view of series × points over repos and reads it through the API.
 func benchRead(ctx context.Context, srv *url.URL, nrepos, nseries, npoints, requests int) error {
-	mainDB, drop, err := scratch(ctx, srv, "main", migrations.Main())
+	// The frontend's pools, sized as it sizes them.
+	mainSize, insightsSize := app.FrontendPoolSizes()
+	mainDB, drop, err := scratch(ctx, srv, "main", migrations.Main(), mainSize)
 	if err != nil {
 		return err
 	}
 	defer drop()
-	insightsDB, drop2, err := scratch(ctx, srv, "insights", migrations.CodeInsights())
+	insightsDB, drop2, err := scratch(ctx, srv, "insights", migrations.CodeInsights(), insightsSize)
 	if err != nil {
 		return err
 	}
@@ -501,9 +507,9 @@ func repoRoot() (string, error) {
 	}
 }
 
-// scratch creates a migrated database and returns a pool on it and a function that
-// drops it.
-func scratch(ctx context.Context, srv *url.URL, kind string, fsys fs.FS) (*pgxpool.Pool, func(), error) {
+// scratch creates a migrated database and returns a pool of the given size on it and a
+// function that drops it.
+func scratch(ctx context.Context, srv *url.URL, kind string, fsys fs.FS, size database.Size) (*pgxpool.Pool, func(), error) {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	name := fmt.Sprintf("lookout_bench_insights_%s_%s", kind, hex.EncodeToString(b))
@@ -521,7 +527,7 @@ func scratch(ctx context.Context, srv *url.URL, kind string, fsys fs.FS) (*pgxpo
 	}
 	u := *srv
 	u.Path = "/" + name
-	pool, err := database.Open(ctx, u.String(), database.Options{MaxConns: 20, ApplicationName: "bench-insights"})
+	pool, err := database.Open(ctx, u.String(), database.Options{MaxConns: size.MaxConns, ApplicationName: "bench-insights"})
 	if keep {
 		fmt.Printf("keeping %s\n", u.String())
 	}

@@ -87,7 +87,7 @@ func (o *Options) defaults() {
 		o.LogFlushInterval = DefaultLogFlushInterval
 	}
 	if o.StalledMaxAge <= 0 {
-		o.StalledMaxAge = time.Minute
+		o.StalledMaxAge = workerutil.DefaultStalledMaxAge
 	}
 	if o.Bot.Name == "" || o.Bot.Email == "" {
 		o.Bot = campaigns.DefaultBot
@@ -145,6 +145,16 @@ func ChangesetStoreOptions(stalled time.Duration) workerutil.StoreOptions[*store
 		Scan:          func(r pgx.CollectableRow) (*store.Changeset, error) { return store.ScanChangeset(r) },
 		StalledMaxAge: stalled, MaxNumResets: 5, MaxNumRetries: 5, RetryAfter: 30 * time.Second,
 	}
+}
+
+// Needs is what Routines(env, opts) may hold at once on the main database (see
+// routine.Need).
+func Needs(opts Options) []routine.Need {
+	var needs []routine.Need
+	for _, q := range Queues(opts) {
+		needs = append(needs, routine.QueueNeed(q, false))
+	}
+	return append(needs, routine.PeriodicNeed("campaign-changeset-syncer", false))
 }
 
 // Routines builds the campaign routines of the worker.

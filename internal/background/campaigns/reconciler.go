@@ -237,7 +237,7 @@ func (r *Reconciler) push(ctx context.Context, ch *store.Changeset, t *campaigns
 	pc := vcs.PatchCommit{Base: t.Job.BaseRevision, Patch: []byte(*t.Job.Diff), Message: t.CommitMessage, Author: author, Committer: committer}
 	oid, err := mirror.CreateCommitFromPatch(ctx, pc)
 	if errors.Is(err, vcs.ErrRevisionNotFound) {
-		if _, ferr := r.opts.Repos.Fetch(ctx, repo.ID); ferr != nil {
+		if _, ferr := r.opts.Repos.Fetch(ctx, repo.ID, nil); ferr != nil {
 			return ferr
 		}
 		oid, err = mirror.CreateCommitFromPatch(ctx, pc)

@@ -96,7 +96,7 @@ func startEnv(t *testing.T, mb *mailbox) *env {
 	api := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) { d.Notifier = n }, EncryptionKey: key})
 	e := &env{api: api, st: api.Store, notifier: n}
 	renv := repostest.Env(t, api.DB)
-	push := codemonitors.NewPushListener(e.st, renv.Logger)
+	push := codemonitors.NewPushListener(renv.Logger)
 	svc := repostest.Start(t, api.DB, push.OnChange)
 	cm, err := codemonitors.Routines(renv, codemonitors.Options{
 		Store: e.st, Search: search.NewService(e.st, svc, nil, renv.Logger, search.Options{}), Mirrors: svc, Notifier: n,

@@ -50,7 +50,8 @@ type Options struct {
 	// PollInterval is the dequeue poll when no NOTIFY arrives.
 	PollInterval time.Duration
 	// StalledMaxAge is how long a job may go without a heartbeat before it is reset;
-	// ResetInterval how often stalled jobs are looked for (default 1 minute).
+	// ResetInterval how often stalled jobs are looked for (defaults
+	// workerutil.DefaultStalledMaxAge and DefaultResetInterval).
 	StalledMaxAge time.Duration
 	ResetInterval time.Duration
 	// Now is the clock (tests).
@@ -112,7 +113,7 @@ func (o *Options) defaults() {
 		o.PollInterval = time.Second
 	}
 	if o.StalledMaxAge <= 0 {
-		o.StalledMaxAge = time.Minute
+		o.StalledMaxAge = workerutil.DefaultStalledMaxAge
 	}
 	if o.Limiter == nil && o.RateLimit > 0 {
 		o.Limiter = rate.NewLimiter(rate.Limit(o.RateLimit), max(1, int(o.RateLimit)))
@@ -127,6 +128,22 @@ const (
 	QueryRunnerMaxRetries = 10
 	BackfillMaxRetries    = 3
 )
+
+// Needs is what Routines(env, opts) may hold at once on each database (see routine.Need).
+// Backfills read repositories and persist blob counts in the main database, recordings
+// write points to the insights one, and the periodic routines use both.
+func Needs(opts Options) []routine.Need {
+	var needs []routine.Need
+	for _, q := range Queues(opts) {
+		needs = append(needs, routine.QueueNeed(q, false), routine.QueueNeed(q, true))
+	}
+	return append(needs,
+		routine.PeriodicNeed("insights-enqueuer", false),
+		routine.PeriodicNeed("insights-enqueuer", true),
+		routine.PeriodicNeed("insights-retention", false),
+		routine.PeriodicNeed("insights-retention", true),
+	)
+}
 
 // Routines builds the insights routines: the backfill queue (on the insights database),
 // the query runner queue (on the main database), the enqueuer and retention.
@@ -153,6 +170,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 		Worker:        workerutil.WorkerOptions{NumHandlers: opts.BackfillHandlers, Interval: opts.PollInterval},
 		Handler:       &BackfillHandler{Backfiller: backfiller, Insights: istore, InterruptAfter: opts.InterruptAfter},
 		ResetInterval: opts.ResetInterval,
+		Insights:      true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("backfill queue: %w", err)

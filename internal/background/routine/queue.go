@@ -68,8 +68,11 @@ type QueueSpec[T workerutil.Record] struct {
 	Store   workerutil.StoreOptions[T]
 	Worker  workerutil.WorkerOptions
 	Handler workerutil.Handler[T]
-	// ResetInterval is how often the resetter looks for stalled jobs (default 1 minute).
+	// ResetInterval is how often the resetter looks for stalled jobs (default
+	// workerutil.DefaultResetInterval).
 	ResetInterval time.Duration
+	// Insights marks a queue whose table is in the insights database (its need, see Need).
+	Insights bool
 }
 
 // NewQueue builds the store, worker and resetter of a queue, with metrics and NOTIFY
@@ -95,10 +98,18 @@ func NewQueue[T workerutil.Record](env Env, spec QueueSpec[T]) (*workerutil.Stor
 	worker := workerutil.NewWorker(store, spec.Handler, opts)
 	resetter := workerutil.NewResetter(store, workerutil.ResetterOptions{Interval: spec.ResetInterval, Metrics: metrics, Logger: env.Logger.Scoped(store.Name())})
 	return store, []Routine{
-		Adapt(store.Name()+"-worker", worker),
+		queueWorker{adapted{store.Name() + "-worker", worker}, Need{Part: store.Name(), Insights: spec.Insights, Conns: opts.NumHandlers}},
 		Adapt(store.Name()+"-resetter", resetter),
 	}, nil
 }
+
+// queueWorker is a queue's worker routine, which knows how many handlers it runs.
+type queueWorker struct {
+	adapted
+	n Need
+}
+
+func (q queueWorker) need() Need { return q.n }
 
 // StartStopper is what workerutil's workers, resetters and listener look like.
 type StartStopper interface {

@@ -92,7 +92,11 @@ func New(t testing.TB, schema Schema) (*pgxpool.Pool, string) {
 		break
 	}
 	dbURL := srv.urlFor(name)
-	pool, err := database.Open(ctx, dbURL, database.Options{MaxConns: 20, ApplicationName: "dbtest"})
+	// pgx's default size, the smallest a process gets on a small machine (the worker and
+	// frontend size theirs larger): a test that needs more connections than that at once
+	// is one that holds a connection while it waits for another, which production must
+	// never do, so tests must not hide it behind a larger pool.
+	pool, err := database.Open(ctx, dbURL, database.Options{ApplicationName: "dbtest"})
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
@@ -244,7 +248,11 @@ func (s *pgServer) template(ctx context.Context, schema Schema) (string, error) 
 		if err := s.buildTemplate(ctx, conn, name, migs); err != nil {
 			return "", err
 		}
-		// Templates of older schema versions are no longer useful.
+	}
+	if !exists && s.private {
+		// Templates of older schema versions are no longer useful on the project's own
+		// cluster. A shared server keeps them: other checkouts (other schema versions)
+		// test against it at the same time.
 		rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE $1 || '%' AND datname <> $2", prefix, name)
 		if err == nil {
 			stale, _ := pgx.CollectRows(rows, pgx.RowTo[string])

@@ -74,7 +74,7 @@ func startEnv(t *testing.T, worker bool) *env {
 	renv := repostest.Env(t, api.DB)
 	renv.Hostname = "browser-test-worker"
 	renv.Registration = routine.NewRegistration(renv.Hostname, []string{"repos", "codemonitors", "issuemonitors"})
-	push := codemonitors.NewPushListener(e.st, renv.Logger)
+	push := codemonitors.NewPushListener(renv.Logger)
 	svc := repostest.Start(t, api.DB, push.OnChange)
 	searchSvc := search.NewService(e.st, svc, nil, renv.Logger, search.Options{})
 	cm, err := codemonitors.Routines(renv, codemonitors.Options{

@@ -128,8 +128,7 @@ function IssueList({ monitor, fetchMore }: { monitor: Monitor; fetchMore: (after
       <ErrorAlert error={solved.error} />
       <ul className="list" aria-label="Issues" aria-describedby="issues-heading">
         {issues.nodes.map((is) => {
-          const where = is.repository ? `${is.repository.name}${is.path ? ` ${is.path}` : ''}${is.commit ? `@${is.commit.slice(0, 7)}` : ''}` : is.key
-          const link = is.repository ? (is.commit ? `${is.repository.url}/-/commit/${is.commit}` : is.path ? `${is.repository.url}/-/blob/${is.path}` : is.repository.url) : null
+          const { where, link } = issuePlace(is)
           return (
             <li key={is.id} className="list-row">
               <div className="list-main">
@@ -156,4 +155,18 @@ function IssueList({ monitor, fetchMore }: { monitor: Monitor; fetchMore: (after
       <ShowMore pageInfo={issues.pageInfo} shown={issues.nodes.length} total={issues.totalCount} noun="issues" fetchMore={fetchMore} />
     </>
   )
+}
+
+interface IssuePlaceFields {
+  key: string
+  path: string | null
+  commit: string | null
+  repository: { name: string; url: string } | null
+}
+
+/** What an issue names (repository, file, commit) and the page that shows it. */
+export function issuePlace(is: IssuePlaceFields): { where: string; link: string | null } {
+  const where = is.repository ? `${is.repository.name}${is.path ? ` ${is.path}` : ''}${is.commit ? `@${is.commit.slice(0, 7)}` : ''}` : is.key
+  const link = is.repository ? (is.commit ? `${is.repository.url}/-/commit/${is.commit}` : is.path ? `${is.repository.url}/-/blob/${is.path}` : is.repository.url) : null
+  return { where, link }
 }

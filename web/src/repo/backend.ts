@@ -86,3 +86,41 @@ export const COMMIT = graphql(`
     }
   }
 `)
+
+export const BLOB = graphql(`
+  query Blob($repo: String!, $rev: String!, $path: String!) {
+    repository(name: $repo) {
+      id
+      name
+      url
+      commit(rev: $rev) {
+        id
+        oid
+        abbreviatedOID
+        subject
+        url
+        blob(path: $path) {
+          path
+          byteSize
+          binary
+          language
+        }
+      }
+    }
+  }
+`)
+
+export const BLOB_CONTENT = graphql(`
+  query BlobContent($repo: String!, $rev: String!, $path: String!) {
+    repository(name: $repo) {
+      id
+      commit(rev: $rev) {
+        id
+        blob(path: $path) {
+          path
+          content
+        }
+      }
+    }
+  }
+`)

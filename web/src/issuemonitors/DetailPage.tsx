@@ -164,9 +164,15 @@ interface IssuePlaceFields {
   repository: { name: string; url: string } | null
 }
 
-/** What an issue names (repository, file, commit) and the page that shows it. */
+/**
+ * What an issue names (repository, file, commit) and the page that shows it: a file at
+ * the commit it was found at, a file, a commit, or the repository.
+ */
 export function issuePlace(is: IssuePlaceFields): { where: string; link: string | null } {
-  const where = is.repository ? `${is.repository.name}${is.path ? ` ${is.path}` : ''}${is.commit ? `@${is.commit.slice(0, 7)}` : ''}` : is.key
-  const link = is.repository ? (is.commit ? `${is.repository.url}/-/commit/${is.commit}` : is.path ? `${is.repository.url}/-/blob/${is.path}` : is.repository.url) : null
-  return { where, link }
+  const r = is.repository
+  if (!r) return { where: is.key, link: null }
+  const where = `${r.name}${is.path ? ` ${is.path}` : ''}${is.commit ? `@${is.commit.slice(0, 7)}` : ''}`
+  const path = is.path?.replace(/\/+$/, '')
+  if (path) return { where, link: `${r.url}${is.commit ? `@${is.commit}` : ''}/-/blob/${path}` }
+  return { where, link: is.commit ? `${r.url}/-/commit/${is.commit}` : r.url }
 }

@@ -8,7 +8,7 @@ import { NotFound } from '../components/RouteError'
 import { ShowMore } from '../components/ShowMore'
 import { Time } from '../components/Time'
 import { useCurrentUser } from '../components/useCurrentUser'
-import { INVITE_USER, ORGANIZATION, PENDING_INVITATIONS, REVOKE_INVITATION } from './backend'
+import { INVITE_USER, ORGANIZATION, ORGANIZATION_MEMBERS, PENDING_INVITATIONS, REVOKE_INVITATION } from './backend'
 
 /**
  * /organizations/:name, an organization namespace's URL: its members; members (and site
@@ -18,11 +18,14 @@ import { INVITE_USER, ORGANIZATION, PENDING_INVITATIONS, REVOKE_INVITATION } fro
 export function OrgPage() {
   const { name = '' } = useParams()
   const user = useCurrentUser()
-  const { data, error, loading, fetchMore } = useQuery(ORGANIZATION, { variables: { name, first: 50 } })
+  const { data, error, loading } = useQuery(ORGANIZATION, { variables: { name } })
+  const o = data?.organization
+  const insider = !!o && (o.viewerIsMember || user.siteAdmin)
+  const members = useQuery(ORGANIZATION_MEMBERS, { variables: { name, first: 50 }, skip: !insider })
   if (error && !data) return <Page title={name}><ErrorAlert error={error} /></Page>
   if (loading && !data) return <Loading />
-  const o = data?.organization
   if (!o) return <NotFound what="organization" />
+  const m = members.data?.organization?.members
   return (
     <Page title={o.displayName || o.name}>
       <p className="muted">
@@ -34,16 +37,29 @@ export function OrgPage() {
           You are invited to join this organization: <Link to={`${o.url}/invitation`}>answer the invitation</Link>.
         </p>
       ) : null}
-      <h2>Members</h2>
-      <ul className="list" aria-label="Members">
-        {o.members.nodes.map((m) => (
-          <li key={m.id} className="list-row">
-            <Link to={m.url}>{m.username}</Link>
-          </li>
-        ))}
-      </ul>
-      <ShowMore pageInfo={o.members.pageInfo} shown={o.members.nodes.length} total={o.members.totalCount} noun="members" fetchMore={(after) => fetchMore({ variables: { after } })} />
-      {o.viewerIsMember || user.siteAdmin ? <Invitations orgID={o.id} /> : null}
+      {insider ? (
+        <>
+          <h2>Members</h2>
+          <ErrorAlert error={members.error} />
+          {m ? (
+            <>
+              <ul className="list" aria-label="Members">
+                {m.nodes.map((u) => (
+                  <li key={u.id} className="list-row">
+                    <Link to={u.url}>{u.username}</Link>
+                  </li>
+                ))}
+              </ul>
+              <ShowMore pageInfo={m.pageInfo} shown={m.nodes.length} total={m.totalCount} noun="members" fetchMore={(after) => members.fetchMore({ variables: { after } })} />
+            </>
+          ) : members.loading ? (
+            <Loading what="Loading the members" />
+          ) : null}
+          <Invitations orgID={o.id} />
+        </>
+      ) : (
+        <p className="muted">Only members see who belongs to the organization.</p>
+      )}
     </Page>
   )
 }

@@ -67,7 +67,7 @@ export const DELETE_ACCESS_TOKEN = graphql(`
 `)
 
 export const ORGANIZATION = graphql(`
-  query Organization($name: String!, $first: Int!, $after: String) {
+  query Organization($name: String!) {
     organization(name: $name) {
       id
       name
@@ -78,6 +78,15 @@ export const ORGANIZATION = graphql(`
       viewerPendingInvitation {
         id
       }
+    }
+  }
+`)
+
+/** An organization's members: visible to its members and site admins. */
+export const ORGANIZATION_MEMBERS = graphql(`
+  query OrganizationMembers($name: String!, $first: Int!, $after: String) {
+    organization(name: $name) {
+      id
       members(first: $first, after: $after) {
         totalCount
         pageInfo {

@@ -79,19 +79,25 @@ export const CODE_MONITOR_LIST_FIELDS = graphql(`
   }
 `)
 
+export const CODE_MONITOR_LIST = graphql(`
+  fragment CodeMonitorList on MonitorConnection {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      ...CodeMonitorListFields
+    }
+  }
+`)
+
 export const CODE_MONITORS = graphql(`
   query CodeMonitors($first: Int!, $after: String) {
     currentUser {
       id
       monitors(first: $first, after: $after, kind: CODE) {
-        totalCount
-        pageInfo {
-          hasNextPage
-          endCursor
-        }
-        nodes {
-          ...CodeMonitorListFields
-        }
+        ...CodeMonitorList
       }
     }
   }
@@ -101,14 +107,7 @@ export const CODE_MONITORS = graphql(`
 export const ALL_CODE_MONITORS = graphql(`
   query AllCodeMonitors($first: Int!, $after: String, $query: String) {
     monitors(first: $first, after: $after, kind: CODE, query: $query) {
-      totalCount
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      nodes {
-        ...CodeMonitorListFields
-      }
+      ...CodeMonitorList
     }
   }
 `)

@@ -6,7 +6,7 @@ import { Page } from '../components/Page'
 import { NotFound } from '../components/RouteError'
 import { Time } from '../components/Time'
 import { ISSUE_ALERT } from './backend'
-import { issuePlace } from './DetailPage'
+import { IssueSummary } from './DetailPage'
 import { AlertBadge } from './ListPage'
 
 /**
@@ -40,19 +40,11 @@ export function IssueAlertPage() {
         {a.issues.totalCount} issue{a.issues.totalCount === 1 ? '' : 's'}
       </h2>
       <ul className="list" aria-label="Issues of the alert">
-        {a.issues.nodes.map((is) => {
-          const { where, link } = issuePlace(is)
-          return (
-            <li key={is.id} className="list-row">
-              <div className="list-main">
-                {link ? <Link to={link}>{where}</Link> : where}
-                <div className="muted">
-                  {is.state.toLowerCase()} · opened <Time date={is.createdAt} />
-                </div>
-              </div>
-            </li>
-          )
-        })}
+        {a.issues.nodes.map((is) => (
+          <li key={is.id} className="list-row">
+            <IssueSummary issue={is} />
+          </li>
+        ))}
       </ul>
     </Page>
   )

@@ -128,21 +128,10 @@ function IssueList({ monitor, fetchMore }: { monitor: Monitor; fetchMore: (after
       <ErrorAlert error={solved.error} />
       <ul className="list" aria-label="Issues" aria-describedby="issues-heading">
         {issues.nodes.map((is) => {
-          const { where, link } = issuePlace(is)
+          const { where } = issuePlace(is)
           return (
             <li key={is.id} className="list-row">
-              <div className="list-main">
-                {link ? <Link to={link}>{where}</Link> : where}
-                <div className="muted">
-                  {is.state.toLowerCase()} · opened <Time date={is.createdAt} />
-                  {is.solvedAt ? (
-                    <>
-                      {' '}
-                      · solved <Time date={is.solvedAt} />
-                    </>
-                  ) : null}
-                </div>
-              </div>
+              <IssueSummary issue={is} />
               {is.state === 'ACTIVE' ? (
                 <button type="button" className="btn btn-small" onClick={() => void solve({ variables: { id: is.id } }).catch(() => undefined)}>
                   Solve<span className="visually-hidden"> {where}</span>
@@ -162,6 +151,25 @@ interface IssuePlaceFields {
   path: string | null
   commit: string | null
   repository: { name: string; url: string } | null
+}
+
+/** An issue in a list: where it is (a link to it) and its state and times. */
+export function IssueSummary({ issue }: { issue: IssuePlaceFields & { state: string; createdAt: string; solvedAt: string | null } }) {
+  const { where, link } = issuePlace(issue)
+  return (
+    <div className="list-main">
+      {link ? <Link to={link}>{where}</Link> : where}
+      <div className="muted">
+        {issue.state.toLowerCase()} · opened <Time date={issue.createdAt} />
+        {issue.solvedAt ? (
+          <>
+            {' '}
+            · solved <Time date={issue.solvedAt} />
+          </>
+        ) : null}
+      </div>
+    </div>
+  )
 }
 
 /**

@@ -5,7 +5,7 @@ import { Loading } from '../components/Loading'
 import { Page } from '../components/Page'
 import { NotFound } from '../components/RouteError'
 import { formatBytes } from '../components/Time'
-import { BLOB, BLOB_CONTENT } from './backend'
+import { BLOB } from './backend'
 
 function escapeRegexp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -26,13 +26,13 @@ export function fileLines(content: string): string[] {
  * scoped to it.
  */
 export function BlobPage({ repo, rev, path }: { repo: string; rev: string | null; path: string }) {
-  const { data, error, loading } = useQuery(BLOB, { variables: { repo, rev: rev ?? 'HEAD', path } })
+  const { data, error, loading } = useQuery(BLOB, { variables: { repo, rev: rev ?? 'HEAD', path, withContent: false } })
   const commit = data?.repository?.commit
   const blob = commit?.blob
-  // The content is asked for separately, at the commit just resolved, only for a text
-  // file: a binary or too-large file costs its size and nothing more.
-  const content = useQuery(BLOB_CONTENT, {
-    variables: { repo, rev: commit?.oid ?? '', path },
+  // The content is asked for next, at the commit just resolved, only for a text file: a
+  // binary or too-large file costs its size and nothing more.
+  const content = useQuery(BLOB, {
+    variables: { repo, rev: commit?.oid ?? '', path, withContent: true },
     skip: !commit || !blob || blob.binary,
   })
   if (error && !data) return <Page title={path}><ErrorAlert error={error} /></Page>

@@ -87,8 +87,9 @@ export const COMMIT = graphql(`
   }
 `)
 
+/** A file at a revision; its content only with withContent (a binary or large file costs its size alone). */
 export const BLOB = graphql(`
-  query Blob($repo: String!, $rev: String!, $path: String!) {
+  query Blob($repo: String!, $rev: String!, $path: String!, $withContent: Boolean!) {
     repository(name: $repo) {
       id
       name
@@ -104,21 +105,7 @@ export const BLOB = graphql(`
           byteSize
           binary
           language
-        }
-      }
-    }
-  }
-`)
-
-export const BLOB_CONTENT = graphql(`
-  query BlobContent($repo: String!, $rev: String!, $path: String!) {
-    repository(name: $repo) {
-      id
-      commit(rev: $rev) {
-        id
-        blob(path: $path) {
-          path
-          content
+          content @include(if: $withContent)
         }
       }
     }

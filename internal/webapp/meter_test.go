@@ -19,24 +19,39 @@ import (
 
 // opMeter watches the GraphQL operations the browser sends by name: how many run at
 // once, how many were sent, and how many the browser gave up on (aborted). It can hold
-// each watched operation before the API sees it, as a slow search would take, so that
-// a page that fires a second one while the first is still running shows it here.
+// each watched operation before the API sees it, as a slow search would take, until
+// release, so that a page that fires a second one while the first is still running
+// shows it here.
 type opMeter struct {
 	mu       sync.Mutex
 	watched  []string
-	hold     time.Duration
+	held     chan struct{} // closed by release; nil: not held
 	inFlight int
 	max      int
 	sent     int
 	aborted  int
 }
 
-// watch starts watching the operations named names, holding each for hold.
-func (m *opMeter) watch(hold time.Duration, names ...string) {
+// watch starts watching the operations named names, holding each until release when
+// hold is set.
+func (m *opMeter) watch(hold bool, names ...string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.watched, m.hold = names, hold
+	m.watched, m.held = names, nil
+	if hold {
+		m.held = make(chan struct{})
+	}
 	m.inFlight, m.max, m.sent, m.aborted = 0, 0, 0, 0
+}
+
+// release lets the held operations through, and the next ones at once.
+func (m *opMeter) release() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.held != nil {
+		close(m.held)
+		m.held = nil
+	}
 }
 
 // counts are what the meter saw since watch.
@@ -59,7 +74,7 @@ func (m *opMeter) wrap(next http.Handler) http.Handler {
 		}
 		_ = json.Unmarshal(body, &req)
 		m.mu.Lock()
-		watched, hold := slices.Contains(m.watched, req.OperationName), m.hold
+		watched, held := slices.Contains(m.watched, req.OperationName), m.held
 		if watched {
 			m.sent++
 			m.inFlight++
@@ -78,10 +93,12 @@ func (m *opMeter) wrap(next http.Handler) http.Handler {
 			}
 			m.mu.Unlock()
 		}()
-		select {
-		case <-time.After(hold):
-		case <-r.Context().Done(): // the browser gave up on it
-			return
+		if held != nil {
+			select {
+			case <-held:
+			case <-r.Context().Done(): // the browser gave up on it
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})

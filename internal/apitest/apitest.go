@@ -58,6 +58,9 @@ type Options struct {
 	ExternalURL string
 	// EncryptionKey, when set, encrypts secrets at rest as ENCRYPTION_KEY does.
 	EncryptionKey *encryption.Key
+	// Middleware, when set, wraps the whole router (a test that watches or delays the
+	// requests a browser sends).
+	Middleware func(http.Handler) http.Handler
 }
 
 // New starts an API on a fresh database with one site admin.
@@ -99,6 +102,9 @@ func New(t testing.TB, opts Options) *Env {
 		Webhooks: &webhooks.Handler{Store: st, Logger: logger, ChangesetEvents: opts.ChangesetEvents},
 		App:      opts.App,
 	})
+	if opts.Middleware != nil {
+		handler = opts.Middleware(handler)
+	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	e := &Env{DB: db, Store: st, Server: srv, Repos: repoSvc}

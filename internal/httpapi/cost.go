@@ -21,6 +21,9 @@ const (
 	// RepoScanWeight is the cost of a field that matches a query against every
 	// repository name (previewRepositoriesFromQuery).
 	RepoScanWeight = 1_000
+	// FileWeight is the cost of reading one file whole (GitCommit.blob: up to 1 MiB held
+	// for the response), so the cost limit bounds the bytes one request reads.
+	FileWeight = 1_000
 	// DefaultMaxExpensiveFields is how many such fields one operation may hold,
 	// aliases and fragments included.
 	DefaultMaxExpensiveFields = 5
@@ -38,6 +41,12 @@ var expensiveFields = map[ast.Operation]map[string]float64{
 	ast.Mutation: {
 		"createCampaignPlanFromSpec": SearchWeight,
 	},
+}
+
+// nestedWeights are fields below the root that cost more than an object, by name (each
+// name is one schema field's).
+var nestedWeights = map[string]float64{
+	"blob": FileWeight, // GitCommit.blob
 }
 
 // costEstimate is what an operation may cost before it runs.
@@ -111,6 +120,9 @@ func (c *coster) selectionCost(set ast.SelectionSet, depth int, root bool) float
 		switch s := sel.(type) {
 		case *ast.Field:
 			weight := 1.0
+			if w, ok := nestedWeights[s.Name]; ok && !root {
+				weight = w
+			}
 			if w, ok := c.expensive[s.Name]; ok && root {
 				weight = w
 				if c.counted == nil {

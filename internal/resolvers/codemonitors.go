@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	graphql "github.com/graph-gophers/graphql-go"
@@ -72,12 +73,20 @@ func (r *Resolver) loadMonitorNode(ctx context.Context, id int64) (node, error) 
 	return &MonitorResolver{r: r, m: m}, nil
 }
 
-// Monitors lists every monitor (site admins).
-func (r *Resolver) Monitors(ctx context.Context, args MonitorListArgs) (*connection[*MonitorResolver], error) {
+// Monitors lists every monitor (site admins), of every owner: how an admin finds the
+// monitor that notifies someone, which only its owner's own list shows otherwise.
+func (r *Resolver) Monitors(ctx context.Context, args struct {
+	MonitorListArgs
+	Query *string
+}) (*connection[*MonitorResolver], error) {
 	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
-	return r.monitorConnection(ctx, args.ConnectionArgs, store.MonitorListOptions{Issue: args.issue()})
+	opts := store.MonitorListOptions{Issue: args.issue()}
+	if args.Query != nil {
+		opts.Query = strings.TrimSpace(*args.Query)
+	}
+	return r.monitorConnection(ctx, args.ConnectionArgs, opts)
 }
 
 // MonitorListArgs are the arguments of the monitor lists.

@@ -172,16 +172,17 @@ type CreateUserResult struct{ user *UserResolver }
 func (c *CreateUserResult) User() *UserResolver { return c.user }
 
 func (r *Resolver) CreateUser(ctx context.Context, args struct {
-	Username      string
-	Email         *string
-	Password      *string
-	SiteAdmin     bool
-	VerifiedEmail bool
+	Username string
+	Email    *string
+	Password *string
+	// Nullable with a schema default: null means the default (see orDefault).
+	SiteAdmin     graphql.NullBool
+	VerifiedEmail graphql.NullBool
 }) (*CreateUserResult, error) {
 	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
-	nu := store.NewUser{Username: strings.TrimSpace(args.Username), SiteAdmin: args.SiteAdmin}
+	nu := store.NewUser{Username: strings.TrimSpace(args.Username), SiteAdmin: orDefault(args.SiteAdmin, false)}
 	if err := store.ValidateName(nu.Username); err != nil {
 		return nil, badInput(err)
 	}
@@ -190,7 +191,7 @@ func (r *Resolver) CreateUser(ctx context.Context, args struct {
 		if err != nil || addr.Name != "" {
 			return nil, errcode.New(errcode.BadInput, "invalid email address %q", *args.Email)
 		}
-		nu.Email, nu.EmailVerified = addr.Address, args.VerifiedEmail
+		nu.Email, nu.EmailVerified = addr.Address, orDefault(args.VerifiedEmail, true)
 	}
 	if args.Password != nil {
 		hash, err := auth.HashPassword(*args.Password)
@@ -281,3 +282,17 @@ func empty(err error) (*EmptyResponse, error) {
 }
 
 func (*EmptyResponse) AlwaysNil() *string { return nil }
+
+// orDefault is the value of a nullable Boolean argument that has a default in the schema
+// (createUser's `siteAdmin: Boolean = false`). graphql-go fills the default in when the
+// argument is omitted, but hands an explicit null (a literal, or a variable that is null
+// or not sent) to the resolver; packed into a plain bool that fails the whole request
+// with "got null for non-null", and graphql-go cannot pack a default into a *bool. Such
+// arguments are graphql.NullBool, and null means the default, as a client that fills
+// variables from optional form fields expects.
+func orDefault(b graphql.NullBool, def bool) bool {
+	if b.Value == nil {
+		return def
+	}
+	return *b.Value
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -73,21 +74,30 @@ func TestHandlerCompressesAndCaches(t *testing.T) {
 	if gunzip(body) != bundle || len(body)*10 > len(bundle) {
 		t.Fatalf("compressed %d bytes to %d", len(bundle), len(body))
 	}
-	etag := h.Get("ETag")
-	if etag == "" || h.Get("Cache-Control") != "public, no-cache" {
-		t.Fatalf("an unhashed name is revalidated: %v", h)
+	gzEtag := h.Get("ETag")
+	if !strings.HasSuffix(gzEtag, `-gz"`) || strings.HasPrefix(gzEtag, "W/") || h.Get("Cache-Control") != "public, no-cache" || h.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("an unhashed name is revalidated, by a strong ETag of the gzipped bytes: %v", h)
 	}
-	// Revalidation costs nothing; a client without gzip gets the same file as is.
-	if resp, body := get("GET", "/static/graphiql.min.js", map[string]string{"Accept-Encoding": "gzip", "If-None-Match": etag}); resp.StatusCode != 304 || len(body) != 0 {
+	// Revalidation costs nothing; a client without gzip gets the same file as is, with
+	// its own strong ETag (a strong validator names exact bytes).
+	if resp, body := get("GET", "/static/graphiql.min.js", map[string]string{"Accept-Encoding": "gzip", "If-None-Match": gzEtag}); resp.StatusCode != 304 || len(body) != 0 {
 		t.Fatalf("revalidation: %d %q", resp.StatusCode, body)
 	}
 	resp, body = get("GET", "/static/graphiql.min.js", nil)
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "" || string(body) != bundle || resp.Header.Get("ETag") != etag ||
+	etag := resp.Header.Get("ETag")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "" || string(body) != bundle || etag == "" || etag == gzEtag ||
 		resp.Header.Get("Vary") != "Accept-Encoding" {
 		t.Fatalf("identity response: %d %v", resp.StatusCode, resp.Header)
 	}
 	if resp, _ := get("GET", "/static/graphiql.min.js", map[string]string{"If-None-Match": `W/` + etag}); resp.StatusCode != 304 {
 		t.Fatalf("weak revalidation: %d", resp.StatusCode)
+	}
+	// The gzipped bytes' ETag does not validate the identity bytes, nor the other way.
+	if resp, _ := get("GET", "/static/graphiql.min.js", map[string]string{"If-None-Match": gzEtag}); resp.StatusCode != 200 {
+		t.Fatalf("the gzip ETag revalidated the identity response: %d", resp.StatusCode)
+	}
+	if resp, _ := get("GET", "/static/graphiql.min.js", map[string]string{"Accept-Encoding": "gzip", "If-None-Match": etag}); resp.StatusCode != 200 {
+		t.Fatalf("the identity ETag revalidated the gzipped response: %d", resp.StatusCode)
 	}
 	if resp, _ := get("GET", "/static/graphiql.min.js", map[string]string{"Accept-Encoding": "gzip;q=0, identity"}); resp.Header.Get("Content-Encoding") != "" {
 		t.Fatalf("gzip;q=0 refuses gzip: %v", resp.Header)
@@ -109,6 +119,11 @@ func TestHandlerCompressesAndCaches(t *testing.T) {
 		t.Fatalf("precompressed file: %v", resp.Header)
 	}
 
+	// A gzipped range is a range of the gzipped bytes, as HTTP defines it.
+	if resp, body := get("GET", "/static/assets/chunk-3f9a1c2b.js", map[string]string{"Accept-Encoding": "gzip", "Range": "bytes=0-1"}); resp.StatusCode != 206 || !bytes.Equal(body, fsys["assets/chunk-3f9a1c2b.js.gz"].Data[:2]) {
+		t.Fatalf("gzipped range: %d %x", resp.StatusCode, body)
+	}
+
 	// What compression does not help goes out as is: images, tiny files.
 	for _, p := range []string{"/static/logo.png", "/static/small.js"} {
 		resp, _ := get("GET", p, acceptGzip)
@@ -124,6 +139,35 @@ func TestHandlerCompressesAndCaches(t *testing.T) {
 	}
 	if resp, _ := get("POST", "/static/graphiql.min.js", nil); resp.StatusCode != 405 {
 		t.Errorf("POST: %d", resp.StatusCode)
+	}
+}
+
+// A file without an extension gets a sniffed type; Has and Serve let a caller pick the
+// file for a path (as the web app does for its client routes) and set Cache-Control.
+func TestHasAndServe(t *testing.T) {
+	fsys := fstest.MapFS{
+		"index.html": {Data: []byte("<!doctype html><title>app</title>" + strings.Repeat("<p>lookout</p>", 200))},
+		"LICENSE":    {Data: []byte("plain text license")},
+		"assets":     {Mode: fs.ModeDir},
+	}
+	h := static.Handler(fsys, static.Options{Preload: true})
+	for name, want := range map[string]bool{"index.html": true, "LICENSE": true, "assets": false, "nope": false, "": false} {
+		if got := h.Has(name); got != want {
+			t.Errorf("Has(%q) = %v, want %v", name, got, want)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/LICENSE", nil))
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("sniffed type: %q", ct)
+	}
+	rec = httptest.NewRecorder()
+	rec.Header().Set("Cache-Control", "no-cache")
+	req := httptest.NewRequest("GET", "/code-monitoring/123", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	h.Serve(rec, req, "index.html")
+	if rec.Code != 200 || rec.Header().Get("Cache-Control") != "no-cache" || rec.Header().Get("Content-Encoding") != "gzip" || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		t.Errorf("Serve(index.html): %d %v", rec.Code, rec.Header())
 	}
 }
 

@@ -368,6 +368,9 @@ type MonitorListOptions struct {
 	// Issue, when set, keeps only issue monitors (true) or only code monitors (false):
 	// an issue monitor is a monitor with an im_configs row.
 	Issue *bool
+	// Query keeps monitors whose description or owner's username contains it
+	// (case-insensitive): how a site admin finds the monitor that alerts someone.
+	Query string
 	Page
 }
 
@@ -375,6 +378,10 @@ func (o MonitorListOptions) where() *sqlf.Query {
 	conds := []*sqlf.Query{sqlf.Sprintf("TRUE")}
 	if o.UserID != 0 {
 		conds = append(conds, sqlf.Sprintf("m.namespace_user_id = %s", o.UserID))
+	}
+	if o.Query != "" {
+		like := "%" + escapeLike(o.Query) + "%"
+		conds = append(conds, sqlf.Sprintf("(m.description ILIKE %s OR EXISTS (SELECT 1 FROM users u WHERE u.id = m.namespace_user_id AND u.username ILIKE %s))", like, like))
 	}
 	if o.Issue != nil {
 		exists := sqlf.Sprintf("EXISTS (SELECT 1 FROM im_configs c WHERE c.monitor_id = m.id)")

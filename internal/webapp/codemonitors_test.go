@@ -2,6 +2,7 @@ package webapp_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ type hookReceiver struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
 	bodies []string
+	paths  []string
 }
 
 func startReceiver(t *testing.T) *hookReceiver {
@@ -28,6 +30,7 @@ func startReceiver(t *testing.T) *hookReceiver {
 		b, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
 		rc.bodies = append(rc.bodies, string(b))
+		rc.paths = append(rc.paths, r.URL.Path)
 		rc.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}))
@@ -35,15 +38,25 @@ func startReceiver(t *testing.T) *hookReceiver {
 	return rc
 }
 
-func (rc *hookReceiver) received(substr string) bool {
+// posts are the paths posted to, in order.
+func (rc *hookReceiver) posts() []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]string(nil), rc.paths...)
+}
+
+func (rc *hookReceiver) received(substr string) bool { return rc.body(substr) != "" }
+
+// body is the first body received that holds substr, or "".
+func (rc *hookReceiver) body(substr string) string {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	for _, b := range rc.bodies {
 		if strings.Contains(b, substr) {
-			return true
+			return b
 		}
 	}
-	return false
+	return ""
 }
 
 // A person creates a code monitor with a webhook action through the form; a push of a
@@ -91,4 +104,21 @@ func TestCodeMonitorFromFormToLogs(t *testing.T) {
 	tab.WaitText("main ul.list table", "success")
 	tab.CheckA11y()
 	tab.CheckPhoneWidth()
+
+	// The links the notification carries open the monitor and the commit it found.
+	var payload struct {
+		MonitorURL string
+		Results    []struct{ URL string }
+	}
+	if err := json.Unmarshal([]byte(rc.body("callOldAPI")), &payload); err != nil || len(payload.Results) != 1 {
+		t.Fatalf("the delivered payload: %+v, %v", payload, err)
+	}
+	for url, heading := range map[string]string{payload.MonitorURL: "Code monitor: Deprecated API calls", payload.Results[0].URL: "use the old API"} {
+		if !strings.HasPrefix(url, e.url+"/") {
+			t.Errorf("the notification links %q, outside Lookout (%s)", url, e.url)
+			continue
+		}
+		tab.Go(url)
+		tab.WaitText("main h1", heading)
+	}
 }

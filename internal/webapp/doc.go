@@ -8,10 +8,13 @@
 // notification must load the app, which then asks the API for the object. Paths under the
 // API prefixes never reach it; unknown ones keep their JSON 404s (httpapi.NotFound).
 //
-// Vite names every asset by a hash of its content, so assets are served with a one-year
-// immutable Cache-Control and a browser never revalidates them; index.html, which names
-// the current assets, is served with no-cache. Text assets are gzipped once, when the
-// handler is built (the bundle is a few hundred KB), not per request.
+// The files themselves go out through internal/static, the one static file server of
+// the frontend (the API console uses it too): Vite names every asset by a hash of its
+// content, so assets get a one-year immutable Cache-Control and a browser never
+// revalidates them; text is gzipped once, when the handler is built; every response has
+// a strong ETag. This package adds only what an app needs: index.html, which names the
+// current assets, for every client route, with no-cache and the page's security headers,
+// and a 404 for an asset of another build (a stale tab) instead of index.html.
 //
 // The build is not committed: without it, Installed is false and every page explains how
 // to build the app (go build and go vet work without npm).

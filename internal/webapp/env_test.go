@@ -18,6 +18,7 @@ import (
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/throttle"
 	"github.com/lookout/lookout/internal/webapp"
 )
 
@@ -50,6 +51,10 @@ type env struct {
 	api *apitest.Env
 	st  *store.Store
 	url string
+	// gate is the API's per-user limit of expensive operations, with the defaults.
+	gate *throttle.Gate
+	// meter watches the GraphQL operations the browser sends.
+	meter *opMeter
 }
 
 // startEnv starts the frontend and, with worker set, the routines of the repos,
@@ -63,11 +68,14 @@ func startEnv(t *testing.T, worker bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := apitest.New(t, apitest.Options{App: webapp.Handler(webapp.App()), Deps: func(d *resolvers.Deps) {
+	gate := throttle.NewGate(throttle.DefaultPerUser, throttle.DefaultWait)
+	meter := &opMeter{}
+	api := apitest.New(t, apitest.Options{App: webapp.Handler(webapp.App()), Middleware: meter.wrap, Deps: func(d *resolvers.Deps) {
 		d.Notifier = n
 		d.Search = search.NewService(d.Store, d.Repos, nil, d.Logger, search.Options{})
+		d.Expensive = gate
 	}})
-	e := &env{api: api, st: api.Store, url: api.Server.URL}
+	e := &env{api: api, st: api.Store, url: api.Server.URL, gate: gate, meter: meter}
 	if !worker {
 		return e
 	}

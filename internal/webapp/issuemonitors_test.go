@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lookout/lookout/internal/background/issuemonitors"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
 	"github.com/lookout/lookout/internal/gittest"
 	"github.com/lookout/lookout/internal/store"
@@ -39,7 +40,28 @@ func TestIssueMonitorIssueSolvedAfterFix(t *testing.T) {
 	tab.Click("Acknowledge")
 	tab.WaitText("main [aria-label='Active alert']", "Acknowledged at P4")
 
+	// The links an alert's notifications carry (internal/background/issuemonitors): the
+	// monitor, the alert, and each issue's file.
 	ctx := context.Background()
+	var monitorID, alertID int64
+	if err := e.api.DB.QueryRow(ctx, "SELECT monitor_id, id FROM im_alerts ORDER BY id LIMIT 1").Scan(&monitorID, &alertID); err != nil {
+		t.Fatal(err)
+	}
+	monitorURL := e.url + "/code-monitoring/" + issuemonitors.MonitorID(monitorID)
+	tab.Go(monitorURL + "/alerts/" + issuemonitors.AlertID(alertID))
+	tab.WaitText("main h1", "Alert: Insecure calls")
+	tab.WaitText("main ul[aria-label='Issues of the alert']", "run.go")
+	tab.WaitText("main", "P4 alert, acknowledged")
+	tab.CheckA11y()
+	tab.ClickCSS("main ul[aria-label='Issues of the alert'] a")
+	tab.WaitText("main h1", "run.go")
+	tab.WaitText("main pre", "insecureCall()")
+	// The form the notification itself links (the default branch).
+	tab.Go(e.url + "/" + r.Name + "/-/blob/run.go")
+	tab.WaitText("main pre", "insecureCall()")
+	tab.Go(monitorURL)
+	tab.WaitText("main h1", "Issue monitor: Insecure calls")
+
 	fetched := func() int {
 		var n int
 		_ = e.api.DB.QueryRow(ctx, "SELECT count(*) FROM repo_fetch_jobs WHERE repo_id = $1 AND state = 'completed'", r.ID).Scan(&n)

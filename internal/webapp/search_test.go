@@ -1,16 +1,23 @@
 package webapp_test
 
 import (
+	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/graph-gophers/graphql-go/relay"
+
+	"github.com/lookout/lookout/internal/background/issuemonitors"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
 	"github.com/lookout/lookout/internal/browsertest"
+	"github.com/lookout/lookout/internal/campaigns"
 	"github.com/lookout/lookout/internal/gittest"
+	"github.com/lookout/lookout/internal/store"
 )
 
 // Search suggests filters as the user types, shows highlighted matches, counts and
@@ -82,25 +89,63 @@ func browserValue(tab *browsertest.Tab, css string) string {
 func strconvQuote(s string) string { return strconv.Quote(s) }
 
 // Every kind of URL Lookout emits loads a page of the app, and unknown API paths keep
-// their JSON 404s.
+// their JSON 404s. The links of notifications with real objects behind them are visited
+// by the tests that make those objects (code monitor payloads, issue monitor alerts, the
+// file page, the invitation flow); here are the rest, and each kind for an object that
+// does not exist. Where Lookout builds them (grep EXTERNAL_URL's uses):
+//   - notifications: /code-monitoring/ID (an issue monitor's too), /code-monitoring/ID/
+//     alerts/ID, /code-monitoring (test sends), /search?q=, /REPO/-/commit/SHA,
+//     /REPO/-/blob/PATH (internal/background/codemonitors, issuemonitors; resolvers' tests)
+//   - pull request bodies: /campaigns/ID (campaigns.CampaignURL)
+//   - API fields: Repository/GitCommit/GitBlob.url (/REPO@REV/-/blob/PATH), User.url,
+//     Org.url, inviteUserToOrganization's invitationURL and respondURL
+//     (/organizations/NAME/invitation), Campaign.url
 func TestEmittedURLsResolve(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, false)
-	e.user(t, "ivan", false)
+	ivan := e.user(t, "ivan", false)
+	ctx := context.Background()
+	org, err := e.st.Orgs().Create(ctx, "acme", "Acme Corp", e.api.Admin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &store.Campaign{Name: "Rename the logger", Branch: "rename-logger", NamespaceUserID: ivan.ID, AuthorID: ivan.ID}
+	if err := e.st.Campaigns().CreateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	var invited struct {
+		InviteUserToOrganization struct{ InvitationURL string }
+	}
+	e.api.MustDo(t, e.api.AdminToken, `mutation($org: ID!) { inviteUserToOrganization(organization: $org, username: "ivan") { invitationURL } }`,
+		map[string]any{"org": string(relay.MarshalID("Org", org.ID))}, &invited)
+	invitation, err := url.Parse(invited.InviteUserToOrganization.InvitationURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	tab := e.signIn(t, "ivan", "/users/ivan")
 	tab.WaitText("main h1", "ivan")
-	for path, want := range map[string]string{
-		"/code-monitoring/Q29kZU1vbml0b3I6OTk5":                                  "There is no such code monitor",
-		"/code-monitoring/Q29kZU1vbml0b3I6OTk5/logs":                             "There is no such code monitor",
-		"/campaigns/Q2FtcGFpZ246OTk5":                                            "There is no such campaign",
-		"/organizations/nope":                                                    "There is no such organization",
-		"/git.example.com/a/b/-/commit/0123456789abcdef0123456789abcdef01234567": "There is no such repository",
-		"/git.example.com/a/b/-/blob/cmd/main.go":                                "cmd/main.go",
-		"/search?q=":           "Search your code",
-		"/no/such/-/page/here": "There is no such page",
+	for _, tc := range []struct{ path, want string }{
+		{strings.TrimPrefix(campaigns.CampaignURL(e.url, c.ID), e.url), "Campaign: Rename the logger"},
+		{invitation.Path, "admin invited you to join the organization Acme Corp"},
+		{invitation.Path, "Accept and join Acme Corp"},
+		{"/organizations/acme", "Acme Corp"},
+		{"/code-monitoring", "Code monitors"},
+		{"/search?q=" + url.QueryEscape("type:diff TODO"), "type:diff TODO"},
+		{"/code-monitoring/Q29kZU1vbml0b3I6OTk5", "There is no such code monitor"},
+		{"/code-monitoring/Q29kZU1vbml0b3I6OTk5/logs", "There is no such code monitor"},
+		{"/code-monitoring/Q29kZU1vbml0b3I6OTk5/alerts/" + issuemonitors.AlertID(999), "There is no such alert"},
+		{"/campaigns/Q2FtcGFpZ246OTk5", "There is no such campaign"},
+		{"/organizations/nope", "There is no such organization"},
+		{"/organizations/nope/invitation", "There is no such organization"},
+		{"/git.example.com/a/b/-/commit/0123456789abcdef0123456789abcdef01234567", "There is no such repository"},
+		{"/git.example.com/a/b/-/blob/cmd/main.go", "There is no such repository"},
+		{"/git.example.com/a/b@0123456789abcdef0123456789abcdef01234567/-/blob/cmd/main.go", "There is no such repository"},
+		{"/search?q=", "Search your code"},
+		{"/no/such/-/page/here", "There is no such page"},
 	} {
-		tab.Go(e.url + path)
-		tab.WaitText("main", want)
+		tab.Go(e.url + tc.path)
+		tab.WaitText("main", tc.want)
 	}
 	for _, path := range []string{"/.api/nope", "/.auth/nope"} {
 		resp, err := http.Get(e.url + path)

@@ -3,6 +3,7 @@ package webapp_test
 import (
 	"compress/gzip"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,7 +15,7 @@ import (
 )
 
 var build = fstest.MapFS{
-	"index.html":             {Data: []byte(`<!doctype html><script src="/assets/index-abc123.js"></script>`)},
+	"index.html":             {Data: []byte(`<!doctype html><script src="/assets/index-abc123.js"></script>` + strings.Repeat("<!-- the app's head, styles and icons -->\n", 40))},
 	"assets/index-abc123.js": {Data: []byte(strings.Repeat("console.log('lookout');\n", 200))},
 	"favicon.svg":            {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`)},
 }
@@ -79,13 +80,50 @@ func TestHandlerAssetsAreImmutableAndGzipped(t *testing.T) {
 
 func TestHandlerClientRoutesGetIndexWithoutCaching(t *testing.T) {
 	h := webapp.Handler(build)
-	for _, path := range []string{"/", "/code-monitoring/Q29kZU1vbml0b3I6MQ==", "/github.com/acme/api/-/commit/abc", "/site-admin/users"} {
-		resp := get(t, h, path, nil)
+	for _, path := range []string{"/", "/index.html", "/code-monitoring/Q29kZU1vbml0b3I6MQ==", "/github.com/acme/api/-/commit/abc", "/site-admin/users", "/organizations/acme/invitation"} {
+		resp := get(t, h, path, map[string]string{"Accept-Encoding": "gzip"})
 		if resp.StatusCode != 200 || !strings.Contains(body(t, resp), "index-abc123.js") {
 			t.Errorf("%s: status %d, want index.html", path, resp.StatusCode)
 		}
 		if cc := resp.Header.Get("Cache-Control"); cc != "no-cache" {
 			t.Errorf("%s: Cache-Control = %q, want no-cache", path, cc)
+		}
+		if resp.Header.Get("X-Frame-Options") != "DENY" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Errorf("%s: the page lacks its security headers: %v", path, resp.Header)
+		}
+		// The page is compressed like the assets, and revalidates to a 304 by its ETag.
+		etag := resp.Header.Get("ETag")
+		if resp.Header.Get("Content-Encoding") != "gzip" || etag == "" {
+			t.Errorf("%s: index.html not gzipped with an ETag: %v", path, resp.Header)
+		}
+		if again := get(t, h, path, map[string]string{"Accept-Encoding": "gzip", "If-None-Match": etag}); again.StatusCode != http.StatusNotModified {
+			t.Errorf("%s: revalidating index.html: status %d, want 304", path, again.StatusCode)
+		}
+	}
+	// Other files of the build that carry no hash are revalidated, not cached for a year.
+	if resp := get(t, h, "/favicon.svg", nil); resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "public, no-cache" || !strings.Contains(resp.Header.Get("Content-Type"), "svg") {
+		t.Errorf("favicon: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// Every file of the real build: assets are immutable and the JavaScript goes out gzipped.
+func TestHandlerServesTheBuild(t *testing.T) {
+	app := webapp.App()
+	if app == nil {
+		t.Skip("the web app is not built into this package: run `make web` first")
+	}
+	h := webapp.Handler(app)
+	entries, err := fs.ReadDir(app, "assets")
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("the build has no assets: %v", err)
+	}
+	for _, e := range entries {
+		resp := get(t, h, "/assets/"+e.Name(), map[string]string{"Accept-Encoding": "gzip"})
+		if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+			t.Errorf("%s: %d %q", e.Name(), resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+		if strings.HasSuffix(e.Name(), ".js") && len(body(t, resp)) > 2048 && resp.Header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("%s is not gzipped", e.Name())
 		}
 	}
 }

@@ -2,9 +2,11 @@
 // session cookie and its CSRF header. Objects are normalized by their relay IDs, so a
 // monitor edited on its page is current in the list without a refetch. Connections are
 // paginated by cursor: fetchMore({after}) appends to the list cached for the other args.
-import { ApolloClient, HttpLink, InMemoryCache, type FieldPolicy } from '@apollo/client'
+// Expensive operations (searches, previews) go one at a time (expensiveLane.ts).
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, type FieldPolicy } from '@apollo/client'
 import { SetContextLink } from '@apollo/client/link/context'
 import { csrfToken } from './auth/session'
+import { expensiveLane } from './expensiveLane'
 import possibleTypes from './graphql/possibleTypes'
 
 interface Connection {
@@ -29,20 +31,20 @@ const csrfLink = new SetContextLink((prev) => {
 
 export function newClient(uri = '/.api/graphql'): ApolloClient {
   return new ApolloClient({
-    link: csrfLink.concat(new HttpLink({ uri, credentials: 'same-origin' })),
+    link: ApolloLink.from([expensiveLane(), csrfLink, new HttpLink({ uri, credentials: 'same-origin' })]),
     cache: new InMemoryCache({
       possibleTypes: possibleTypes.possibleTypes,
       typePolicies: {
         Query: {
           fields: {
-            monitors: connectionPagination(),
+            monitors: connectionPagination(['kind', 'query']),
             users: connectionPagination(['query']),
             repositories: connectionPagination(['query', 'cloned', 'failedFetch', 'orderBy', 'descending']),
             externalServices: connectionPagination(),
             organizations: connectionPagination(['query']),
           },
         },
-        User: { fields: { monitors: connectionPagination(), accessTokens: connectionPagination() } },
+        User: { fields: { monitors: connectionPagination(['kind']), accessTokens: connectionPagination() } },
         Org: { fields: { members: connectionPagination() } },
         Monitor: { fields: { issues: connectionPagination(['state']), alerts: connectionPagination(['state']) } },
         // The list asks for a monitor's last run (first: 1), the logs page for pages of runs.

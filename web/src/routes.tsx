@@ -44,6 +44,7 @@ export const routes: RouteObject[] = [
               { path: 'code-monitoring/new', ...page(() => import('./codemonitors/EditPage'), 'CreateCodeMonitorPage') },
               { path: 'code-monitoring/:id', ...page(() => import('./codemonitors/EditPage'), 'MonitorPage') },
               { path: 'code-monitoring/:id/logs', ...page(() => import('./codemonitors/LogsPage'), 'CodeMonitorLogsPage') },
+              { path: 'code-monitoring/:id/alerts/:alertId', ...page(() => import('./issuemonitors/AlertPage'), 'IssueAlertPage') },
               { path: 'issue-monitoring', ...page(() => import('./issuemonitors/ListPage'), 'IssueMonitorsListPage') },
               { path: 'issue-monitoring/new', ...page(() => import('./issuemonitors/EditPage'), 'CreateIssueMonitorPage') },
               { path: 'issue-monitoring/:id', ...page(() => import('./issuemonitors/DetailPage'), 'IssueMonitorPage') },
@@ -51,6 +52,7 @@ export const routes: RouteObject[] = [
               { path: 'users/:username', ...page(() => import('./user/UserPage'), 'UserPage') },
               { path: 'users/:username/settings/tokens', ...page(() => import('./user/TokensPage'), 'AccessTokensPage') },
               { path: 'organizations/:name', ...page(() => import('./user/OrgPage'), 'OrgPage') },
+              { path: 'organizations/:name/invitation', ...page(() => import('./user/InvitationPage'), 'OrgInvitationPage') },
               { path: 'campaigns', ...page(() => import('./campaigns/CampaignPage'), 'CampaignsListPage') },
               { path: 'campaigns/:id', ...page(() => import('./campaigns/CampaignPage'), 'CampaignPage') },
               {

@@ -5,7 +5,7 @@ import { ErrorAlert } from '../components/ErrorAlert'
 import { ConnectionList } from '../components/ConnectionList'
 import { Page } from '../components/Page'
 import { Time } from '../components/Time'
-import { CREATE_ORGANIZATION, ORGANIZATIONS } from './backend'
+import { ADD_USER_TO_ORGANIZATION, CREATE_ORGANIZATION, ORGANIZATIONS } from './backend'
 
 export function OrganizationsPage() {
   const { data, error, loading, fetchMore, refetch } = useQuery(ORGANIZATIONS, { variables: { first: 50 } })
@@ -57,9 +57,60 @@ export function OrganizationsPage() {
                     {o.members.totalCount} member{o.members.totalCount === 1 ? '' : 's'} · created <Time date={o.createdAt} />
                   </div>
                 </div>
+                <AddMember org={o} onAdded={() => void refetch()} />
               </li>
         )}
       />
     </Page>
+  )
+}
+
+/**
+ * Adds a user to an organization at once (addUserToOrganization, site admins only);
+ * members elsewhere invite, and the invitee decides.
+ */
+function AddMember({ org, onAdded }: { org: { id: string; name: string }; onAdded: () => void }) {
+  const [open, setOpen] = useState(false)
+  const [username, setUsername] = useState('')
+  const [added, setAdded] = useState<string | null>(null)
+  const [add, adding] = useMutation(ADD_USER_TO_ORGANIZATION)
+  if (!open) {
+    return (
+      <div className="list-side">
+        {added ? <span role="status">Added {added}.</span> : null}
+        <button type="button" className="btn btn-small" onClick={() => setOpen(true)}>
+          Add a member to {org.name}
+        </button>
+      </div>
+    )
+  }
+  return (
+    <form
+      className="list-side"
+      aria-label={`Add a member to ${org.name}`}
+      onSubmit={(e) => {
+        e.preventDefault()
+        const name = username.trim()
+        void add({ variables: { organization: org.id, username: name } })
+          .then(() => {
+            setAdded(name)
+            setUsername('')
+            setOpen(false)
+            onAdded()
+          })
+          .catch(() => undefined)
+      }}
+    >
+      <label className="inline">
+        Username <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" />
+      </label>
+      <button type="submit" className="btn btn-small btn-primary" disabled={!username.trim() || adding.loading}>
+        Add now
+      </button>
+      <button type="button" className="btn btn-small" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+      <ErrorAlert error={adding.error} prefix="Could not add" />
+    </form>
   )
 }

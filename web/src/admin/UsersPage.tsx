@@ -45,6 +45,7 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
   const [username, setUsername] = useState('')
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
+  const [siteAdmin, setSiteAdmin] = useState(false)
   const [create, { loading, error, data }] = useMutation(CREATE_USER)
   return (
     <form
@@ -52,11 +53,12 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
       aria-label="Create a user"
       onSubmit={(e) => {
         e.preventDefault()
-        void create({ variables: { username: username.trim(), email: email.trim() || null, password: password || null } })
+        void create({ variables: { username: username.trim(), email: email.trim() || null, password: password || null, siteAdmin } })
           .then(() => {
             setUsername('')
             setEmail('')
             setPassword('')
+            setSiteAdmin(false)
             onCreated()
           })
           .catch(() => undefined)
@@ -74,6 +76,10 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
       <label>
         Password <span className="hint">(optional: without one the user signs in with an access token)</span>
         <input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+      </label>
+      <label className="toggle">
+        <input type="checkbox" checked={siteAdmin} onChange={(e) => setSiteAdmin(e.target.checked)} />
+        Site admin
       </label>
       <ErrorAlert error={error} prefix="Could not create the user" />
       {data ? <p role="status">Created {data.createUser.user.username}.</p> : null}

@@ -179,8 +179,8 @@ export const USERS = graphql(`
 `)
 
 export const CREATE_USER = graphql(`
-  mutation CreateUser($username: String!, $email: String, $password: String) {
-    createUser(username: $username, email: $email, password: $password) {
+  mutation CreateUser($username: String!, $email: String, $password: String, $siteAdmin: Boolean) {
+    createUser(username: $username, email: $email, password: $password, siteAdmin: $siteAdmin) {
       user {
         id
         username
@@ -232,6 +232,14 @@ export const CREATE_ORGANIZATION = graphql(`
     createOrganization(name: $name, displayName: $displayName) {
       id
       name
+    }
+  }
+`)
+
+export const ADD_USER_TO_ORGANIZATION = graphql(`
+  mutation AddUserToOrganization($organization: ID!, $username: String!) {
+    addUserToOrganization(organization: $organization, username: $username) {
+      alwaysNil
     }
   }
 `)

@@ -5,7 +5,7 @@ import { useMutation } from '@apollo/client/react'
 import { useState } from 'react'
 import { ErrorAlert } from '../components/ErrorAlert'
 import { Toggle } from '../components/Toggle'
-import type { MonitorActionInput } from '../graphql/graphql'
+import type { AlertPriority, IssueMonitorEventName, MonitorActionFieldsFragment, MonitorActionInput } from '../graphql/graphql'
 import { TEST_EMAIL_ACTION, TEST_SLACK_ACTION, TEST_WEBHOOK_ACTION } from './backend'
 
 export type ActionKind = 'email' | 'webhook' | 'slackWebhook'
@@ -17,21 +17,81 @@ export interface ActionDraft {
   enabled: boolean
   includeResults: boolean
   url: string
+  /**
+   * A saved webhook's or Slack action's URL as the API shows it. A Slack URL is a
+   * credential the API never shows whole (…/REDACTED): sent back unchanged with the
+   * action's id, it keeps the stored URL.
+   */
+  savedUrl: string | null
   priority: 'NORMAL' | 'CRITICAL'
   header: string
+  /** A saved email action's recipients (kept as they are); null: the monitor's owner. */
+  recipients: { id: string; name: string }[] | null
+  /** An issue monitor action's events and minimum priority, kept as they are. */
+  issueEvents: IssueMonitorEventName[] | null
+  minimumPriority: AlertPriority | null
 }
 
 export const actionLabels: Record<ActionKind, string> = { email: 'Email', webhook: 'Webhook', slackWebhook: 'Slack' }
 
+/** The segment that stands for a saved Slack URL's secret (notify.RedactedSlackSegment). */
+const REDACTED = 'REDACTED'
+
 let nextKey = 0
 export function newAction(kind: ActionKind): ActionDraft {
-  return { key: `new-${nextKey++}`, id: null, kind, enabled: true, includeResults: kind !== 'email', url: '', priority: 'NORMAL', header: '' }
+  return {
+    key: `new-${nextKey++}`,
+    id: null,
+    kind,
+    enabled: true,
+    includeResults: kind !== 'email',
+    url: '',
+    savedUrl: null,
+    priority: 'NORMAL',
+    header: '',
+    recipients: null,
+    issueEvents: null,
+    minimumPriority: null,
+  }
+}
+
+/** The draft of a saved action, as the API returned it. */
+export function actionDraftOf(a: MonitorActionFieldsFragment): ActionDraft {
+  const base = {
+    ...newAction(a.__typename === 'MonitorEmail' ? 'email' : a.__typename === 'MonitorWebhook' ? 'webhook' : 'slackWebhook'),
+    key: a.id,
+    id: a.id,
+    enabled: a.enabled,
+    includeResults: a.includeResults,
+    issueEvents: a.issueEvents ?? null,
+    minimumPriority: a.minimumPriority ?? null,
+  }
+  switch (a.__typename) {
+    case 'MonitorEmail':
+      return { ...base, priority: a.priority, header: a.header, recipients: a.recipients.nodes.map((r) => ({ id: r.id, name: r.namespaceName })) }
+    case 'MonitorWebhook':
+    case 'MonitorSlackWebhook':
+      return { ...base, url: a.url, savedUrl: a.url }
+  }
+}
+
+/** Whether a saved action's URL is sent back as the API showed it (the stored URL stays). */
+export function keepsSavedUrl(a: ActionDraft): boolean {
+  return a.id !== null && a.savedUrl !== null && a.url.trim() === a.savedUrl
 }
 
 /** Why an action cannot be saved or tested yet, or null. */
 export function actionProblem(a: ActionDraft): string | null {
   if (a.kind === 'email') return null
+  // The server checked the saved URL when it was saved (and may allow a host the rule
+  // below does not know: WEBHOOK_ALLOWED_HOSTS).
+  if (keepsSavedUrl(a)) return null
   if (!a.url.trim()) return 'Enter the URL first.'
+  if (a.kind === 'slackWebhook' && a.url.trim().replace(/\/+$/, '').endsWith(`/${REDACTED}`)) {
+    return a.id
+      ? `A URL ending in ${REDACTED} stands for the saved one: paste the whole new URL, or put back ${a.savedUrl ?? 'the saved one'}.`
+      : `A URL ending in ${REDACTED} stands for a saved action's URL: paste the whole URL from Slack.`
+  }
   try {
     const u = new URL(a.url)
     if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'The URL must be http or https.'
@@ -44,10 +104,14 @@ export function actionProblem(a: ActionDraft): string | null {
   return null
 }
 
-/** The input of an action for the API (what create, update and the tests take). */
-export function actionInput(a: ActionDraft, userID: string): MonitorActionInput {
+/**
+ * The input of an action for the API (what create, update and the tests take). A new
+ * email action goes to the monitor's owner; a saved one keeps its recipients.
+ */
+export function actionInput(a: ActionDraft, ownerID: string): MonitorActionInput {
   if (a.kind === 'email') {
-    return { email: { enabled: a.enabled, includeResults: a.includeResults, priority: a.priority, recipients: [userID], header: a.header } }
+    const recipients = a.recipients?.map((r) => r.id) ?? [ownerID]
+    return { email: { enabled: a.enabled, includeResults: a.includeResults, priority: a.priority, recipients, header: a.header } }
   }
   const hook = { enabled: a.enabled, includeResults: a.includeResults, url: a.url.trim() }
   return a.kind === 'webhook' ? { webhook: hook } : { slackWebhook: hook }
@@ -120,9 +184,9 @@ function ActionCard({
       const desc = description.trim() || 'Untitled monitor'
       if (input.email) await testEmail({ variables: { namespace, description: desc, email: input.email } })
       else if (input.webhook) await testWebhook({ variables: { namespace, description: desc, webhook: input.webhook } })
-      // A saved Slack action's URL comes back redacted: the action's id lets the server use
-      // the stored URL.
-      else if (input.slackWebhook) await testSlack({ variables: { namespace, description: desc, slackWebhook: input.slackWebhook, action: action.id } })
+      // A saved Slack action's URL comes back redacted: with the action's id the server
+      // posts to the stored URL. A new URL typed over it is tested as typed.
+      else if (input.slackWebhook) await testSlack({ variables: { namespace, description: desc, slackWebhook: input.slackWebhook, action: keepsSavedUrl(action) ? action.id : null } })
       setTestState('sent')
     } catch (err) {
       setTestError(err)
@@ -134,7 +198,9 @@ function ActionCard({
       <h3>{label}</h3>
       {action.kind === 'email' ? (
         <>
-          <p className="hint">Sent to your primary email address.</p>
+          <p className="hint">
+            {action.recipients ? `Sent to ${action.recipients.map((r) => r.name).join(', ')}.` : "Sent to the owner's primary email address."}
+          </p>
           <label>
             Priority
             <select value={action.priority} onChange={(e) => onChange({ priority: e.target.value as ActionDraft['priority'] })}>
@@ -149,7 +215,7 @@ function ActionCard({
         </>
       ) : (
         <label>
-          {label} URL
+          {`${label} URL`}
           <input
             type="url"
             value={action.url}
@@ -160,6 +226,9 @@ function ActionCard({
           {action.url !== '' && problem ? <span className="field-error">{problem}</span> : null}
         </label>
       )}
+      {action.kind === 'slackWebhook' && keepsSavedUrl(action) ? (
+        <p className="hint">The saved URL is kept (Lookout never shows its secret); paste a new URL to replace it.</p>
+      ) : null}
       <div className="form-actions">
         <Toggle label="Include results" checked={action.includeResults} onChange={(v) => onChange({ includeResults: v })} />
         <Toggle label="Enabled" checked={action.enabled} onChange={(v) => onChange({ enabled: v })} />

@@ -7,8 +7,8 @@ import { Page } from '../components/Page'
 import { NotFound } from '../components/RouteError'
 import { Toggle } from '../components/Toggle'
 import { useCurrentUser } from '../components/useCurrentUser'
-import type { CodeMonitorQuery, MonitorActionFieldsFragment } from '../graphql/graphql'
-import { actionInput, actionProblem, ActionsEditor, newAction, type ActionDraft } from './ActionsEditor'
+import type { CodeMonitorQuery } from '../graphql/graphql'
+import { actionDraftOf, actionInput, actionProblem, ActionsEditor, newAction, type ActionDraft } from './ActionsEditor'
 import { CODE_MONITOR, CODE_MONITORS, CREATE_CODE_MONITOR, DELETE_CODE_MONITOR, UPDATE_CODE_MONITOR } from './backend'
 import { TriggerField } from './TriggerField'
 import { triggerChecks } from './triggerChecks'
@@ -69,18 +69,6 @@ function draftOf(m: MonitorNode): Draft {
   }
 }
 
-export function actionDraftOf(a: MonitorActionFieldsFragment): ActionDraft {
-  const base = { key: a.id, id: a.id, enabled: a.enabled, includeResults: a.includeResults }
-  switch (a.__typename) {
-    case 'MonitorEmail':
-      return { ...base, kind: 'email', url: '', priority: a.priority, header: a.header }
-    case 'MonitorWebhook':
-      return { ...base, kind: 'webhook', url: a.url, priority: 'NORMAL', header: '' }
-    case 'MonitorSlackWebhook':
-      return { ...base, kind: 'slackWebhook', url: a.url, priority: 'NORMAL', header: '' }
-  }
-}
-
 function MonitorForm({ monitor, initial }: { monitor?: MonitorNode; initial: Draft }) {
   const user = useCurrentUser()
   const navigate = useNavigate()
@@ -113,7 +101,7 @@ function MonitorForm({ monitor, initial }: { monitor?: MonitorNode; initial: Dra
               monitor: { id: monitor.id, update: monitorInput },
               trigger: { id: monitor.trigger.id, update: { query: draft.query.trim() } },
               actions: draft.actions.map((a) => {
-                const { email, webhook, slackWebhook } = actionInput(a, user.id)
+                const { email, webhook, slackWebhook } = actionInput(a, namespace)
                 if (email) return { email: { id: a.id, update: email } }
                 if (webhook) return { webhook: { id: a.id, update: webhook } }
                 return { slackWebhook: slackWebhook ? { id: a.id, update: slackWebhook } : null }
@@ -123,7 +111,7 @@ function MonitorForm({ monitor, initial }: { monitor?: MonitorNode; initial: Dra
         ).data?.updateCodeMonitor
       : (
           await create({
-            variables: { monitor: monitorInput, trigger: { query: draft.query.trim() }, actions: draft.actions.map((a) => actionInput(a, user.id)) },
+            variables: { monitor: monitorInput, trigger: { query: draft.query.trim() }, actions: draft.actions.map((a) => actionInput(a, namespace)) },
           })
         ).data?.createCodeMonitor
     if (!saved) return

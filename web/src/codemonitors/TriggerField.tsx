@@ -1,13 +1,17 @@
 import { useQuery } from '@apollo/client/react'
 import { Link } from 'react-router'
-import { ErrorAlert } from '../components/ErrorAlert'
+import { ErrorAlert, isQueryError } from '../components/ErrorAlert'
 import { useDebounced } from '../components/useDebounced'
 import { TRIGGER_PREVIEW } from './backend'
 import { triggerChecks } from './triggerChecks'
 
 /**
  * The trigger query with its live checklist and a preview of what it matches now (a
- * debounced search, which also reports syntax errors with their position).
+ * debounced search, which also reports syntax errors with their position). The preview
+ * is a search, which the server runs one at a time per user: it is asked for only once
+ * the query has settled, a changed query aborts the preview in flight (Apollo unsubscribes
+ * it), and the app's expensive lane (expensiveLane.ts) keeps it behind any other search
+ * of the page. A preview that found the user's slot busy too long says so, with a retry.
  */
 export function TriggerField({ query, onChange }: { query: string; onChange: (q: string) => void }) {
   const checks = triggerChecks(query)
@@ -15,7 +19,7 @@ export function TriggerField({ query, onChange }: { query: string; onChange: (q:
   const checksPass = triggerChecks(settled).every((c) => c.ok)
   const preview = useQuery(TRIGGER_PREVIEW, { variables: { query: `${settled} count:5` }, skip: !checksPass, fetchPolicy: 'network-only' })
   const results = preview.data?.search?.results
-  const valid = checks.every((c) => c.ok) && !preview.error
+  const valid = checks.every((c) => c.ok) && !isQueryError(preview.error)
   return (
     <fieldset>
       <legend>Trigger</legend>
@@ -40,7 +44,11 @@ export function TriggerField({ query, onChange }: { query: string; onChange: (q:
       </ul>
       {checksPass ? (
         <div aria-live="polite">
-          <ErrorAlert error={preview.error} prefix="The query is not valid" />
+          <ErrorAlert
+            error={preview.error}
+            prefix={isQueryError(preview.error) ? 'The query is not valid' : 'The preview failed'}
+            onRetry={isQueryError(preview.error) ? undefined : () => void preview.refetch().catch(() => undefined)}
+          />
           {results ? (
             <div className="preview">
               <strong>Preview:</strong> {results.matchCount}

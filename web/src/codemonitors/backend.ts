@@ -16,18 +16,78 @@ export const MONITOR_ACTION_FIELDS = graphql(`
           namespaceName
         }
       }
+      issueEvents
+      minimumPriority
     }
     ... on MonitorWebhook {
       id
       enabled
       includeResults
       url
+      issueEvents
+      minimumPriority
     }
     ... on MonitorSlackWebhook {
       id
       enabled
       includeResults
       url
+      issueEvents
+      minimumPriority
+    }
+  }
+`)
+
+export const CODE_MONITOR_LIST_FIELDS = graphql(`
+  fragment CodeMonitorListFields on Monitor {
+    id
+    description
+    enabled
+    owner {
+      id
+      namespaceName
+      url
+    }
+    trigger {
+      ... on MonitorQuery {
+        id
+        query
+        events(first: 1) {
+          nodes {
+            id
+            status
+            timestamp
+            message
+          }
+        }
+      }
+    }
+    actions(first: 10) {
+      nodes {
+        __typename
+        ... on MonitorEmail {
+          id
+        }
+        ... on MonitorWebhook {
+          id
+        }
+        ... on MonitorSlackWebhook {
+          id
+        }
+      }
+    }
+  }
+`)
+
+export const CODE_MONITOR_LIST = graphql(`
+  fragment CodeMonitorList on MonitorConnection {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      ...CodeMonitorListFields
     }
   }
 `)
@@ -37,45 +97,17 @@ export const CODE_MONITORS = graphql(`
     currentUser {
       id
       monitors(first: $first, after: $after, kind: CODE) {
-        totalCount
-        pageInfo {
-          hasNextPage
-          endCursor
-        }
-        nodes {
-          id
-          description
-          enabled
-          trigger {
-            ... on MonitorQuery {
-              id
-              query
-              events(first: 1) {
-                nodes {
-                  id
-                  status
-                  timestamp
-                  message
-                }
-              }
-            }
-          }
-          actions(first: 10) {
-            nodes {
-              __typename
-              ... on MonitorEmail {
-                id
-              }
-              ... on MonitorWebhook {
-                id
-              }
-              ... on MonitorSlackWebhook {
-                id
-              }
-            }
-          }
-        }
+        ...CodeMonitorList
       }
+    }
+  }
+`)
+
+/** Every user's code monitors, with their owners (site admins). */
+export const ALL_CODE_MONITORS = graphql(`
+  query AllCodeMonitors($first: Int!, $after: String, $query: String) {
+    monitors(first: $first, after: $after, kind: CODE, query: $query) {
+      ...CodeMonitorList
     }
   }
 `)

@@ -28,13 +28,30 @@ export function errorCode(error: unknown): string | undefined {
   return undefined
 }
 
-/** An API error shown in place, with its message. */
-export function ErrorAlert({ error, prefix }: { error: unknown; prefix?: string }) {
+/** Whether a search's error is the query's fault (not the server's, nor a busy slot). */
+export function isQueryError(error: unknown): boolean {
+  const code = errorCode(error)
+  return code === 'InvalidQuery' || code === 'BAD_USER_INPUT'
+}
+
+/** An API error shown in place, with its message, and a way to try again when given one. */
+export function ErrorAlert({ error, prefix, onRetry }: { error: unknown; prefix?: string; onRetry?: () => void }) {
   if (!error) return null
+  // The server runs one search or preview per user at a time; one that waited its turn
+  // too long is RATE_LIMITED and worth repeating as it is.
+  const busy = errorCode(error) === 'RATE_LIMITED'
   return (
     <div className="alert alert-error" role="alert">
-      {prefix ? <strong>{prefix}: </strong> : null}
+      {busy ? <strong>Lookout is busy with another search of yours. </strong> : prefix ? <strong>{prefix}: </strong> : null}
       {errorMessage(error)}
+      {onRetry ? (
+        <>
+          {' '}
+          <button type="button" className="btn btn-small" onClick={onRetry}>
+            Try again
+          </button>
+        </>
+      ) : null}
     </div>
   )
 }

@@ -1,5 +1,6 @@
 import { Form, NavLink, Outlet, useNavigation, useRouteLoaderData } from 'react-router'
 import type { RootData } from '../auth/root'
+import { InvitationsMenu } from '../user/InvitationsMenu'
 
 /** The app shell: a skip link, the navigation bar and the page. */
 export function Layout() {
@@ -37,6 +38,7 @@ export function Layout() {
         <div className="navbar-user">
           {user ? (
             <>
+              <InvitationsMenu />
               <NavLink to={`/users/${user.username}/settings/tokens`} aria-label={`Settings of ${user.username}`}>
                 {user.username}
               </NavLink>

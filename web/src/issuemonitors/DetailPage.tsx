@@ -128,22 +128,10 @@ function IssueList({ monitor, fetchMore }: { monitor: Monitor; fetchMore: (after
       <ErrorAlert error={solved.error} />
       <ul className="list" aria-label="Issues" aria-describedby="issues-heading">
         {issues.nodes.map((is) => {
-          const where = is.repository ? `${is.repository.name}${is.path ? ` ${is.path}` : ''}${is.commit ? `@${is.commit.slice(0, 7)}` : ''}` : is.key
-          const link = is.repository ? (is.commit ? `${is.repository.url}/-/commit/${is.commit}` : is.path ? `${is.repository.url}/-/blob/${is.path}` : is.repository.url) : null
+          const { where } = issuePlace(is)
           return (
             <li key={is.id} className="list-row">
-              <div className="list-main">
-                {link ? <Link to={link}>{where}</Link> : where}
-                <div className="muted">
-                  {is.state.toLowerCase()} · opened <Time date={is.createdAt} />
-                  {is.solvedAt ? (
-                    <>
-                      {' '}
-                      · solved <Time date={is.solvedAt} />
-                    </>
-                  ) : null}
-                </div>
-              </div>
+              <IssueSummary issue={is} />
               {is.state === 'ACTIVE' ? (
                 <button type="button" className="btn btn-small" onClick={() => void solve({ variables: { id: is.id } }).catch(() => undefined)}>
                   Solve<span className="visually-hidden"> {where}</span>
@@ -156,4 +144,43 @@ function IssueList({ monitor, fetchMore }: { monitor: Monitor; fetchMore: (after
       <ShowMore pageInfo={issues.pageInfo} shown={issues.nodes.length} total={issues.totalCount} noun="issues" fetchMore={fetchMore} />
     </>
   )
+}
+
+interface IssuePlaceFields {
+  key: string
+  path: string | null
+  commit: string | null
+  repository: { name: string; url: string } | null
+}
+
+/** An issue in a list: where it is (a link to it) and its state and times. */
+export function IssueSummary({ issue }: { issue: IssuePlaceFields & { state: string; createdAt: string; solvedAt: string | null } }) {
+  const { where, link } = issuePlace(issue)
+  return (
+    <div className="list-main">
+      {link ? <Link to={link}>{where}</Link> : where}
+      <div className="muted">
+        {issue.state.toLowerCase()} · opened <Time date={issue.createdAt} />
+        {issue.solvedAt ? (
+          <>
+            {' '}
+            · solved <Time date={issue.solvedAt} />
+          </>
+        ) : null}
+      </div>
+    </div>
+  )
+}
+
+/**
+ * What an issue names (repository, file, commit) and the page that shows it: a file at
+ * the commit it was found at, a file, a commit, or the repository.
+ */
+export function issuePlace(is: IssuePlaceFields): { where: string; link: string | null } {
+  const r = is.repository
+  if (!r) return { where: is.key, link: null }
+  const where = `${r.name}${is.path ? ` ${is.path}` : ''}${is.commit ? `@${is.commit.slice(0, 7)}` : ''}`
+  const path = is.path?.replace(/\/+$/, '')
+  if (path) return { where, link: `${r.url}${is.commit ? `@${is.commit}` : ''}/-/blob/${path}` }
+  return { where, link: is.commit ? `${r.url}/-/commit/${is.commit}` : r.url }
 }

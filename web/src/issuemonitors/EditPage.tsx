@@ -1,8 +1,7 @@
 import { useMutation, useQuery } from '@apollo/client/react'
 import { useState } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
-import { actionInput, actionProblem, ActionsEditor, type ActionDraft } from '../codemonitors/ActionsEditor'
-import { actionDraftOf } from '../codemonitors/EditPage'
+import { actionDraftOf, actionInput, actionProblem, ActionsEditor, type ActionDraft } from '../codemonitors/ActionsEditor'
 import { ErrorAlert } from '../components/ErrorAlert'
 import { Loading } from '../components/Loading'
 import { Page } from '../components/Page'
@@ -151,7 +150,8 @@ function IssueMonitorForm({ id, namespace, initial }: { id?: string; namespace?:
     e.preventDefault()
     if (problems.length) return
     const monitor = { namespace: ns, description: d.description.trim(), enabled: d.enabled }
-    const actions = d.actions.map((a) => ({ ...actionInput(a, user.id), ...(id ? { id: a.id } : {}) }))
+    // A saved action keeps its events and minimum priority (the form does not edit them).
+    const actions = d.actions.map((a) => ({ ...actionInput(a, ns), events: a.issueEvents, minimumPriority: a.minimumPriority, ...(id ? { id: a.id } : {}) }))
     const result = id
       ? (await update({ variables: { id, monitor, issueTracking: trackingInput(d), actions } }).catch(() => null))?.data?.updateIssueMonitor
       : (await create({ variables: { monitor, issueTracking: trackingInput(d), actions } }).catch(() => null))?.data?.createIssueMonitor

@@ -245,3 +245,44 @@ export const SOLVE_ISSUE = graphql(`
     }
   }
 `)
+
+/** One alert, where an issue monitor notification's alert URL lands. */
+export const ISSUE_ALERT = graphql(`
+  query IssueAlert($id: ID!) {
+    node(id: $id) {
+      __typename
+      ... on Alert {
+        id
+        priority
+        state
+        createdAt
+        updatedAt
+        solvedAt
+        acknowledged
+        acknowledgedPriority
+        locked
+        monitor {
+          id
+          description
+        }
+        issues(first: 50) {
+          totalCount
+          nodes {
+            id
+            key
+            state
+            path
+            commit
+            createdAt
+            solvedAt
+            repository {
+              id
+              name
+              url
+            }
+          }
+        }
+      }
+    }
+  }
+`)

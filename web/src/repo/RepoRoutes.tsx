@@ -4,15 +4,30 @@ import { BlobPage } from './BlobPage'
 import { CommitPage } from './CommitPage'
 import { RepoPage } from './RepoPage'
 
-/** Splits a repository URL (names hold slashes) at /-/ into the repository and the page. */
-export function parseRepoPath(path: string): { repo: string; kind: 'repo' | 'commit' | 'blob'; rest: string } | null {
+export interface RepoPath {
+  repo: string
+  /** The revision after @ (github.com/a/b@v1.2/-/blob/x), or null for the default branch. */
+  rev: string | null
+  kind: 'repo' | 'commit' | 'blob'
+  rest: string
+}
+
+/**
+ * Splits a repository URL at /-/ into the repository (names hold slashes), its revision
+ * (after @, which may hold slashes too: a@feature/x/-/blob/y) and the page.
+ */
+export function parseRepoPath(path: string): RepoPath | null {
   const clean = path.replace(/\/+$/, '')
   const at = clean.indexOf('/-/')
-  if (at < 0) return clean ? { repo: clean, kind: 'repo', rest: '' } : null
-  const repo = clean.slice(0, at)
+  const head = at < 0 ? clean : clean.slice(0, at)
+  const revAt = head.indexOf('@')
+  const repo = revAt < 0 ? head : head.slice(0, revAt)
+  const rev = revAt < 0 ? null : head.slice(revAt + 1)
+  if (!repo || rev === '') return null
+  if (at < 0) return { repo, rev, kind: 'repo', rest: '' }
   const [kind, ...rest] = clean.slice(at + 3).split('/')
-  if (!repo || (kind !== 'commit' && kind !== 'blob') || rest.length === 0) return null
-  return { repo, kind, rest: rest.join('/') }
+  if ((kind !== 'commit' && kind !== 'blob') || rest.length === 0 || rest.join('/') === '') return null
+  return { repo, rev, kind, rest: rest.join('/') }
 }
 
 export function RepoRoutes() {
@@ -23,7 +38,7 @@ export function RepoRoutes() {
     case 'commit':
       return <CommitPage repo={p.repo} rev={p.rest} />
     case 'blob':
-      return <BlobPage repo={p.repo} path={p.rest} />
+      return <BlobPage repo={p.repo} rev={p.rev} path={p.rest} />
     default:
       return <RepoPage repo={p.repo} />
   }

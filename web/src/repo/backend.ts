@@ -86,3 +86,28 @@ export const COMMIT = graphql(`
     }
   }
 `)
+
+/** A file at a revision; its content only with withContent (a binary or large file costs its size alone). */
+export const BLOB = graphql(`
+  query Blob($repo: String!, $rev: String!, $path: String!, $withContent: Boolean!) {
+    repository(name: $repo) {
+      id
+      name
+      url
+      commit(rev: $rev) {
+        id
+        oid
+        abbreviatedOID
+        subject
+        url
+        blob(path: $path) {
+          path
+          byteSize
+          binary
+          language
+          content @include(if: $withContent)
+        }
+      }
+    }
+  }
+`)

@@ -1,7 +1,7 @@
 import { useQuery } from '@apollo/client/react'
 import { useState } from 'react'
 import { Link, useSearchParams } from 'react-router'
-import { errorMessage } from '../components/ErrorAlert'
+import { ErrorAlert, errorMessage, isQueryError } from '../components/ErrorAlert'
 import { Loading } from '../components/Loading'
 import { Page } from '../components/Page'
 import type { SearchQuery } from '../graphql/graphql'
@@ -22,7 +22,7 @@ export function SearchPage() {
     setLastQ(q)
     setDraft(q)
   }
-  const { data, error, loading } = useQuery(SEARCH, { variables: { query: q }, skip: q.trim() === '', fetchPolicy: 'network-only' })
+  const { data, error, loading, refetch } = useQuery(SEARCH, { variables: { query: q }, skip: q.trim() === '', fetchPolicy: 'network-only' })
   const results = data?.search?.results
   const submit = (query: string) => setParams(query.trim() ? { q: query.trim() } : {})
   return (
@@ -40,7 +40,8 @@ export function SearchPage() {
           Search
         </button>
       </form>
-      {error ? <QueryError query={q} error={error} /> : null}
+      {error && isQueryError(error) ? <QueryError query={q} error={error} /> : null}
+      {error && !isQueryError(error) ? <ErrorAlert error={error} prefix="The search failed" onRetry={() => void refetch().catch(() => undefined)} /> : null}
       {loading && !results ? <Loading what="Searching" /> : null}
       {q && results ? (
         <>

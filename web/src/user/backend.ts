@@ -67,13 +67,26 @@ export const DELETE_ACCESS_TOKEN = graphql(`
 `)
 
 export const ORGANIZATION = graphql(`
-  query Organization($name: String!, $first: Int!, $after: String) {
+  query Organization($name: String!) {
     organization(name: $name) {
       id
       name
       displayName
+      url
       createdAt
       viewerIsMember
+      viewerPendingInvitation {
+        id
+      }
+    }
+  }
+`)
+
+/** An organization's members: visible to its members and site admins. */
+export const ORGANIZATION_MEMBERS = graphql(`
+  query OrganizationMembers($name: String!, $first: Int!, $after: String) {
+    organization(name: $name) {
+      id
       members(first: $first, after: $after) {
         totalCount
         pageInfo {
@@ -84,6 +97,94 @@ export const ORGANIZATION = graphql(`
           id
           username
           url
+        }
+      }
+    }
+  }
+`)
+
+export const PENDING_INVITATIONS = graphql(`
+  query PendingInvitations($organization: ID!) {
+    pendingInvitations(organization: $organization) {
+      id
+      createdAt
+      notifiedAt
+      recipient {
+        id
+        username
+        url
+      }
+      sender {
+        id
+        username
+      }
+    }
+  }
+`)
+
+export const INVITE_USER = graphql(`
+  mutation InviteUserToOrganization($organization: ID!, $username: String!) {
+    inviteUserToOrganization(organization: $organization, username: $username) {
+      sentInvitationEmail
+      invitationURL
+    }
+  }
+`)
+
+export const REVOKE_INVITATION = graphql(`
+  mutation RevokeOrganizationInvitation($invitation: ID!) {
+    revokeOrganizationInvitation(organizationInvitation: $invitation) {
+      alwaysNil
+    }
+  }
+`)
+
+/** The organization an invitation link names, and the viewer's invitation to it. */
+export const ORGANIZATION_INVITATION = graphql(`
+  query OrganizationInvitation($name: String!) {
+    organization(name: $name) {
+      id
+      name
+      displayName
+      url
+      viewerIsMember
+      viewerPendingInvitation {
+        id
+        createdAt
+        sender {
+          id
+          username
+          displayName
+        }
+      }
+    }
+  }
+`)
+
+export const RESPOND_TO_INVITATION = graphql(`
+  mutation RespondToOrganizationInvitation($invitation: ID!, $response: OrganizationInvitationResponseType!) {
+    respondToOrganizationInvitation(organizationInvitation: $invitation, responseType: $response) {
+      alwaysNil
+    }
+  }
+`)
+
+/** The signed-in user's unanswered invitations (the navigation bar's menu). */
+export const VIEWER_INVITATIONS = graphql(`
+  query ViewerInvitations {
+    currentUser {
+      id
+      organizationInvitations {
+        id
+        organization {
+          id
+          name
+          displayName
+          url
+        }
+        sender {
+          id
+          username
         }
       }
     }

@@ -9,6 +9,9 @@
 # connections and runs with fsync off.
 #
 # Safe to run concurrently (make run, several `go test` processes): one flock guards it.
+#
+# `dev/postgres.sh stop` (make stop) stops the private cluster; it leaves a server named by
+# DATABASE_URL alone.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,6 +50,30 @@ ensure_db() { # url-of-maintenance-db dbname
     log "created database $name"
   fi
 }
+
+if [ "${1:-}" = stop ]; then
+  if [ -n "${DATABASE_URL:-}" ]; then
+    log "DATABASE_URL names a server of your own: nothing to stop"
+    exit 0
+  fi
+  # The cluster is where the start below put it: .dev/postgres, or as root the /var/tmp
+  # directory keyed by the checkout's path.
+  alt="/var/tmp/lookout-postgres-$(printf '%s' "$devdir" | sha1sum | cut -c1-10)"
+  [ ! -s "$pgdir/data/PG_VERSION" ] && [ -s "$alt/data/PG_VERSION" ] && pgdir="$alt"
+  if [ ! -s "$pgdir/data/PG_VERSION" ]; then
+    log "no development cluster in $pgdir"
+    exit 0
+  fi
+  exec 9>"$devdir/postgres.lock"
+  flock 9
+  if as_pg "$(pgbin pg_ctl)" -D "$pgdir/data" status >/dev/null 2>&1; then
+    as_pg "$(pgbin pg_ctl)" -D "$pgdir/data" -m fast -w stop >/dev/null
+    log "stopped the development Postgres in $pgdir (make run starts it again)"
+  else
+    log "the development Postgres in $pgdir is not running"
+  fi
+  exit 0
+fi
 
 if [ -n "${DATABASE_URL:-}" ]; then
   if [ -z "${CODEINSIGHTS_DATABASE_URL:-}" ] && [ "${DISABLE_CODE_INSIGHTS:-}" != true ]; then

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make run: the whole development set-up on a fresh machine. Starts (or reuses) Postgres,
 # builds both binaries, migrates, seeds a demo, runs the frontend and a worker, and prints
-# the API console URL and an admin access token. Ctrl-C stops both processes; Postgres
-# keeps running under .dev/postgres for the next run.
+# the API console URL and an admin access token. The terminal gets short log lines
+# (SRC_LOG_FORMAT=human, info level); .dev/logs keeps the same. Ctrl-C stops both
+# processes; Postgres keeps running under .dev/postgres for the next run (make stop
+# stops it).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -38,12 +40,15 @@ say "downloading Go modules"
 go mod download
 say "building"
 make --no-print-directory console-assets >/dev/null
+say "building the web app"
+make --no-print-directory web
 mkdir -p bin
-go build -o bin/ ./cmd/frontend ./cmd/worker
+version="$(git log -1 --format='%H_%cs' 2>/dev/null | sed 's/^\(.\{12\}\)[^_]*/\1/')"
+go build -ldflags "-X github.com/lookout/lookout/internal/version.stamp=${version}" -o bin/ ./cmd/frontend ./cmd/worker
 
 eval "$(dev/postgres.sh)"
 export DATABASE_URL CODEINSIGHTS_DATABASE_URL
-export SRC_LOG_LEVEL="${SRC_LOG_LEVEL:-info}" SRC_LOG_FORMAT="${SRC_LOG_FORMAT:-condensed}"
+export SRC_LOG_LEVEL="${SRC_LOG_LEVEL:-info}" SRC_LOG_FORMAT="${SRC_LOG_FORMAT:-human}"
 export REPOS_DIR="${REPOS_DIR:-$root/.dev/repos}"
 # .dev may not exist yet: with DATABASE_URL set, dev/postgres.sh makes nothing.
 mkdir -p "$REPOS_DIR" .dev/logs
@@ -53,6 +58,13 @@ if [ -z "${ENCRYPTION_KEY:-}" ]; then
   [ -s .dev/encryption.key ] || (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > .dev/encryption.key)
   ENCRYPTION_KEY="$(cat .dev/encryption.key)"
   export ENCRYPTION_KEY
+fi
+# The site admin's password: chosen once for the development database and kept beside it,
+# so that every make run can print it (the frontend sets it when it creates the admin).
+if [ -z "${ADMIN_PASSWORD:-}" ]; then
+  [ -s .dev/admin-password ] || (umask 077 && head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' > .dev/admin-password)
+  ADMIN_PASSWORD="$(cat .dev/admin-password)"
+  export ADMIN_PASSWORD
 fi
 export FRONTEND_ADDR="${FRONTEND_ADDR:-127.0.0.1:3080}"
 export WORKER_ADDR="${WORKER_ADDR:-127.0.0.1:3081}"
@@ -70,16 +82,31 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+# wait_ready NAME ADDR LOG: waits up to 30 s for NAME's /readyz; on failure says what it
+# answered and shows the last lines of its log, and exits.
+wait_ready() {
+  local name="$1" addr="$2" log="$3" answer="" code=""
+  for _ in $(seq 1 150); do
+    answer="$(curl -sS -m 3 -w '\n%{http_code}' "http://${addr}/readyz" 2>&1)" || true
+    code="${answer##*$'\n'}"
+    [ "$code" = 200 ] && return 0
+    sleep 0.2
+  done
+  say "the ${name} did not become ready within 30 s. /readyz answered:"
+  answer="$(printf '%s' "${answer%$'\n'*}")" # without the status code and blank lines
+  printf '%s\n' "$answer" | sed 's/^/    /' >&2
+  say "last lines of ${log}:"
+  tail -n 20 "$log" | sed 's/^/    /' >&2
+  exit 1
+}
+
 bin/frontend 2>&1 | tee .dev/logs/frontend.log &
 pids+=($!)
-for _ in $(seq 1 100); do
-  curl -fsS "http://${FRONTEND_ADDR}/readyz" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fsS "http://${FRONTEND_ADDR}/readyz" >/dev/null || { say "the frontend did not become ready; see .dev/logs/frontend.log"; exit 1; }
+wait_ready frontend "$FRONTEND_ADDR" .dev/logs/frontend.log
 
 bin/worker 2>&1 | tee .dev/logs/worker.log &
 pids+=($!)
+wait_ready worker "$WORKER_ADDR" .dev/logs/worker.log
 
 token="$(bin/frontend admin create-token --user "${ADMIN_USERNAME:-admin}" --note "make run")"
 if [ -x dev/seed.sh ]; then
@@ -87,18 +114,24 @@ if [ -x dev/seed.sh ]; then
   LOOKOUT_URL="http://${FRONTEND_ADDR}" LOOKOUT_TOKEN="$token" dev/seed.sh || say "seeding failed (the services keep running)"
 fi
 
+secret_file=.dev/demo/.webhook-secret
+demo_secret="$( [ -s "$secret_file" ] && cat "$secret_file" || echo "(none: the demo was not seeded)")"
 cat >&2 <<MSG
 
   Lookout is running.
-    API console:  ${EXTERNAL_URL}/api/console#token=${token}
-    GraphQL API:  ${EXTERNAL_URL}/.api/graphql
-    Admin token:  ${token}
+    Web app:       ${EXTERNAL_URL}/   (sign in as ${ADMIN_USERNAME:-admin}, password ${ADMIN_PASSWORD})
+    API console:   ${EXTERNAL_URL}/api/console#token=${token}
+    GraphQL API:   ${EXTERNAL_URL}/.api/graphql
+    Admin token:   ${token}   (another one: make token)
+    Demo repositories: .dev/demo/*, a GIT connection with webhook secret ${demo_secret}
+                   (their post-commit hook announces each commit to ${EXTERNAL_URL}/.api/webhooks/git)
 
   Try:
     curl -s -H 'Authorization: token ${token}' \\
       -d '{"query":"{ currentUser { username siteAdmin } }"}' ${EXTERNAL_URL}/.api/graphql
 
-  Logs are in .dev/logs. Ctrl-C stops both processes.
+  Logs are in .dev/logs (SRC_LOG_LEVEL=debug for every detail).
+  Ctrl-C stops Lookout; make stop then stops its Postgres.
 
 MSG
 wait

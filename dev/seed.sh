@@ -3,4 +3,4 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-exec go run ./dev/seed -dir "$root/.dev/demo"
+exec go run ./dev/seed -dir "$root/.dev/demo" -hook "$root/dev/git-hooks/lookout-push"

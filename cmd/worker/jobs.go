@@ -38,6 +38,29 @@ type jobDeps struct {
 	changeListeners []reposbg.ChangeListener
 	// notifier sends monitor notifications.
 	notifier *notify.Notifier
+
+	// The settings of jobs whose pool needs depend on them, read once.
+	campaigns *campaignsbg.Config
+	insights  *insightsbg.Options
+}
+
+func (d *jobDeps) campaignsConfig() (campaignsbg.Config, error) {
+	if d.campaigns == nil {
+		c, err := campaignsbg.ConfigFromEnv(d.cfg.ReposDir)
+		if err != nil {
+			return c, err
+		}
+		d.campaigns = &c
+	}
+	return *d.campaigns, nil
+}
+
+func (d *jobDeps) insightsOptions() insightsbg.Options {
+	if d.insights == nil {
+		o := insightsbg.OptionsFromEnv()
+		d.insights = &o
+	}
+	return *d.insights
 }
 
 // repoService returns the process's one repository service (one mirror cache).
@@ -53,22 +76,38 @@ func (d *jobDeps) repoService() (*reposvc.Service, error) {
 	return d.repos, nil
 }
 
-// job is a named group of routines WORKER_JOBS can select.
+// job is a named group of routines WORKER_JOBS can select. needs says what its routines
+// may hold at once on each database (the pools are sized from it before build runs).
 type job struct {
 	description   string
 	needsInsights bool
+	needs         func(d *jobDeps) ([]routine.Need, error)
 	build         func(ctx context.Context, d *jobDeps) ([]routine.Routine, error)
+	// queues are the job queues it runs (none for periodic routines only), with the
+	// handler counts the configuration gives them.
+	queues func(cfg config) ([]routine.QueueInfo, error)
+}
+
+func (j job) queueInfo(cfg config) ([]routine.QueueInfo, error) {
+	if j.queues == nil {
+		return nil, nil
+	}
+	return j.queues(cfg)
 }
 
 var registry = map[string]job{
 	"campaigns": {
 		description: "runs campaign steps in workspaces, pushes and publishes changesets under a per-host rate limit, syncs them",
+		needs: func(d *jobDeps) ([]routine.Need, error) {
+			c, err := d.campaignsConfig()
+			return campaignsbg.Needs(c.Options), err
+		},
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			svc, err := d.repoService()
 			if err != nil {
 				return nil, err
 			}
-			c, err := campaignsbg.ConfigFromEnv()
+			c, err := d.campaignsConfig()
 			if err != nil {
 				return nil, err
 			}
@@ -79,9 +118,14 @@ var registry = map[string]job{
 			c.Store, c.Repos, c.ExternalURL = svc.Store, svc, d.cfg.ExternalURL
 			return campaignsbg.Routines(d.env, c.Options)
 		},
+		queues: func(cfg config) ([]routine.QueueInfo, error) {
+			c, err := campaignsbg.ConfigFromEnv(cfg.ReposDir)
+			return campaignsbg.Queues(c.Options), err
+		},
 	},
 	"codemonitors": {
 		description: "runs code monitor triggers (on a schedule and on push) and sends their notifications",
+		needs:       func(*jobDeps) ([]routine.Need, error) { return codemonitors.Needs(), nil },
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			svc, err := d.repoService()
 			if err != nil {
@@ -98,9 +142,11 @@ var registry = map[string]job{
 				PollInterval: c.PollInterval, EnqueueInterval: c.EnqueueInterval, WorkerPollInterval: c.WorkerPollInterval,
 			})
 		},
+		queues: fixedQueues(codemonitors.TriggerQueue, codemonitors.ActionQueue),
 	},
 	"issuemonitors": {
 		description: "runs issue monitors (searches and updates on their schedules, alerts) and sends their messages",
+		needs:       func(*jobDeps) ([]routine.Need, error) { return issuemonitorsbg.Needs(), nil },
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			svc, err := d.repoService()
 			if err != nil {
@@ -113,10 +159,12 @@ var registry = map[string]job{
 			}
 			return issuemonitorsbg.Routines(d.env, opts)
 		},
+		queues: fixedQueues(issuemonitorsbg.RunQueue, issuemonitorsbg.ActionQueue),
 	},
 	"insights": {
 		description:   "backfills, records, snapshots and retains code insights",
 		needsInsights: true,
+		needs:         func(d *jobDeps) ([]routine.Need, error) { return insightsbg.Needs(d.insightsOptions()), nil },
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			svc, err := d.repoService()
 			if err != nil {
@@ -124,7 +172,7 @@ var registry = map[string]job{
 			}
 			// Per-blob counts persist in the main database, so a resumed backfill or
 			// another worker counts only blobs no worker counted before.
-			opts := insightsbg.OptionsFromEnv()
+			opts := d.insightsOptions()
 			opts.Main, opts.InsightsDB = svc.Store, d.insightsDB
 			searchSvc, err := d.searchService(svc)
 			if err != nil {
@@ -133,9 +181,11 @@ var registry = map[string]job{
 			opts.Source = &insights.SearchSource{Search: searchSvc, Mirrors: svc, Persist: true}
 			return insightsbg.Routines(d.env, opts)
 		},
+		queues: func(config) ([]routine.QueueInfo, error) { return insightsbg.Queues(insightsbg.OptionsFromEnv()), nil },
 	},
 	"textindex": {
 		description: "builds the zoekt shards of repositories whose default branch moved (in INDEX_DIR), and removes those of deleted repositories",
+		needs:       func(*jobDeps) ([]routine.Need, error) { return textindexbg.Needs(), nil },
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			svc, err := d.repoService()
 			if err != nil {
@@ -147,9 +197,11 @@ var registry = map[string]job{
 			}
 			return textindexbg.Routines(d.env, textindexbg.Options{Store: svc.Store, Mirrors: svc, Indexer: si.Indexer})
 		},
+		queues: fixedQueues(textindexbg.Queue),
 	},
 	"repos": {
 		description: "syncs code host connections, schedules and runs repository fetches",
+		needs:       func(*jobDeps) ([]routine.Need, error) { return reposbg.Needs(), nil },
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			svc, err := d.repoService()
 			if err != nil {
@@ -157,9 +209,13 @@ var registry = map[string]job{
 			}
 			return reposbg.Routines(d.env, reposbg.Options{Store: svc.Store, Service: svc, Listeners: d.changeListeners})
 		},
+		queues: fixedQueues(reposbg.SyncQueue, reposbg.FetchQueue),
 	},
 	"janitor": {
 		description: "deletes expired sessions and old finished jobs, and bounds the persisted per-blob search counts",
+		needs: func(*jobDeps) ([]routine.Need, error) {
+			return []routine.Need{routine.PeriodicNeed("janitor", false)}, nil
+		},
 		build: func(ctx context.Context, d *jobDeps) ([]routine.Routine, error) {
 			st := d.cfg.Store(d.env.DB)
 			blobCounts := search.BlobCountRetentionFromEnv()
@@ -200,13 +256,23 @@ func (d *jobDeps) searchIndex(svc *reposvc.Service) (*app.SearchIndex, error) {
 	return d.index, nil
 }
 
+// fixedQueues are queues whose handler counts need no configuration.
+func fixedQueues(qs ...routine.QueueInfo) func(config) ([]routine.QueueInfo, error) {
+	return func(config) ([]routine.QueueInfo, error) { return qs, nil }
+}
+
 // declareJobEnv reads every job's settings without starting anything, so `worker env`
-// lists all the variables the worker reads, whichever jobs it would run.
-func declareJobEnv() {
-	_, _ = campaignsbg.ConfigFromEnv()
+// lists all the variables the worker reads (the handlers of every queue among them),
+// whichever jobs it would run.
+func declareJobEnv(cfg config) {
 	_ = issuemonitorsbg.OptionsFromEnv()
-	_ = insightsbg.OptionsFromEnv()
 	_ = search.BlobCountRetentionFromEnv()
+	for _, j := range registry {
+		qs, _ := j.queueInfo(cfg)
+		for _, q := range qs {
+			q.Declare()
+		}
+	}
 }
 
 // codeMonitorsConfig are the code monitor settings of the worker.

@@ -2,15 +2,18 @@
 // fetches, monitor triggers and actions, insight backfills, campaign steps and changesets)
 // and periodic routines. Any number of workers may run against one database.
 //
-//	worker        run the routines WORKER_JOBS selects (default: all)
-//	worker env    list the environment variables it reads
-//	worker jobs   list the jobs it knows
+//	worker          run the routines WORKER_JOBS selects (default: all)
+//	worker jobs     list the jobs WORKER_JOBS can select, with their queues
+//	worker queues   list every queue with its default handlers and the variable that sizes it
+//	worker env      list the environment variables it reads
+//	worker help     show the usage (also -h, --help)
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	stdlog "log"
 	"net/http"
 	"os"
@@ -18,8 +21,10 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -32,6 +37,7 @@ import (
 	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/httpapi"
+	"github.com/lookout/lookout/internal/logging"
 	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/textindex"
 	"github.com/lookout/lookout/internal/vcs"
@@ -62,45 +68,96 @@ func loadConfig() (config, error) {
 	return c, errors.Join(c.Check(), notifyErr)
 }
 
+const usage = `usage: worker [command]
+
+Runs Lookout's background work against the database in DATABASE_URL. Any number of
+workers may run against one database; WORKER_JOBS chooses what each one runs.
+
+Commands:
+  run      run the jobs WORKER_JOBS selects (the default)
+  jobs     list the jobs WORKER_JOBS can select, with their queues
+  queues   list every job queue, its default handlers and the variable that sizes it
+  env      list the environment variables the worker reads, with their defaults
+  help     show this text
+
+See README.md, "Running more workers".
+`
+
 func main() {
-	liblog := log.Init(log.Resource{Name: "lookout-worker"})
-	defer liblog.Sync()
+	args := os.Args[1:]
+	if code, done := command(args, os.Stdout, os.Stderr); done {
+		os.Exit(code)
+	}
+	flush := logging.Init("lookout-worker")
 	logger := log.Scoped("worker")
 	stdlog.SetFlags(0)
 	stdlog.SetOutput(textindex.LogWriter(logger)) // zoekt logs through the standard library
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	cmd := ""
-	if len(os.Args) > 1 {
-		cmd = os.Args[1]
-	}
-	cfg, cfgErr := loadConfig()
-	var err error
-	switch cmd {
-	case "", "run":
-		if err = cfgErr; err == nil {
-			err = run(ctx, logger, cfg)
-			if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-				err = nil // SIGTERM before start-up finished
-			}
+	cfg, err := loadConfig()
+	if err == nil {
+		err = run(ctx, logger, cfg)
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			err = nil // SIGTERM before start-up finished
 		}
-	case "env":
-		declareJobEnv()
-		env.Print(os.Stdout)
-	case "jobs":
-		for _, name := range jobNames() {
-			fmt.Printf("%-20s %s\n", name, registry[name].description)
-		}
-	default:
-		err = fmt.Errorf("unknown command %q (try: run, env, jobs)", cmd)
 	}
 	if err != nil {
 		logger.Error("worker failed", log.Error(err))
-		liblog.Sync()
+		flush()
 		os.Exit(1)
 	}
+	flush()
+}
+
+// command runs the commands that only print (help, env, jobs, queues), or rejects an
+// unknown one; done is false for run, which main carries out.
+func command(args []string, stdout, stderr io.Writer) (code int, done bool) {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "", "run":
+		return 0, false
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	case "env":
+		cfg, _ := loadConfig() // the values do not matter, only what is read
+		declareJobEnv(cfg)
+		logging.Declare()
+		env.Print(stdout)
+	case "jobs", "queues":
+		cfg, _ := loadConfig()
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		if cmd == "jobs" {
+			fmt.Fprintln(tw, "JOB\tQUEUES\tWHAT IT DOES")
+		} else {
+			fmt.Fprintln(tw, "QUEUE\tJOB\tHANDLERS\tVARIABLE\tA JOB OF THE QUEUE")
+		}
+		for _, name := range jobNames() {
+			qs, err := registry[name].queueInfo(cfg)
+			if err != nil {
+				fmt.Fprintf(stderr, "worker: %s: %v\n", name, err)
+				return 1, true
+			}
+			names := []string{}
+			for _, q := range qs {
+				names = append(names, q.Name)
+				if cmd == "queues" {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", q.Name, name, q.Handlers, q.Variable(), q.Description)
+				}
+			}
+			if cmd == "jobs" {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", name, strings.Join(names, ","), registry[name].description)
+			}
+		}
+		_ = tw.Flush()
+	default:
+		fmt.Fprintf(stderr, "worker: unknown command %q\n\n%s", cmd, usage)
+		return 2, true
+	}
+	return 0, true
 }
 
 func run(ctx context.Context, logger log.Logger, cfg config) error {
@@ -111,13 +168,27 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 	if err != nil {
 		return err
 	}
-	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-worker")
+	// The pools are sized from what the selected jobs run (see routine.Need), before the
+	// jobs are built on them.
+	deps := &jobDeps{cfg: cfg}
+	var needs []routine.Need
+	for _, name := range selected {
+		n, err := registry[name].needs(deps)
+		if err != nil {
+			return fmt.Errorf("job %s: %w", name, err)
+		}
+		needs = append(needs, n...)
+	}
+	mainSize, insightsSize := routine.PoolSizes(needs)
+	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-worker", logger, mainSize, insightsSize)
 	if err != nil {
 		return err
 	}
+	warnSmallPool(logger, "main", mainDB, mainSize)
 	defer mainDB.Close()
 	if insightsDB != nil {
 		defer insightsDB.Close()
+		warnSmallPool(logger, "insights", insightsDB, insightsSize)
 	}
 	logf := func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }
 	if err := database.WaitForSchema(ctx, mainDB, migrations.Main(), logf); err != nil {
@@ -131,22 +202,24 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(vcs.Collectors()...)       // git commands and blob reads of the mirror cache
+	reg.MustRegister(vcs.Collectors()...) // git commands and blob reads of the mirror cache
+	reg.MustRegister(database.PoolCollector("main", mainDB))
+	if insightsDB != nil {
+		reg.MustRegister(database.PoolCollector("insights", insightsDB))
+	}
 	reg.MustRegister(textindex.Collectors()...) // shard builds and index use
 	hostname, _ := os.Hostname()
 	listener := workerutil.NewListener(mainDB, logger.Scoped("listener"))
-	deps := &jobDeps{
-		cfg:        cfg,
-		env:        routine.Env{Logger: logger, DB: mainDB, Registry: reg, Listener: listener, Hostname: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Metrics: routine.NewMetrics(reg)},
-		insightsDB: insightsDB,
-	}
+	deps.env = routine.Env{Logger: logger, DB: mainDB, Registry: reg, Listener: listener, Hostname: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Metrics: routine.NewMetrics(reg)}
+	deps.insightsDB = insightsDB
 	if deps.notifier, err = notify.New(cfg.Notify); err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
 	// Push-driven monitors: a fetch that changes a repository queues its monitors' runs.
-	deps.changeListeners = append(deps.changeListeners, codemonitors.NewPushListener(cfg.Store(mainDB), logger).OnChange)
+	deps.changeListeners = append(deps.changeListeners, codemonitors.NewPushListener(logger).OnChange)
+	deps.env.Registration = routine.NewRegistration(deps.env.Hostname, selected)
 	// A fetch that moves a default branch queues a build of the repository's shard.
-	deps.changeListeners = append(deps.changeListeners, textindexbg.ChangeListener(cfg.Store(mainDB)))
+	deps.changeListeners = append(deps.changeListeners, textindexbg.ChangeListener)
 	routines := []routine.Routine{routine.Adapt("queue-listener", listener)}
 	for _, name := range selected {
 		rs, err := registry[name].build(ctx, deps)
@@ -155,6 +228,8 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 		}
 		routines = append(routines, rs...)
 	}
+	// Last, so the heartbeat reports every queue (the site admin's background jobs page).
+	routines = append(routines, routine.NewHeartbeat(deps.env, routine.HeartbeatInterval))
 	if err := env.Check(); err != nil { // the jobs read their own settings
 		return err
 	}
@@ -167,12 +242,14 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", httpapi.Healthz)
-	ready := map[string]httpapi.Pinger{"database": mainDB.Ping}
+	ready := map[string]httpapi.Pinger{"database": database.Pinger(mainDB)}
 	if insightsDB != nil {
-		ready["insights database"] = insightsDB.Ping
+		ready["insights database"] = database.Pinger(insightsDB)
 	}
 	mux.Handle("/readyz", httpapi.Readyz(ready))
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// A collector that fails (a queue's backlog cannot be read) is left out of the scrape
+	// and counted; the rest is served. Each backlog read has workerutil.StatsTimeout.
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	srv := &http.Server{Addr: cfg.Addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -183,6 +260,16 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 
 	logger.Info("worker running", log.Strings("jobs", selected), log.String("addr", cfg.Addr))
 	return routine.Run(ctx, logger, routines, cfg.ShutdownTimeout)
+}
+
+// warnSmallPool says when a pool_max_conns in the URL made a pool smaller than what the
+// routines may hold at once: they then wait for connections (they never deadlock), and
+// waits longer than a few seconds are logged with the waiting routine's name.
+func warnSmallPool(logger log.Logger, name string, pool *pgxpool.Pool, size database.Size) {
+	if need := size.MaxConns - database.Headroom; pool.Config().MaxConns < need {
+		logger.Warn("database pool is smaller than what the worker's routines may use at once; they will wait for connections",
+			log.String("pool", name), log.Int32("maxConns", pool.Config().MaxConns), log.Int32("routinesMayUse", need))
+	}
 }
 
 func selectJobs(requested []string, insightsDisabled bool) ([]string, error) {

@@ -1,12 +1,17 @@
 // Command seed fills a fresh Lookout with a demo: a few local git repositories with a dated
-// history, registered through the GraphQL API as a GIT code host connection. It is
-// idempotent: repositories are made once, and the connection is added only when missing.
+// history, registered through the GraphQL API as a GIT code host connection with a webhook
+// secret, and a post-commit hook in each repository (dev/git-hooks/lookout-push) that
+// announces commits to Lookout, so monitors see them at once. It is idempotent:
+// repositories and the secret are made once, the connection is added when missing (and
+// given the secret when it has none).
 //
 //	go run ./dev/seed -url http://127.0.0.1:3080 -token <admin token> -dir .dev/demo
 package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -22,6 +27,7 @@ func main() {
 	url := flag.String("url", envOr("LOOKOUT_URL", "http://127.0.0.1:3080"), "Lookout's URL")
 	token := flag.String("token", os.Getenv("LOOKOUT_TOKEN"), "a site admin's access token")
 	dir := flag.String("dir", ".dev/demo", "where the demo repositories live")
+	hook := flag.String("hook", "dev/git-hooks/lookout-push", "the hook that announces commits")
 	flag.Parse()
 	if *token == "" {
 		fail("a token is required (-token or LOOKOUT_TOKEN)")
@@ -38,23 +44,65 @@ func main() {
 		}
 		paths = append(paths, p)
 	}
+	secret, err := webhookSecret(filepath.Join(abs, ".webhook-secret"))
+	if err != nil {
+		fail(err.Error())
+	}
+	for _, p := range paths {
+		if err := installHook(p, *hook, *url, secret); err != nil {
+			fail(fmt.Sprintf("installing the hook in %s: %v", p, err))
+		}
+	}
 	api := &client{url: strings.TrimRight(*url, "/") + "/.api/graphql", token: *token}
+	cfg, _ := json.Marshal(map[string]any{"repos": paths, "webhookSecret": secret})
 	var existing struct {
 		ExternalServices struct {
-			Nodes []struct{ DisplayName string }
+			Nodes []struct{ ID, DisplayName, Config string }
 		}
 	}
-	api.do(`{ externalServices(first: 100) { nodes { displayName } } }`, nil, &existing)
+	api.do(`{ externalServices(first: 100) { nodes { id displayName config } } }`, nil, &existing)
 	for _, n := range existing.ExternalServices.Nodes {
-		if n.DisplayName == connectionName {
-			fmt.Fprintf(os.Stderr, "seed: %q already exists\n", connectionName)
-			return
+		if n.DisplayName != connectionName {
+			continue
 		}
+		if !strings.Contains(n.Config, `"webhookSecret"`) { // made by an older seed
+			api.do(`mutation($id: ID!, $config: String!) { updateExternalService(input: {id: $id, config: $config}) { id } }`,
+				map[string]any{"id": n.ID, "config": string(cfg)}, nil)
+			fmt.Fprintf(os.Stderr, "seed: gave %q its webhook secret\n", connectionName)
+		}
+		return
 	}
-	cfg, _ := json.Marshal(map[string]any{"repos": paths})
 	api.do(`mutation($config: String!, $name: String!) { addExternalService(input: {kind: GIT, displayName: $name, config: $config}) { id } }`,
 		map[string]any{"config": string(cfg), "name": connectionName}, nil)
 	fmt.Fprintf(os.Stderr, "seed: added %q with %d repositories (the worker clones them in a few seconds)\n", connectionName, len(paths))
+}
+
+// webhookSecret returns the demo connection's webhook secret, made once and kept in path.
+func webhookSecret(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(bytes.TrimSpace(b)) > 0 {
+		return string(bytes.TrimSpace(b)), nil
+	}
+	raw := make([]byte, 16)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	secret := hex.EncodeToString(raw)
+	return secret, os.WriteFile(path, []byte(secret+"\n"), 0o600)
+}
+
+// installHook makes the repository announce its commits to Lookout.
+func installHook(repo, hook, url, secret string) error {
+	data, err := os.ReadFile(hook)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(repo, ".git", "hooks", "post-commit"), data, 0o755); err != nil {
+		return err
+	}
+	if err := git(repo, nil, "config", "lookout.url", url); err != nil {
+		return err
+	}
+	return git(repo, nil, "config", "lookout.webhookSecret", secret)
 }
 
 const connectionName = "Demo repositories"

@@ -19,6 +19,7 @@ import (
 	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/database/dbtest"
+	"github.com/lookout/lookout/internal/encryption"
 	"github.com/lookout/lookout/internal/httpapi"
 	"github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/resolvers"
@@ -52,6 +53,15 @@ type Options struct {
 	ChangesetEvents webhooks.ChangesetEventFunc
 	// DB, when set, is used instead of a fresh database.
 	DB *pgxpool.Pool
+	// App serves the web app outside the API paths, as in httpapi.RouterDeps.
+	App http.Handler
+	// ExternalURL is the URL links are built with (default http://lookout.test).
+	ExternalURL string
+	// EncryptionKey, when set, encrypts secrets at rest as ENCRYPTION_KEY does.
+	EncryptionKey *encryption.Key
+	// Middleware, when set, wraps the whole router (a test that watches or delays the
+	// requests a browser sends).
+	Middleware func(http.Handler) http.Handler
 	// Logger, when set, replaces the test logger (benchmarks that print tables).
 	Logger log.Logger
 }
@@ -67,13 +77,17 @@ func New(t testing.TB, opts Options) *Env {
 	if logger == nil {
 		logger = logtest.Scoped(t)
 	}
-	st := store.New(db)
+	st := store.New(db).WithEncryptionKey(opts.EncryptionKey)
 	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logger, AllowLocal: true})
 	if err != nil {
 		t.Fatalf("mirror cache: %v", err)
 	}
 	repoSvc := &repos.Service{Store: st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
-	deps := resolvers.Deps{Store: st, Logger: logger, ExternalURL: "http://lookout.test", Repos: repoSvc}
+	externalURL := opts.ExternalURL
+	if externalURL == "" {
+		externalURL = "http://lookout.test"
+	}
+	deps := resolvers.Deps{Store: st, Logger: logger, ExternalURL: externalURL, Repos: repoSvc}
 	if opts.Deps != nil {
 		opts.Deps(&deps)
 	}
@@ -92,7 +106,11 @@ func New(t testing.TB, opts Options) *Env {
 		Ready:    map[string]httpapi.Pinger{"database": db.Ping},
 		Gatherer: reg, Metrics: httpapi.NewMetrics(reg), Extra: opts.Extra,
 		Webhooks: &webhooks.Handler{Store: st, Logger: logger, ChangesetEvents: opts.ChangesetEvents},
+		App:      opts.App,
 	})
+	if opts.Middleware != nil {
+		handler = opts.Middleware(handler)
+	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	e := &Env{DB: db, Store: st, Server: srv, Repos: repoSvc}

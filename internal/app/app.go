@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -50,7 +51,7 @@ func LoadConfig() Config {
 		ReposDir:            env.Get("REPOS_DIR", filepath.Join(os.TempDir(), "lookout-repos"), "Directory of this process's git mirror cache (a cache: safe to delete)."),
 		AllowLocalRepos:     env.Bool("REPOS_ALLOW_LOCAL", true, "Allow GIT code host connections to use file:// URLs and local paths (only site admins add connections)."),
 		ReadPacks:           env.Bool("REPOS_READ_PACKS", true, "Searches read mirrors' objects in process (packs and loose objects, through the system zlib); false reads them through git cat-file."),
-		EncryptionKey:       env.Get("ENCRYPTION_KEY", "", "Key (16+ characters) that encrypts code host tokens and credentials at rest; empty stores them unencrypted."),
+		EncryptionKey:       env.Get("ENCRYPTION_KEY", "", "Key (16+ characters) that encrypts secrets at rest (code host configs, campaign credentials, webhook secrets, Slack webhook URLs); empty stores them unencrypted. Set later, the frontend encrypts the stored ones at its next start."),
 		ExternalURL:         env.Get("EXTERNAL_URL", "http://localhost:3080", "URL users reach Lookout at, used in links (notifications, pull request bodies)."),
 		IndexDir:            env.Get("INDEX_DIR", filepath.Join(os.TempDir(), "lookout-index"), "Directory of this process's zoekt shards (a cache like REPOS_DIR: safe to delete, rebuilt on demand); with ZOEKT_ENDPOINTS, the shard directory of the zoekt-webserver beside this worker, which its index job writes."),
 		ZoektEndpoints:      env.List("ZOEKT_ENDPOINTS", "", "Comma-separated zoekt-webserver addresses (host:port) that searches read shards from instead of INDEX_DIR."),
@@ -65,7 +66,7 @@ func (c Config) Check() error {
 		return err
 	}
 	if c.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is not set (make run starts a development Postgres and sets it; see README)")
+		return errors.New(`DATABASE_URL is not set: make run sets it; for make run's database, run eval "$(dev/postgres.sh)" first (make token prints an admin token)`)
 	}
 	if c.InsightsDatabaseURL == "" && !c.DisableInsights {
 		return errors.New("CODEINSIGHTS_DATABASE_URL is not set; set it or DISABLE_CODE_INSIGHTS=true")
@@ -144,20 +145,36 @@ func (si *SearchIndex) SearchOptions(opts search.Options) search.Options {
 // Close closes the backend.
 func (si *SearchIndex) Close() { si.Backend.Close() }
 
-// Databases opens the main and (unless disabled) insights pools.
-func (c Config) Databases(ctx context.Context, appName string) (mainDB, insightsDB *pgxpool.Pool, err error) {
-	mainDB, err = database.Open(ctx, c.DatabaseURL, database.Options{ApplicationName: appName})
+// Databases opens the main and (unless disabled) insights pools with the sizes the process
+// chose (a pool_max_conns in a URL wins), logging each pool's size and slow acquires.
+func (c Config) Databases(ctx context.Context, appName string, logger log.Logger, mainSize, insightsSize database.Size) (mainDB, insightsDB *pgxpool.Pool, err error) {
+	opts := func(name string, size database.Size) database.Options {
+		return database.Options{ApplicationName: appName, Name: name, MaxConns: size.MaxConns, SizedFrom: size.SizedFrom, Logger: logger.Scoped("database")}
+	}
+	mainDB, err = database.Open(ctx, c.DatabaseURL, opts("main", mainSize))
 	if err != nil {
 		return nil, nil, fmt.Errorf("main database: %w", err)
 	}
 	if !c.DisableInsights {
-		insightsDB, err = database.Open(ctx, c.InsightsDatabaseURL, database.Options{ApplicationName: appName})
+		insightsDB, err = database.Open(ctx, c.InsightsDatabaseURL, opts("insights", insightsSize))
 		if err != nil {
 			mainDB.Close()
 			return nil, nil, fmt.Errorf("insights database: %w", err)
 		}
 	}
 	return mainDB, insightsDB, nil
+}
+
+// FrontendPoolSizes sizes the frontend's pools. Requests come with no bound on their
+// number, so the pools follow the CPUs that serve them: four connections per CPU, at least
+// 16 for the main database (one request's resolvers run up to 10 at once) and 8 for the
+// insights one. Requests beyond that wait for a connection; none holds one while it waits
+// for another.
+func FrontendPoolSizes() (mainSize, insightsSize database.Size) {
+	cpus := runtime.GOMAXPROCS(0)
+	from := fmt.Sprintf("4 per CPU (%d)", cpus)
+	return database.Size{MaxConns: int32(max(16, 4*cpus)), SizedFrom: from + ", at least 16"},
+		database.Size{MaxConns: int32(max(8, 4*cpus)), SizedFrom: from + ", at least 8"}
 }
 
 // Store returns the main store with the configured encryption key.

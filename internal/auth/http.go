@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -29,6 +30,8 @@ type Authenticator struct {
 	Store         *store.Store
 	Logger        log.Logger
 	SecureCookies bool // set when served over HTTPS
+	// Throttle limits failed sign-ins; nil is DefaultLoginThrottle.
+	Throttle *LoginThrottle
 }
 
 // Middleware sets the actor from `Authorization: token <t>` (or `Bearer <t>`), or from
@@ -113,13 +116,37 @@ func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	throttle := DefaultLoginThrottle
+	if a.Throttle != nil {
+		throttle = *a.Throttle
+	}
+	addr := clientAddr(r)
+	wait, what, counts, err := throttle.attempt(ctx, a.Store, body.Username, addr)
+	if err != nil {
+		a.Logger.Error("counting a sign-in attempt", log.Error(err))
+		errcode.WriteHTTP(w, http.StatusInternalServerError, errcode.Internal, "internal server error")
+		return
+	}
+	if wait > 0 {
+		a.Logger.Warn("sign-in refused: too many failures", log.String("username", body.Username), log.String("addr", addr),
+			log.Int("userFailures", counts[0]), log.Int("addrFailures", counts[1]), log.Duration("retryAfter", wait))
+		w.Header().Set("Retry-After", retryAfterSeconds(wait))
+		errcode.WriteHTTP(w, http.StatusTooManyRequests, errcode.RateLimited,
+			fmt.Sprintf("too many failed sign-ins for %s; try again in %s", what, wait.Round(time.Second)))
+		return
+	}
 	u, err := a.Store.Users().GetByUsername(ctx, body.Username)
 	if err != nil || !CheckPassword(u.PasswordHash, body.Password) {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			a.Logger.Error("login lookup", log.Error(err))
 		}
+		a.Logger.Warn("sign-in failed", log.String("username", body.Username), log.String("addr", addr),
+			log.Int("userFailures", counts[0]), log.Int("addrFailures", counts[1]))
 		errcode.WriteHTTP(w, http.StatusUnauthorized, errcode.Unauthenticated, "wrong username or password")
 		return
+	}
+	if err := throttle.succeeded(ctx, a.Store, body.Username, addr); err != nil {
+		a.Logger.Error("clearing sign-in failures", log.Error(err))
 	}
 	token, csrf := NewSecret(32), NewSecret(16)
 	if _, err := a.Store.Sessions().Create(ctx, u.ID, token, csrf, SessionTTL); err != nil {

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/lookout/lookout/internal/executor"
+	"github.com/lookout/lookout/internal/search/query"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/internal/vcs"
 )
@@ -218,14 +219,16 @@ const (
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// SpecError lists what is wrong with a spec.
+// SpecError lists what is wrong with a spec. Each problem names the key at fault as a
+// path (steps[1].env, changesetTemplate.branch) and, when the key is in the spec, the line
+// it is on: "line 7: steps[1].run: must not be empty".
 type SpecError struct{ Problems []string }
 
 func (e *SpecError) Error() string {
 	return "invalid campaign spec: " + strings.Join(e.Problems, "; ")
 }
 
-// ParseSpec reads and checks a YAML campaign spec. Unknown fields are errors, so a typo
+// ParseSpec reads and checks a YAML campaign spec. Unknown keys are errors, so a typo
 // is not silently ignored.
 func ParseSpec(raw string) (*Spec, error) {
 	if len(raw) > MaxSpecBytes {
@@ -235,54 +238,64 @@ func ParseSpec(raw string) (*Spec, error) {
 		return nil, &SpecError{Problems: []string{"the spec is empty"}}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader([]byte(raw)))
-	dec.KnownFields(true)
-	var s Spec
-	if err := dec.Decode(&s); err != nil {
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
 		return nil, &SpecError{Problems: []string{strings.TrimPrefix(err.Error(), "yaml: ")}}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, &SpecError{Problems: []string{"the spec holds more than one YAML document"}}
+		return nil, &SpecError{Problems: []string{fmt.Sprintf("line %d: the spec holds more than one YAML document", extra.Line)}}
 	}
-	if p := s.problems(); len(p) > 0 {
+	doc := specDoc{root: &root}
+	if p := doc.unknownKeys(); len(p) > 0 {
+		return nil, &SpecError{Problems: p}
+	}
+	var s Spec
+	if err := root.Decode(&s); err != nil {
+		return nil, &SpecError{Problems: doc.decodeProblems(err)}
+	}
+	if p := s.problems(doc); len(p) > 0 {
 		return nil, &SpecError{Problems: p}
 	}
 	return &s, nil
 }
 
-func (s *Spec) problems() []string {
+func (s *Spec) problems(doc specDoc) []string {
 	var p []string
+	add := func(msg string, path ...any) { p = append(p, doc.at(path...)+msg) }
 	if len(s.On) == 0 {
-		p = append(p, "on: must list at least one repositoriesMatchingQuery or repository")
+		add("must list at least one repositoriesMatchingQuery or repository", "on")
 	}
 	if len(s.On) > MaxOnEntries {
-		p = append(p, fmt.Sprintf("on: has more than %d entries", MaxOnEntries))
+		add(fmt.Sprintf("has more than %d entries", MaxOnEntries), "on")
 	}
 	for i, o := range s.On {
 		q, r := strings.TrimSpace(o.RepositoriesMatchingQuery), strings.TrimSpace(o.Repository)
 		switch {
 		case q == "" && r == "":
-			p = append(p, fmt.Sprintf("on[%d]: needs repositoriesMatchingQuery or repository", i))
+			add("needs repositoriesMatchingQuery or repository", "on", i)
 		case q != "" && r != "":
-			p = append(p, fmt.Sprintf("on[%d]: has both repositoriesMatchingQuery and repository; use one entry for each", i))
+			add("has both repositoriesMatchingQuery and repository; use one entry for each", "on", i)
+		case len(q) > query.MaxQueryLength:
+			add(fmt.Sprintf("repositoriesMatchingQuery is %d bytes; a query is at most %d bytes", len(q), query.MaxQueryLength), "on", i, "repositoriesMatchingQuery")
 		}
 		if o.Branch != "" {
 			if o.Repository == "" {
-				p = append(p, fmt.Sprintf("on[%d]: branch is only allowed with repository", i))
+				add("is only allowed with repository", "on", i, "branch")
 			} else if err := vcs.CheckBranchName(o.Branch); err != nil {
-				p = append(p, fmt.Sprintf("on[%d]: branch %q is not a valid branch name", i, o.Branch))
+				add(fmt.Sprintf("%q is not a valid branch name", o.Branch), "on", i, "branch")
 			}
 		}
 	}
 	if len(s.Steps) == 0 {
-		p = append(p, "steps: must list at least one step")
+		add("must list at least one step", "steps")
 	}
 	if len(s.Steps) > MaxSteps {
-		p = append(p, fmt.Sprintf("steps: has more than %d steps", MaxSteps))
+		add(fmt.Sprintf("has more than %d steps", MaxSteps), "steps")
 	}
 	for i, st := range s.Steps {
 		if strings.TrimSpace(st.Run) == "" {
-			p = append(p, fmt.Sprintf("steps[%d]: run must not be empty", i))
+			add("must not be empty", "steps", i, "run")
 		}
 		names := make([]string, 0, len(st.Env))
 		for k := range st.Env {
@@ -291,22 +304,22 @@ func (s *Spec) problems() []string {
 		sort.Strings(names)
 		for _, k := range names {
 			if !envNameRE.MatchString(k) {
-				p = append(p, fmt.Sprintf("steps[%d]: env name %q is not a valid variable name", i, k))
+				add(fmt.Sprintf("%q is not a valid variable name", k), "steps", i, "env")
 			}
 		}
 	}
 	if s.OutputLimit < 0 {
-		p = append(p, "outputLimit must not be negative")
+		add("must not be negative", "outputLimit")
 	}
 	if t := s.ChangesetTemplate; t != nil {
 		if t.Branch != "" {
 			if err := vcs.CheckBranchName(t.Branch); err != nil {
-				p = append(p, fmt.Sprintf("changesetTemplate.branch %q is not a valid branch name", t.Branch))
+				add(fmt.Sprintf("%q is not a valid branch name", t.Branch), "changesetTemplate", "branch")
 			}
 		}
 		if a := t.Commit.Author; a != nil {
 			if strings.TrimSpace(a.Name) == "" || strings.TrimSpace(a.Email) == "" || strings.ContainsAny(a.Name+a.Email, "<>\n") {
-				p = append(p, "changesetTemplate.commit.author needs a name and an email without <, > or newlines")
+				add("needs a name and an email without <, > or newlines", "changesetTemplate", "commit", "author")
 			}
 		}
 	}

@@ -1,6 +1,10 @@
 package campaigns
 
 import (
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -56,19 +60,25 @@ changesetTemplate:
 
 func TestParseSpecErrors(t *testing.T) {
 	for name, tc := range map[string]struct{ spec, want string }{
-		"empty":           {"", "empty"},
-		"no on":           {"steps: [{run: x}]", "on: must list"},
-		"no steps":        {"on: [{repository: a}]", "steps: must list"},
-		"unknown field":   {"on: [{repository: a}]\nsteps: [{run: x}]\nstep: []", "field step not found"},
-		"both on kinds":   {"on: [{repository: a, repositoriesMatchingQuery: b}]\nsteps: [{run: x}]", "has both"},
-		"empty run":       {"on: [{repository: a}]\nsteps: [{run: ' '}]", "run must not be empty"},
-		"bad env":         {"on: [{repository: a}]\nsteps: [{run: x, env: {'1A': x}}]", "not a valid variable name"},
-		"bad published":   {"on: [{repository: a}]\nsteps: [{run: x}]\nchangesetTemplate: {published: maybe}", "published must be"},
-		"bad branch":      {"on: [{repository: a}]\nsteps: [{run: x}]\nchangesetTemplate: {branch: 'a..b'}", "not a valid branch name"},
-		"bad duration":    {"on: [{repository: a}]\nsteps: [{run: x}]\ntimeLimit: soon", "not a duration"},
-		"bad size":        {"on: [{repository: a}]\nsteps: [{run: x}]\noutputLimit: lots", "not a size"},
-		"two documents":   {"on: [{repository: a}]\nsteps: [{run: x}]\n---\nfoo: 1", "more than one"},
-		"branch on query": {"on: [{repositoriesMatchingQuery: a, branch: b}]\nsteps: [{run: x}]", "only allowed with repository"},
+		"empty":           {"", "the spec is empty"},
+		"not a mapping":   {"- on", "line 1: the spec must be a mapping of keys"},
+		"no on":           {"steps: [{run: x}]", "on: must list at least one"},
+		"no steps":        {"on: [{repository: a}]", "steps: must list at least one step"},
+		"unknown key":     {"on: [{repository: a}]\nsteps: [{run: x}]\nstep: []", "line 3: step: unknown key (the keys here are changesetTemplate, description, name, on, outputLimit, steps, timeLimit)"},
+		"nested unknown":  {"on: [{repository: a}]\nsteps:\n  - run: x\n    image: alpine", "line 4: steps[0].image: unknown key (the keys here are container, env, run)"},
+		"template typo":   {"on: [{repository: a}]\nsteps: [{run: x}]\nchangesetTemplate:\n  titel: x", "line 4: changesetTemplate.titel: unknown key"},
+		"both on kinds":   {"on:\n  - repository: a\n    repositoriesMatchingQuery: b\nsteps: [{run: x}]", "line 2: on[0]: has both"},
+		"empty run":       {"on: [{repository: a}]\nsteps:\n  - run: x\n  - run: ' '", "line 4: steps[1].run: must not be empty"},
+		"bad env":         {"on: [{repository: a}]\nsteps:\n  - run: x\n    env: {'1A': x}", `line 4: steps[0].env: "1A" is not a valid variable name`},
+		"bad published":   {"on: [{repository: a}]\nsteps: [{run: x}]\nchangesetTemplate:\n  published: maybe", `line 4: changesetTemplate.published: published must be true, false or draft, not "maybe"`},
+		"bad branch":      {"on: [{repository: a}]\nsteps: [{run: x}]\nchangesetTemplate: {branch: 'a..b'}", `line 3: changesetTemplate.branch: "a..b" is not a valid branch name`},
+		"bad duration":    {"on: [{repository: a}]\nsteps: [{run: x}]\ntimeLimit: soon", `line 3: timeLimit: "soon" is not a duration`},
+		"bad size":        {"on: [{repository: a}]\nsteps: [{run: x}]\noutputLimit: lots", `line 3: outputLimit: "lots" is not a size`},
+		"wrong type":      {"on: [{repository: a}]\nsteps:\n  - run: [a, b]", "line 3: steps[0].run: cannot unmarshal !!seq into string"},
+		"two documents":   {"on: [{repository: a}]\nsteps: [{run: x}]\n---\nfoo: 1", "line 3: the spec holds more than one YAML document"},
+		"branch on query": {"on:\n  - repositoriesMatchingQuery: a\n    branch: b\nsteps: [{run: x}]", "line 3: on[0].branch: is only allowed with repository"},
+		"bad author":      {"on: [{repository: a}]\nsteps: [{run: x}]\nchangesetTemplate:\n  commit:\n    author: {name: Jane}", "line 5: changesetTemplate.commit.author: needs a name and an email"},
+		"syntax":          {"on: [{repository: a}\nsteps: x", "line 1: did not find expected"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ParseSpec(tc.spec)
@@ -89,6 +99,66 @@ func TestParseByteSize(t *testing.T) {
 	for _, bad := range []string{"", "-1", "1TB", "MiB", "99999999999999999999"} {
 		if _, err := ParseByteSize(bad); err == nil {
 			t.Errorf("ParseByteSize(%q) succeeded", bad)
+		}
+	}
+}
+
+// TestSpecReferenceDocumentsEveryKey keeps docs/campaign-spec.md true: its key table lists
+// exactly the keys a spec has, and its examples are valid (the fragments once completed
+// with on: and steps:).
+func TestSpecReferenceDocumentsEveryKey(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/campaign-spec.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var documented []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-zA-Z.\\[\\]]+)` \\|").FindAllStringSubmatch(string(doc), -1) {
+		documented = append(documented, m[1])
+	}
+	var keys []string
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		for i := 0; i < t.NumField(); i++ {
+			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			key := prefix + tag
+			keys = append(keys, key)
+			ft := t.Field(i).Type
+			if ft.Kind() == reflect.Slice {
+				key += "[]"
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				walk(ft, key+".")
+			}
+		}
+	}
+	walk(reflect.TypeOf(Spec{}), "")
+	sort.Strings(keys)
+	sort.Strings(documented)
+	if diff := cmp.Diff(keys, documented); diff != "" {
+		t.Errorf("spec keys (-) vs the reference's table (+):\n%s", diff)
+	}
+
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(doc), -1)
+	if len(blocks) < 5 {
+		t.Fatalf("%d examples", len(blocks))
+	}
+	for i, b := range blocks {
+		spec := b[1]
+		if !strings.Contains(spec, "\non:") && !strings.HasPrefix(spec, "on:") {
+			spec += "on: [{repository: github.com/acme/app}]\n"
+		}
+		if !strings.Contains(spec, "steps:") {
+			spec += "steps: [{run: 'true', container: alpine}]\n"
+		}
+		if _, err := ParseSpec(spec); err != nil {
+			t.Errorf("example %d: %v\n%s", i, err, spec)
 		}
 	}
 }

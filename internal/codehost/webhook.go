@@ -61,6 +61,45 @@ func VerifyWebhook(kind Kind, secret string, headers http.Header, body []byte) e
 	return fmt.Errorf("%s connections receive no webhooks: %w", kind, ErrUnsupported)
 }
 
+// CheckWebhookHeaders checks, before the body is read, that a delivery carries its
+// host's signature header in the right form (sha256= and 64 hex digits, 64 hex digits,
+// or a non-empty GitLab token). A delivery that fails cannot verify against any
+// secret, so the endpoint refuses it without reading what may be megabytes of body.
+func CheckWebhookHeaders(kind Kind, headers http.Header) error {
+	var sig string
+	switch kind {
+	case KindGitHub, KindGit:
+		sig = headers.Get(HeaderGitHubSignature256)
+	case KindBitbucketServer:
+		sig = headers.Get(HeaderBitbucketSignature)
+	case KindGitea:
+		return checkHexSignature(headers.Get(HeaderGiteaSignature))
+	case KindGitLab:
+		if headers.Get(HeaderGitLabToken) == "" {
+			return fmt.Errorf("%w: no %s header", ErrBadSignature, HeaderGitLabToken)
+		}
+		return nil
+	default:
+		return fmt.Errorf("%s connections receive no webhooks: %w", kind, ErrUnsupported)
+	}
+	hexSig, ok := strings.CutPrefix(sig, "sha256=")
+	if !ok {
+		return fmt.Errorf("%w: no signature header of the form sha256=<hex>", ErrBadSignature)
+	}
+	return checkHexSignature(hexSig)
+}
+
+func checkHexSignature(hexSig string) error {
+	hexSig = strings.TrimSpace(hexSig)
+	if hexSig == "" {
+		return fmt.Errorf("%w: no signature header", ErrBadSignature)
+	}
+	if b, err := hex.DecodeString(hexSig); err != nil || len(b) != sha256.Size {
+		return fmt.Errorf("%w: signature is not %d hex digits", ErrBadSignature, 2*sha256.Size)
+	}
+	return nil
+}
+
 func verifyPrefixedHMAC(secret, header string, body []byte) error {
 	if header == "" {
 		return fmt.Errorf("%w: no signature header", ErrBadSignature)

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+
+	"github.com/lookout/lookout/internal/static"
 )
 
 //go:embed assets index.html
@@ -33,10 +35,10 @@ func Installed() bool {
 func Handler(prefix, graphqlPath, csrfHeader string) http.Handler {
 	prefix = strings.TrimRight(prefix, "/")
 	assets, _ := fs.Sub(files, "assets")
-	assetServer := http.StripPrefix(prefix+"/assets/", http.FileServer(http.FS(assets)))
+	// The bundles (graphiql.min.js is about 1 MB) go out compressed and revalidated by ETag.
+	assetServer := http.StripPrefix(prefix+"/assets/", static.Handler(assets, static.Options{}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, prefix+"/assets/") {
-			w.Header().Set("Cache-Control", "public, max-age=86400")
 			assetServer.ServeHTTP(w, r)
 			return
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/sourcegraph/log"
 )
 
 // DB is what store code needs from a pool or a transaction, so the same store function runs
@@ -29,9 +30,19 @@ var (
 
 // Options tune a pool. Zero values take pgxpool's defaults.
 type Options struct {
+	// MaxConns is the size the process chose for the pool (0: pgx's default, the larger
+	// of 4 and the number of CPUs). A pool_max_conns parameter in the URL wins over it.
 	MaxConns        int32
 	MinConns        int32
 	ApplicationName string
+	// Name names the pool in logs and errors ("main", "insights").
+	Name string
+	// SizedFrom says what MaxConns was computed from, for the log line at open.
+	SizedFrom string
+	// Logger, when set, is told the pool's size at open and every acquire that waits
+	// longer than SlowAcquire (default DefaultSlowAcquire).
+	Logger      log.Logger
+	SlowAcquire time.Duration
 }
 
 // Open connects to url and checks the connection, retrying for up to 30 seconds so a
@@ -44,9 +55,16 @@ func Open(ctx context.Context, url string, opts Options) (*pgxpool.Pool, error) 
 	if err != nil {
 		return nil, fmt.Errorf("parsing database URL: %w", err)
 	}
-	if opts.MaxConns > 0 {
+	sizedFrom := opts.SizedFrom
+	switch {
+	case URLSetsMaxConns(url):
+		sizedFrom = "pool_max_conns in the URL"
+	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
+	default:
+		sizedFrom = "pgx's default"
 	}
+	cfg.ConnConfig.Tracer = newAcquireWatch(opts.Name, opts.Logger, opts.SlowAcquire)
 	if opts.MinConns > 0 {
 		cfg.MinConns = opts.MinConns
 	}
@@ -63,6 +81,10 @@ func Open(ctx context.Context, url string, opts Options) (*pgxpool.Pool, error) 
 		err = pool.Ping(pingCtx)
 		cancel()
 		if err == nil {
+			if opts.Logger != nil {
+				opts.Logger.Info("database pool", log.String("pool", opts.Name), log.String("database", cfg.ConnConfig.Database),
+					log.Int32("maxConns", cfg.MaxConns), log.String("sizedFrom", sizedFrom))
+			}
 			return pool, nil
 		}
 		if ctx.Err() != nil || time.Now().After(deadline) {

@@ -53,6 +53,17 @@ func Int(name string, def int, desc string) int {
 	return n
 }
 
+// PositiveInt declares an integer variable that must be at least 1.
+func PositiveInt(name string, def int, desc string) int {
+	raw := Get(name, strconv.Itoa(def), desc)
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 {
+		fail(name, raw, "a whole number of at least 1")
+		return def
+	}
+	return n
+}
+
 // Bool declares a boolean variable (true/false/1/0).
 func Bool(name string, def bool, desc string) bool {
 	raw := Get(name, strconv.FormatBool(def), desc)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -103,4 +104,26 @@ func NewBare(t testing.TB) string {
 	dir := filepath.Join(t.TempDir(), "remote.git")
 	Run(t, t.TempDir(), Env(), "init", "-q", "--bare", "-b", "main", dir)
 	return dir
+}
+
+// CountAt counts the occurrences of pattern (a fixed string, case-insensitive, binary files
+// skipped) in the main branch of dir as it was at time at, with git grep: what an insight
+// series' point at that time must equal.
+func CountAt(t testing.TB, dir, pattern string, at time.Time) int {
+	t.Helper()
+	commit := Run(t, dir, Env(), "rev-list", "-1", "--before="+strconv.FormatInt(at.Unix(), 10), "main")
+	if commit == "" {
+		return 0
+	}
+	cmd := exec.Command("git", "grep", "-o", "-i", "-I", "-F", "-e", pattern, commit)
+	cmd.Dir = dir
+	cmd.Env = Env()
+	out, err := cmd.Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
+			return 0 // no match
+		}
+		t.Fatalf("git grep: %v", err)
+	}
+	return strings.Count(string(out), "\n")
 }

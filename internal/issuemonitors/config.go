@@ -20,7 +20,14 @@ const (
 	DefaultExecutionTimeout = time.Minute
 	MaxExecutionTimeout     = 10 * time.Minute
 	// MinScheduleInterval is the shortest time between two runs a schedule may ask for.
-	MinScheduleInterval = time.Second
+	// Every run searches every repository in the query's scope, so a schedule of
+	// seconds would keep a worker busy for one monitor; code monitors poll every five
+	// minutes, and pushes run the affected monitors at once anyway.
+	MinScheduleInterval = time.Minute
+	// scheduleSamples is how many consecutive runs of a schedule are checked against
+	// MinScheduleInterval: enough to cover every run of a seconds field within one
+	// minute (0,30 * * * * *), wherever the first run falls.
+	scheduleSamples = 16
 )
 
 // scheduleParser reads cron expressions: five fields (minute hour day month weekday),
@@ -52,6 +59,31 @@ func ParseSchedule(expr string) (s cron.Schedule, err error) {
 		return nil, fmt.Errorf("cron expression %q never fires", expr)
 	}
 	return s, nil
+}
+
+// shortestGap is the shortest time between two of a schedule's next runs.
+func shortestGap(sched cron.Schedule, now time.Time) time.Duration {
+	prev := sched.Next(now)
+	gap := time.Duration(1<<63 - 1)
+	for range scheduleSamples {
+		next := sched.Next(prev)
+		if next.IsZero() {
+			break
+		}
+		gap = min(gap, next.Sub(prev))
+		prev = next
+	}
+	return gap
+}
+
+// fmtInterval writes a whole number of minutes as "1 minute" or "5 minutes".
+func fmtInterval(d time.Duration) string {
+	if m := int(d / time.Minute); d%time.Minute == 0 && m == 1 {
+		return "1 minute"
+	} else if d%time.Minute == 0 {
+		return fmt.Sprintf("%d minutes", m)
+	}
+	return d.String()
 }
 
 // NextRun returns when a schedule next fires after after; an invalid schedule (which
@@ -124,9 +156,8 @@ func Validate(c *store.IssueMonitorConfig, now time.Time) error {
 		if err != nil {
 			return &ConfigError{Field: s.field, Err: err}
 		}
-		first := sched.Next(now)
-		if second := sched.Next(first); second.Sub(first) < MinScheduleInterval {
-			return bad(s.field, "runs must be at least %s apart", MinScheduleInterval)
+		if gap := shortestGap(sched, now); gap < MinScheduleInterval {
+			return bad(s.field, "runs must be at least %s apart (%q runs %s apart)", fmtInterval(MinScheduleInterval), *s.expr, gap)
 		}
 	}
 	if c.MaxIssuesPerRun == 0 {

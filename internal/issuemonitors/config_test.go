@@ -33,7 +33,13 @@ func TestValidate(t *testing.T) {
 		{"bad query", func(c *store.IssueMonitorConfig) { c.Query = "repo:(" }, "", ""},
 		{"symbol search", func(c *store.IssueMonitorConfig) { c.Query = "type:symbol foo" }, "", "symbol"},
 		{"bad cron", func(c *store.IssueMonitorConfig) { c.SearchSchedule = "every day" }, "searchSchedule", "invalid cron"},
-		{"six fields with seconds", func(c *store.IssueMonitorConfig) { c.UpdateSchedule = "*/30 * * * * *" }, "", ""},
+		{"six fields with seconds", func(c *store.IssueMonitorConfig) { c.UpdateSchedule = "0 */5 * * * *" }, "", ""},
+		{"every second", func(c *store.IssueMonitorConfig) { c.SearchSchedule = "@every 1s" }, "searchSchedule", `at least 1 minute apart ("@every 1s" runs 1s apart)`},
+		{"every 59 seconds", func(c *store.IssueMonitorConfig) { c.UpdateSchedule = "@every 59s" }, "updateSchedule", "at least 1 minute apart"},
+		{"every 30 seconds by cron", func(c *store.IssueMonitorConfig) { c.UpdateSchedule = "*/30 * * * * *" }, "updateSchedule", "at least 1 minute apart"},
+		{"two runs a second apart each minute", func(c *store.IssueMonitorConfig) { c.SearchSchedule = "0,1 * * * * *" }, "searchSchedule", "1s apart"},
+		{"two runs in one minute each hour", func(c *store.IssueMonitorConfig) { c.SearchSchedule = "0,30 0 * * * *" }, "searchSchedule", "30s apart"},
+		{"every minute", func(c *store.IssueMonitorConfig) { c.SearchSchedule = "@every 1m" }, "", ""},
 		{"never fires", func(c *store.IssueMonitorConfig) { c.UpdateSchedule = "0 0 31 2 *" }, "updateSchedule", "never fires"},
 		{"time zone alone", func(c *store.IssueMonitorConfig) { c.SearchSchedule = "TZ=UTC" }, "searchSchedule", "time zone"},
 		{"cron time zone alone", func(c *store.IssueMonitorConfig) { c.UpdateSchedule = "CRON_TZ=Europe/Paris" }, "updateSchedule", "time zone"},
@@ -56,7 +62,7 @@ func TestValidate(t *testing.T) {
 		var ce *ConfigError
 		var qe *QueryError
 		switch {
-		case tc.name == "six fields with seconds" || tc.name == "commit identity on diffs":
+		case tc.name == "six fields with seconds" || tc.name == "every minute" || tc.name == "commit identity on diffs":
 			if err != nil {
 				t.Errorf("%s: %v", tc.name, err)
 			}

@@ -165,11 +165,15 @@ func (n Notification) Validate() error {
 	return nil
 }
 
+// APIEventName is an issue monitor event's name as deliveries carry it: the spelling of
+// the API's IssueMonitorEventName enum (ALERT_CREATED), whatever the stored one.
+func APIEventName(name string) string { return strings.ToUpper(name) }
+
 // EventName is the name sent in the X-Lookout-Event header.
 func (n Notification) EventName() string {
 	switch {
 	case n.Kind == IssueMonitorEvent && n.Event != nil:
-		return n.Event.Name
+		return APIEventName(n.Event.Name)
 	case n.Test:
 		return "test"
 	default:

@@ -79,7 +79,7 @@ func newView(n Notification, now time.Time) view {
 	}
 	if n.Kind == IssueMonitorEvent && n.Event != nil {
 		v.Alert = true
-		v.Event = strings.ReplaceAll(oneLine(n.Event.Name), "_", " ")
+		v.Event = strings.ReplaceAll(strings.ToLower(oneLine(n.Event.Name)), "_", " ")
 		if a := n.Event.Alert; a != nil {
 			v.Priority, v.PreviousPriority = a.Priority, a.PreviousPriority
 			v.State = a.State

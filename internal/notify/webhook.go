@@ -18,7 +18,7 @@ import (
 const (
 	SignatureHeader  = "X-Lookout-Signature" // sha256=<hex HMAC-SHA256 of the body>
 	DeliveryHeader   = "X-Lookout-Delivery"  // the caller's delivery ID, stable across retries
-	EventHeader      = "X-Lookout-Event"     // code_monitor_results, test, or an issue monitor event name
+	EventHeader      = "X-Lookout-Event"     // code_monitor_results, test, or an issue monitor event name as the API spells it (ALERT_CREATED)
 	WebhookUserAgent = "Lookout-Webhook/1"
 )
 
@@ -167,7 +167,7 @@ func issuePayload(n Notification) ([]byte, error) {
 		EventSource:          ev.Source,
 		EventSourceID:        ev.SourceID,
 		EventSourceMonitorID: ev.MonitorID,
-		EventName:            ev.Name,
+		EventName:            APIEventName(ev.Name),
 		EventData:            ev.Data,
 		ExtraPayload:         ev.Extra,
 		MonitorDescription:   n.MonitorDescription,

@@ -173,7 +173,7 @@ func TestWebhookIssueEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := rcv.requests()[0]
-	if got := req.header.Get(EventHeader); got != "alert_priority_decreased" {
+	if got := req.header.Get(EventHeader); got != "ALERT_PRIORITY_DECREASED" {
 		t.Errorf("event header = %q", got)
 	}
 	if err := VerifySignature(secret, req.body, req.header.Get(SignatureHeader)); err != nil {
@@ -188,7 +188,7 @@ func TestWebhookIssueEvent(t *testing.T) {
 			t.Errorf("payload lacks %s: %s", k, req.body)
 		}
 	}
-	if p["event_name"] != "alert_priority_decreased" || p["event_source"] != "alert" || p["event_source_id"] != float64(12) {
+	if p["event_name"] != "ALERT_PRIORITY_DECREASED" || p["event_source"] != "alert" || p["event_source_id"] != float64(12) {
 		t.Errorf("payload = %s", req.body)
 	}
 	data := p["event_data"].(map[string]any)

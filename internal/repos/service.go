@@ -90,9 +90,17 @@ type FetchReport struct {
 	Changed bool
 }
 
+// ChangeListener is told about a fetch that changed a repository's branch heads. It runs
+// in the transaction that records the new heads and writes only through tx (never the
+// pool: that would hold one connection while waiting for another), so the heads and what
+// the listener queues commit together: a failed listener, or a process that dies before
+// the commit, leaves the change unrecorded for the next fetch to report again.
+type ChangeListener func(ctx context.Context, tx *store.Store, report *FetchReport) error
+
 // Fetch clones or fetches the repository and records the outcome (status, error, heads,
-// next fetch time) on its row.
-func (s *Service) Fetch(ctx context.Context, repoID int64) (*FetchReport, error) {
+// next fetch time) on its row. When the heads differ from the recorded ones, onChange
+// (when set) runs in the transaction that records them (see ChangeListener).
+func (s *Service) Fetch(ctx context.Context, repoID int64, onChange ChangeListener) (*FetchReport, error) {
 	repo, err := s.Store.Repos().GetByID(ctx, store.InternalViewer, repoID)
 	if err != nil {
 		return nil, err
@@ -106,7 +114,7 @@ func (s *Service) Fetch(ctx context.Context, repoID int64) (*FetchReport, error)
 			return nil, err
 		}
 	}
-	heads, branch, size, fetchErr := s.fetch(ctx, remote, repo.SizeBytes)
+	f, fetchErr := s.fetch(ctx, remote, repo)
 	if fetchErr != nil {
 		if ctx.Err() != nil {
 			return nil, fetchErr // shutting down or timed out: not the repository's fault
@@ -116,41 +124,77 @@ func (s *Service) Fetch(ctx context.Context, repoID int64) (*FetchReport, error)
 		}
 		return nil, fetchErr
 	}
-	changed := !maps.Equal(heads, repo.HeadOIDs)
-	old, err := s.Store.Repos().RecordFetch(ctx, repoID, store.FetchOutcome{Changed: changed, Heads: heads, DefaultBranch: branch, SizeBytes: size})
+	changed := !maps.Equal(f.heads, repo.HeadOIDs)
+	outcome := store.FetchOutcome{Changed: changed, Heads: f.heads, DefaultBranch: f.branch, SizeBytes: f.size, Language: f.language}
+	if !changed || onChange == nil {
+		old, err := s.Store.Repos().RecordFetch(ctx, repoID, outcome)
+		if err != nil {
+			return nil, err
+		}
+		return &FetchReport{Repo: repo, OldHeads: old, NewHeads: f.heads, Changed: changed}, nil
+	}
+	report := &FetchReport{Repo: repo, NewHeads: f.heads}
+	err = s.Store.Transact(ctx, func(tx *store.Store) error {
+		old, err := tx.Repos().RecordFetch(ctx, repoID, outcome)
+		if err != nil {
+			return err
+		}
+		// Another process may have recorded (and reported) the same heads meanwhile.
+		report.OldHeads, report.Changed = old, !maps.Equal(f.heads, old)
+		if !report.Changed {
+			return nil
+		}
+		return onChange(ctx, tx, report)
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &FetchReport{Repo: repo, OldHeads: old, NewHeads: heads, Changed: changed}, nil
+	return report, nil
 }
 
-// fetch fetches the mirror and reads its branches, default branch and size: measured
-// when the fetch brought something or no size is known (knownSize 0), else 0, which
-// keeps the recorded one (the size only orders work, not worth a git process per fetch).
-func (s *Service) fetch(ctx context.Context, remote vcs.Repo, knownSize int64) (heads map[string]string, defaultBranch string, size int64, err error) {
+// fetched is what a fetch reads from the mirror.
+type fetched struct {
+	heads  map[string]string
+	branch string
+	// size is 0 and language nil when they were not measured (the recorded ones stay).
+	size     int64
+	language *string
+}
+
+// fetch fetches the mirror and reads its branches and default branch. The size and the
+// primary language are measured only when the fetch brought something or they are not
+// known yet: they describe the repository (order work, answer Repository.language) and
+// are not worth a walk of the tree per fetch.
+func (s *Service) fetch(ctx context.Context, remote vcs.Repo, repo *store.Repo) (fetched, error) {
 	res, err := s.VCS.Fetch(ctx, remote)
 	if err != nil {
-		return nil, "", 0, err
+		return fetched{}, err
 	}
 	refs, err := res.Mirror.ListRefs(ctx, "refs/heads/")
 	if err != nil {
-		return nil, "", 0, err
+		return fetched{}, err
 	}
-	heads = make(map[string]string, len(refs))
+	f := fetched{heads: make(map[string]string, len(refs))}
 	for _, r := range refs {
-		heads[r.Name] = r.OID
+		f.heads[r.Name] = r.OID
 	}
-	branch, _, err := res.Mirror.DefaultBranch(ctx)
-	if err != nil {
-		return nil, "", 0, err
+	if f.branch, _, err = res.Mirror.DefaultBranch(ctx); err != nil {
+		return fetched{}, err
 	}
-	if len(res.Changes) == 0 && knownSize > 0 {
-		return heads, branch, 0, nil
+	brought := len(res.Changes) > 0
+	if brought || repo.SizeBytes == 0 {
+		if f.size, err = res.Mirror.DiskSize(ctx); err != nil {
+			s.Logger.Warn("measuring the mirror", log.String("repo", remote.Name), log.Error(err))
+			f.size = 0
+		}
 	}
-	size, err = res.Mirror.DiskSize(ctx)
-	if err != nil {
-		s.Logger.Warn("measuring the mirror", log.String("repo", remote.Name), log.Error(err))
-		size = 0
+	if head := f.heads["refs/heads/"+f.branch]; head != "" && (brought || repo.Language == nil) {
+		lang, err := PrimaryLanguage(ctx, res.Mirror, head)
+		if err != nil {
+			s.Logger.Warn("measuring the languages of the mirror", log.String("repo", remote.Name), log.Error(err))
+		} else {
+			f.language = &lang
+		}
 	}
-	return heads, branch, size, nil
+	return f, nil
 }

@@ -47,6 +47,12 @@ func (r *Resolver) CreateCampaignPlanFromSpec(ctx context.Context, args struct{ 
 		// from hostile code. Other users' steps run in containers.
 		return nil, errcode.New(errcode.Forbidden, "steps without a container image run as local processes on the worker; only site admins may run them: give each step a container image")
 	}
+	// Resolving repositoriesMatchingQuery runs searches.
+	release, err := r.expensive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	plan, err := r.CampaignService.CreatePlanFromSpec(ctx, a.Viewer(), a.UID, args.Spec)
 	if err != nil {
 		return nil, campaignsErr(err)

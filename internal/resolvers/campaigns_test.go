@@ -145,6 +145,8 @@ func TestCampaignPlanInputErrorsAndVisibility(t *testing.T) {
 
 	spec := `mutation($s: String!) { createCampaignPlanFromSpec(spec: $s) { id } }`
 	expect("invalid spec", "BAD_USER_INPUT", "steps: must list", e.Do(t, e.alice, spec, map[string]any{"s": "on: [{repository: local/open}]"}))
+	expect("a typo in the spec", "BAD_USER_INPUT", "line 4: steps[0].contianer: unknown key (the keys here are container, env, run)",
+		e.Do(t, e.alice, spec, map[string]any{"s": "on: [{repository: local/open}]\nsteps:\n  - run: 'true'\n    contianer: alpine"}))
 	expect("local steps", "FORBIDDEN", "container image", e.Do(t, e.alice, spec, map[string]any{"s": "on: [{repository: local/open}]\nsteps: [{run: 'true'}]"}))
 	expect("private repository in on:", "BAD_USER_INPUT", `repository "local/secret" not found`, e.Do(t, e.alice, spec, map[string]any{"s": "on: [{repository: local/secret}]\nsteps: [{run: 'true', container: alpine}]"}))
 	expect("anonymous", "UNAUTHENTICATED", "", e.Do(t, "", spec, map[string]any{"s": "x"}))

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	graphql "github.com/graph-gophers/graphql-go"
@@ -72,20 +73,42 @@ func (r *Resolver) loadMonitorNode(ctx context.Context, id int64) (node, error) 
 	return &MonitorResolver{r: r, m: m}, nil
 }
 
-// Monitors lists every monitor (site admins).
-func (r *Resolver) Monitors(ctx context.Context, args ConnectionArgs) (*connection[*MonitorResolver], error) {
+// Monitors lists every monitor (site admins), of every owner: how an admin finds the
+// monitor that notifies someone, which only its owner's own list shows otherwise.
+func (r *Resolver) Monitors(ctx context.Context, args struct {
+	MonitorListArgs
+	Query *string
+}) (*connection[*MonitorResolver], error) {
 	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
-	return r.monitorConnection(ctx, args, store.MonitorListOptions{})
+	opts := store.MonitorListOptions{Issue: args.issue()}
+	if args.Query != nil {
+		opts.Query = strings.TrimSpace(*args.Query)
+	}
+	return r.monitorConnection(ctx, args.ConnectionArgs, opts)
+}
+
+// MonitorListArgs are the arguments of the monitor lists.
+type MonitorListArgs struct {
+	ConnectionArgs
+	Kind *string
+}
+
+func (a MonitorListArgs) issue() *bool {
+	if a.Kind == nil {
+		return nil
+	}
+	issue := *a.Kind == "ISSUE"
+	return &issue
 }
 
 // Monitors lists the user's monitors (the user and site admins).
-func (u *UserResolver) Monitors(ctx context.Context, args ConnectionArgs) (*connection[*MonitorResolver], error) {
+func (u *UserResolver) Monitors(ctx context.Context, args MonitorListArgs) (*connection[*MonitorResolver], error) {
 	if err := auth.CheckSameUserOrSiteAdmin(ctx, u.user.ID); err != nil {
 		return nil, err
 	}
-	return u.r.monitorConnection(ctx, args, store.MonitorListOptions{UserID: u.user.ID})
+	return u.r.monitorConnection(ctx, args.ConnectionArgs, store.MonitorListOptions{UserID: u.user.ID, Issue: args.issue()})
 }
 
 func (r *Resolver) monitorConnection(ctx context.Context, args ConnectionArgs, opts store.MonitorListOptions) (*connection[*MonitorResolver], error) {
@@ -249,14 +272,12 @@ func eventStatus(state string) string {
 	return "ERROR"
 }
 
-func eventMessage(state, failure string) *string {
+// eventMessage is a job's failure as the viewer may see it (see shown).
+func eventMessage(ctx context.Context, state, failure string) *string {
 	if failure == "" && state == "canceled" {
 		failure = "canceled"
 	}
-	if failure == "" {
-		return nil
-	}
-	return &failure
+	return shownNonEmpty(ctx, failure)
 }
 
 func eventTime(queued time.Time, started, finished *time.Time) DateTime {
@@ -280,8 +301,8 @@ func (e *MonitorTriggerEventResolver) ID() graphql.ID {
 	return marshalID(monitorTriggerEventKind, e.j.ID)
 }
 func (e *MonitorTriggerEventResolver) Status() string { return eventStatus(e.j.State) }
-func (e *MonitorTriggerEventResolver) Message() *string {
-	return eventMessage(e.j.State, e.j.FailureMessage)
+func (e *MonitorTriggerEventResolver) Message(ctx context.Context) *string {
+	return eventMessage(ctx, e.j.State, e.j.FailureMessage)
 }
 func (e *MonitorTriggerEventResolver) Timestamp() DateTime {
 	return eventTime(e.j.QueuedAt, e.j.StartedAt, e.j.FinishedAt)
@@ -411,7 +432,7 @@ type MonitorSlackWebhookResolver struct {
 func (w *MonitorSlackWebhookResolver) ID() graphql.ID       { return marshalID(monitorSlackKind, w.w.ID) }
 func (w *MonitorSlackWebhookResolver) Enabled() bool        { return w.w.Enabled }
 func (w *MonitorSlackWebhookResolver) IncludeResults() bool { return w.w.IncludeResults }
-func (w *MonitorSlackWebhookResolver) URL() string          { return w.w.URL }
+func (w *MonitorSlackWebhookResolver) URL() string          { return notify.RedactSlackURL(w.w.URL) }
 
 func (w *MonitorSlackWebhookResolver) Events(ctx context.Context, args ConnectionArgs) (*connection[*MonitorActionEventResolver], error) {
 	return w.r.actionEvents(ctx, w.w.MonitorID, store.ActionEventOptions{Kind: store.ActionSlackWebhook, ActionID: w.w.ID, TriggerEvent: w.triggerEvent}, args)
@@ -431,8 +452,8 @@ func (e *MonitorActionEventResolver) ID() graphql.ID {
 	return marshalID(monitorActionEventKind, e.j.ID)
 }
 func (e *MonitorActionEventResolver) Status() string { return eventStatus(e.j.State) }
-func (e *MonitorActionEventResolver) Message() *string {
-	return eventMessage(e.j.State, e.j.FailureMessage)
+func (e *MonitorActionEventResolver) Message(ctx context.Context) *string {
+	return eventMessage(ctx, e.j.State, e.j.FailureMessage)
 }
 func (e *MonitorActionEventResolver) Timestamp() DateTime {
 	return eventTime(e.j.QueuedAt, e.j.StartedAt, e.j.FinishedAt)

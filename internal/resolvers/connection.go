@@ -19,6 +19,27 @@ type ConnectionArgs struct {
 // MaxPageSize is the largest `first` a connection accepts.
 const MaxPageSize = 1000
 
+// DefaultPageSize is the page of a connection whose `first` is null or omitted.
+const DefaultPageSize = 50
+
+// NullableFirstArgs are the pagination arguments of the list fields that Sourcegraph's
+// clients call with a variable that may be null (src repos list -first=-1 sends
+// first: null). graphql-go rejects a null for an argument with a default, so these
+// fields declare `first: Int` without one and the default is applied here.
+type NullableFirstArgs struct {
+	First *int32
+	After *string
+}
+
+// connectionArgs returns the arguments with the default page size filled in.
+func (a NullableFirstArgs) connectionArgs() ConnectionArgs {
+	first := int32(DefaultPageSize)
+	if a.First != nil {
+		first = *a.First
+	}
+	return ConnectionArgs{First: first, After: a.After}
+}
+
 // page turns the arguments into a store page that asks for one extra row, so the
 // connection knows whether another page follows.
 func (a ConnectionArgs) page() (store.Page, error) {

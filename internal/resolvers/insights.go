@@ -347,6 +347,11 @@ func (r *Resolver) PreviewRepositoriesFromQuery(ctx context.Context, args struct
 	if err := query.OnlyRepoFilters(args.Query); err != nil {
 		return nil, errcode.New(errcode.BadInput, "invalid scope query: %v", err)
 	}
+	release, err := r.expensive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	repos, err := insights.ResolveRepos(ctx, r.Store, auth.FromContext(ctx).Viewer(), insights.SeriesDef{Scope: insights.Scope{Criteria: args.Query}})
 	if err != nil {
 		return nil, err
@@ -427,6 +432,11 @@ func (r *Resolver) livePreview(ctx context.Context, series []insights.PreviewSer
 	if r.Insights.Source == nil {
 		return nil, errcode.New(errcode.Internal, "live previews are not available on this server")
 	}
+	release, err := r.expensive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	res, err := insights.Preview(ctx, r.Store, r.Insights.Source, auth.FromContext(ctx).Viewer(), series, r.insightsNow(), insights.CountOptions{Timeout: time.Minute})
 	if err != nil {
 		return nil, err

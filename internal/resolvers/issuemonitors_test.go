@@ -129,6 +129,9 @@ func TestIssueMonitorsAPI(t *testing.T) {
 	}{
 		{"bad cron", map[string]any{"searchSchedule": "sometimes"}, nil, "BAD_USER_INPUT", "searchSchedule"},
 		{"time zone without a schedule", map[string]any{"updateSchedule": "TZ=UTC"}, nil, "BAD_USER_INPUT", "time zone"},
+		{"runs a second apart", map[string]any{"searchSchedule": "@every 1s"}, nil, "BAD_USER_INPUT", "searchSchedule: runs must be at least 1 minute apart"},
+		{"updates 30 seconds apart", map[string]any{"updateSchedule": "*/30 * * * * *"}, nil, "BAD_USER_INPUT", "updateSchedule: runs must be at least 1 minute apart"},
+		{"unknown filter", map[string]any{"query": "exec.Command( lnag:go"}, nil, "InvalidQuery", "unknown filter lnag:"},
 		{"bad query", map[string]any{"query": "repo:("}, nil, "InvalidQuery", ""},
 		{"value rule without field", map[string]any{"rule": map[string]any{"kind": "VALUE", "levels": map[string]any{"low": 1}}}, nil, "BAD_USER_INPUT", "valueField"},
 		{"thresholds not monotonic", map[string]any{"rule": map[string]any{"kind": "COUNT", "levels": map[string]any{"low": 5, "high": 2}}}, nil, "BAD_USER_INPUT", "greater than"},

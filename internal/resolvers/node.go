@@ -19,6 +19,10 @@ type NodeResolver struct{ node }
 
 func (n *NodeResolver) ToUser() (*UserResolver, bool) { r, ok := n.node.(*UserResolver); return r, ok }
 func (n *NodeResolver) ToOrg() (*OrgResolver, bool)   { r, ok := n.node.(*OrgResolver); return r, ok }
+func (n *NodeResolver) ToOrganizationInvitation() (*OrgInvitationResolver, bool) {
+	r, ok := n.node.(*OrgInvitationResolver)
+	return r, ok
+}
 func (n *NodeResolver) ToRepository() (*RepositoryResolver, bool) {
 	r, ok := n.node.(*RepositoryResolver)
 	return r, ok
@@ -35,6 +39,31 @@ func (n *NodeResolver) ToMonitor() (*MonitorResolver, bool) {
 	r, ok := n.node.(*MonitorResolver)
 	return r, ok
 }
+func (n *NodeResolver) ToMonitorQuery() (*MonitorQueryResolver, bool) {
+	r, ok := n.node.(*MonitorQueryResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToMonitorTriggerEvent() (*MonitorTriggerEventResolver, bool) {
+	r, ok := n.node.(*MonitorTriggerEventResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToMonitorEmail() (*MonitorEmailResolver, bool) {
+	r, ok := n.node.(*MonitorEmailResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToMonitorWebhook() (*MonitorWebhookResolver, bool) {
+	r, ok := n.node.(*MonitorWebhookResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToMonitorSlackWebhook() (*MonitorSlackWebhookResolver, bool) {
+	r, ok := n.node.(*MonitorSlackWebhookResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToMonitorActionEvent() (*MonitorActionEventResolver, bool) {
+	r, ok := n.node.(*MonitorActionEventResolver)
+	return r, ok
+}
+func (n *NodeResolver) ToSite() (*SiteResolver, bool) { r, ok := n.node.(*SiteResolver); return r, ok }
 func (n *NodeResolver) ToAlert() (*AlertResolver, bool) {
 	r, ok := n.node.(*AlertResolver)
 	return r, ok
@@ -90,9 +119,18 @@ func (n *NodeResolver) ToCampaignsCredential() (*CampaignsCredentialResolver, bo
 // nodeLoaders load a node by kind. Loaders check the viewer's permission and return
 // (nil, nil) for what the viewer may not see, so `node` never reveals that it exists.
 func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) (node, error) {
-	return map[string]func(ctx context.Context, id int64) (node, error){
+	loaders := map[string]func(ctx context.Context, id int64) (node, error){
+		siteKind: func(ctx context.Context, id int64) (node, error) {
+			if id != 1 {
+				return nil, nil
+			}
+			return &SiteResolver{r}, nil
+		},
 		"User": func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.userByID(ctx, id)) },
 		"Org":  func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.orgByID(ctx, id)) },
+		orgInvitationKind: func(ctx context.Context, id int64) (node, error) {
+			return nilIfNotFound(r.orgInvitationNode(ctx, id))
+		},
 		"ExternalService": func(ctx context.Context, id int64) (node, error) {
 			if auth.CheckSiteAdmin(ctx) != nil {
 				return nil, nil
@@ -133,16 +171,25 @@ func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) 
 		changesetPlanKind:       func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.changesetPlanNode(ctx, id)) },
 		campaignsCredentialKind: func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.credentialNode(ctx, id)) },
 	}
+	for kind, load := range r.monitorPartLoaders() {
+		loaders[kind] = load
+	}
+	return loaders
 }
 
 func nilIfNotFound[T node](v T, err error) (node, error) {
-	if errors.Is(err, store.ErrNotFound) || errcode.Is(err, errcode.NotFound) {
-		return nil, nil
-	}
 	if err != nil {
-		return nil, err
+		return nil, notFoundIsNil(err)
 	}
 	return v, nil
+}
+
+// notFoundIsNil drops a not-found error: node answers null for what does not exist.
+func notFoundIsNil(err error) error {
+	if errors.Is(err, store.ErrNotFound) || errcode.Is(err, errcode.NotFound) {
+		return nil
+	}
+	return err
 }
 
 func (r *Resolver) Node(ctx context.Context, args struct{ ID graphql.ID }) (*NodeResolver, error) {

@@ -64,6 +64,33 @@ func (r *Resolver) Organization(ctx context.Context, args struct{ Name string })
 	return r.newOrg(o), nil
 }
 
+// Organizations lists every organization to any signed-in user: organization names are
+// public, as user names are (organization(name:) answers anyone).
+func (r *Resolver) Organizations(ctx context.Context, args struct {
+	NullableFirstArgs
+	Query *string
+}) (*connection[*OrgResolver], error) {
+	// Site admins only, as the users list and Sourcegraph's organizations are: a member
+	// sees their own through User.organizations.
+	if err := auth.CheckSiteAdmin(ctx); err != nil {
+		return nil, err
+	}
+	page, err := args.connectionArgs().page()
+	if err != nil {
+		return nil, err
+	}
+	opts := store.OrgListOptions{Page: page}
+	if args.Query != nil {
+		opts.Query = *args.Query
+	}
+	orgs, err := r.Store.Orgs().List(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newConnection(orgs, page, func(o *store.Org) int64 { return o.ID }, r.newOrg,
+		func(ctx context.Context) (int, error) { return r.Store.Orgs().Count(ctx, opts) }), nil
+}
+
 func (r *Resolver) orgByID(ctx context.Context, id int64) (*OrgResolver, error) {
 	o, err := r.Store.Orgs().GetByID(ctx, id)
 	if err != nil {
@@ -98,11 +125,14 @@ func (r *Resolver) AddUserToOrganization(ctx context.Context, args struct {
 	Organization graphql.ID
 	Username     string
 }) (*EmptyResponse, error) {
-	orgID, err := unmarshalID(args.Organization, "Org")
-	if err != nil {
+	// Site admins only: anyone else invites (inviteUserToOrganization), and the invitee
+	// decides. A member adding users directly would make the organization's dashboards
+	// and email reach them without their consent.
+	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
-	if err := auth.CheckOrgMemberOrSiteAdmin(ctx, r.Store, orgID); err != nil {
+	orgID, err := unmarshalID(args.Organization, "Org")
+	if err != nil {
 		return nil, err
 	}
 	if _, err := r.Store.Orgs().GetByID(ctx, orgID); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/errcode"
+	"github.com/lookout/lookout/internal/redact"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/internal/textindex"
 	"github.com/lookout/lookout/internal/vcs"
@@ -20,6 +21,8 @@ import (
 type RepositoryResolver struct {
 	r    *Resolver
 	repo *store.Repo
+	// hosts, when set, loads the code host kinds of every repository of a list at once.
+	hosts *repoHosts
 }
 
 func (r *Resolver) newRepository(repo *store.Repo) *RepositoryResolver {
@@ -28,7 +31,6 @@ func (r *Resolver) newRepository(repo *store.Repo) *RepositoryResolver {
 
 func (rr *RepositoryResolver) ID() graphql.ID          { return marshalID("Repository", rr.repo.ID) }
 func (rr *RepositoryResolver) Name() string            { return rr.repo.Name }
-func (rr *RepositoryResolver) URI() string             { return rr.repo.URI }
 func (rr *RepositoryResolver) Description() string     { return rr.repo.Description }
 func (rr *RepositoryResolver) URL() string             { return "/" + rr.repo.Name }
 func (rr *RepositoryResolver) IsFork() bool            { return rr.repo.Fork }
@@ -37,6 +39,18 @@ func (rr *RepositoryResolver) IsPrivate() bool         { return rr.repo.Private 
 func (rr *RepositoryResolver) CreatedAt() DateTime     { return newDateTime(rr.repo.CreatedAt) }
 func (rr *RepositoryResolver) UpdatedAt() DateTime     { return newDateTime(rr.repo.UpdatedAt) }
 func (rr *RepositoryResolver) MirrorInfo() *mirrorInfo { return &mirrorInfo{rr.repo} }
+
+// URI is where the repository lives on its code host, never with credentials (connections
+// refuse them; rows stored before are cleaned at start-up, and this is the last guard).
+// A repository on this server's disk (a GIT connection's local path or file:// URL) shows
+// non-admins its name instead: the server's paths are not theirs to read.
+func (rr *RepositoryResolver) URI(ctx context.Context) string {
+	uri, _ := redact.StripUserinfo(rr.repo.URI)
+	if redact.IsLocal(uri) && !auth.FromContext(ctx).SiteAdmin {
+		return rr.repo.Name
+	}
+	return uri
+}
 
 // DefaultBranch answers from what the last fetch recorded, without touching git.
 func (rr *RepositoryResolver) DefaultBranch() *GitRefResolver {
@@ -65,7 +79,7 @@ func (rr *RepositoryResolver) commit(ctx context.Context, rev string) (*GitCommi
 	}
 	m, err := rr.r.Repos.Mirror(ctx, rr.repo)
 	if err != nil {
-		return nil, errcode.New("REPOSITORY_UNAVAILABLE", "repository %s cannot be read right now: %v", rr.repo.Name, err)
+		return nil, errcode.New("REPOSITORY_UNAVAILABLE", "repository %s cannot be read right now: %s", rr.repo.Name, shown(ctx, err.Error()))
 	}
 	oid, err := m.ResolveRevision(ctx, rev)
 	if errors.Is(err, vcs.ErrRevisionNotFound) {
@@ -108,11 +122,26 @@ func (m *mirrorInfo) UpdatedAt() *DateTime     { return newDateTimePtr(m.repo.La
 func (m *mirrorInfo) LastChangedAt() *DateTime { return newDateTimePtr(m.repo.LastChangedAt) }
 func (m *mirrorInfo) NextFetchAt() *DateTime   { return newDateTimePtr(&m.repo.NextFetchAt) }
 func (m *mirrorInfo) ByteSize() BigInt         { return BigInt(m.repo.SizeBytes) }
-func (m *mirrorInfo) LastError() *string {
-	if m.repo.LastError == "" {
+
+// LastError is git's message, without credentials, and for non-admins without the
+// server's paths (the mirror cache, local remotes).
+func (m *mirrorInfo) LastError(ctx context.Context) *string {
+	return shownNonEmpty(ctx, m.repo.LastError)
+}
+
+// shown cleans server text an API field or error shows (git output, job failures, clone
+// URLs) for the viewer; see internal/redact.
+func shown(ctx context.Context, s string) string {
+	return redact.ForViewer(s, auth.FromContext(ctx).SiteAdmin)
+}
+
+// shownNonEmpty is shown for optional text: nil for "".
+func shownNonEmpty(ctx context.Context, s string) *string {
+	if s == "" {
 		return nil
 	}
-	return &m.repo.LastError
+	v := shown(ctx, s)
+	return &v
 }
 
 // GitRefResolver resolves GitRef.
@@ -199,11 +228,14 @@ func (p *person) Name() string        { return p.s.Name }
 func (p *person) Email() string       { return p.s.Email }
 func (p *person) DisplayName() string { return p.s.Name }
 
-func (r *Resolver) Repository(ctx context.Context, args struct{ Name string }) (*RepositoryResolver, error) {
+func (r *Resolver) Repository(ctx context.Context, args struct{ Name *string }) (*RepositoryResolver, error) {
 	if err := auth.CheckAuthenticated(ctx); err != nil {
 		return nil, err
 	}
-	repo, err := r.Store.Repos().GetByName(ctx, auth.FromContext(ctx).Viewer(), args.Name)
+	if args.Name == nil {
+		return nil, nil
+	}
+	repo, err := r.Store.Repos().GetByName(ctx, auth.FromContext(ctx).Viewer(), *args.Name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -222,25 +254,31 @@ func (r *Resolver) repositoryByID(ctx context.Context, id int64) (*RepositoryRes
 }
 
 func (r *Resolver) Repositories(ctx context.Context, args struct {
-	ConnectionArgs
+	NullableFirstArgs
 	Query       *string
-	Cloned      *bool
-	FailedFetch bool
+	Cloned      bool
+	NotCloned   bool
 	Indexed     bool
 	NotIndexed  bool
+	FailedFetch bool
 	OrderBy     string
 	Descending  bool
 }) (*connection[*RepositoryResolver], error) {
 	if err := auth.CheckAuthenticated(ctx); err != nil {
 		return nil, err
 	}
-	page, err := args.page()
+	// The cursor is a name or an id by the order, decoded below.
+	page, err := ConnectionArgs{First: args.connectionArgs().First}.page()
 	if err != nil {
 		return nil, err
 	}
-	opts := store.RepoListOptions{Cloned: args.Cloned, FailedFetch: args.FailedFetch, Descending: args.Descending, Limit: page.Limit}
+	opts := store.RepoListOptions{FailedFetch: args.FailedFetch, Descending: args.Descending, Limit: page.Limit}
 	if args.Query != nil {
 		opts.Query = *args.Query
+	}
+	none := !args.Indexed && !args.NotIndexed || !args.Cloned && !args.NotCloned
+	if args.Cloned != args.NotCloned {
+		opts.Cloned = &args.Cloned
 	}
 	cursor := func(repo *store.Repo) string { return encodeStringCursor(repo.Name) }
 	switch args.OrderBy {
@@ -261,17 +299,27 @@ func (r *Resolver) Repositories(ctx context.Context, args struct {
 		}
 	}
 	viewer := auth.FromContext(ctx).Viewer()
-	if !args.Indexed || !args.NotIndexed {
+	var repos []*store.Repo
+	if !none && args.Indexed != args.NotIndexed {
+		// The index is outside the database: the filter is the list of ids it selects.
 		if opts.IDs, err = r.indexFilter(ctx, viewer, opts, args.Indexed); err != nil {
 			return nil, err
 		}
 	}
-	repos, err := r.Store.Repos().List(ctx, viewer, opts)
-	if err != nil {
-		return nil, err
+	if !none {
+		if repos, err = r.Store.Repos().List(ctx, viewer, opts); err != nil {
+			return nil, err
+		}
 	}
-	return newConnectionWithCursor(repos, page, cursor, r.newRepository,
-		func(ctx context.Context) (int, error) { return r.Store.Repos().Count(ctx, viewer, opts) }), nil
+	hosts := newRepoHosts(r.Store, repos)
+	return newConnectionWithCursor(repos, page, cursor, func(repo *store.Repo) *RepositoryResolver {
+		return &RepositoryResolver{r: r, repo: repo, hosts: hosts}
+	}, func(ctx context.Context) (int, error) {
+		if none {
+			return 0, nil
+		}
+		return r.Store.Repos().Count(ctx, viewer, opts)
+	}), nil
 }
 
 // indexFilter returns the ids of the repositories of opts (without paging) whose index
@@ -357,7 +405,6 @@ func (s *textSearchIndexStatus) IndexShardsCount() int32  { return clampInt32(in
 func (s *textSearchIndexStatus) NewLinesCount() int32 {
 	return clampInt32(int64(min(s.s.NewLines, math.MaxInt32)))
 }
-func clampInt32(n int64) int32 { return int32(min(n, math.MaxInt32)) }
 
 type indexedRef struct {
 	ref     *GitRefResolver

@@ -13,11 +13,13 @@ import (
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 	"github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/campaigns"
 	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/throttle"
 	"github.com/lookout/lookout/schema"
 )
 
@@ -40,6 +42,9 @@ type Deps struct {
 	// CampaignService is the campaigns service; nil builds one on Store, with Search (or
 	// a search service over Repos) selecting the repositories of specs.
 	CampaignService *campaigns.Service
+	// Expensive bounds the searches, previews and campaign repository queries each
+	// user runs at once; nil uses throttle's defaults.
+	Expensive *throttle.Gate
 }
 
 // Resolver is the root resolver.
@@ -56,6 +61,9 @@ func New(deps Deps) *Resolver {
 	if deps.Notifier == nil {
 		deps.Notifier = defaultNotifier()
 	}
+	if deps.Expensive == nil {
+		deps.Expensive = throttle.NewGate(throttle.DefaultPerUser, throttle.DefaultWait)
+	}
 	if deps.CampaignService == nil {
 		svc := &campaigns.Service{Store: deps.Store, ExternalURL: deps.ExternalURL, Logger: deps.Logger.Scoped("campaigns")}
 		switch {
@@ -67,6 +75,14 @@ func New(deps Deps) *Resolver {
 		deps.CampaignService = svc
 	}
 	return &Resolver{Deps: deps}
+}
+
+// expensive takes one of the viewer's slots for expensive work (a search, a preview, a
+// campaign's repository query) and returns the function that gives it back. A user
+// whose slots are taken waits briefly, then gets RATE_LIMITED: one user's burst queues
+// behind their own work and leaves the rest of the process to others.
+func (r *Resolver) expensive(ctx context.Context) (func(), error) {
+	return r.Expensive.Acquire(ctx, auth.FromContext(ctx).UID)
 }
 
 // Limits bound what one request may ask for.

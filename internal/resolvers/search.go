@@ -43,7 +43,7 @@ func (r *Resolver) Search(ctx context.Context, args struct {
 	if args.PatternType != nil {
 		req.PatternType = query.PatternType(*args.PatternType)
 	}
-	plan, err := req.Parse()
+	plan, err := req.ParseContext(ctx)
 	if err != nil {
 		return nil, invalidQuery(err)
 	}
@@ -65,6 +65,12 @@ type SearchResolver struct {
 
 func (s *SearchResolver) run(ctx context.Context) (*search.Results, error) {
 	s.once.Do(func() {
+		release, err := s.r.expensive(ctx)
+		if err != nil {
+			s.err = err
+			return
+		}
+		defer release()
 		s.res, s.err = s.r.Deps.Search.Search(ctx, s.req)
 		s.err = invalidQuery(s.err)
 	})
@@ -76,7 +82,7 @@ func (s *SearchResolver) Results(ctx context.Context) (*SearchResultsResolver, e
 	if err != nil {
 		return nil, err
 	}
-	return &SearchResultsResolver{r: s.r, res: res}, nil
+	return &SearchResultsResolver{r: s.r, res: res, req: s.req}, nil
 }
 
 func (s *SearchResolver) Stats(ctx context.Context) (*searchStatsResolver, error) {
@@ -91,9 +97,16 @@ func (s *SearchResolver) Stats(ctx context.Context) (*searchStatsResolver, error
 type SearchResultsResolver struct {
 	r   *Resolver
 	res *search.Results
+	req search.Request // what was searched, for the alert
 	// repos shares one RepositoryResolver per repository among the results.
 	repos map[int64]*RepositoryResolver
 	mu    sync.Mutex
+	// contents reads the files of the results (GitBlob.content), per repository.
+	contents map[int64]*blobBatch
+	// alert is computed once, when asked for.
+	alertOnce sync.Once
+	alert     *search.Alert
+	alertErr  error
 }
 
 func (s *SearchResultsResolver) repo(repo *store.Repo) *RepositoryResolver {
@@ -116,7 +129,7 @@ func (s *SearchResultsResolver) Results() []*searchResultResolver {
 		rr := s.repo(m.Repository())
 		switch m := m.(type) {
 		case *search.FileMatch:
-			out = append(out, &searchResultResolver{file: &fileMatchResolver{repo: rr, m: m}})
+			out = append(out, &searchResultResolver{file: &fileMatchResolver{repo: rr, m: m, results: s}})
 		case *search.CommitMatch:
 			out = append(out, &searchResultResolver{commit: &commitSearchResultResolver{repo: rr, m: m}})
 		case *search.RepoMatch:
@@ -164,15 +177,24 @@ func (s *searchSkipped) Large() int32  { return int32(s.s.Large) }
 
 // RepositoryCounts lists repositories in result order.
 func (s *SearchResultsResolver) RepositoryCounts() []*repoMatchCount {
-	var out []*repoMatchCount
+	repos := s.Repositories()
+	out := make([]*repoMatchCount, len(repos))
+	for i, rr := range repos {
+		out[i] = &repoMatchCount{repo: rr, n: s.res.RepoCounts[rr.repo.ID]}
+	}
+	return out
+}
+
+// Repositories lists the repositories with matches in result order.
+func (s *SearchResultsResolver) Repositories() []*RepositoryResolver {
+	out := []*RepositoryResolver{}
 	seen := map[int64]bool{}
 	for _, m := range s.res.Matches {
 		repo := m.Repository()
-		if seen[repo.ID] {
-			continue
+		if !seen[repo.ID] {
+			seen[repo.ID] = true
+			out = append(out, s.repo(repo))
 		}
-		seen[repo.ID] = true
-		out = append(out, &repoMatchCount{repo: s.repo(repo), n: s.res.RepoCounts[repo.ID]})
 	}
 	return out
 }
@@ -201,8 +223,9 @@ func (s *searchResultResolver) ToRepository() (*RepositoryResolver, bool) {
 }
 
 type fileMatchResolver struct {
-	repo *RepositoryResolver
-	m    *search.FileMatch
+	repo    *RepositoryResolver
+	m       *search.FileMatch
+	results *SearchResultsResolver
 }
 
 func (f *fileMatchResolver) Repository() *RepositoryResolver { return f.repo }
@@ -218,7 +241,7 @@ func (f *fileMatchResolver) RevSpec() *string {
 func (f *fileMatchResolver) LineMatches() []*lineMatchResolver {
 	out := make([]*lineMatchResolver, len(f.m.LineMatches))
 	for i := range f.m.LineMatches {
-		out[i] = &lineMatchResolver{&f.m.LineMatches[i]}
+		out[i] = &lineMatchResolver{m: &f.m.LineMatches[i], limitHit: f.m.LimitHit && i == len(out)-1}
 	}
 	return out
 }
@@ -253,9 +276,13 @@ func (g *gitBlobResolver) Commit(ctx context.Context) (*GitCommitResolver, error
 	return c, nil
 }
 
-type lineMatchResolver struct{ m *search.LineMatch }
+type lineMatchResolver struct {
+	m        *search.LineMatch
+	limitHit bool // the limit cut the file's matches after this line
+}
 
 func (l *lineMatchResolver) Preview() string   { return l.m.Preview }
+func (l *lineMatchResolver) LimitHit() bool    { return l.limitHit }
 func (l *lineMatchResolver) LineNumber() int32 { return int32(l.m.LineNumber) }
 func (l *lineMatchResolver) OffsetAndLengths() [][]int32 {
 	rr := l.m.RuneRanges()

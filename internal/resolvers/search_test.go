@@ -2,6 +2,7 @@ package resolvers_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,11 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lookout/lookout/internal/apitest"
-	"github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
-	"github.com/lookout/lookout/internal/vcs"
 )
 
 // makeRepo commits files to a new repository and returns its directory.
@@ -44,18 +43,24 @@ func makeRepo(t *testing.T, date, author string, files map[string]string) string
 	return dir
 }
 
+// gitConfig is the config of a GIT connection that brings the repositories at dirs.
+func gitConfig(dirs ...string) string {
+	raw, _ := json.Marshal(map[string]any{"repos": dirs})
+	return string(raw)
+}
+
+// newSearchAPI starts the API with search over the mirrors of its repository service
+// (e.Repos, which fetches local repositories).
+func newSearchAPI(t *testing.T) *apitest.Env {
+	return apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) {
+		d.Search = search.NewService(d.Store, d.Repos, search.NewBlobCache(0, nil), nil, search.Options{})
+	}})
+}
+
 func TestSearchAPI(t *testing.T) {
 	ctx := context.Background()
-	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{AllowLocal: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reposSvc *repos.Service
-	e := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) {
-		reposSvc = &repos.Service{Store: d.Store, VCS: cache}
-		d.Repos = reposSvc
-		d.Search = search.NewService(d.Store, reposSvc, search.NewBlobCache(0, nil), nil, search.Options{})
-	}})
+	e := newSearchAPI(t)
+	reposSvc := e.Repos
 	alice, aliceToken := e.CreateUser(t, "alice", false)
 	_, bobToken := e.CreateUser(t, "bob", false)
 
@@ -64,7 +69,7 @@ func TestSearchAPI(t *testing.T) {
 		"README.md": "# Open\n\nNothing to do.\n",
 	})
 	secret := makeRepo(t, "2024-03-02T12:00:00Z", "Eve <eve@example.com>", map[string]string{"keys.go": "package keys\n\n// TODO: rotate hunter2\n"})
-	svc, err := e.Store.ExternalServices().Create(ctx, "GIT", "local", `{"repos":[]}`, time.Hour)
+	svc, err := e.Store.ExternalServices().Create(ctx, "GIT", "local", gitConfig(open, secret), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +82,7 @@ func TestSearchAPI(t *testing.T) {
 	}
 	for _, name := range []string{"local/open", "local/secret"} {
 		r, _ := e.Store.Repos().GetByName(ctx, store.InternalViewer, name)
-		if _, err := reposSvc.Fetch(ctx, r.ID); err != nil {
+		if _, err := reposSvc.Fetch(ctx, r.ID, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

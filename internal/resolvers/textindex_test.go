@@ -47,7 +47,7 @@ func TestTextSearchIndexAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.Repos.Fetch(ctx, r.ID); err != nil {
+		if _, err := e.Repos.Fetch(ctx, r.ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		if r, err = e.Store.Repos().GetByID(ctx, store.InternalViewer, r.ID); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/mail"
 	"strings"
+	"time"
 
 	graphql "github.com/graph-gophers/graphql-go"
 
@@ -37,6 +38,45 @@ func (u *UserResolver) Email(ctx context.Context) *string {
 	}
 	return &u.user.Email
 }
+
+// Emails lists the user's one address, to whom Email shows it.
+func (u *UserResolver) Emails(ctx context.Context) []*userEmailResolver {
+	if u.Email(ctx) == nil {
+		return []*userEmailResolver{}
+	}
+	return []*userEmailResolver{{u}}
+}
+
+type userEmailResolver struct{ u *UserResolver }
+
+func (e *userEmailResolver) Email() string       { return e.u.user.Email }
+func (e *userEmailResolver) Verified() bool      { return e.u.user.EmailVerified }
+func (e *userEmailResolver) IsPrimary() bool     { return true }
+func (e *userEmailResolver) Primary() bool       { return true }
+func (e *userEmailResolver) User() *UserResolver { return e.u }
+
+// UsageStatistics are the user's and site admins' to see.
+func (u *UserResolver) UsageStatistics(ctx context.Context) (*userUsageStatistics, error) {
+	if auth.CheckSameUserOrSiteAdmin(ctx, u.user.ID) != nil {
+		return &userUsageStatistics{}, nil
+	}
+	at, err := u.r.Store.Users().LastActive(ctx, u.user.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &userUsageStatistics{lastActive: at}, nil
+}
+
+type userUsageStatistics struct{ lastActive *time.Time }
+
+func (s *userUsageStatistics) LastActiveTime() *string {
+	if s.lastActive == nil {
+		return nil
+	}
+	v := s.lastActive.UTC().Format(time.RFC3339)
+	return &v
+}
+func (s *userUsageStatistics) LastActiveCodeHostIntegrationTime() *string { return nil }
 
 func (u *UserResolver) ViewerCanAdminister(ctx context.Context) bool {
 	return auth.CheckSameUserOrSiteAdmin(ctx, u.user.ID) == nil
@@ -97,13 +137,13 @@ func (r *Resolver) User(ctx context.Context, args struct{ Username string }) (*U
 }
 
 func (r *Resolver) Users(ctx context.Context, args struct {
-	ConnectionArgs
+	NullableFirstArgs
 	Query *string
 }) (*connection[*UserResolver], error) {
 	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
-	page, err := args.page()
+	page, err := args.connectionArgs().page()
 	if err != nil {
 		return nil, err
 	}
@@ -132,16 +172,17 @@ type CreateUserResult struct{ user *UserResolver }
 func (c *CreateUserResult) User() *UserResolver { return c.user }
 
 func (r *Resolver) CreateUser(ctx context.Context, args struct {
-	Username      string
-	Email         *string
-	Password      *string
-	SiteAdmin     bool
-	VerifiedEmail bool
+	Username string
+	Email    *string
+	Password *string
+	// Nullable with a schema default: null means the default (see orDefault).
+	SiteAdmin     graphql.NullBool
+	VerifiedEmail graphql.NullBool
 }) (*CreateUserResult, error) {
 	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
-	nu := store.NewUser{Username: strings.TrimSpace(args.Username), SiteAdmin: args.SiteAdmin}
+	nu := store.NewUser{Username: strings.TrimSpace(args.Username), SiteAdmin: orDefault(args.SiteAdmin, false)}
 	if err := store.ValidateName(nu.Username); err != nil {
 		return nil, badInput(err)
 	}
@@ -150,7 +191,7 @@ func (r *Resolver) CreateUser(ctx context.Context, args struct {
 		if err != nil || addr.Name != "" {
 			return nil, errcode.New(errcode.BadInput, "invalid email address %q", *args.Email)
 		}
-		nu.Email, nu.EmailVerified = addr.Address, args.VerifiedEmail
+		nu.Email, nu.EmailVerified = addr.Address, orDefault(args.VerifiedEmail, true)
 	}
 	if args.Password != nil {
 		hash, err := auth.HashPassword(*args.Password)
@@ -241,3 +282,17 @@ func empty(err error) (*EmptyResponse, error) {
 }
 
 func (*EmptyResponse) AlwaysNil() *string { return nil }
+
+// orDefault is the value of a nullable Boolean argument that has a default in the schema
+// (createUser's `siteAdmin: Boolean = false`). graphql-go fills the default in when the
+// argument is omitted, but hands an explicit null (a literal, or a variable that is null
+// or not sent) to the resolver; packed into a plain bool that fails the whole request
+// with "got null for non-null", and graphql-go cannot pack a default into a *bool. Such
+// arguments are graphql.NullBool, and null means the default, as a client that fills
+// variables from optional form fields expects.
+func orDefault(b graphql.NullBool, def bool) bool {
+	if b.Value == nil {
+		return def
+	}
+	return *b.Value
+}

@@ -187,7 +187,7 @@ func newFixture(t *testing.T) *fixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.reposSvc.Fetch(ctx, r.ID); err != nil {
+		if _, err := f.reposSvc.Fetch(ctx, r.ID, nil); err != nil {
 			t.Fatalf("fetch %s: %v", name, err)
 		}
 	}

@@ -125,7 +125,7 @@ func newIndexCorpus(t *testing.T, n int) *indexCorpus {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.reposSvc.Fetch(ctx, r.ID); err != nil {
+		if _, err := c.reposSvc.Fetch(ctx, r.ID, nil); err != nil {
 			t.Fatalf("fetch %s: %v", g.Name, err)
 		}
 		if r, err = st.Repos().GetByID(ctx, store.InternalViewer, r.ID); err != nil {
@@ -148,7 +148,7 @@ func (c *indexCorpus) push(t *testing.T, i int, files map[string]string) {
 	w.commit("2024-06-01T10:00:00Z", "Pusher <pusher@example.com>", "push", files)
 	w.git(nil, "push", "-q", c.dirs[i], "HEAD:main")
 	ctx := context.Background()
-	if _, err := c.reposSvc.Fetch(ctx, c.repos[i].ID); err != nil {
+	if _, err := c.reposSvc.Fetch(ctx, c.repos[i].ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	r, err := c.st.Repos().GetByID(ctx, store.InternalViewer, c.repos[i].ID)

@@ -152,3 +152,18 @@ func (t langTotals) sorted() []LanguageStat {
 	})
 	return out
 }
+
+// FileLanguage is a file's language as search results name it: by its name, else by its
+// content (nil when it was not read) among the languages the name allows.
+func FileLanguage(p string, content []byte) string {
+	lang, cands := languageByName(p)
+	switch {
+	case lang != "":
+		return lang
+	case content != nil && !isBinary(content):
+		return languageByContent(p, cands, content)
+	case len(cands) > 0:
+		return cands[0]
+	}
+	return ""
+}

@@ -161,9 +161,7 @@ func (s *scanner) close() {
 var linesSignature = []byte("lookout-lines-v1")
 
 // isBinary is git's test: a NUL byte in the first 8000 bytes.
-func isBinary(data []byte) bool {
-	return bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0
-}
+func isBinary(data []byte) bool { return vcs.IsBinary(data) }
 
 // scan searches the tree of commit, reading the first files while git lists the rest.
 func (s *scanner) scan(ctx context.Context, spec *scanSpec, commit string) (*scanOutput, error) {
@@ -420,6 +418,11 @@ func (s *scanner) readQueue(ctx context.Context, spec *scanSpec, sig []byte, q *
 		}
 		i := 0
 		err := r.ReadBatch(names, func(info vcs.ObjectInfo, data []byte) error {
+			// A batch may hold hundreds of blobs (seconds of matching): a cancelled
+			// search stops within one blob, so that its CPU goes back to others.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			w := batch[i]
 			i++
 			if info.Missing {
@@ -686,16 +689,7 @@ func fileLanguage(spec *scanSpec, se *scanEntry, data []byte) string {
 	if se.lang != "" || !spec.languages {
 		return se.lang
 	}
-	lang, cands := languageByName(se.e.Path)
-	switch {
-	case lang != "":
-		return lang
-	case data != nil && !isBinary(data):
-		return languageByContent(se.e.Path, cands, data)
-	case len(cands) > 0:
-		return cands[0]
-	}
-	return ""
+	return FileLanguage(se.e.Path, data)
 }
 
 // finishCached records an entry answered by the cache.

@@ -45,10 +45,16 @@ type Request struct {
 // Parse parses a request's query (or returns its Plan) and checks that the executor
 // can run it. Errors are *query.Error values: the caller reports them as invalid queries.
 func (req *Request) Parse() (query.Plan, error) {
+	return req.ParseContext(context.Background())
+}
+
+// ParseContext is Parse, giving up with ctx's error when ctx is done while the query is
+// planned.
+func (req *Request) ParseContext(ctx context.Context) (query.Plan, error) {
 	plan := req.Plan
 	if plan == nil {
 		var err error
-		plan, err = query.ParseWith(req.Query, query.Options{PatternType: req.PatternType, Now: req.Now})
+		plan, err = query.ParseContext(ctx, req.Query, query.Options{PatternType: req.PatternType, Now: req.Now})
 		if err != nil {
 			return nil, err
 		}
@@ -67,7 +73,7 @@ func (req *Request) Parse() (query.Plan, error) {
 // Partial set.
 func (s *Service) Search(ctx context.Context, req Request) (*Results, error) {
 	start := time.Now()
-	plan, err := req.Parse()
+	plan, err := req.ParseContext(ctx)
 	if err != nil {
 		return nil, err
 	}

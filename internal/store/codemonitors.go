@@ -60,7 +60,9 @@ type MonitorWebhook struct {
 	CreatedAt      time.Time
 }
 
-// MonitorSlackWebhook is a Slack action (cm_slack_webhooks).
+// MonitorSlackWebhook is a Slack action (cm_slack_webhooks). URL is decrypted: an incoming
+// webhook URL is its own credential, so it is stored encrypted like webhook secrets (rows
+// written before encryption, or without a key, are read as they are).
 type MonitorSlackWebhook struct {
 	ID             int64
 	MonitorID      int64
@@ -304,15 +306,19 @@ WHERE id = %s AND monitor = %s`, w.URL, w.Enabled, w.IncludeResults, uid, w.ID, 
 		}
 	}
 	for _, w := range spec.SlackWebhooks {
+		url, err := cs.s.key.Encrypt(w.URL)
+		if err != nil {
+			return err
+		}
 		if w.ID == 0 {
 			if _, err := cs.s.exec(ctx, sqlf.Sprintf(`INSERT INTO cm_slack_webhooks (monitor, url, enabled, include_results, created_by, changed_by)
-VALUES (%s, %s, %s, %s, %s, %s)`, monitorID, w.URL, w.Enabled, w.IncludeResults, uid, uid)); err != nil {
+VALUES (%s, %s, %s, %s, %s, %s)`, monitorID, url, w.Enabled, w.IncludeResults, uid, uid)); err != nil {
 				return err
 			}
 			continue
 		}
 		tag, err := cs.s.exec(ctx, sqlf.Sprintf(`UPDATE cm_slack_webhooks SET url = %s, enabled = %s, include_results = %s, changed_by = %s, changed_at = now()
-WHERE id = %s AND monitor = %s`, w.URL, w.Enabled, w.IncludeResults, uid, w.ID, monitorID))
+WHERE id = %s AND monitor = %s`, url, w.Enabled, w.IncludeResults, uid, w.ID, monitorID))
 		if err != nil {
 			return err
 		}
@@ -359,14 +365,32 @@ func (cs *CodeMonitorStore) GetMonitor(ctx context.Context, id int64) (*Monitor,
 // MonitorListOptions filter ListMonitors; a zero UserID lists every monitor.
 type MonitorListOptions struct {
 	UserID int64 // monitors owned by this user
+	// Issue, when set, keeps only issue monitors (true) or only code monitors (false):
+	// an issue monitor is a monitor with an im_configs row.
+	Issue *bool
+	// Query keeps monitors whose description or owner's username contains it
+	// (case-insensitive): how a site admin finds the monitor that alerts someone.
+	Query string
 	Page
 }
 
 func (o MonitorListOptions) where() *sqlf.Query {
+	conds := []*sqlf.Query{sqlf.Sprintf("TRUE")}
 	if o.UserID != 0 {
-		return sqlf.Sprintf("m.namespace_user_id = %s", o.UserID)
+		conds = append(conds, sqlf.Sprintf("m.namespace_user_id = %s", o.UserID))
 	}
-	return sqlf.Sprintf("TRUE")
+	if o.Query != "" {
+		like := "%" + escapeLike(o.Query) + "%"
+		conds = append(conds, sqlf.Sprintf("(m.description ILIKE %s OR EXISTS (SELECT 1 FROM users u WHERE u.id = m.namespace_user_id AND u.username ILIKE %s))", like, like))
+	}
+	if o.Issue != nil {
+		exists := sqlf.Sprintf("EXISTS (SELECT 1 FROM im_configs c WHERE c.monitor_id = m.id)")
+		if !*o.Issue {
+			exists = sqlf.Sprintf("NOT %s", exists)
+		}
+		conds = append(conds, exists)
+	}
+	return sqlf.Join(conds, " AND ")
 }
 
 // ListMonitors lists monitors in id order.
@@ -490,18 +514,25 @@ func (cs *CodeMonitorStore) GetWebhook(ctx context.Context, id int64) (*MonitorW
 
 // SlackWebhooks returns a monitor's Slack actions in id order.
 func (cs *CodeMonitorStore) SlackWebhooks(ctx context.Context, monitorID int64) ([]*MonitorSlackWebhook, error) {
-	return collect(ctx, cs.s, sqlf.Sprintf("SELECT id, monitor, url, enabled, include_results, created_at FROM cm_slack_webhooks WHERE monitor = %s ORDER BY id", monitorID), scanSlack)
+	return collect(ctx, cs.s, sqlf.Sprintf("SELECT id, monitor, url, enabled, include_results, created_at FROM cm_slack_webhooks WHERE monitor = %s ORDER BY id", monitorID), cs.scanSlack)
 }
 
-func scanSlack(row pgx.Row) (*MonitorSlackWebhook, error) {
+func (cs *CodeMonitorStore) scanSlack(row pgx.Row) (*MonitorSlackWebhook, error) {
 	var w MonitorSlackWebhook
-	err := row.Scan(&w.ID, &w.MonitorID, &w.URL, &w.Enabled, &w.IncludeResults, &w.CreatedAt)
-	return &w, err
+	if err := row.Scan(&w.ID, &w.MonitorID, &w.URL, &w.Enabled, &w.IncludeResults, &w.CreatedAt); err != nil {
+		return nil, err
+	}
+	url, err := cs.s.key.Decrypt(w.URL)
+	if err != nil {
+		return nil, fmt.Errorf("Slack action %d URL: %w", w.ID, err)
+	}
+	w.URL = url
+	return &w, nil
 }
 
 // GetSlackWebhook returns a Slack action.
 func (cs *CodeMonitorStore) GetSlackWebhook(ctx context.Context, id int64) (*MonitorSlackWebhook, error) {
-	w, err := scanSlack(cs.s.queryRow(ctx, sqlf.Sprintf("SELECT id, monitor, url, enabled, include_results, created_at FROM cm_slack_webhooks WHERE id = %s", id)))
+	w, err := cs.scanSlack(cs.s.queryRow(ctx, sqlf.Sprintf("SELECT id, monitor, url, enabled, include_results, created_at FROM cm_slack_webhooks WHERE id = %s", id)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("Slack action %d", id)
 	}

@@ -276,6 +276,17 @@ func (cs *CodeMonitorStore) ActionJob(ctx context.Context, id int64) (*ActionJob
 	return j, err
 }
 
+// ActionEvent returns a notification by id: a code monitor's (cm_action_jobs) or, with
+// issue, an issue monitor's message (im_action_jobs).
+func (cs *CodeMonitorStore) ActionEvent(ctx context.Context, id int64, issue bool) (*ActionJob, error) {
+	table, cols := ActionEventOptions{Issue: issue}.table()
+	j, err := ScanActionJob(cs.s.queryRow(ctx, sqlf.Sprintf("SELECT "+cols+" FROM "+table+" WHERE id = %s", id)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("monitor notification %d", id)
+	}
+	return j, err
+}
+
 // LastSearched returns, per repository, the commits a monitor's last run searched
 // (repoIDs nil: every repository it has an entry for).
 func (cs *CodeMonitorStore) LastSearched(ctx context.Context, monitorID int64, repoIDs []int64) (map[int64][]string, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/Masterminds/squirrel"
 	"github.com/jackc/pgx/v5"
 	"github.com/keegancsmith/sqlf"
 
@@ -87,15 +88,49 @@ func (os *OrgStore) GetByName(ctx context.Context, name string) (*Org, error) {
 	return o, err
 }
 
+// OrgListOptions filter List.
+type OrgListOptions struct {
+	Query string // substring of the name or display name
+	Page
+}
+
+func (o OrgListOptions) where() squirrel.And {
+	conds := squirrel.And{squirrel.Expr("deleted_at IS NULL")}
+	if o.Query != "" {
+		like := "%" + escapeLike(o.Query) + "%"
+		conds = append(conds, squirrel.Or{squirrel.ILike{"name": like}, squirrel.ILike{"display_name": like}})
+	}
+	return conds
+}
+
+// List returns live organisations ordered by id.
+func (os *OrgStore) List(ctx context.Context, opts OrgListOptions) ([]*Org, error) {
+	q := opts.Page.on(psql.Select(orgColumns).From("orgs").Where(opts.where()), "id")
+	return collectBuilt(ctx, os.s, q, scanOrg)
+}
+
+// Count counts the organisations List would list without a page.
+func (os *OrgStore) Count(ctx context.Context, opts OrgListOptions) (int, error) {
+	return os.s.countBuilt(ctx, psql.Select("count(*)").From("orgs").Where(opts.where()))
+}
+
 // ListForUser returns the organisations userID belongs to.
 func (os *OrgStore) ListForUser(ctx context.Context, userID int64) ([]*Org, error) {
 	return collect(ctx, os.s, sqlf.Sprintf(`SELECT o.id, o.name, o.display_name, o.created_at FROM orgs o
 JOIN org_members m ON m.org_id = o.id WHERE m.user_id = %s AND o.deleted_at IS NULL ORDER BY o.id`, userID), scanOrg)
 }
 
-// AddMember adds userID to orgID; adding an existing member is not an error.
+// AddMember adds userID to orgID (a site admin's direct add); adding an existing member is
+// not an error. A pending invitation of the user to the organization is withdrawn: there
+// is nothing left to answer.
 func (os *OrgStore) AddMember(ctx context.Context, orgID, userID int64) error {
-	_, err := os.s.exec(ctx, sqlf.Sprintf("INSERT INTO org_members (org_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING", orgID, userID))
+	err := os.s.Transact(ctx, func(tx *Store) error {
+		if _, err := tx.exec(ctx, sqlf.Sprintf("INSERT INTO org_members (org_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING", orgID, userID)); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, sqlf.Sprintf("UPDATE org_invitations SET revoked_at = now() WHERE org_id = %s AND recipient_user_id = %s AND responded_at IS NULL AND revoked_at IS NULL", orgID, userID))
+		return err
+	})
 	if database.IsForeignKeyViolation(err) {
 		return notFound("organization %d or user %d", orgID, userID)
 	}

@@ -89,6 +89,8 @@ type FetchOutcome struct {
 	DefaultBranch string
 	// SizeBytes is the mirror's size after the fetch; 0 keeps the recorded one.
 	SizeBytes int64
+	// Language is the primary language at the default branch; nil keeps the recorded one.
+	Language *string
 }
 
 // RecordFetch stores a fetch's outcome on the repository and schedules its next fetch.
@@ -108,9 +110,10 @@ last_changed_at = CASE WHEN %s OR last_changed_at IS NULL THEN now() ELSE last_c
 head_oids = %s::jsonb,
 default_branch = CASE WHEN %s <> '' THEN %s ELSE default_branch END,
 size_bytes = CASE WHEN %s::bigint > 0 THEN %s::bigint ELSE size_bytes END,
+language = coalesce(%s, language),
 next_fetch_at = now() + least(greatest((now() - CASE WHEN %s OR last_changed_at IS NULL THEN now() ELSE last_changed_at END) / 2, %s::interval), %s::interval)
 WHERE id = %s RETURNING (SELECT head_oids FROM old)`,
-			repoID, out.Changed, string(heads), out.DefaultBranch, out.DefaultBranch, out.SizeBytes, out.SizeBytes, out.Changed, MinFetchInterval.String(), MaxFetchInterval.String(), repoID)).Scan(&raw)
+			repoID, out.Changed, string(heads), out.DefaultBranch, out.DefaultBranch, out.SizeBytes, out.SizeBytes, out.Language, out.Changed, MinFetchInterval.String(), MaxFetchInterval.String(), repoID)).Scan(&raw)
 	}
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/Masterminds/squirrel"
 	"github.com/jackc/pgx/v5"
 	"github.com/keegancsmith/sqlf"
 )
@@ -58,6 +59,9 @@ type Repo struct {
 	// SizeBytes is the size of the repository's git objects as its last fetch
 	// measured them; 0 until then.
 	SizeBytes int64
+	// Language is the primary language at the default branch ("" for none); nil until
+	// a fetch measured it.
+	Language *string
 }
 
 // Clone statuses.
@@ -68,13 +72,13 @@ const (
 	CloneStatusFailed    = "failed"
 )
 
-const repoColumns = "r.id, r.name, r.uri, r.description, r.external_id, r.default_branch, r.fork, r.archived, r.private, r.created_at, r.updated_at, r.clone_status, coalesce(r.last_error, ''), r.last_fetched_at, r.last_changed_at, r.next_fetch_at, r.head_oids, coalesce(r.size_bytes, 0)"
+const repoColumns = "r.id, r.name, r.uri, r.description, r.external_id, r.default_branch, r.fork, r.archived, r.private, r.created_at, r.updated_at, r.clone_status, coalesce(r.last_error, ''), r.last_fetched_at, r.last_changed_at, r.next_fetch_at, r.head_oids, coalesce(r.size_bytes, 0), r.language"
 
 func scanRepo(row pgx.Row) (*Repo, error) {
 	var r Repo
 	var heads []byte
 	err := row.Scan(&r.ID, &r.Name, &r.URI, &r.Description, &r.ExternalID, &r.DefaultBranch, &r.Fork, &r.Archived, &r.Private, &r.CreatedAt, &r.UpdatedAt,
-		&r.CloneStatus, &r.LastError, &r.LastFetchedAt, &r.LastChangedAt, &r.NextFetchAt, &heads, &r.SizeBytes)
+		&r.CloneStatus, &r.LastError, &r.LastFetchedAt, &r.LastChangedAt, &r.NextFetchAt, &heads, &r.SizeBytes, &r.Language)
 	if err != nil {
 		return nil, err
 	}
@@ -131,60 +135,81 @@ type RepoListOptions struct {
 	Limit     int
 }
 
-func (o RepoListOptions) where(v Viewer) *sqlf.Query {
-	conds := []*sqlf.Query{sqlf.Sprintf("r.deleted_at IS NULL"), VisibleRepoCond(v, "r")}
+// where is the filter of a repository list: only the parts opts asks for.
+func (o RepoListOptions) where(v Viewer) squirrel.And {
+	conds := squirrel.And{squirrel.Expr("r.deleted_at IS NULL"), sqlfCond(VisibleRepoCond(v, "r"))}
 	if o.Query != "" {
-		conds = append(conds, sqlf.Sprintf("r.name ILIKE %s", "%"+escapeLike(o.Query)+"%"))
+		conds = append(conds, squirrel.ILike{"r.name": "%" + escapeLike(o.Query) + "%"})
 	}
 	if o.IDs != nil {
-		conds = append(conds, sqlf.Sprintf("r.id = ANY(%s)", o.IDs))
+		conds = append(conds, squirrel.Expr("r.id = ANY(?)", o.IDs))
 	}
 	if o.Names != nil {
-		conds = append(conds, sqlf.Sprintf("r.name = ANY(%s::citext[])", o.Names))
+		conds = append(conds, squirrel.Expr("r.name = ANY(?::citext[])", o.Names))
 	}
 	if o.Cloned != nil {
 		if *o.Cloned {
-			conds = append(conds, sqlf.Sprintf("r.clone_status = 'cloned'"))
+			conds = append(conds, squirrel.Eq{"r.clone_status": CloneStatusCloned})
 		} else {
-			conds = append(conds, sqlf.Sprintf("r.clone_status <> 'cloned'"))
+			conds = append(conds, squirrel.NotEq{"r.clone_status": CloneStatusCloned})
 		}
 	}
 	if o.FailedFetch {
-		conds = append(conds, sqlf.Sprintf("r.last_error IS NOT NULL"))
+		conds = append(conds, squirrel.NotEq{"r.last_error": nil})
 	}
-	return sqlf.Join(conds, " AND ")
+	return conds
 }
 
 // List returns the repositories the viewer may see that match opts.
 func (rs *RepoStore) List(ctx context.Context, v Viewer, opts RepoListOptions) ([]*Repo, error) {
-	conds := []*sqlf.Query{opts.where(v)}
+	q := psql.Select(repoColumns).From("repo r").Where(opts.where(v))
 	cmp, dir := ">", "ASC"
 	if opts.Descending {
 		cmp, dir = "<", "DESC"
 	}
-	var order *sqlf.Query
 	switch opts.OrderBy {
 	case RepoOrderCreatedAt:
 		if opts.AfterID != 0 {
-			conds = append(conds, sqlf.Sprintf("r.id "+cmp+" %s", opts.AfterID))
+			q = q.Where("r.id "+cmp+" ?", opts.AfterID)
 		}
-		order = sqlf.Sprintf("r.id " + dir)
+		q = q.OrderBy("r.id " + dir)
 	default:
 		if opts.AfterName != "" {
-			conds = append(conds, sqlf.Sprintf("r.name "+cmp+" %s::citext", opts.AfterName))
+			q = q.Where("r.name "+cmp+" ?::citext", opts.AfterName)
 		}
-		order = sqlf.Sprintf("r.name " + dir)
+		q = q.OrderBy("r.name " + dir)
 	}
-	limit := sqlf.Sprintf("")
 	if opts.Limit > 0 {
-		limit = sqlf.Sprintf("LIMIT %s", opts.Limit)
+		q = q.Limit(uint64(opts.Limit))
 	}
-	return collect(ctx, rs.s, sqlf.Sprintf("SELECT "+repoColumns+" FROM repo r WHERE %s ORDER BY %s %s", sqlf.Join(conds, " AND "), order, limit), scanRepo)
+	return collectBuilt(ctx, rs.s, q, scanRepo)
 }
 
 // Count counts the repositories the viewer may see that match opts (ignoring the page).
 func (rs *RepoStore) Count(ctx context.Context, v Viewer, opts RepoListOptions) (int, error) {
-	return rs.s.count(ctx, sqlf.Sprintf("SELECT count(*) FROM repo r WHERE %s", opts.where(v)))
+	return rs.s.countBuilt(ctx, psql.Select("count(*)").From("repo r").Where(opts.where(v)))
+}
+
+// HostKinds returns, per repository id, the kind of the first live connection that
+// brings it (repositories no connection brings are left out).
+func (rs *RepoStore) HostKinds(ctx context.Context, ids []int64) (map[int64]string, error) {
+	rows, err := rs.s.query(ctx, sqlf.Sprintf(`SELECT DISTINCT ON (esr.repo_id) esr.repo_id, e.kind
+FROM external_service_repos esr JOIN external_services e ON e.id = esr.external_service_id
+WHERE esr.repo_id = ANY(%s) AND e.deleted_at IS NULL ORDER BY esr.repo_id, e.id`, ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]string, len(ids))
+	for rows.Next() {
+		var id int64
+		var kind string
+		if err := rows.Scan(&id, &kind); err != nil {
+			return nil, err
+		}
+		out[id] = kind
+	}
+	return out, rows.Err()
 }
 
 // VisibleRepoIDs returns the ids of every live repository the viewer may see.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/Masterminds/squirrel"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/keegancsmith/sqlf"
@@ -80,31 +81,31 @@ type SearchContextListOptions struct {
 	Limit int
 }
 
-func (o SearchContextListOptions) where() *sqlf.Query {
-	conds := []*sqlf.Query{sqlf.Sprintf("TRUE")}
+func (o SearchContextListOptions) where() squirrel.And {
+	conds := squirrel.And{}
 	if o.Query != "" {
 		like := "%" + escapeLike(o.Query) + "%"
-		conds = append(conds, sqlf.Sprintf("(name ILIKE %s OR description ILIKE %s)", like, like))
+		conds = append(conds, squirrel.Or{squirrel.ILike{"name": like}, squirrel.ILike{"description": like}})
 	}
-	return sqlf.Join(conds, " AND ")
+	return conds
 }
 
 // ListSearchContexts returns contexts by name (case-insensitive order).
 func (ss *SearchStore) ListSearchContexts(ctx context.Context, opts SearchContextListOptions) ([]*SearchContext, error) {
-	where := opts.where()
+	q := psql.Select(searchContextColumns).From("search_contexts").Where(opts.where()).OrderBy("name")
 	if opts.After != "" {
-		where = sqlf.Sprintf("%s AND name > %s", where, opts.After)
+		q = q.Where("name > ?", opts.After)
 	}
-	return collect(ctx, ss.s, sqlf.Sprintf("SELECT "+searchContextColumns+" FROM search_contexts WHERE %s ORDER BY name %s",
-		where, Page{Limit: opts.Limit}.limitSQL()), scanSearchContext)
+	if opts.Limit > 0 {
+		q = q.Limit(uint64(opts.Limit))
+	}
+	return collectBuilt(ctx, ss.s, q, scanSearchContext)
 }
 
 // CountSearchContexts counts the contexts ListSearchContexts would return without After
 // and Limit.
 func (ss *SearchStore) CountSearchContexts(ctx context.Context, opts SearchContextListOptions) (int, error) {
-	var n int
-	err := ss.s.queryRow(ctx, sqlf.Sprintf("SELECT count(*) FROM search_contexts WHERE %s", opts.where())).Scan(&n)
-	return n, err
+	return ss.s.countBuilt(ctx, psql.Select("count(*)").From("search_contexts").Where(opts.where()))
 }
 
 // DeleteSearchContext removes a context by name.

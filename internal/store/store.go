@@ -1,6 +1,19 @@
 // Package store holds all of Lookout's SQL. Each area has its own file and its own small
 // store type reached from Store (s.Users(), s.Orgs(), ...). Every store runs on a
 // database.DB, so the same code works on a pool or inside a transaction (Store.Transact).
+//
+// Two ways of writing SQL, chosen by the shape of the statement:
+//
+//   - A fixed statement (an insert, an update, a lookup by key, a queue operation) is
+//     written out with keegancsmith/sqlf: the SQL reads as it runs, with %s for values.
+//   - A list assembled from optional parts (the filters of a list or connection field,
+//     a search over many columns, a keyset cursor, an order and a limit) is built with
+//     Masterminds/squirrel through psql, so each part is added only when asked for and
+//     the count of a list reuses its filters (see RepoListOptions, UserListOptions,
+//     OrgListOptions, SearchContextListOptions). A sqlf condition shared with fixed
+//     statements, such as VisibleRepoCond, joins such a list through sqlfCond.
+//
+// Fixed statements are not rewritten with squirrel for the sake of it.
 package store
 
 import (
@@ -8,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/Masterminds/squirrel"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/keegancsmith/sqlf"
@@ -69,6 +83,11 @@ func (s *Store) queryRow(ctx context.Context, q *sqlf.Query) pgx.Row {
 // collect runs q and scans every row with scan.
 func collect[T any](ctx context.Context, s *Store, q *sqlf.Query, scan func(pgx.Row) (T, error)) ([]T, error) {
 	rows, err := s.query(ctx, q)
+	return scanAll(rows, err, scan)
+}
+
+// scanAll scans every row of a query's result with scan.
+func scanAll[T any](rows pgx.Rows, err error, scan func(pgx.Row) (T, error)) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +103,35 @@ func collect[T any](ctx context.Context, s *Store, q *sqlf.Query, scan func(pgx.
 	return out, rows.Err()
 }
 
+// psql builds the statements assembled from optional parts, with Postgres placeholders.
+var psql = squirrel.StatementBuilder.PlaceholderFormat(squirrel.Dollar)
+
+// sqlfCond makes a sqlf condition a part of a squirrel statement.
+func sqlfCond(q *sqlf.Query) squirrel.Sqlizer {
+	return squirrel.Expr(q.Query(sqlf.SimpleBindVar), q.Args()...)
+}
+
+// collectBuilt is collect for a squirrel statement.
+func collectBuilt[T any](ctx context.Context, s *Store, b squirrel.Sqlizer, scan func(pgx.Row) (T, error)) ([]T, error) {
+	text, args, err := b.ToSql()
+	if err != nil {
+		return nil, fmt.Errorf("building SQL: %w", err)
+	}
+	rows, err := s.db.Query(ctx, text, args...)
+	return scanAll(rows, err, scan)
+}
+
+// countBuilt is count for a squirrel statement.
+func (s *Store) countBuilt(ctx context.Context, b squirrel.Sqlizer) (int, error) {
+	text, args, err := b.ToSql()
+	if err != nil {
+		return 0, fmt.Errorf("building SQL: %w", err)
+	}
+	var n int
+	err = s.db.QueryRow(ctx, text, args...).Scan(&n)
+	return n, err
+}
+
 // count runs a query returning a single integer.
 func (s *Store) count(ctx context.Context, q *sqlf.Query) (int, error) {
 	var n int
@@ -96,6 +144,15 @@ func (s *Store) count(ctx context.Context, q *sqlf.Query) (int, error) {
 type Page struct {
 	After int64
 	Limit int
+}
+
+// on adds the page to a list ordered by idColumn.
+func (p Page) on(q squirrel.SelectBuilder, idColumn string) squirrel.SelectBuilder {
+	q = q.Where(idColumn+" > ?", p.After).OrderBy(idColumn)
+	if p.Limit > 0 {
+		q = q.Limit(uint64(p.Limit))
+	}
+	return q
 }
 
 func (p Page) limitSQL() *sqlf.Query {

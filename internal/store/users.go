@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Masterminds/squirrel"
 	"github.com/jackc/pgx/v5"
 	"github.com/keegancsmith/sqlf"
 
@@ -140,23 +141,34 @@ type UserListOptions struct {
 	Page
 }
 
-func (o UserListOptions) where() *sqlf.Query {
-	conds := []*sqlf.Query{sqlf.Sprintf("deleted_at IS NULL")}
+func (o UserListOptions) where() squirrel.And {
+	conds := squirrel.And{squirrel.Expr("deleted_at IS NULL")}
 	if o.Query != "" {
 		like := "%" + escapeLike(o.Query) + "%"
-		conds = append(conds, sqlf.Sprintf("(username ILIKE %s OR display_name ILIKE %s OR email ILIKE %s)", like, like, like))
+		conds = append(conds, squirrel.Or{squirrel.ILike{"username": like}, squirrel.ILike{"display_name": like}, squirrel.ILike{"email": like}})
 	}
-	return sqlf.Join(conds, " AND ")
+	return conds
 }
 
 // List returns users ordered by id.
 func (us *UserStore) List(ctx context.Context, opts UserListOptions) ([]*User, error) {
-	return collect(ctx, us.s, sqlf.Sprintf("SELECT "+userColumns+" FROM users WHERE %s AND id > %s ORDER BY id %s", opts.where(), opts.After, opts.limitSQL()), scanUser)
+	q := opts.Page.on(psql.Select(userColumns).From("users").Where(opts.where()), "id")
+	return collectBuilt(ctx, us.s, q, scanUser)
 }
 
 // Count counts users matching opts (ignoring its page).
 func (us *UserStore) Count(ctx context.Context, opts UserListOptions) (int, error) {
-	return us.s.count(ctx, sqlf.Sprintf("SELECT count(*) FROM users WHERE %s", opts.where()))
+	return us.s.countBuilt(ctx, psql.Select("count(*)").From("users").Where(opts.where()))
+}
+
+// LastActive returns when the user last used an access token or signed in, as far as
+// the rows kept say (expired sessions are deleted); nil when never.
+func (us *UserStore) LastActive(ctx context.Context, id int64) (*time.Time, error) {
+	var at *time.Time
+	err := us.s.queryRow(ctx, sqlf.Sprintf(`SELECT greatest(
+  (SELECT max(last_used_at) FROM access_tokens WHERE user_id = %s),
+  (SELECT max(created_at) FROM sessions WHERE user_id = %s))`, id, id)).Scan(&at)
+	return at, err
 }
 
 // CountSiteAdmins counts live site admins.

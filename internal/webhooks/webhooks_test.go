@@ -5,6 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +37,7 @@ func TestGitHubPushWebhookFetchesWithinSeconds(t *testing.T) {
 
 	// The worker: sync, clone and fetch, with its own mirror cache.
 	changed := make(chan *reposvc.FetchReport, 10)
-	repostest.Start(t, e.DB, func(ctx context.Context, r *reposvc.FetchReport) error { changed <- r; return nil })
+	repostest.Start(t, e.DB, func(ctx context.Context, _ *store.Store, r *reposvc.FetchReport) error { changed <- r; return nil })
 
 	cfg, _ := json.Marshal(map[string]any{"url": gh.URL(), "token": fakehost.DefaultToken, "webhookSecret": fakehost.DefaultWebhookSecret, "repos": []string{"acme/app"}})
 	var added struct{ AddExternalService struct{ ID string } }
@@ -94,17 +98,17 @@ func TestGitHubPushWebhookFetchesWithinSeconds(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a valid push was not fetched within 5s")
 	}
-	repo, err := e.Store.Repos().GetByName(ctx, store.InternalViewer, "127.0.0.1/acme/app")
-	if err != nil {
-		repos, _ := e.Store.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
-		if len(repos) != 1 {
-			t.Fatalf("repos: %v", err)
+	// Listeners hear of a change in the transaction that records it: the heads are
+	// recorded as it commits.
+	var recorded map[string]string
+	repostest.WaitFor(t, "the new heads to be recorded", 5*time.Second, func() bool {
+		repos, err := e.Store.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
+		if err != nil || len(repos) != 1 {
+			t.Fatalf("repos: %d %v", len(repos), err)
 		}
-		repo = repos[0]
-	}
-	if repo.HeadOIDs["refs/heads/main"] != after {
-		t.Fatalf("recorded heads %v", repo.HeadOIDs)
-	}
+		recorded = repos[0].HeadOIDs
+		return recorded["refs/heads/main"] == after
+	})
 
 	// Events Lookout does not act on are acknowledged with 204.
 	ping := fakehost.Delivery{Header: d.Header.Clone(), Body: d.Body}
@@ -131,7 +135,7 @@ func TestGitPushWebhook(t *testing.T) {
 	t0 := time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC)
 	before := work.Commit(t0, "", "initial", map[string]string{"a.txt": "a\n"})
 	changed := make(chan *reposvc.FetchReport, 10)
-	repostest.Start(t, e.DB, func(ctx context.Context, r *reposvc.FetchReport) error { changed <- r; return nil })
+	repostest.Start(t, e.DB, func(ctx context.Context, _ *store.Store, r *reposvc.FetchReport) error { changed <- r; return nil })
 
 	cfg, _ := json.Marshal(map[string]any{"repos": []string{work.Dir}, "webhookSecret": "hook-secret"})
 	e.MustDo(t, e.AdminToken, `mutation($c: String!) { addExternalService(input: {kind: GIT, displayName: "local", config: $c}) { id } }`, map[string]any{"c": string(cfg)}, nil)
@@ -264,5 +268,82 @@ func TestPushWebhooksOfEveryHost(t *testing.T) {
 				t.Fatalf("queued webhook fetches of the repository: %d (%v), want 1", n, err)
 			}
 		})
+	}
+}
+
+// TestLookoutPushHook runs the hook users install in their git repositories
+// (dev/git-hooks/lookout-push): as a bare server repository's post-receive hook, a push
+// to it is fetched at once; as a working repository's post-commit hook, a commit is.
+func TestLookoutPushHook(t *testing.T) {
+	hook, err := filepath.Abs("../../dev/git-hooks/lookout-push")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := apitest.New(t, apitest.Options{})
+	changed := make(chan *reposvc.FetchReport, 10)
+	repostest.Start(t, e.DB, func(ctx context.Context, _ *store.Store, r *reposvc.FetchReport) error { changed <- r; return nil })
+	t0 := time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC)
+
+	work := gittest.NewRepo(t)
+	work.Commit(t0, "", "initial", map[string]string{"a.txt": "a\n"})
+	bare := gittest.NewBare(t)
+	work.Git("push", "-q", bare, "main")
+	local := gittest.NewRepo(t)
+	local.Commit(t0, "", "initial", map[string]string{"b.txt": "b\n"})
+
+	cfg, _ := json.Marshal(map[string]any{"repos": []string{bare, local.Dir}, "webhookSecret": "s3cret"})
+	e.MustDo(t, e.AdminToken, `mutation($c: String!) { addExternalService(input: {kind: GIT, displayName: "local", config: $c}) { id } }`, map[string]any{"c": string(cfg)}, nil)
+	for range 2 {
+		select {
+		case <-changed:
+		case <-time.After(20 * time.Second):
+			t.Fatal("not cloned within 20s")
+		}
+	}
+	install := func(dir, as string) {
+		data, err := os.ReadFile(hook)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "hooks", as), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		gittest.Run(t, dir, gittest.Env(), "config", "lookout.url", e.Server.URL)
+		gittest.Run(t, dir, gittest.Env(), "config", "lookout.webhookSecret", "s3cret")
+	}
+	waitFetch := func(what, want string) {
+		t.Helper()
+		select {
+		case r := <-changed:
+			if r.NewHeads["refs/heads/main"] != want {
+				t.Fatalf("%s: heads %v, want main at %s", what, r.NewHeads, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s was not fetched within 10s", what)
+		}
+	}
+
+	install(bare, "post-receive")
+	pushed := work.Commit(t0.Add(time.Minute), "", "second", map[string]string{"a.txt": "b\n"})
+	work.Git("push", "-q", bare, "main")
+	waitFetch("a push to the bare repository", pushed)
+
+	install(filepath.Join(local.Dir, ".git"), "post-commit")
+	committed := local.Commit(t0.Add(time.Minute), "", "second", map[string]string{"b.txt": "c\n"})
+	waitFetch("a commit in the working repository", committed)
+
+	// A wrong secret is refused, and the push still succeeds.
+	gittest.Run(t, bare, gittest.Env(), "config", "lookout.webhookSecret", "wrong")
+	work.Commit(t0.Add(2*time.Minute), "", "third", map[string]string{"a.txt": "c\n"})
+	cmd := exec.Command("git", "push", "-q", bare, "main")
+	cmd.Dir, cmd.Env = work.Dir, gittest.Env()
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "announcing refs/heads/main to "+e.Server.URL+" failed (401)") {
+		t.Fatalf("push with a wrong secret: %v\n%s", err, out)
+	}
+	select {
+	case r := <-changed:
+		t.Fatalf("fetched after a delivery with a wrong secret: %v", r.NewHeads)
+	case <-time.After(500 * time.Millisecond):
 	}
 }

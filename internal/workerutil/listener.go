@@ -11,7 +11,9 @@ import (
 )
 
 // Listener holds one LISTEN connection for a whole process and wakes the dequeue loops of
-// the queues named in lookout_queue notifications. A wake-up is only a hint: workers
+// the queues named in lookout_queue notifications. The connection is its own, dialled
+// with the pool's settings but never taken from the pool, so listening needs no pool
+// slot and never waits for one. A wake-up is only a hint: workers
 // still poll, so a lost notification (or a dropped connection) costs at most one poll
 // interval. After reconnecting it wakes every subscriber, since notifications sent while
 // it was away are gone.
@@ -112,13 +114,12 @@ func (l *Listener) Stop(ctx context.Context) error {
 
 // listen runs one connection until it fails; connected reports whether LISTEN succeeded.
 func (l *Listener) listen(ctx context.Context) (connected bool, err error) {
-	pc, err := l.pool.Acquire(ctx)
+	// It stays subscribed and must never be handed to a query while notifications queue
+	// up on it, so it is not a pool connection.
+	conn, err := pgx.ConnectConfig(ctx, l.pool.Config().ConnConfig)
 	if err != nil {
 		return false, err
 	}
-	// The connection leaves the pool for good: it stays subscribed and must never be
-	// handed to a query while notifications queue up on it.
-	conn := pc.Hijack()
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{NotifyChannel}.Sanitize()); err != nil {
 		return false, err

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lookout/lookout/internal/database"
 )
 
 // Outcomes of a dequeued job, the outcome label of lookout_workerutil_jobs_total.
@@ -60,7 +62,7 @@ func NewMetrics(reg prometheus.Registerer, queue string, stats QueueStatsFunc) (
 		}, []string{"result"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lookout_workerutil_errors_total",
-			Help: "Database errors of the queue machinery, by operation.",
+			Help: "Database errors of the queue machinery, by operation (stats: a scrape could not read the backlog).",
 		}, []string{"op"}),
 	}
 	for _, o := range []string{outcomeCompleted, outcomeErrored, outcomeFailed, outcomeCanceled, outcomeRequeued, outcomeReleased, outcomeLost} {
@@ -71,7 +73,7 @@ func NewMetrics(reg prometheus.Registerer, queue string, stats QueueStatsFunc) (
 	}
 	collectors := []prometheus.Collector{m.jobs, m.duration, m.handlersInUse, m.resets, m.errors}
 	if stats != nil {
-		collectors = append(collectors, newStatsCollector(stats))
+		collectors = append(collectors, newStatsCollector(stats, m.errors.WithLabelValues("stats")))
 	}
 	for _, c := range collectors {
 		if err := r.Register(c); err != nil {
@@ -113,19 +115,27 @@ func (m *Metrics) error(op string) {
 	}
 }
 
+// StatsTimeout bounds the backlog read of one scrape. A scrape reads every queue's
+// backlog at once, so it answers within about this long however many queues there are.
+const StatsTimeout = time.Second
+
 // statsCollector reads the backlog when scraped rather than on a timer, so an idle process
-// does no work and a scrape always sees fresh numbers.
+// does no work and a scrape always sees fresh numbers. When the read fails (the database
+// is down, the pool is exhausted) the backlog is left out of that scrape and the failure
+// counted: the process's other metrics are most needed exactly then.
 type statsCollector struct {
 	stats                   QueueStatsFunc
+	failures                prometheus.Counter
 	ready, waiting, oldestS *prometheus.Desc
 }
 
-func newStatsCollector(stats QueueStatsFunc) *statsCollector {
+func newStatsCollector(stats QueueStatsFunc, failures prometheus.Counter) *statsCollector {
 	return &statsCollector{
-		stats:   stats,
-		ready:   prometheus.NewDesc("lookout_workerutil_queue_depth", "Jobs ready to run now.", nil, nil),
-		waiting: prometheus.NewDesc("lookout_workerutil_queue_waiting", "Queued and errored jobs, including those scheduled for later.", nil, nil),
-		oldestS: prometheus.NewDesc("lookout_workerutil_queue_oldest_age_seconds", "Time the oldest ready job has been queued.", nil, nil),
+		stats:    stats,
+		failures: failures,
+		ready:    prometheus.NewDesc("lookout_workerutil_queue_depth", "Jobs ready to run now.", nil, nil),
+		waiting:  prometheus.NewDesc("lookout_workerutil_queue_waiting", "Queued and errored jobs, including those scheduled for later.", nil, nil),
+		oldestS:  prometheus.NewDesc("lookout_workerutil_queue_oldest_age_seconds", "Time the oldest ready job has been queued.", nil, nil),
 	}
 }
 
@@ -136,12 +146,11 @@ func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(database.WithCaller(context.Background(), "metrics scrape"), StatsTimeout)
 	defer cancel()
 	st, err := c.stats(ctx)
 	if err != nil {
-		// Report the failure to the scraper rather than a stale or zero value.
-		ch <- prometheus.NewInvalidMetric(c.ready, err)
+		c.failures.Inc()
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, float64(st.Ready))

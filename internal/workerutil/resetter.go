@@ -6,13 +6,15 @@ import (
 	"time"
 
 	"github.com/sourcegraph/log"
+
+	"github.com/lookout/lookout/internal/database"
 )
 
 // ResetterOptions configure a Resetter.
 type ResetterOptions struct {
 	// Name names the resetter in logs. Defaults to the store's queue name.
 	Name string
-	// Interval is how often stalled jobs are looked for (default one minute).
+	// Interval is how often stalled jobs are looked for (default DefaultResetInterval).
 	Interval time.Duration
 	// Metrics, when set, counts the jobs reset and failed.
 	Metrics *Metrics
@@ -39,7 +41,7 @@ func NewResetter[T Record](store *Store[T], opts ResetterOptions) *Resetter[T] {
 		opts.Name = store.Name()
 	}
 	if opts.Interval <= 0 {
-		opts.Interval = time.Minute
+		opts.Interval = DefaultResetInterval
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -56,7 +58,7 @@ func NewResetter[T Record](store *Store[T], opts ResetterOptions) *Resetter[T] {
 // Start resets stalled jobs every Interval until Stop or until ctx ends.
 func (r *Resetter[T]) Start(ctx context.Context) {
 	r.once.Do(func() {
-		ctx, r.cancel = context.WithCancel(ctx)
+		ctx, r.cancel = context.WithCancel(database.WithCaller(ctx, r.opts.Name+" resetter"))
 		go func() {
 			defer close(r.done)
 			tick := time.NewTicker(r.opts.Interval)

@@ -57,7 +57,7 @@ type StoreOptions[T Record] struct {
 	// partial dequeue index must have the same columns.
 	OrderBy string
 	// StalledMaxAge is how long a processing job may go without a heartbeat before
-	// ResetStalled returns it to the queue. Defaults to one minute.
+	// ResetStalled returns it to the queue. Defaults to DefaultStalledMaxAge.
 	StalledMaxAge time.Duration
 	// MaxNumResets is how many times a stalled job is reset; a stalled job that has been
 	// reset this many times fails instead. 0 fails a job the first time it stalls.
@@ -93,10 +93,27 @@ type storeSQL struct {
 }
 
 var (
-	identPattern      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	qualIdentPattern  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
-	defaultOrderBy    = "queued_at, id"
-	defaultStalledAge = time.Minute
+	identPattern     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	qualIdentPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
+	defaultOrderBy   = "queued_at, id"
+)
+
+// Recovery after a worker died: its jobs stay 'processing' until a resetter sees that
+// their heartbeat is older than the stalled age, which takes at most
+// DefaultStalledMaxAge + DefaultResetInterval (20 s; it was 1 minute plus 1 minute).
+//
+// The stalled age is three heartbeat intervals (DefaultHeartbeatInterval), so a live
+// worker must miss three heartbeats in a row, one database restart of about ten seconds
+// included, before its job is taken from it; and if that happens anyway, its next
+// heartbeat finds the job gone and abandons it, so the job still runs to one outcome.
+// Shorter ages would make a slow database or a paused process cost duplicate work (a
+// handler runs again while the first run still goes on); longer ones only delay
+// recovery. Heartbeats and resets are one small statement each per queue, and the reset
+// scans only processing rows (a partial index), so the shorter intervals cost little.
+const (
+	DefaultStalledMaxAge     = 15 * time.Second
+	DefaultHeartbeatInterval = DefaultStalledMaxAge / 3
+	DefaultResetInterval     = 5 * time.Second
 )
 
 // NewStore checks opts and prepares the queue's SQL.
@@ -128,7 +145,7 @@ func NewStore[T Record](db database.DB, opts StoreOptions[T]) (*Store[T], error)
 		opts.OrderBy = defaultOrderBy
 	}
 	if opts.StalledMaxAge <= 0 {
-		opts.StalledMaxAge = defaultStalledAge
+		opts.StalledMaxAge = DefaultStalledMaxAge
 	}
 	if opts.MaxNumResets < 0 || opts.MaxNumRetries < 0 || opts.RetryAfter < 0 {
 		return nil, fmt.Errorf("workerutil: queue %s has negative retry options", opts.Name)

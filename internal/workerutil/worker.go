@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/sourcegraph/log"
+
+	"github.com/lookout/lookout/internal/database"
 )
 
 // Handler runs one job. Returning nil completes it; an error schedules a retry (see
@@ -40,7 +42,7 @@ type WorkerOptions struct {
 	// insert trigger (through Listener) ends the wait early.
 	Interval time.Duration
 	// HeartbeatInterval is how often running jobs are marked alive and checked for cancel
-	// requests (default a quarter of the store's StalledMaxAge).
+	// requests (default a third of the store's StalledMaxAge).
 	HeartbeatInterval time.Duration
 	// MaximumRuntimePerJob bounds one handler call; past it the handler's context ends and
 	// the job is marked errored. 0 means no limit.
@@ -126,7 +128,7 @@ func NewWorker[T Record](store *Store[T], handler Handler[T], opts WorkerOptions
 		opts.Interval = time.Second
 	}
 	if opts.HeartbeatInterval <= 0 {
-		opts.HeartbeatInterval = store.Options().StalledMaxAge / 4
+		opts.HeartbeatInterval = store.Options().StalledMaxAge / 3
 	}
 	if opts.CompletionFlushInterval <= 0 {
 		opts.CompletionFlushInterval = 50 * time.Millisecond
@@ -169,7 +171,9 @@ func (w *Worker[T]) Start(ctx context.Context) {
 		w.mu.Lock()
 		w.started = true
 		w.mu.Unlock()
-		w.runCtx, w.kill = context.WithCancel(ctx)
+		// Every statement of the worker and its handlers names the queue, so a wait for a
+		// connection is logged with it.
+		w.runCtx, w.kill = context.WithCancel(database.WithCaller(ctx, w.opts.Name))
 		var wake <-chan struct{}
 		if w.opts.Listener != nil {
 			wake, w.unsubscribe = w.opts.Listener.Subscribe(w.store.TableName())
@@ -355,7 +359,7 @@ func (w *Worker[T]) dequeueLoop(wake <-chan struct{}) {
 
 func (w *Worker[T]) startJob(rec T) {
 	id := rec.RecordID()
-	ctx, cancel := context.WithCancelCause(w.runCtx)
+	ctx, cancel := context.WithCancelCause(database.WithCaller(w.runCtx, fmt.Sprintf("%s job %d", w.opts.Name, id)))
 	r := &jobRun{id: id, cancel: cancel}
 	w.mu.Lock()
 	if old := w.running[id]; old != nil {

@@ -74,9 +74,9 @@ func repoRoot() (string, error) {
 	}
 }
 
-// Scratch creates a migrated database and returns a pool on it and a function that
-// drops it (unless keep, which prints its URL instead).
-func Scratch(ctx context.Context, srv *url.URL, bench, kind string, fsys fs.FS, keep bool) (*pgxpool.Pool, func(), error) {
+// Scratch creates a migrated database and returns a pool of size on it (as the process
+// the benchmark stands for sizes it) and a function that drops it (unless keep, which prints its URL instead).
+func Scratch(ctx context.Context, srv *url.URL, bench, kind string, fsys fs.FS, size database.Size, keep bool) (*pgxpool.Pool, func(), error) {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	name := fmt.Sprintf("lookout_bench_%s_%s_%s", bench, kind, hex.EncodeToString(b))
@@ -94,7 +94,7 @@ func Scratch(ctx context.Context, srv *url.URL, bench, kind string, fsys fs.FS, 
 	}
 	u := *srv
 	u.Path = "/" + name
-	pool, err := database.Open(ctx, u.String(), database.Options{MaxConns: 20, ApplicationName: "bench-" + bench})
+	pool, err := database.Open(ctx, u.String(), database.Options{MaxConns: size.MaxConns, ApplicationName: "bench-" + bench})
 	if keep {
 		fmt.Printf("keeping %s\n", u.String())
 	}

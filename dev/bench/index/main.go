@@ -41,6 +41,7 @@ import (
 	"github.com/lookout/lookout/dev/bench/benchdb"
 	"github.com/lookout/lookout/dev/bench/rounds"
 	"github.com/lookout/lookout/dev/corpus/corpusgen"
+	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/search/query"
@@ -92,7 +93,9 @@ func main() {
 	gen := corpus(ctx, *corpusDir, *nrepos, *subset)
 	srv, err := benchdb.FindServer()
 	fatal(err)
-	pool, drop, err := benchdb.Scratch(ctx, srv, "index", "main", migrations.Main(), *keep)
+	// The frontend's pool: the interactive searches are the API's.
+	mainSize, _ := app.FrontendPoolSizes()
+	pool, drop, err := benchdb.Scratch(ctx, srv, "index", "main", migrations.Main(), mainSize, *keep)
 	fatal(err)
 	defer drop()
 	st := store.New(pool)
@@ -180,7 +183,7 @@ func register(ctx context.Context, st *store.Store, rs *repos.Service, gen []cor
 	for _, g := range gen {
 		r, err := st.Repos().GetByName(ctx, store.InternalViewer, g.Name)
 		fatal(err)
-		_, err = rs.Fetch(ctx, r.ID)
+		_, err = rs.Fetch(ctx, r.ID, nil)
 		fatal(err)
 		r, err = st.Repos().GetByID(ctx, store.InternalViewer, r.ID)
 		fatal(err)
@@ -364,7 +367,7 @@ func pushToSearchable(ctx context.Context, n int, st *store.Store, rs *repos.Ser
 		git(work, "-c", "user.name=Bench", "-c", "user.email=bench@example.com", "commit", "-q", "-m", "push "+marker)
 		git(work, "push", "-q", "origin", "HEAD:main")
 		start := time.Now()
-		_, err := rs.Fetch(ctx, r.ID)
+		_, err := rs.Fetch(ctx, r.ID, nil)
 		fatal(err)
 		r, err = st.Repos().GetByID(ctx, store.InternalViewer, r.ID)
 		fatal(err)

@@ -48,6 +48,8 @@ import (
 	"github.com/lookout/lookout/dev/corpus/corpusgen"
 	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/auth"
+	insightsbg "github.com/lookout/lookout/internal/background/insights"
+	"github.com/lookout/lookout/internal/background/routine"
 	"github.com/lookout/lookout/internal/httpapi"
 	"github.com/lookout/lookout/internal/insights"
 	reposvc "github.com/lookout/lookout/internal/repos"
@@ -98,12 +100,14 @@ func benchBackfill(ctx context.Context, srv *url.URL, dir string, n int, queries
 	if err != nil {
 		return err
 	}
-	mainDB, drop, err := benchdb.Scratch(ctx, srv, "insights", "main", migrations.Main(), keep)
+	// The worker's pools, sized as it sizes them for the insights routines.
+	mainSize, insightsSize := routine.PoolSizes(insightsbg.Needs(insightsbg.Options{}))
+	mainDB, drop, err := benchdb.Scratch(ctx, srv, "insights", "main", migrations.Main(), mainSize, keep)
 	if err != nil {
 		return err
 	}
 	defer drop()
-	insightsDB, drop2, err := benchdb.Scratch(ctx, srv, "insights", "insights", migrations.CodeInsights(), keep)
+	insightsDB, drop2, err := benchdb.Scratch(ctx, srv, "insights", "insights", migrations.CodeInsights(), insightsSize, keep)
 	if err != nil {
 		return err
 	}
@@ -282,12 +286,14 @@ func corpus(ctx context.Context, dir string, n int) ([]corpusgen.Repo, error) {
 
 // benchRead seeds a view of series × points over repos and reads it through the API.
 func benchRead(ctx context.Context, srv *url.URL, nrepos, nseries, npoints, requests int) error {
-	mainDB, drop, err := benchdb.Scratch(ctx, srv, "insights", "main", migrations.Main(), keep)
+	// The frontend's pools, sized as it sizes them.
+	mainSize, insightsSize := app.FrontendPoolSizes()
+	mainDB, drop, err := benchdb.Scratch(ctx, srv, "insights", "main", migrations.Main(), mainSize, keep)
 	if err != nil {
 		return err
 	}
 	defer drop()
-	insightsDB, drop2, err := benchdb.Scratch(ctx, srv, "insights", "insights", migrations.CodeInsights(), keep)
+	insightsDB, drop2, err := benchdb.Scratch(ctx, srv, "insights", "insights", migrations.CodeInsights(), insightsSize, keep)
 	if err != nil {
 		return err
 	}
@@ -508,6 +514,7 @@ GROUP BY sp.series_id, sp.time ORDER BY 1, 2`, seriesIDs, ids, filter)
 	}
 	return nil
 }
+
 
 var (
 	keep, oneByOne bool

@@ -111,7 +111,7 @@ func TestPushToDeliveryLatency(t *testing.T) {
 	svc := &reposvc.Service{Store: st, VCS: cache, Logger: logger, Credentials: app.CloneCredential}
 	listener := workerutil.NewListener(api.DB, logger)
 	env := routine.Env{Logger: logger, DB: api.DB, Registry: prometheus.NewRegistry(), Listener: listener, Hostname: "bench", Metrics: routine.NewMetrics(prometheus.NewRegistry())}
-	rs, err := reposbg.Routines(env, reposbg.Options{Store: st, Service: svc, Listeners: []reposbg.ChangeListener{codemonitors.NewPushListener(st, logger).OnChange}})
+	rs, err := reposbg.Routines(env, reposbg.Options{Store: st, Service: svc, Listeners: []reposbg.ChangeListener{codemonitors.NewPushListener(logger).OnChange}})
 	if err != nil {
 		t.Fatal(err)
 	}

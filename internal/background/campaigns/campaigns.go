@@ -87,7 +87,7 @@ func (o *Options) defaults() {
 		o.LogFlushInterval = DefaultLogFlushInterval
 	}
 	if o.StalledMaxAge <= 0 {
-		o.StalledMaxAge = time.Minute
+		o.StalledMaxAge = workerutil.DefaultStalledMaxAge
 	}
 	if o.Bot.Name == "" || o.Bot.Email == "" {
 		o.Bot = campaigns.DefaultBot
@@ -113,11 +113,25 @@ func (o *Options) defaults() {
 	}
 }
 
+// Queues are the package's job queues, with the handler counts opts gives them.
+func Queues(opts Options) []routine.QueueInfo {
+	opts.defaults()
+	return []routine.QueueInfo{
+		{Name: jobQueue, Handlers: opts.JobConcurrency, Description: "runs a campaign plan's steps in one repository (a workspace, local processes or containers)"},
+		{Name: changesetQueue, Handlers: opts.ChangesetConcurrency, Description: "pushes a changeset's branch and opens, updates or closes its pull request"},
+	}
+}
+
+const (
+	jobQueue       = "campaign_jobs"
+	changesetQueue = "changesets"
+)
+
 // JobStoreOptions describe the campaign job queue: stalled after StalledMaxAge, errored
 // jobs (setup failures) retried after 30 s, at most 3 attempts.
 func JobStoreOptions(stalled time.Duration) workerutil.StoreOptions[*store.CampaignJob] {
 	return workerutil.StoreOptions[*store.CampaignJob]{
-		Name: "campaign_jobs", TableName: "campaign_jobs", Columns: store.CampaignJobColumns,
+		Name: jobQueue, TableName: "campaign_jobs", Columns: store.CampaignJobColumns,
 		Scan:          func(r pgx.CollectableRow) (*store.CampaignJob, error) { return store.ScanCampaignJob(r) },
 		StalledMaxAge: stalled, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 30 * time.Second,
 	}
@@ -127,10 +141,20 @@ func JobStoreOptions(stalled time.Duration) workerutil.StoreOptions[*store.Campa
 // changesets (network, server errors) are retried after 30 s, at most 5 attempts.
 func ChangesetStoreOptions(stalled time.Duration) workerutil.StoreOptions[*store.Changeset] {
 	return workerutil.StoreOptions[*store.Changeset]{
-		Name: "changesets", TableName: "changesets", Alias: "c", Columns: store.ChangesetColumns,
+		Name: changesetQueue, TableName: "changesets", Alias: "c", Columns: store.ChangesetColumns,
 		Scan:          func(r pgx.CollectableRow) (*store.Changeset, error) { return store.ScanChangeset(r) },
 		StalledMaxAge: stalled, MaxNumResets: 5, MaxNumRetries: 5, RetryAfter: 30 * time.Second,
 	}
+}
+
+// Needs is what Routines(env, opts) may hold at once on the main database (see
+// routine.Need).
+func Needs(opts Options) []routine.Need {
+	var needs []routine.Need
+	for _, q := range Queues(opts) {
+		needs = append(needs, routine.QueueNeed(q, false))
+	}
+	return append(needs, routine.PeriodicNeed("campaign-changeset-syncer", false))
 }
 
 // Routines builds the campaign routines of the worker.

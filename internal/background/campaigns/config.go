@@ -2,7 +2,6 @@ package campaigns
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -18,9 +17,19 @@ type Config struct {
 	Executor executor.Config
 }
 
-// ConfigFromEnv declares and reads the CAMPAIGNS_* variables. The caller sets Store, Repos,
-// ExternalURL and the executor's Logger, then builds the Runner from Executor.
-func ConfigFromEnv() (Config, error) {
+// DefaultWorkspaceRoot is where a worker whose mirror cache is reposDir keeps its step
+// workspaces: beside the cache (REPOS_DIR=.dev/repos gives .dev/repos-workspaces), so
+// checkouts and processes with their own cache never share one directory, and a worker
+// restarted on the same cache finds its dead predecessor's workspaces to remove.
+func DefaultWorkspaceRoot(reposDir string) string {
+	reposDir = filepath.Clean(reposDir)
+	return filepath.Join(filepath.Dir(reposDir), filepath.Base(reposDir)+"-workspaces")
+}
+
+// ConfigFromEnv declares and reads the CAMPAIGNS_* variables; reposDir is the process's
+// mirror cache (REPOS_DIR), next to which workspaces live by default. The caller sets
+// Store, Repos, ExternalURL and the executor's Logger, then builds the Runner from Executor.
+func ConfigFromEnv(reposDir string) (Config, error) {
 	var c Config
 	rates, err := campaigns.ParseRates(env.Get("CAMPAIGNS_PUBLISH_RATE", campaigns.DefaultPublishRate,
 		"How often campaigns open pull requests per code host: N/second|minute|hour|day or unlimited, comma-separated, host=rate for one host (like 8/minute, github.example.com=30/hour). Changesets waiting for their turn show as SCHEDULED."))
@@ -36,7 +45,7 @@ func ConfigFromEnv() (Config, error) {
 		Email: env.Get("CAMPAIGNS_COMMIT_AUTHOR_EMAIL", campaigns.DefaultBot.Email, "Author and committer email of campaign commits."),
 	}
 	c.Executor = executor.Config{
-		Root:             env.Get("CAMPAIGNS_WORKSPACE_ROOT", filepath.Join(os.TempDir(), "lookout-executor"), "Directory of campaign step workspaces (a tmpfs is faster)."),
+		Root:             env.Get("CAMPAIGNS_WORKSPACE_ROOT", DefaultWorkspaceRoot(reposDir), "Directory of campaign step workspaces (a tmpfs is faster); by default next to REPOS_DIR, so processes with their own mirror cache have their own workspaces."),
 		DefaultTimeLimit: env.Duration("CAMPAIGNS_STEP_TIME_LIMIT", 20*time.Minute, "Time limit of a repository's steps when the spec sets no timeLimit."),
 		MaxTimeLimit:     env.Duration("CAMPAIGNS_STEP_MAX_TIME_LIMIT", 2*time.Hour, "Largest timeLimit a spec may set."),
 		Container: executor.ContainerConfig{

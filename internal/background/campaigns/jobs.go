@@ -74,7 +74,7 @@ func (h *JobHandler) Handle(ctx context.Context, logger log.Logger, rec *store.C
 func (h *JobHandler) resolve(ctx context.Context, repo *store.Repo, mirror *vcs.Mirror, rev string) (string, error) {
 	oid, err := mirror.ResolveRevision(ctx, rev)
 	if errors.Is(err, vcs.ErrRevisionNotFound) {
-		if _, ferr := h.opts.Repos.Fetch(ctx, repo.ID); ferr != nil {
+		if _, ferr := h.opts.Repos.Fetch(ctx, repo.ID, nil); ferr != nil {
 			return "", fmt.Errorf("fetching %s: %w", repo.Name, ferr)
 		}
 		oid, err = mirror.ResolveRevision(ctx, rev)

@@ -436,7 +436,7 @@ func TestPlainGitRemoteChangesetIsPushed(t *testing.T) {
 		return m["plain"] != nil && m["plain"].ExternalState == "PUSHED" && m["plain"].State == "completed"
 	})
 	head, err := gitOutput(bare, "rev-parse", "refs/heads/campaigns/foo")
-	if err != nil || head != got["plain"].PushedCommit || got["plain"].ExternalID != "refs/heads/campaigns/foo" {
+	if err != nil || head != got["plain"].PushedCommit || head != got["plain"].HeadSHA || got["plain"].ExternalID != "refs/heads/campaigns/foo" {
 		t.Fatalf("branch at %q (%v), changeset %+v", head, err, got["plain"])
 	}
 	if readme, _ := gitOutput(bare, "show", "campaigns/foo:README.md"); readme != "It uses bar." {

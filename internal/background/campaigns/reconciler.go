@@ -237,7 +237,7 @@ func (r *Reconciler) push(ctx context.Context, ch *store.Changeset, t *campaigns
 	pc := vcs.PatchCommit{Base: t.Job.BaseRevision, Patch: []byte(*t.Job.Diff), Message: t.CommitMessage, Author: author, Committer: committer}
 	oid, err := mirror.CreateCommitFromPatch(ctx, pc)
 	if errors.Is(err, vcs.ErrRevisionNotFound) {
-		if _, ferr := r.opts.Repos.Fetch(ctx, repo.ID); ferr != nil {
+		if _, ferr := r.opts.Repos.Fetch(ctx, repo.ID, nil); ferr != nil {
 			return ferr
 		}
 		oid, err = mirror.CreateCommitFromPatch(ctx, pc)
@@ -263,7 +263,7 @@ func (r *Reconciler) publish(ctx context.Context, ch *store.Changeset, t *campai
 	if err != nil {
 		return err
 	}
-	if err := campaigns.RecordLoaded(ctx, r.opts.Store, ch.ID, host.Service.ID, ext, r.opts.Now()); err != nil {
+	if err := r.record(ctx, ch, host, ext); err != nil {
 		return err
 	}
 	if ch.PublishAt != nil {
@@ -283,7 +283,7 @@ func (r *Reconciler) load(ctx context.Context, ch *store.Changeset, host *campai
 	if err != nil {
 		return err
 	}
-	return campaigns.RecordLoaded(ctx, r.opts.Store, ch.ID, host.Service.ID, ext, r.opts.Now())
+	return r.record(ctx, ch, host, ext)
 }
 
 // apply runs a pull request operation and records the state it returns.
@@ -291,6 +291,15 @@ func (r *Reconciler) apply(ctx context.Context, ch *store.Changeset, host *campa
 	ext, err := op()
 	if err != nil {
 		return err
+	}
+	return r.record(ctx, ch, host, ext)
+}
+
+// record stores the state a host gave for the changeset. A plain git remote reports no
+// head commit: the branch's head is the commit Lookout pushed to it.
+func (r *Reconciler) record(ctx context.Context, ch *store.Changeset, host *campaigns.Host, ext codehost.ExternalChangeset) error {
+	if ext.HeadSHA == "" && !host.Kind.Hosted() {
+		ext.HeadSHA = ch.PushedCommit
 	}
 	return campaigns.RecordLoaded(ctx, r.opts.Store, ch.ID, host.Service.ID, ext, r.opts.Now())
 }

@@ -67,7 +67,8 @@ type Options struct {
 	// WorkerPollInterval is how often idle queue workers look for jobs when no NOTIFY
 	// woke them.
 	WorkerPollInterval time.Duration
-	// ResetInterval is how often stalled jobs are reset (default one minute).
+	// ResetInterval is how often stalled jobs are reset (default
+	// workerutil.DefaultResetInterval).
 	ResetInterval time.Duration
 	// Retention is how long finished runs and their notifications are kept.
 	Retention time.Duration
@@ -88,22 +89,39 @@ func (o *Options) defaults() {
 	}
 }
 
-// TriggerStoreOptions describe the trigger queue (cm_trigger_jobs): stalled after 60 s,
-// errored runs retried after 10 s, at most 3 attempts.
+// The package's job queues.
+var (
+	TriggerQueue = routine.QueueInfo{Name: "codemonitor_triggers", Handlers: 4, Description: "runs a code monitor's search (on its schedule or after a push) and queues its notifications"}
+	ActionQueue  = routine.QueueInfo{Name: "codemonitor_actions", Handlers: 1, Description: "sends a code monitor notification (email, webhook, Slack)"}
+)
+
+// Needs is what Routines may hold at once on the main database (see routine.Need).
+func Needs() []routine.Need {
+	return []routine.Need{
+		routine.QueueNeed(TriggerQueue, false),
+		routine.QueueNeed(ActionQueue, false),
+		routine.PeriodicNeed("codemonitor-trigger-enqueuer", false),
+		routine.PeriodicNeed("codemonitor-retention", false),
+	}
+}
+
+// TriggerStoreOptions describe the trigger queue (cm_trigger_jobs): stalled after
+// workerutil.DefaultStalledMaxAge without a heartbeat, errored runs retried after 10 s,
+// at most 3 attempts.
 func TriggerStoreOptions() workerutil.StoreOptions[*store.TriggerJob] {
 	return workerutil.StoreOptions[*store.TriggerJob]{
-		Name: "codemonitor_triggers", TableName: "cm_trigger_jobs", Columns: store.TriggerJobColumns,
-		Scan:          func(r pgx.CollectableRow) (*store.TriggerJob, error) { return store.ScanTriggerJob(r) },
-		StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
+		Name: TriggerQueue.Name, TableName: "cm_trigger_jobs", Columns: store.TriggerJobColumns,
+		Scan:         func(r pgx.CollectableRow) (*store.TriggerJob, error) { return store.ScanTriggerJob(r) },
+		MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
 	}
 }
 
 // ActionStoreOptions describe the action queue (cm_action_jobs), with the same policy.
 func ActionStoreOptions() workerutil.StoreOptions[*store.ActionJob] {
 	return workerutil.StoreOptions[*store.ActionJob]{
-		Name: "codemonitor_actions", TableName: "cm_action_jobs", Columns: store.ActionJobColumns,
-		Scan:          func(r pgx.CollectableRow) (*store.ActionJob, error) { return store.ScanActionJob(r) },
-		StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
+		Name: ActionQueue.Name, TableName: "cm_action_jobs", Columns: store.ActionJobColumns,
+		Scan:         func(r pgx.CollectableRow) (*store.ActionJob, error) { return store.ScanActionJob(r) },
+		MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
 	}
 }
 
@@ -113,7 +131,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	logger := env.Logger.Scoped("codemonitors")
 	_, triggers, err := routine.NewQueue(env, routine.QueueSpec[*store.TriggerJob]{
 		Store:         TriggerStoreOptions(),
-		Worker:        workerutil.WorkerOptions{NumHandlers: 4, Interval: opts.WorkerPollInterval, HeartbeatInterval: 15 * time.Second, MaximumRuntimePerJob: time.Minute},
+		Worker:        workerutil.WorkerOptions{NumHandlers: TriggerQueue.Handlers, Interval: opts.WorkerPollInterval, MaximumRuntimePerJob: time.Minute},
 		Handler:       NewTriggerHandler(opts),
 		ResetInterval: opts.ResetInterval,
 	})
@@ -122,7 +140,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	}
 	_, actions, err := routine.NewQueue(env, routine.QueueSpec[*store.ActionJob]{
 		Store:         ActionStoreOptions(),
-		Worker:        workerutil.WorkerOptions{NumHandlers: 1, Interval: opts.WorkerPollInterval, HeartbeatInterval: 15 * time.Second, MaximumRuntimePerJob: time.Minute},
+		Worker:        workerutil.WorkerOptions{NumHandlers: ActionQueue.Handlers, Interval: opts.WorkerPollInterval, MaximumRuntimePerJob: time.Minute},
 		Handler:       NewActionHandler(opts),
 		ResetInterval: opts.ResetInterval,
 	})

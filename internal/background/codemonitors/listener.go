@@ -15,21 +15,21 @@ import (
 
 // PushListener queues runs of the monitors a changed repository concerns. It is a
 // repository change listener of the fetch job (internal/background/repos): it only
-// writes rows, so a worker that does not run the code monitor queues may run it too.
+// writes rows, in the transaction that records the change, so a worker that does not run
+// the code monitor queues may run it too.
 type PushListener struct {
-	store  *store.Store
 	logger log.Logger
 
 	mu    sync.Mutex
 	plans map[string]query.Plan // by query text; nil plan: invalid
 }
 
-// NewPushListener returns a listener writing to st.
-func NewPushListener(st *store.Store, logger log.Logger) *PushListener {
+// NewPushListener returns a listener.
+func NewPushListener(logger log.Logger) *PushListener {
 	if logger == nil {
 		logger = log.NoOp()
 	}
-	return &PushListener{store: st, logger: logger.Scoped("codemonitors-push"), plans: map[string]query.Plan{}}
+	return &PushListener{logger: logger.Scoped("codemonitors-push"), plans: map[string]query.Plan{}}
 }
 
 // maxCachedPlans bounds the plan cache; it is emptied when full.
@@ -53,13 +53,13 @@ func (l *PushListener) plan(q string) query.Plan {
 }
 
 // OnChange queues a run, over the changed repository, of every enabled monitor whose
-// query may search it. Whether the owner may see the repository is left to the run,
-// which searches as the owner.
-func (l *PushListener) OnChange(ctx context.Context, report *reposvc.FetchReport) error {
+// query may search it, writing with tx. Whether the owner may see the repository is left
+// to the run, which searches as the owner.
+func (l *PushListener) OnChange(ctx context.Context, tx *store.Store, report *reposvc.FetchReport) error {
 	if report == nil || report.Repo == nil {
 		return nil
 	}
-	cands, err := l.store.CodeMonitors().PushCandidates(ctx)
+	cands, err := tx.CodeMonitors().PushCandidates(ctx)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (l *PushListener) OnChange(ctx context.Context, report *reposvc.FetchReport
 		}
 		ids = append(ids, c.QueryID)
 	}
-	n, err := l.store.CodeMonitors().EnqueuePushTriggers(ctx, ids, report.Repo.ID)
+	n, err := tx.CodeMonitors().EnqueuePushTriggers(ctx, ids, report.Repo.ID)
 	if err != nil {
 		return err
 	}

@@ -160,7 +160,7 @@ func TestEndToEndBackfillMatchesGitGrepWithPermissions(t *testing.T) {
 		for _, p := range s.Points {
 			total := 0
 			for _, r := range repos {
-				total += gitCount(t, r.work.Dir, "TODO", p.DateTime)
+				total += gittest.CountAt(t, r.work.Dir, "TODO", p.DateTime)
 			}
 			got, want = append(got, p.Value), append(want, float64(total))
 			for _, part := range p.RepositoryBreakdown {
@@ -191,7 +191,7 @@ func TestEndToEndBackfillMatchesGitGrepWithPermissions(t *testing.T) {
 	}
 	// The API's mirrors (the worker's fetch routine, which is not running, would make them).
 	for _, id := range ids {
-		if _, err := e.Repos.Fetch(ctx, id); err != nil {
+		if _, err := e.Repos.Fetch(ctx, id, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -233,7 +233,7 @@ func TestEndToEndBackfillMatchesGitGrepWithPermissions(t *testing.T) {
 	var filtered viewsResult
 	e.MustDo(t, e.AdminToken, viewsQuery, map[string]any{"filters": map[string]any{"includeRepoRegex": "beta$"}}, &filtered)
 	fp := filtered.InsightViews.Nodes[0].DataSeries[0].Points
-	if want := float64(gitCount(t, beta.work.Dir, "TODO", fp[len(fp)-1].DateTime)); fp[len(fp)-1].Value != want {
+	if want := float64(gittest.CountAt(t, beta.work.Dir, "TODO", fp[len(fp)-1].DateTime)); fp[len(fp)-1].Value != want {
 		t.Errorf("filtered newest point %v, want %v", fp[len(fp)-1].Value, want)
 	}
 

@@ -50,7 +50,8 @@ type Options struct {
 	// PollInterval is the dequeue poll when no NOTIFY arrives.
 	PollInterval time.Duration
 	// StalledMaxAge is how long a job may go without a heartbeat before it is reset;
-	// ResetInterval how often stalled jobs are looked for (default 1 minute).
+	// ResetInterval how often stalled jobs are looked for (defaults
+	// workerutil.DefaultStalledMaxAge and DefaultResetInterval).
 	StalledMaxAge time.Duration
 	ResetInterval time.Duration
 	// Now is the clock (tests).
@@ -70,6 +71,20 @@ func OptionsFromEnv() Options {
 		MaxSamples:        env.Int("INSIGHTS_MAXIMUM_SAMPLE_SIZE", 30, "Recording times kept per insight series (at most 90); older ones are archived."),
 	}
 }
+
+// Queues are the package's job queues, with the handler counts opts gives them.
+func Queues(opts Options) []routine.QueueInfo {
+	opts.defaults()
+	return []routine.QueueInfo{
+		{Name: backfillQueue, Handlers: opts.BackfillHandlers, Description: "backfills an insight series over the history of its repositories"},
+		{Name: queryRunnerQueue, Handlers: opts.QueryHandlers, Description: "records an insight series' point (or daily snapshot) now"},
+	}
+}
+
+const (
+	backfillQueue    = "insights_backfill"
+	queryRunnerQueue = "insights_query_runner"
+)
 
 func (o *Options) defaults() {
 	if o.BackfillHandlers <= 0 {
@@ -98,7 +113,7 @@ func (o *Options) defaults() {
 		o.PollInterval = time.Second
 	}
 	if o.StalledMaxAge <= 0 {
-		o.StalledMaxAge = time.Minute
+		o.StalledMaxAge = workerutil.DefaultStalledMaxAge
 	}
 	if o.Limiter == nil && o.RateLimit > 0 {
 		o.Limiter = rate.NewLimiter(rate.Limit(o.RateLimit), max(1, int(o.RateLimit)))
@@ -113,6 +128,22 @@ const (
 	QueryRunnerMaxRetries = 10
 	BackfillMaxRetries    = 3
 )
+
+// Needs is what Routines(env, opts) may hold at once on each database (see routine.Need).
+// Backfills read repositories and persist blob counts in the main database, recordings
+// write points to the insights one, and the periodic routines use both.
+func Needs(opts Options) []routine.Need {
+	var needs []routine.Need
+	for _, q := range Queues(opts) {
+		needs = append(needs, routine.QueueNeed(q, false), routine.QueueNeed(q, true))
+	}
+	return append(needs,
+		routine.PeriodicNeed("insights-enqueuer", false),
+		routine.PeriodicNeed("insights-enqueuer", true),
+		routine.PeriodicNeed("insights-retention", false),
+		routine.PeriodicNeed("insights-retention", true),
+	)
+}
 
 // Routines builds the insights routines: the backfill queue (on the insights database),
 // the query runner queue (on the main database), the enqueuer and retention.
@@ -132,13 +163,14 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 		Limiter: opts.Limiter, RepoConcurrency: opts.RepoConcurrency}
 	_, backfillRoutines, err := routine.NewQueue(ienv, routine.QueueSpec[*store.InsightBackfill]{
 		Store: workerutil.StoreOptions[*store.InsightBackfill]{
-			Name: "insights_backfill", TableName: "insight_series_backfill", Alias: "b",
+			Name: backfillQueue, TableName: "insight_series_backfill", Alias: "b",
 			Columns: store.BackfillColumns, Scan: store.ScanBackfill, OrderBy: store.BackfillOrder,
 			StalledMaxAge: opts.StalledMaxAge, MaxNumResets: 10, MaxNumRetries: BackfillMaxRetries, RetryAfter: 30 * time.Second,
 		},
 		Worker:        workerutil.WorkerOptions{NumHandlers: opts.BackfillHandlers, Interval: opts.PollInterval},
 		Handler:       &BackfillHandler{Backfiller: backfiller, Insights: istore, InterruptAfter: opts.InterruptAfter},
 		ResetInterval: opts.ResetInterval,
+		Insights:      true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("backfill queue: %w", err)
@@ -181,7 +213,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 // fails after QueryRunnerMaxRetries failures or resets.
 func QueryRunnerStoreOptions(stalledMaxAge time.Duration) workerutil.StoreOptions[*store.InsightsQueryJob] {
 	return workerutil.StoreOptions[*store.InsightsQueryJob]{
-		Name: "insights_query_runner", TableName: "insights_query_runner_jobs",
+		Name: queryRunnerQueue, TableName: "insights_query_runner_jobs",
 		Columns: store.InsightsQueryJobColumns, Scan: store.ScanInsightsQueryJob, OrderBy: "priority, id",
 		StalledMaxAge: stalledMaxAge, MaxNumResets: QueryRunnerMaxRetries, MaxNumRetries: QueryRunnerMaxRetries, RetryAfter: 10 * time.Second,
 	}

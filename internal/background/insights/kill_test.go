@@ -201,7 +201,7 @@ func TestKilledWorkerLosesNoProgressAndNeverDoubleCounts(t *testing.T) {
 	for _, tm := range times {
 		want := 0
 		for _, r := range repos {
-			want += gitCount(t, r.work.Dir, "needle", tm)
+			want += gittest.CountAt(t, r.work.Dir, "needle", tm)
 		}
 		if got[tm] != float64(want) {
 			t.Errorf("at %s: %v, git grep says %d", tm.Format(time.DateOnly), got[tm], want)
@@ -213,7 +213,7 @@ func TestKilledWorkerLosesNoProgressAndNeverDoubleCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := gitCount(t, r.work.Dir, "needle", times[len(times)-1])
+		want := gittest.CountAt(t, r.work.Dir, "needle", times[len(times)-1])
 		if len(parts) != 1 || parts[0].Value != float64(want) {
 			t.Errorf("%s newest point: %+v, want %d", r.name, parts, want)
 		}

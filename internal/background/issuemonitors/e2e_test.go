@@ -140,7 +140,7 @@ func TestIssueLifecycleEndToEnd(t *testing.T) {
 		t.Fatalf("variables: %+v", v.Node.Variables)
 	}
 	waitFor(t, "alert_created at the webhook", 10*time.Second, func() bool { return len(rc.all()) == 1 })
-	if ev := rc.events(t)[0]; ev.EventName != "alert_created" || ev.EventSource != "alert" || ev.MonitorDescription != "exec calls" {
+	if ev := rc.events(t)[0]; ev.EventName != "ALERT_CREATED" || ev.EventSource != "alert" || ev.MonitorDescription != "exec calls" {
 		t.Fatalf("first delivery: %+v", ev)
 	}
 
@@ -167,7 +167,7 @@ func TestIssueLifecycleEndToEnd(t *testing.T) {
 	if err := notify.VerifySignature(*secret, d.body, d.header.Get(notify.SignatureHeader)); err != nil {
 		t.Fatalf("signature: %v", err)
 	}
-	if d.header.Get(notify.EventHeader) != "alert_priority_decreased" {
+	if d.header.Get(notify.EventHeader) != "ALERT_PRIORITY_DECREASED" {
 		t.Fatalf("event header %q", d.header.Get(notify.EventHeader))
 	}
 	ev := rc.events(t)[1]
@@ -179,7 +179,7 @@ func TestIssueLifecycleEndToEnd(t *testing.T) {
 	var extra struct{ PreviousPriority, Priority string }
 	_ = json.Unmarshal(ev.EventData, &data)
 	_ = json.Unmarshal(ev.ExtraPayload, &extra)
-	if ev.EventName != "alert_priority_decreased" || ev.EventSource != "alert" || ev.EventSourceID != data.ID || ev.EventSourceMonitorID == 0 ||
+	if ev.EventName != "ALERT_PRIORITY_DECREASED" || ev.EventSource != "alert" || ev.EventSourceID != data.ID || ev.EventSourceMonitorID == 0 ||
 		data.Priority != "P4" || data.ActiveIssues != 2 || extra.PreviousPriority != "P3" || extra.Priority != "P4" {
 		t.Fatalf("priority decrease payload: %s", d.body)
 	}
@@ -203,7 +203,7 @@ func TestIssueLifecycleEndToEnd(t *testing.T) {
 		}
 	}
 	waitFor(t, "alert_solved at the webhook", 10*time.Second, func() bool { return len(rc.all()) == 3 })
-	if ev := rc.events(t)[2]; ev.EventName != "alert_solved" {
+	if ev := rc.events(t)[2]; ev.EventName != "ALERT_SOLVED" {
 		t.Fatalf("last delivery: %+v", ev)
 	}
 	time.Sleep(300 * time.Millisecond)
@@ -305,7 +305,7 @@ func TestFailedRunsChangeNothing(t *testing.T) {
 		got = append(got, ev.EventName)
 	}
 	slices.Sort(got)
-	if !slices.Equal(got, []string{"alert_priority_decreased", "issue_solved"}) {
+	if !slices.Equal(got, []string{"ALERT_PRIORITY_DECREASED", "ISSUE_SOLVED"}) {
 		t.Fatalf("deliveries: %v", got)
 	}
 }
@@ -479,9 +479,14 @@ func TestScheduledRunsAsOwner(t *testing.T) {
 	}
 	var c created
 	e.api.MustDo(t, token, `mutation($ns: ID!) { createIssueMonitor(monitor: {namespace: $ns, description: "private", enabled: true},
-		issueTracking: {query: "exec.Command(", searchSchedule: "@every 1s", updateSchedule: "@every 1s", rule: {kind: COUNT, levels: {low: 0}}}, actions: []) { id } }`,
+		issueTracking: {query: "exec.Command(", searchSchedule: "@every 1m", updateSchedule: "@every 1m", rule: {kind: COUNT, levels: {low: 0}}}, actions: []) { id } }`,
 		map[string]any{"ns": userID(alice.ID)}, &c)
 	id := c.CreateIssueMonitor.ID
+	// The API allows runs a minute apart at most; the test runs them every second
+	// through the store, which the worker reads the schedule from.
+	if _, err := e.api.DB.Exec(ctx, "UPDATE im_configs SET search_schedule = '@every 1s', update_schedule = '@every 1s', next_search_at = now(), next_update_at = now()"); err != nil {
+		t.Fatal(err)
+	}
 	completedRuns := func() int {
 		var n int
 		if err := e.api.DB.QueryRow(ctx, "SELECT count(*) FROM im_runs WHERE state = 'completed' AND recorded_at IS NOT NULL").Scan(&n); err != nil {

@@ -55,7 +55,8 @@ type Options struct {
 	// WorkerPollInterval is how often idle queue workers look for jobs when no NOTIFY
 	// woke them.
 	WorkerPollInterval time.Duration
-	// ResetInterval is how often stalled jobs are reset (default one minute).
+	// ResetInterval is how often stalled jobs are reset (default
+	// workerutil.DefaultResetInterval).
 	ResetInterval time.Duration
 	// Retention is how long finished runs and events are kept.
 	Retention time.Duration
@@ -93,22 +94,39 @@ func OptionsFromEnv() Options {
 	}
 }
 
-// RunStoreOptions describe the run queue (im_runs): stalled after 60 s, errored runs
-// retried after 10 s, at most 3 attempts.
+// The package's job queues.
+var (
+	RunQueue    = routine.QueueInfo{Name: "issuemonitor_runs", Handlers: 2, Description: "runs an issue monitor's search or update and records its issues, alerts and events"}
+	ActionQueue = routine.QueueInfo{Name: "issuemonitor_actions", Handlers: 2, Description: "sends an issue monitor message (email, webhook, Slack)"}
+)
+
+// Needs is what Routines may hold at once on the main database (see routine.Need).
+func Needs() []routine.Need {
+	return []routine.Need{
+		routine.QueueNeed(RunQueue, false),
+		routine.QueueNeed(ActionQueue, false),
+		routine.PeriodicNeed("issuemonitor-enqueuer", false),
+		routine.PeriodicNeed("issuemonitor-retention", false),
+	}
+}
+
+// RunStoreOptions describe the run queue (im_runs): stalled after
+// workerutil.DefaultStalledMaxAge without a heartbeat, errored runs retried after 10 s,
+// at most 3 attempts.
 func RunStoreOptions() workerutil.StoreOptions[*store.IssueRun] {
 	return workerutil.StoreOptions[*store.IssueRun]{
-		Name: "issuemonitor_runs", TableName: "im_runs", Columns: store.IssueRunColumns,
-		Scan:          func(r pgx.CollectableRow) (*store.IssueRun, error) { return store.ScanIssueRun(r) },
-		StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
+		Name: RunQueue.Name, TableName: "im_runs", Columns: store.IssueRunColumns,
+		Scan:         func(r pgx.CollectableRow) (*store.IssueRun, error) { return store.ScanIssueRun(r) },
+		MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
 	}
 }
 
 // ActionStoreOptions describe the message queue (im_action_jobs), with the same policy.
 func ActionStoreOptions() workerutil.StoreOptions[*store.IssueActionJob] {
 	return workerutil.StoreOptions[*store.IssueActionJob]{
-		Name: "issuemonitor_actions", TableName: "im_action_jobs", Columns: store.IssueActionJobColumns,
-		Scan:          func(r pgx.CollectableRow) (*store.IssueActionJob, error) { return store.ScanIssueActionJob(r) },
-		StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
+		Name: ActionQueue.Name, TableName: "im_action_jobs", Columns: store.IssueActionJobColumns,
+		Scan:         func(r pgx.CollectableRow) (*store.IssueActionJob, error) { return store.ScanIssueActionJob(r) },
+		MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 10 * time.Second,
 	}
 }
 
@@ -121,7 +139,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	logger := env.Logger.Scoped("issuemonitors")
 	_, runs, err := routine.NewQueue(env, routine.QueueSpec[*store.IssueRun]{
 		Store:         RunStoreOptions(),
-		Worker:        workerutil.WorkerOptions{NumHandlers: 2, Interval: opts.WorkerPollInterval, HeartbeatInterval: 15 * time.Second, MaximumRuntimePerJob: maxRunTime},
+		Worker:        workerutil.WorkerOptions{NumHandlers: RunQueue.Handlers, Interval: opts.WorkerPollInterval, MaximumRuntimePerJob: maxRunTime},
 		Handler:       NewRunHandler(opts),
 		ResetInterval: opts.ResetInterval,
 	})
@@ -130,7 +148,7 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	}
 	_, actions, err := routine.NewQueue(env, routine.QueueSpec[*store.IssueActionJob]{
 		Store:         ActionStoreOptions(),
-		Worker:        workerutil.WorkerOptions{NumHandlers: 2, Interval: opts.WorkerPollInterval, HeartbeatInterval: 15 * time.Second, MaximumRuntimePerJob: time.Minute},
+		Worker:        workerutil.WorkerOptions{NumHandlers: ActionQueue.Handlers, Interval: opts.WorkerPollInterval, MaximumRuntimePerJob: time.Minute},
 		Handler:       NewActionHandler(opts),
 		ResetInterval: opts.ResetInterval,
 	})

@@ -22,8 +22,9 @@ import (
 	"github.com/lookout/lookout/internal/workerutil"
 )
 
-// ChangeListener is told about fetches that changed a repository's branches.
-type ChangeListener func(ctx context.Context, report *reposvc.FetchReport) error
+// ChangeListener is told about fetches that changed a repository's branches, in the
+// transaction that records them (see reposvc.ChangeListener).
+type ChangeListener = reposvc.ChangeListener
 
 // Options configure the repository routines.
 type Options struct {
@@ -31,12 +32,29 @@ type Options struct {
 	Service *reposvc.Service
 	// HTTPClient talks to code host APIs (nil: a default with a timeout).
 	HTTPClient *http.Client
-	// Listeners run after a fetch that changed a repository, in the fetch job.
+	// Listeners run when a fetch job changed a repository, in the transaction that
+	// records the change.
 	Listeners []ChangeListener
 	// Intervals; zero values take the defaults below.
 	SyncEnqueueInterval   time.Duration // 1m
 	FetchScheduleInterval time.Duration // 10s
 	PollInterval          time.Duration // 1s (dequeue poll when NOTIFY is missed)
+}
+
+// The package's job queues.
+var (
+	SyncQueue  = routine.QueueInfo{Name: "repo_sync", Handlers: 2, Description: "lists the repositories of a code host connection (a sync)"}
+	FetchQueue = routine.QueueInfo{Name: "repo_fetch", Handlers: 4, Description: "clones or fetches a repository into this worker's mirror cache"}
+)
+
+// Needs is what Routines may hold at once on the main database (see routine.Need).
+func Needs() []routine.Need {
+	return []routine.Need{
+		routine.QueueNeed(SyncQueue, false),
+		routine.QueueNeed(FetchQueue, false),
+		routine.PeriodicNeed("repo-sync-enqueuer", false),
+		routine.PeriodicNeed("repo-fetch-scheduler", false),
+	}
 }
 
 // Routines builds the sync and fetch queues and their periodic enqueuers.
@@ -57,10 +75,10 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 
 	_, syncRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.SyncJob]{
 		Store: workerutil.StoreOptions[*store.SyncJob]{
-			Name: "repo_sync", TableName: "external_service_sync_jobs", Columns: store.SyncJobColumns, Scan: func(r pgx.CollectableRow) (*store.SyncJob, error) { return store.ScanSyncJob(r) },
-			StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: time.Minute,
+			Name: SyncQueue.Name, TableName: "external_service_sync_jobs", Columns: store.SyncJobColumns, Scan: func(r pgx.CollectableRow) (*store.SyncJob, error) { return store.ScanSyncJob(r) },
+			MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: time.Minute,
 		},
-		Worker:  workerutil.WorkerOptions{NumHandlers: 2, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
+		Worker:  workerutil.WorkerOptions{NumHandlers: SyncQueue.Handlers, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
 		Handler: &syncHandler{store: opts.Store, http: opts.HTTPClient},
 	})
 	if err != nil {
@@ -68,11 +86,11 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	}
 	_, fetchRoutines, err := routine.NewQueue(env, routine.QueueSpec[*store.RepoJob]{
 		Store: workerutil.StoreOptions[*store.RepoJob]{
-			Name: "repo_fetch", TableName: "repo_fetch_jobs", Columns: store.RepoJobColumns, Scan: func(r pgx.CollectableRow) (*store.RepoJob, error) { return store.ScanRepoJob(r) },
-			OrderBy:       "priority DESC, queued_at, id",
-			StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 30 * time.Second,
+			Name: FetchQueue.Name, TableName: "repo_fetch_jobs", Columns: store.RepoJobColumns, Scan: func(r pgx.CollectableRow) (*store.RepoJob, error) { return store.ScanRepoJob(r) },
+			OrderBy:      "priority DESC, queued_at, id",
+			MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 30 * time.Second,
 		},
-		Worker:  workerutil.WorkerOptions{NumHandlers: 4, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
+		Worker:  workerutil.WorkerOptions{NumHandlers: FetchQueue.Handlers, Interval: opts.PollInterval, MaximumRuntimePerJob: 30 * time.Minute},
 		Handler: &fetchHandler{store: opts.Store, service: opts.Service, listeners: opts.Listeners},
 	})
 	if err != nil {
@@ -208,7 +226,7 @@ type fetchHandler struct {
 }
 
 func (h *fetchHandler) Handle(ctx context.Context, logger log.Logger, job *store.RepoJob) error {
-	report, err := h.service.Fetch(ctx, job.RepoID)
+	report, err := h.service.Fetch(ctx, job.RepoID, h.onChange(logger, job))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return workerutil.NonRetryable(fmt.Errorf("repository %d was deleted", job.RepoID))
@@ -220,20 +238,28 @@ func (h *fetchHandler) Handle(ctx context.Context, logger log.Logger, job *store
 	if err := h.store.Repos().RecordFetchJobResult(ctx, job.ID, report.Changed); err != nil {
 		return err
 	}
-	if !report.Changed {
+	return nil
+}
+
+// onChange runs every listener in the transaction that records a change. A listener that
+// fails rolls the record back and fails the fetch, so the change is reported again by its
+// retry (push-driven monitor runs are never lost to a database that went away between the
+// record and the queueing, or to a worker killed there).
+func (h *fetchHandler) onChange(logger log.Logger, job *store.RepoJob) reposvc.ChangeListener {
+	if len(h.listeners) == 0 {
 		return nil
 	}
-	logger.Debug("repository changed", log.String("repo", report.Repo.Name), log.String("reason", job.Reason))
-	var errs []error
-	for _, l := range h.listeners {
-		if err := l(ctx, report); err != nil {
-			errs = append(errs, err)
+	return func(ctx context.Context, tx *store.Store, report *reposvc.FetchReport) error {
+		logger.Debug("repository changed", log.String("repo", report.Repo.Name), log.String("reason", job.Reason))
+		var errs []error
+		for _, l := range h.listeners {
+			if err := l(ctx, tx, report); err != nil {
+				errs = append(errs, err)
+			}
 		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("repository change listener of %s: %w", report.Repo.Name, err)
+		}
+		return nil
 	}
-	// A listener failure must not make the fetch run again (it succeeded), but it must be
-	// visible: it is logged and recorded on the job.
-	if err := errors.Join(errs...); err != nil {
-		logger.Error("repository change listener failed", log.String("repo", report.Repo.Name), log.Error(err))
-	}
-	return nil
 }

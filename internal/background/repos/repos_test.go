@@ -3,11 +3,14 @@ package repos_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sourcegraph/log/logtest"
 
 	"github.com/lookout/lookout/internal/apitest"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
@@ -15,6 +18,7 @@ import (
 	"github.com/lookout/lookout/internal/gittest"
 	reposvc "github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/store"
+	"github.com/lookout/lookout/internal/vcs"
 )
 
 func TestSyncCloneFetchOnPushAndAPI(t *testing.T) {
@@ -29,7 +33,7 @@ func TestSyncCloneFetchOnPushAndAPI(t *testing.T) {
 
 	var mu sync.Mutex
 	var changes []*reposvc.FetchReport
-	repostest.Start(t, db, func(ctx context.Context, r *reposvc.FetchReport) error {
+	repostest.Start(t, db, func(ctx context.Context, _ *store.Store, r *reposvc.FetchReport) error {
 		mu.Lock()
 		defer mu.Unlock()
 		changes = append(changes, r)
@@ -161,5 +165,93 @@ func TestFetchErrorIsRecordedAndShown(t *testing.T) {
 	e.MustDo(t, e.AdminToken, `{ repositories(failedFetch: true) { nodes { name mirrorInfo { cloned lastError } } } }`, nil, &res)
 	if len(res.Repositories.Nodes) != 1 || res.Repositories.Nodes[0].MirrorInfo.LastError == nil || res.Repositories.Nodes[0].MirrorInfo.Cloned {
 		t.Fatalf("failedFetch listing: %+v", res)
+	}
+}
+
+// TestFailedChangeListenerLeavesTheChangeToReport: a change listener runs in the
+// transaction that records a fetch's new heads, so when it fails (its database went away,
+// its worker died) neither the heads nor what it wrote are recorded, and the next fetch
+// reports the same change again; once reported, the change is not reported twice.
+func TestFailedChangeListenerLeavesTheChangeToReport(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.NewDB(t)
+	st := store.New(db)
+	work := gittest.NewRepo(t)
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	first := work.Commit(t0, "", "first", map[string]string{"a": "1\n"})
+	es, err := st.ExternalServices().Create(ctx, "GIT", "local", `{"repos":[]}`, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Repos().SyncFromService(ctx, es.ID, []store.SourcedRepo{{Name: "local/r", CloneURL: work.Dir}}, false); err != nil {
+		t.Fatal(err)
+	}
+	repo, err := st.Repos().GetByName(ctx, store.InternalViewer, "local/r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{AllowLocal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &reposvc.Service{Store: st, VCS: cache, Logger: logtest.Scoped(t)}
+	var reports []*reposvc.FetchReport
+	listener := func(fail bool) reposvc.ChangeListener {
+		return func(ctx context.Context, tx *store.Store, r *reposvc.FetchReport) error {
+			reports = append(reports, r)
+			if err := tx.Repos().EnqueueFetch(ctx, repo.ID, store.FetchReasonManual); err != nil {
+				return err
+			}
+			if fail {
+				return errors.New("the database went away")
+			}
+			return nil
+		}
+	}
+	heads := func() string {
+		r, err := st.Repos().GetByID(ctx, store.InternalViewer, repo.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.HeadOIDs["refs/heads/main"]
+	}
+	queued := func() int {
+		var n int
+		if err := db.QueryRow(ctx, "SELECT count(*) FROM repo_fetch_jobs WHERE reason = 'manual'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	if _, err := svc.Fetch(ctx, repo.ID, listener(false)); err != nil {
+		t.Fatal(err)
+	}
+	if heads() != first || len(reports) != 1 || queued() != 1 {
+		t.Fatalf("after the clone: heads %s, %d reports, %d queued; want %s, 1, 1", heads(), len(reports), queued(), first)
+	}
+	if _, err := db.Exec(ctx, "DELETE FROM repo_fetch_jobs"); err != nil {
+		t.Fatal(err)
+	}
+
+	second := work.Commit(t0.Add(time.Hour), "", "second", map[string]string{"a": "2\n"})
+	if _, err := svc.Fetch(ctx, repo.ID, listener(true)); err == nil {
+		t.Fatal("a fetch whose change listener failed succeeded")
+	}
+	if heads() != first || queued() != 0 {
+		t.Fatalf("after a failed listener: heads %s and %d queued, want the old heads and nothing queued", heads(), queued())
+	}
+	// The retry's mirror already has the commit; the change is reported again all the same.
+	report, err := svc.Fetch(ctx, repo.ID, listener(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.Changed || report.OldHeads["refs/heads/main"] != first || report.NewHeads["refs/heads/main"] != second || len(reports) != 3 {
+		t.Fatalf("retry: %+v after %d reports, want first → second reported a third time", report, len(reports))
+	}
+	if heads() != second || queued() != 1 {
+		t.Fatalf("after the retry: heads %s and %d queued, want %s and 1", heads(), queued(), second)
+	}
+	if report, err := svc.Fetch(ctx, repo.ID, listener(false)); err != nil || report.Changed || len(reports) != 3 {
+		t.Fatalf("a fetch without news: %+v %v, %d reports", report, err, len(reports))
 	}
 }

@@ -3,8 +3,6 @@ package routine
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/internal/env"
 	"github.com/lookout/lookout/internal/workerutil"
 )
 
@@ -23,12 +22,20 @@ type Env struct {
 	Listener *workerutil.Listener
 	Hostname string
 	Metrics  *Metrics
+	// Registration, when set, records each queue's handlers for the worker's heartbeat
+	// (the background jobs page).
+	Registration *Registration
 }
 
 // Concurrency returns WORKER_<QUEUE>_CONCURRENCY (queue upper-cased, non-alphanumerics as
-// underscores), or def when unset or invalid.
+// underscores), or def when unset. The variable is declared, so a value that is not a
+// whole number of at least 1 fails the worker's start (env.Check).
 func Concurrency(queue string, def int) int {
-	name := "WORKER_" + strings.Map(func(r rune) rune {
+	return env.PositiveInt(concurrencyVariable(queue), def, "Handlers of the "+queue+" queue one worker runs (see `worker queues`).")
+}
+
+func concurrencyVariable(queue string) string {
+	return "WORKER_" + strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z':
 			return r - 'a' + 'A'
@@ -37,19 +44,35 @@ func Concurrency(queue string, def int) int {
 		}
 		return '_'
 	}, queue) + "_CONCURRENCY"
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
 }
+
+// QueueInfo describes a job queue for the people who size workers: `worker queues` lists
+// every queue, `worker env` declares their variables.
+type QueueInfo struct {
+	// Name is the queue's name, as NewQueue, the metrics and the variable name it.
+	Name string
+	// Handlers is how many jobs of the queue one worker runs at once by default.
+	Handlers int
+	// Description says what a job of the queue does.
+	Description string
+}
+
+// Variable is the environment variable that sets the queue's handlers per worker.
+func (q QueueInfo) Variable() string { return concurrencyVariable(q.Name) }
+
+// Declare declares the queue's variable (for `worker env`) and returns its value.
+func (q QueueInfo) Declare() int { return Concurrency(q.Name, q.Handlers) }
 
 // QueueSpec describes one job queue's worker.
 type QueueSpec[T workerutil.Record] struct {
 	Store   workerutil.StoreOptions[T]
 	Worker  workerutil.WorkerOptions
 	Handler workerutil.Handler[T]
-	// ResetInterval is how often the resetter looks for stalled jobs (default 1 minute).
+	// ResetInterval is how often the resetter looks for stalled jobs (default
+	// workerutil.DefaultResetInterval).
 	ResetInterval time.Duration
+	// Insights marks a queue whose table is in the insights database (its need, see Need).
+	Insights bool
 }
 
 // NewQueue builds the store, worker and resetter of a queue, with metrics and NOTIFY
@@ -68,16 +91,25 @@ func NewQueue[T workerutil.Record](env Env, spec QueueSpec[T]) (*workerutil.Stor
 	}
 	opts := spec.Worker
 	opts.NumHandlers = Concurrency(store.Name(), max(opts.NumHandlers, 1))
+	env.Registration.addQueue(store.Name(), opts.NumHandlers)
 	opts.Listener = env.Listener
 	opts.Metrics = metrics
 	opts.Logger = env.Logger.Scoped(store.Name())
 	worker := workerutil.NewWorker(store, spec.Handler, opts)
 	resetter := workerutil.NewResetter(store, workerutil.ResetterOptions{Interval: spec.ResetInterval, Metrics: metrics, Logger: env.Logger.Scoped(store.Name())})
 	return store, []Routine{
-		Adapt(store.Name()+"-worker", worker),
+		queueWorker{adapted{store.Name() + "-worker", worker}, Need{Part: store.Name(), Insights: spec.Insights, Conns: opts.NumHandlers}},
 		Adapt(store.Name()+"-resetter", resetter),
 	}, nil
 }
+
+// queueWorker is a queue's worker routine, which knows how many handlers it runs.
+type queueWorker struct {
+	adapted
+	n Need
+}
+
+func (q queueWorker) need() Need { return q.n }
 
 // StartStopper is what workerutil's workers, resetters and listener look like.
 type StartStopper interface {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sourcegraph/log"
 
+	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/store"
 )
 
@@ -31,7 +32,7 @@ type Routine interface {
 // giving them shutdownTimeout in total.
 func Run(ctx context.Context, logger log.Logger, routines []Routine, shutdownTimeout time.Duration) error {
 	for _, r := range routines {
-		logger.Info("starting routine", log.String("routine", r.Name()))
+		logger.Debug("starting routine", log.String("routine", r.Name()))
 		r.Start()
 	}
 	<-ctx.Done()
@@ -76,14 +77,26 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 type PeriodicOptions struct {
 	Interval time.Duration
 	// Singleton, when set, makes the routine run once per interval across every worker
-	// using this database: a run claims the interval through routine_runs under an
-	// advisory lock, and workers that lose the claim skip the tick.
+	// using this database: a run claims the interval with a lease in routine_runs
+	// (store.ClaimRoutineRun), renewed while it runs, and workers that lose the claim
+	// skip the tick. No connection is held during the run.
 	Singleton *pgxpool.Pool
-	Hostname  string
-	Metrics   *Metrics
+	// Lease is how long a claim lives without renewal (default DefaultLease): after a
+	// worker died mid-run, another may run the routine once the lease has expired.
+	Lease    time.Duration
+	Hostname string
+	Metrics  *Metrics
 	// RunAtStart runs once right after Start instead of waiting for the first tick.
 	RunAtStart bool
 }
+
+// DefaultLease is a singleton claim's lifetime without renewal; a running claim is
+// renewed every quarter of it, so three renewals in a row may fail (the database
+// restarting) before the run is stopped for fear of another worker taking over.
+const DefaultLease = 20 * time.Second
+
+// errLeaseLost ends a singleton's run whose claim could not be kept.
+var errLeaseLost = errors.New("the routine's lease was lost: another worker may run it")
 
 // Periodic calls a function on an interval.
 type Periodic struct {
@@ -105,6 +118,8 @@ func NewPeriodic(logger log.Logger, name string, fn func(ctx context.Context) er
 }
 
 func (p *Periodic) Name() string { return p.name }
+
+func (p *Periodic) need() Need { return Need{Part: p.name, Conns: 1} }
 
 // Kick runs the routine soon without waiting for the next tick (a singleton still skips
 // when its interval was already claimed).
@@ -136,24 +151,77 @@ func (p *Periodic) Start() {
 }
 
 func (p *Periodic) runOnce() {
-	ctx := p.ctx
-	if p.opts.Singleton != nil {
-		release, ok, err := store.ClaimRoutineRun(ctx, p.opts.Singleton, p.name, p.opts.Hostname, p.opts.Interval)
-		if err != nil {
-			if ctx.Err() == nil {
-				p.logger.Warn("claiming periodic run", log.Error(err))
-			}
-			return
-		}
-		if !ok {
-			return
-		}
-		var runErr error
-		defer func() { release(runErr) }()
-		runErr = p.call(ctx)
+	ctx := database.WithCaller(p.ctx, p.name)
+	if p.opts.Singleton == nil {
+		_ = p.call(ctx)
 		return
 	}
-	_ = p.call(ctx)
+	lease := p.opts.Lease
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	claim, ok, err := store.ClaimRoutineRun(ctx, p.opts.Singleton, p.name, p.opts.Hostname, p.opts.Interval, lease)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.logger.Warn("claiming periodic run", log.Error(err))
+		}
+		return
+	}
+	if !ok {
+		return
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		p.keepLease(runCtx, cancel, claim, lease)
+	}()
+	runErr := p.call(runCtx)
+	if errors.Is(context.Cause(runCtx), errLeaseLost) {
+		runErr = errLeaseLost
+	}
+	cancel(nil)
+	<-renewed
+	relCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer done()
+	if err := claim.Release(relCtx, runErr); err != nil {
+		// The lease expires on its own; the next run only waits for it.
+		p.logger.Warn("releasing periodic run", log.Error(err))
+	}
+}
+
+// keepLease renews a claim every quarter of its lease until ctx ends, and cancels the run
+// when the claim is gone or could not be renewed for most of a lease.
+func (p *Periodic) keepLease(ctx context.Context, cancel context.CancelCauseFunc, claim *store.RoutineLease, lease time.Duration) {
+	t := time.NewTicker(lease / 4)
+	defer t.Stop()
+	renewedAt := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rctx, done := context.WithTimeout(ctx, lease/4)
+		held, err := claim.Renew(rctx, lease)
+		done()
+		switch {
+		case err == nil && held:
+			renewedAt = time.Now()
+			continue
+		case err == nil:
+			p.logger.Warn("periodic run lost its lease; stopping it")
+			cancel(errLeaseLost)
+			return
+		case ctx.Err() != nil:
+			return
+		}
+		if time.Since(renewedAt) >= lease*3/4 {
+			p.logger.Warn("periodic run could not renew its lease; stopping it", log.Error(err))
+			cancel(errLeaseLost)
+			return
+		}
+	}
 }
 
 func (p *Periodic) call(ctx context.Context) (err error) {

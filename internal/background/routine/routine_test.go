@@ -2,6 +2,7 @@ package routine_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/sourcegraph/log/logtest"
 
 	"github.com/lookout/lookout/internal/background/routine"
+	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/database/dbtest"
 )
 
@@ -79,5 +81,89 @@ func TestKickAndPanicRecovery(t *testing.T) {
 	}
 	if runs.Load() != 2 {
 		t.Fatalf("after a panic and two kicks the routine ran %d times, want 2", runs.Load())
+	}
+}
+
+// TestSingletonsDueTogetherOnOneConnection starts more singletons than the pool has
+// connections, all due at once, each using the database in its run. A claim that pinned
+// a connection for the run (the advisory lock it replaced) left each run waiting for a
+// second connection forever; every run must finish.
+func TestSingletonsDueTogetherOnOneConnection(t *testing.T) {
+	_, url := dbtest.New(t, dbtest.Main)
+	db, err := database.Open(context.Background(), url, database.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	logger := logtest.Scoped(t)
+	var done atomic.Int32
+	var rs []routine.Routine
+	for i := range 6 {
+		rs = append(rs, routine.NewPeriodic(logger, fmt.Sprintf("singleton-%d", i), func(ctx context.Context) error {
+			var n int
+			if err := db.QueryRow(ctx, "SELECT count(*) FROM routine_runs").Scan(&n); err != nil {
+				return err
+			}
+			done.Add(1)
+			return nil
+		}, routine.PeriodicOptions{Interval: time.Hour, Singleton: db, Hostname: "worker", RunAtStart: true}))
+	}
+	for _, r := range rs {
+		r.Start()
+	}
+	defer func() {
+		for _, r := range rs {
+			_ = r.Stop(context.Background())
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for done.Load() < 6 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := done.Load(); n != 6 {
+		t.Fatalf("%d of 6 singleton runs finished on a one-connection pool", n)
+	}
+	var unfinished int
+	if err := db.QueryRow(context.Background(), "SELECT count(*) FROM routine_runs WHERE last_finished_at IS NULL OR lease_owner IS NOT NULL").Scan(&unfinished); err != nil {
+		t.Fatal(err)
+	}
+	if unfinished != 0 {
+		t.Fatalf("%d runs were not released", unfinished)
+	}
+}
+
+// TestSingletonKeepsItsLeaseWhileRunning runs a singleton longer than its lease on one
+// replica while another keeps trying: renewals keep the claim, so the runs never overlap.
+func TestSingletonKeepsItsLeaseWhileRunning(t *testing.T) {
+	db := dbtest.NewDB(t)
+	logger := logtest.Scoped(t)
+	var running, overlaps, runs atomic.Int32
+	fn := func(ctx context.Context) error {
+		if running.Add(1) > 1 {
+			overlaps.Add(1)
+		}
+		defer running.Add(-1)
+		runs.Add(1)
+		select {
+		case <-time.After(1500 * time.Millisecond):
+		case <-ctx.Done():
+		}
+		return nil
+	}
+	opts := routine.PeriodicOptions{Interval: 50 * time.Millisecond, Lease: 400 * time.Millisecond, Singleton: db, RunAtStart: true}
+	a, b := opts, opts
+	a.Hostname, b.Hostname = "worker-a", "worker-b"
+	ra := routine.NewPeriodic(logger, "slow", fn, a)
+	rb := routine.NewPeriodic(logger, "slow", fn, b)
+	ra.Start()
+	rb.Start()
+	time.Sleep(3200 * time.Millisecond)
+	_ = ra.Stop(context.Background())
+	_ = rb.Stop(context.Background())
+	if overlaps.Load() != 0 {
+		t.Fatalf("runs overlapped %d times although each renewed its lease", overlaps.Load())
+	}
+	if n := runs.Load(); n < 2 {
+		t.Fatalf("%d runs in 3.2s of 1.5s runs, want at least 2", n)
 	}
 }

@@ -38,6 +38,17 @@ type Options struct {
 	JanitorInterval time.Duration
 }
 
+// Queue is the build queue.
+var Queue = routine.QueueInfo{Name: "text_index", Handlers: 1, Description: "builds a repository's zoekt shard in this worker's INDEX_DIR"}
+
+// janitorName is the janitor's routine.
+const janitorName = "text-index-janitor"
+
+// Needs is what Routines may hold at once on the main database (see routine.Need).
+func Needs() []routine.Need {
+	return []routine.Need{routine.QueueNeed(Queue, false), routine.PeriodicNeed(janitorName, false)}
+}
+
 // Routines builds the build queue and the janitor.
 func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	if opts.PollInterval == 0 {
@@ -49,20 +60,20 @@ func Routines(env routine.Env, opts Options) ([]routine.Routine, error) {
 	logger := env.Logger.Scoped("textindex")
 	_, queue, err := routine.NewQueue(env, routine.QueueSpec[*store.RepoJob]{
 		Store: workerutil.StoreOptions[*store.RepoJob]{
-			Name: "text_index", TableName: "text_index_jobs", Columns: store.RepoJobColumns,
-			Scan:          func(r pgx.CollectableRow) (*store.RepoJob, error) { return store.ScanRepoJob(r) },
-			StalledMaxAge: time.Minute, MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 30 * time.Second,
+			Name: Queue.Name, TableName: "text_index_jobs", Columns: store.RepoJobColumns,
+			Scan:         func(r pgx.CollectableRow) (*store.RepoJob, error) { return store.ScanRepoJob(r) },
+			MaxNumResets: 3, MaxNumRetries: 3, RetryAfter: 30 * time.Second,
 		},
 		// One build at a time by default: a build keeps a core busy and holds up to a
 		// shard's worth of content (100 MiB) in memory.
-		Worker:  workerutil.WorkerOptions{NumHandlers: 1, Interval: opts.PollInterval, MaximumRuntimePerJob: time.Hour},
+		Worker:  workerutil.WorkerOptions{NumHandlers: Queue.Handlers, Interval: opts.PollInterval, MaximumRuntimePerJob: time.Hour},
 		Handler: &handler{opts: opts},
 	})
 	if err != nil {
 		return nil, err
 	}
 	// The janitor runs in every worker: each has its own directory.
-	janitor := routine.NewPeriodic(logger, "text-index-janitor", func(ctx context.Context) error {
+	janitor := routine.NewPeriodic(logger, janitorName, func(ctx context.Context) error {
 		removed, err := opts.Indexer.Prune(ctx, existing(opts.Store))
 		if removed > 0 {
 			logger.Info("removed the shards of deleted repositories", log.Int("repositories", removed))
@@ -120,14 +131,12 @@ func (h *handler) Handle(ctx context.Context, logger log.Logger, job *store.Repo
 	return h.opts.Store.Repos().RecordTextIndexJobResult(ctx, job.ID, out)
 }
 
-// ChangeListener queues a build of the repository's shard when a fetch moved its default
-// branch (reposbg.ChangeListener).
-func ChangeListener(st *store.Store) func(ctx context.Context, report *reposvc.FetchReport) error {
-	return func(ctx context.Context, report *reposvc.FetchReport) error {
-		ref := "refs/heads/" + report.Repo.DefaultBranch
-		if report.Repo.DefaultBranch != "" && report.OldHeads[ref] == report.NewHeads[ref] {
-			return nil // other branches moved
-		}
-		return st.Repos().EnqueueTextIndex(ctx, []int64{report.Repo.ID}, store.TextIndexReasonPush)
+// ChangeListener queues a build of the repository's shard, in the transaction that
+// records the fetch, when the fetch moved its default branch (reposvc.ChangeListener).
+func ChangeListener(ctx context.Context, tx *store.Store, report *reposvc.FetchReport) error {
+	ref := "refs/heads/" + report.Repo.DefaultBranch
+	if report.Repo.DefaultBranch != "" && report.OldHeads[ref] == report.NewHeads[ref] {
+		return nil // other branches moved
 	}
+	return tx.Repos().EnqueueTextIndex(ctx, []int64{report.Repo.ID}, store.TextIndexReasonPush)
 }

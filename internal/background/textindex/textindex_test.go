@@ -25,7 +25,7 @@ func TestPushIsIndexed(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.NewDB(t)
 	st := store.New(db)
-	svc := repostest.Start(t, db, textindexbg.ChangeListener(st))
+	svc := repostest.Start(t, db, textindexbg.ChangeListener)
 	ix, err := textindex.NewIndexer(textindex.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

@@ -71,16 +71,32 @@ func New(t testing.TB, schema Schema) (*pgxpool.Pool, string) {
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
-	tmpl, err := srv.template(ctx, schema)
-	if err != nil {
-		t.Fatalf("dbtest: preparing %s template: %v", schema.name, err)
-	}
 	name := fmt.Sprintf("lookout_test_%d_%s", os.Getpid(), randomSuffix())
-	if err := srv.createFromTemplate(ctx, name, tmpl); err != nil {
-		t.Fatalf("dbtest: creating %s: %v", name, err)
+	for attempt := 0; ; attempt++ {
+		tmpl, err := srv.template(ctx, schema)
+		if err != nil {
+			t.Fatalf("dbtest: preparing %s template: %v", schema.name, err)
+		}
+		err = srv.createFromTemplate(ctx, name, tmpl)
+		var pgErr *pgconn.PgError
+		// 3D000: the template is gone. A test process with another migration set (a
+		// branch in another worktree on the same server) dropped it as stale: build it
+		// again.
+		if errors.As(err, &pgErr) && pgErr.Code == "3D000" && attempt < 5 {
+			srv.forgetTemplate(schema, tmpl)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("dbtest: creating %s: %v", name, err)
+		}
+		break
 	}
 	dbURL := srv.urlFor(name)
-	pool, err := database.Open(ctx, dbURL, database.Options{MaxConns: 20, ApplicationName: "dbtest"})
+	// pgx's default size, the smallest a process gets on a small machine (the worker and
+	// frontend size theirs larger): a test that needs more connections than that at once
+	// is one that holds a connection while it waits for another, which production must
+	// never do, so tests must not hide it behind a larger pool.
+	pool, err := database.Open(ctx, dbURL, database.Options{ApplicationName: "dbtest"})
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
@@ -181,6 +197,16 @@ func (s *pgServer) exec(ctx context.Context, sql string, args ...any) error {
 	return err
 }
 
+// forgetTemplate drops the remembered name of a template found gone, so that the next
+// template call builds it again.
+func (s *pgServer) forgetTemplate(schema Schema, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.templates[schema.name] == name {
+		delete(s.templates, schema.name)
+	}
+}
+
 // template returns the name of a migrated template for schema, building it once per schema
 // version across all test processes (an advisory lock on the server serialises builders).
 func (s *pgServer) template(ctx context.Context, schema Schema) (string, error) {
@@ -222,7 +248,11 @@ func (s *pgServer) template(ctx context.Context, schema Schema) (string, error) 
 		if err := s.buildTemplate(ctx, conn, name, migs); err != nil {
 			return "", err
 		}
-		// Templates of older schema versions are no longer useful.
+	}
+	if !exists && s.private {
+		// Templates of older schema versions are no longer useful on the project's own
+		// cluster. A shared server keeps them: other checkouts (other schema versions)
+		// test against it at the same time.
 		rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE $1 || '%' AND datname <> $2", prefix, name)
 		if err == nil {
 			stale, _ := pgx.CollectRows(rows, pgx.RowTo[string])

@@ -23,8 +23,13 @@
 //     patterns are literal in every pattern type. keyword behaves as standard, since
 //     Lookout ANDs terms in every pattern type.
 //   - field:value is a filter when field is a known field (case-insensitive, with
-//     aliases); a "-" prefix negates it where negation makes sense. An unknown field
-//     is plain text: a:b is the literal pattern "a:b".
+//     aliases); a "-" prefix negates it where negation makes sense. A field is
+//     recognised only at the start of a token (letters, then a colon): an unknown
+//     one followed by a value that starts with a letter or ^ (nosuchfilter:x) is an
+//     error listing the known filters, while std::vector, http://x, localhost:8080,
+//     json:"name", TODO: and quoted "a:b" are text.
+//   - A query is at most MaxQueryLength bytes; parsing and planning are linear in its
+//     length (a benchmark checks it) and planning stops when its context is done.
 //   - Revisions: repo:x@rev1:rev2 or rev:rev1:rev2 (^rev leaves out rev's history,
 //     *refs/heads/* and *!glob select refs), and rev:at.time(TIME[, REV]), the newest
 //     commit of REV (the default branch) at or before TIME, which takes the forms of

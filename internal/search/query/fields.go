@@ -1,6 +1,9 @@
 package query
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Canonical filter field names. Aliases (r:, f:, l:, msg:, until:, ...) are mapped to
 // these when a query is parsed, so consumers only ever see these names.
@@ -98,6 +101,17 @@ var unsupportedFields = map[string]bool{
 	"stable":             true,
 	"rule":               true,
 	"combyrule":          true,
+}
+
+// KnownFilters returns the canonical names of the filters Lookout runs, sorted: what
+// an unknown filter's error lists.
+func KnownFilters() []string {
+	out := make([]string, 0, len(fieldSpecs))
+	for f := range fieldSpecs {
+		out = append(out, f)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // lookupField returns the canonical name of a field as written, and whether it is

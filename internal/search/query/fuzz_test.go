@@ -2,14 +2,20 @@ package query
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
 
 // FuzzParse checks that no input panics, that every error is an *Error with a
-// position inside the query, and that the canonical form of a plan parses back to
-// the same plan (and the same text).
+// position inside the query, that queries over MaxQueryLength are refused, and that
+// the canonical form of a plan parses back to the same plan (and the same text).
+//
+// Plain go test runs the seeds: every case of parse_test.go, the corpus under
+// testdata/fuzz/FuzzParse, and deeply nested ones. Explore with
+// go test -run '^$' -fuzz FuzzParse -fuzztime 60s -fuzzminimizetime 1s ./internal/search/query
+// (without the last flag, minimising each new input stalls the run for seconds).
 func FuzzParse(f *testing.F) {
 	for _, tc := range validCases {
 		f.Add(tc.query)
@@ -17,9 +23,17 @@ func FuzzParse(f *testing.F) {
 	for _, tc := range invalidCases {
 		f.Add(tc.query)
 	}
+	// Long inputs are left to TestMaxQueryLength and TestParseAllocatesLinearly: the
+	// fuzzer minimises every new interesting input, which for 16 KB inputs takes
+	// longer than a fuzzing session.
+	f.Add(strings.Repeat("(a OR repo:b) ", 8) + "c")
+	f.Add(strings.Repeat("NOT (", 70) + "a" + strings.Repeat(")", 70))
 	f.Fuzz(func(t *testing.T, q string) {
 		opts := Options{Now: testNow}
 		plan, err := ParseWith(q, opts)
+		if len(q) > MaxQueryLength && (err == nil || !strings.Contains(err.Error(), "query is too long")) {
+			t.Fatalf("Parse of %d bytes = %v, want the length error", len(q), err)
+		}
 		if err != nil {
 			var qe *Error
 			if !errors.As(err, &qe) {

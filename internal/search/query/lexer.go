@@ -169,6 +169,19 @@ func (l *lexer) bare(i int) int {
 	return i
 }
 
+// looksLikeFilterValue reports whether the text after an unknown field's colon at k
+// reads as a filter value: it starts with a letter or ^ (lnag:go, repp:^x). Anything
+// else leaves the token ordinary text, as it is in code: a second colon (std::vector,
+// a::b), a slash (http://x), a digit (localhost:8080), a quote (json:"name"), an
+// equals sign (x:=1), a backslash (C:\dir) or nothing at all (TODO:).
+func looksLikeFilterValue(s string, k int) bool {
+	if k >= len(s) {
+		return false
+	}
+	c := s[k]
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '^'
+}
+
 // predicateCall matches the start of a predicate such as at.time( in a filter value.
 var predicateCall = regexp.MustCompile(`^[a-z]+(\.[a-z]+)+\(`)
 
@@ -275,7 +288,13 @@ func (l *lexer) slash(i int) (string, int, bool) {
 }
 
 // param scans field:value at i when the field is known. It reports ok=false (and no
-// error) for text that is not a filter, such as a:b or http://x.
+// error) for text that is not a filter, such as std::vector, http://x or TODO:.
+//
+// As in Sourcegraph, a filter is recognised only at the start of a token, as an
+// optional "-", ASCII letters and a colon. When the letters name no filter and a
+// value follows, the token is refused with the list of known filters rather than
+// searched as text, so that a mistyped filter (lnag:go) never silently widens a
+// search. Text of that shape is still found quoted ("json:x") or with content:.
 func (l *lexer) param(i int) (int, bool, error) {
 	s := l.s
 	k := i
@@ -297,6 +316,11 @@ func (l *lexer) param(i int) (int, bool, error) {
 	}
 	field, ok := lookupField(name)
 	if !ok {
+		if looksLikeFilterValue(s, k+1) {
+			raw := s[i:l.bare(i)]
+			return 0, false, errorf(i, raw, "unknown filter %s: (known filters: %s); to search for the text, quote it: %s",
+				strings.ToLower(name), strings.Join(KnownFilters(), ", "), quote(raw))
+		}
 		return 0, false, nil
 	}
 	k++ // the colon

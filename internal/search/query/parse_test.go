@@ -40,10 +40,20 @@ var validCases = []validCase{
 	{query: "foo\tbar\n", want: Plan{basic(and(lit("foo"), lit("bar")))}, str: `foo bar`},
 	{query: `日本語 "ü"`, want: Plan{basic(and(lit("日本語"), lit("ü")))}, str: `日本語 ü`},
 
-	// Unknown fields are text.
-	{query: `a:b`, want: Plan{basic(lit("a:b"))}, str: `a:b`},
+	// Text with colons that is no filter (an unknown field with a value is an error,
+	// see invalidCases).
 	{query: `http://example.com`, want: Plan{basic(lit("http://example.com"))}, str: `http://example.com`},
-	{query: `-foo:bar`, want: Plan{basic(lit("-foo:bar"))}, str: `-foo:bar`},
+	{query: `std::vector`, want: Plan{basic(lit("std::vector"))}, str: `std::vector`},
+	{query: `localhost:8080`, want: Plan{basic(lit("localhost:8080"))}, str: `localhost:8080`},
+	{query: `json:"name"`, want: Plan{basic(lit(`json:"name"`))}, str: `json:"name"`},
+	{query: `TODO: fix`, want: Plan{basic(and(lit("TODO:"), lit("fix")))}, str: `TODO: fix`},
+	{query: `x:=1`, want: Plan{basic(lit("x:=1"))}, str: `x:=1`},
+	{query: `C:\dir`, want: Plan{basic(lit(`C:\dir`))}, str: `C:\dir`},
+	{query: `"a:b"`, want: Plan{basic(lit("a:b"))}, str: `"a:b"`},
+	{query: `'foo:bar baz'`, want: Plan{basic(lit("foo:bar baz"))}, str: `"foo:bar baz"`},
+	{query: `/foo:bar/`, want: Plan{basic(re("foo:bar"))}, str: `/foo:bar/`},
+	{query: `a "-foo:bar"`, want: Plan{basic(and(lit("a"), lit("-foo:bar")))}, str: `a "-foo:bar"`},
+	{query: `patterntype:regexp /foo:bar/ key:\s+\d`, want: Plan{typed(PatternTypeRegexp, basic(and(re("foo:bar"), re(`key:\s+\d`))))}, str: `patterntype:regexp /foo:bar/ key:\s+\d`},
 
 	// Operators and precedence.
 	{query: `foo AND bar`, want: Plan{basic(and(lit("foo"), lit("bar")))}, str: `foo bar`},
@@ -78,7 +88,7 @@ var validCases = []validCase{
 	{query: `foo patterntype:regexp patterntype:REGEXP`, want: Plan{typed(PatternTypeRegexp, basic(re("foo")))}, str: `patterntype:regexp foo`},
 
 	// content:
-	{query: `content:"a:b" -repo:archive`, want: Plan{basic(lit("a:b"), neg("repo", "archive"))}, str: `-repo:archive a:b`},
+	{query: `content:"a:b" -repo:archive`, want: Plan{basic(lit("a:b"), neg("repo", "archive"))}, str: `-repo:archive "a:b"`},
 	{query: `content:"repo:x" foo`, want: Plan{basic(and(lit("repo:x"), lit("foo")))}, str: `"repo:x" foo`},
 	{query: `content:/a.b/`, want: Plan{basic(re("a.b"))}, str: `/a.b/`},
 	{query: `-content:"x y"`, want: Plan{basic(not(lit("x y")))}, str: `NOT "x y"`},
@@ -182,6 +192,12 @@ type invalidCase struct {
 }
 
 var invalidCases = []invalidCase{
+	// Unknown filters.
+	{query: `nosuchfilter:x`, err: `invalid query at 0 ("nosuchfilter:x"): unknown filter nosuchfilter: (known filters: ` + knownList + `); to search for the text, quote it: "nosuchfilter:x"`},
+	{query: `lang:go lnag:go`, err: `invalid query at 8 ("lnag:go"): unknown filter lnag: (known filters: ` + knownList + `); to search for the text, quote it: "lnag:go"`},
+	{query: `x -Foo:^bar`, err: `invalid query at 2 ("-Foo:^bar"): unknown filter foo: (known filters: ` + knownList + `); to search for the text, quote it: "-Foo:^bar"`},
+	{query: `(a OR b:c)`, err: `invalid query at 6 ("b:c"): unknown filter b: (known filters: ` + knownList + `); to search for the text, quote it: "b:c"`},
+
 	// Syntax.
 	{query: ``, err: `invalid query at 0: empty query`},
 	{query: "  \t", err: `invalid query at 0: empty query`},
@@ -346,3 +362,5 @@ func TestParseInvalid(t *testing.T) {
 		})
 	}
 }
+
+const knownList = "after, archived, author, before, case, committer, content, context, count, file, fork, lang, message, patterntype, repo, rev, select, timeout, type, visibility"

@@ -8,6 +8,16 @@ import (
 // the stack or make the plan step slow.
 const MaxDepth = 64
 
+// MaxQueryLength is the longest query text, in bytes, that any part of Lookout accepts:
+// search, code monitor triggers, insight series and scopes, issue monitors, search
+// contexts and campaign repositoriesMatchingQuery all parse through ParseAST. Parsing
+// and planning are linear in the length, but every term becomes a pattern that each
+// searched file is matched against, so the bound keeps one query's cost predictable.
+// 16 KiB holds a hand-written query many times over (an alternation of ~800
+// identifiers), while the 160 KB queries that used to take the parser most of a
+// minute are refused at once.
+const MaxQueryLength = 16 << 10
+
 // AST is a parsed query before planning.
 type AST struct {
 	// Root is the whole query: usually an AND operator of its terms.
@@ -21,6 +31,15 @@ type AST struct {
 // unless the query has a patterntype: filter ("" means standard). It checks syntax
 // only; filter values are checked by AST.Plan.
 func ParseAST(query string, defaultType PatternType) (*AST, error) {
+	if len(query) > MaxQueryLength {
+		return nil, errorf(MaxQueryLength, "", "query is too long: %d bytes, the limit is %d bytes (%d KiB)", len(query), MaxQueryLength, MaxQueryLength>>10)
+	}
+	return parseAST(query, defaultType)
+}
+
+// parseAST is ParseAST without the length limit (benchmarks show it is linear well
+// past it).
+func parseAST(query string, defaultType PatternType) (*AST, error) {
 	pt, err := checkPatternType(defaultType)
 	if err != nil {
 		return nil, err

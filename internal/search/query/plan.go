@@ -1,6 +1,8 @@
 package query
 
 import (
+	"context"
+	"slices"
 	"time"
 )
 
@@ -53,37 +55,77 @@ func Parse(query string) (Plan, error) {
 
 // ParseWith parses a query and plans it.
 func ParseWith(query string, opts Options) (Plan, error) {
+	return ParseContext(context.Background(), query, opts)
+}
+
+// ParseContext parses a query and plans it, giving up with ctx's error when ctx is
+// done before the plan is (the search timeout bounds planning too).
+func ParseContext(ctx context.Context, query string, opts Options) (Plan, error) {
 	ast, err := ParseAST(query, opts.PatternType)
 	if err != nil {
 		return nil, err
 	}
-	return ast.Plan(opts)
+	return ast.PlanContext(ctx, opts)
 }
 
 // Plan validates the filters of the tree and converts it to disjunctive normal form.
 func (a *AST) Plan(opts Options) (Plan, error) {
+	return a.PlanContext(context.Background(), opts)
+}
+
+// PlanContext is Plan, checking ctx as it goes: it returns ctx's error (not an
+// *Error) when ctx is done first.
+func (a *AST) PlanContext(ctx context.Context, opts Options) (Plan, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
 	opts.PatternType = a.PatternType
-	n, err := toNNF(a.Root, false, &opts)
+	pl := &planner{ctx: ctx, opts: &opts, checked: map[patternKey]bool{}}
+	n, err := pl.toNNF(a.Root, false)
 	if err != nil {
 		return nil, err
 	}
-	conjs, err := dnf(n)
+	conjs, err := pl.dnf(n)
 	if err != nil {
 		return nil, err
 	}
 	plan := make(Plan, 0, len(conjs))
 	cache := reCache{}
 	for _, c := range conjs {
-		b, err := newBasic(c.params, c.pattern, a.PatternType, opts, cache)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b, err := newBasic(c.params, joinPatterns(PatternAnd, c.patterns...), a.PatternType, opts, cache)
 		if err != nil {
 			return nil, err
 		}
 		plan = append(plan, b)
 	}
 	return plan, nil
+}
+
+// planner carries what the plan step's recursions share. Every step is linear in the
+// size of the tree (times the at most MaxBasicQueries branches), and ctx is checked
+// every few hundred nodes so that a cancelled request stops planning too.
+type planner struct {
+	ctx     context.Context
+	opts    *Options
+	steps   int
+	checked map[patternKey]bool // patterns that compile
+}
+
+type patternKey struct {
+	kind  PatternKind
+	value string
+}
+
+// tick counts a node and checks ctx now and then.
+func (pl *planner) tick() error {
+	pl.steps++
+	if pl.steps%256 == 0 {
+		return pl.ctx.Err()
+	}
+	return nil
 }
 
 // nnf is the tree in negation normal form: NOT is gone, pushed down to the leaves
@@ -96,13 +138,21 @@ type nnf struct {
 	hasParam bool // a filter is somewhere below
 }
 
-func toNNF(n Node, neg bool, opts *Options) (*nnf, error) {
+func (pl *planner) toNNF(n Node, neg bool) (*nnf, error) {
+	if err := pl.tick(); err != nil {
+		return nil, err
+	}
 	switch n := n.(type) {
 	case *Pattern:
 		p := *n
 		p.Negated = p.Negated != neg
-		if err := checkPattern(&p); err != nil {
-			return nil, err
+		// The same pattern written many times (a query repeating a term) is
+		// compiled once.
+		if k := (patternKey{p.Kind, p.Value}); !pl.checked[k] {
+			if err := checkPattern(&p); err != nil {
+				return nil, err
+			}
+			pl.checked[k] = true
 		}
 		return &nnf{pattern: &p}, nil
 	case *Parameter:
@@ -111,7 +161,7 @@ func toNNF(n Node, neg bool, opts *Options) (*nnf, error) {
 			return nil, errorf(p.Pos, p.Token, "filter %s: cannot be negated", p.Field)
 		}
 		p.Negated = p.Negated != neg
-		v, msg := normalizeValue(p.Field, p.Value, opts)
+		v, msg := normalizeValue(p.Field, p.Value, pl.opts)
 		if msg != "" {
 			return nil, errorf(p.Pos, p.Token, "%s", msg)
 		}
@@ -122,15 +172,19 @@ func toNNF(n Node, neg bool, opts *Options) (*nnf, error) {
 			if len(n.Operands) != 1 {
 				return nil, errorf(n.Pos, "NOT", "NOT needs one operand")
 			}
-			return toNNF(n.Operands[0], !neg, opts)
+			return pl.toNNF(n.Operands[0], !neg)
 		}
 		op := n.Kind
 		if neg { // De Morgan
-			op = map[OperatorKind]OperatorKind{And: Or, Or: And}[op]
+			if op == And {
+				op = Or
+			} else {
+				op = And
+			}
 		}
-		x := &nnf{op: op}
+		x := &nnf{op: op, operands: make([]*nnf, 0, len(n.Operands))}
 		for _, o := range n.Operands {
-			c, err := toNNF(o, neg, opts)
+			c, err := pl.toNNF(o, neg)
 			if err != nil {
 				return nil, err
 			}
@@ -145,26 +199,31 @@ func toNNF(n Node, neg bool, opts *Options) (*nnf, error) {
 	return nil, errorf(0, "", "unknown syntax tree node %T", n)
 }
 
-// conj is one term of the disjunctive normal form.
+// conj is one term of the disjunctive normal form: filters and the pattern trees
+// ANDed with them, joined once at the end (joining at every step would copy the
+// growing AND node for each term: quadratic in the number of terms).
 type conj struct {
-	params  []Parameter
-	pattern *PatternNode
+	params   []Parameter
+	patterns []*PatternNode
 }
 
 // dnf distributes AND over the OR nodes that hold filters. An OR of patterns only
 // stays in the pattern tree: one search evaluates it, without duplicate results.
-func dnf(x *nnf) ([]conj, error) {
+func (pl *planner) dnf(x *nnf) ([]conj, error) {
+	if err := pl.tick(); err != nil {
+		return nil, err
+	}
 	switch {
 	case x.pattern != nil:
-		return []conj{{pattern: leaf(x.pattern)}}, nil
+		return []conj{{patterns: []*PatternNode{leaf(x.pattern)}}}, nil
 	case x.param != nil:
 		return []conj{{params: []Parameter{*x.param}}}, nil
 	case !x.hasParam:
-		return []conj{{pattern: toPattern(x)}}, nil
+		return []conj{{patterns: []*PatternNode{toPattern(x)}}}, nil
 	case x.op == Or:
 		var out []conj
 		for _, o := range x.operands {
-			cs, err := dnf(o)
+			cs, err := pl.dnf(o)
 			if err != nil {
 				return nil, err
 			}
@@ -177,19 +236,31 @@ func dnf(x *nnf) ([]conj, error) {
 	default: // And
 		out := []conj{{}}
 		for _, o := range x.operands {
-			cs, err := dnf(o)
+			cs, err := pl.dnf(o)
 			if err != nil {
 				return nil, err
+			}
+			if len(cs) == 1 {
+				// The common case (a term, a filter): extend every branch in place.
+				// Each branch owns its slices (see below), so appending is safe.
+				for i := range out {
+					out[i].params = append(out[i].params, cs[0].params...)
+					out[i].patterns = append(out[i].patterns, cs[0].patterns...)
+				}
+				continue
 			}
 			if len(out)*len(cs) > MaxBasicQueries {
 				return nil, tooMany()
 			}
+			// At most log2(MaxBasicQueries) operands multiply the branches, so these
+			// copies stay linear in the size of the query.
 			product := make([]conj, 0, len(out)*len(cs))
 			for _, a := range out {
 				for _, b := range cs {
-					params := make([]Parameter, 0, len(a.params)+len(b.params))
-					params = append(append(params, a.params...), b.params...)
-					product = append(product, conj{params: params, pattern: joinPatterns(PatternAnd, a.pattern, b.pattern)})
+					product = append(product, conj{
+						params:   slices.Concat(a.params, b.params),
+						patterns: slices.Concat(a.patterns, b.patterns),
+					})
 				}
 			}
 			out = product
@@ -197,7 +268,6 @@ func dnf(x *nnf) ([]conj, error) {
 		return out, nil
 	}
 }
-
 func tooMany() error {
 	return errorf(0, "", "query expands to more than %d basic queries: simplify the OR expressions that hold filters", MaxBasicQueries)
 }
@@ -223,12 +293,18 @@ func toPattern(x *nnf) *PatternNode {
 func newBasic(params []Parameter, pattern *PatternNode, pt PatternType, opts Options, cache reCache) (Basic, error) {
 	b := Basic{PatternType: pt, opts: opts}
 	var ptParam *Parameter
+	type paramKey struct {
+		field, value string
+		negated      bool
+	}
+	seen := make(map[paramKey]bool, len(params))
 	for i, p := range params {
 		if p.Field == FieldPatternType {
 			ptParam = &params[i]
 			continue
 		}
-		if !containsParam(b.Params, p) {
+		if k := (paramKey{p.Field, p.Value, p.Negated}); !seen[k] {
+			seen[k] = true
 			b.Params = append(b.Params, p)
 		}
 	}
@@ -266,15 +342,6 @@ func checkPattern(p *Pattern) error {
 		return errorf(p.Pos, p.Token, "invalid pattern: %v", err)
 	}
 	return nil
-}
-
-func containsParam(ps []Parameter, p Parameter) bool {
-	for _, q := range ps {
-		if q.Field == p.Field && q.Value == p.Value && q.Negated == p.Negated {
-			return true
-		}
-	}
-	return false
 }
 
 // Types returns the result types of all Basic queries, without duplicates.

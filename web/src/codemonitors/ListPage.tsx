@@ -1,0 +1,149 @@
+import { useMutation, useQuery } from '@apollo/client/react'
+import { useState } from 'react'
+import { Link, useSearchParams } from 'react-router'
+import { ErrorAlert } from '../components/ErrorAlert'
+import { Page } from '../components/Page'
+import { ConnectionList } from '../components/ConnectionList'
+import { StatusBadge } from '../components/StatusBadge'
+import { Time } from '../components/Time'
+import { Toggle } from '../components/Toggle'
+import { useCurrentUser } from '../components/useCurrentUser'
+import { useDebounced } from '../components/useDebounced'
+import type { CodeMonitorListFieldsFragment } from '../graphql/graphql'
+import { ALL_CODE_MONITORS, CODE_MONITORS, TOGGLE_CODE_MONITOR } from './backend'
+
+export const PAGE_SIZE = 50
+
+/**
+ * /code-monitoring: the user's code monitors; site admins also get every user's, with
+ * their owners (?tab=all), so that the monitor that notifies someone can be found.
+ */
+export function CodeMonitorsListPage() {
+  const user = useCurrentUser()
+  const [params, setParams] = useSearchParams()
+  const tab = user.siteAdmin && params.get('tab') === 'all' ? 'all' : 'mine'
+  return (
+    <Page
+      title="Code monitors"
+      actions={
+        <Link className="btn btn-primary" to="/code-monitoring/new">
+          Create a code monitor
+        </Link>
+      }
+    >
+      <p className="lead">Watch your code for new commits and diffs that match a search, and get notified by email, webhook or Slack.</p>
+      {user.siteAdmin ? (
+        <div role="tablist" aria-label="Whose code monitors" className="tabs">
+          <button type="button" role="tab" aria-selected={tab === 'mine'} onClick={() => setParams({})}>
+            Yours
+          </button>
+          <button type="button" role="tab" aria-selected={tab === 'all'} onClick={() => setParams({ tab: 'all' })}>
+            All users'
+          </button>
+        </div>
+      ) : null}
+      {tab === 'all' ? <AllMonitors /> : <MyMonitors />}
+    </Page>
+  )
+}
+
+function MyMonitors() {
+  const { data, error, loading, fetchMore } = useQuery(CODE_MONITORS, { variables: { first: PAGE_SIZE } })
+  return (
+    <ConnectionList
+      connection={data?.currentUser?.monitors}
+      loading={loading}
+      error={error}
+      label="Code monitors"
+      noun="code monitors"
+      empty={
+        <>
+          <p>You have no code monitors yet.</p>
+          <Link to="/code-monitoring/new">Create your first code monitor</Link>
+        </>
+      }
+      fetchMore={(after) => fetchMore({ variables: { after } })}
+      row={(m) => <MonitorRow key={m.id} monitor={m} />}
+    />
+  )
+}
+
+function AllMonitors() {
+  const [filter, setFilter] = useState('')
+  const query = useDebounced(filter.trim(), 300)
+  const { data, error, loading, fetchMore } = useQuery(ALL_CODE_MONITORS, { variables: { first: PAGE_SIZE, query: query || null } })
+  return (
+    <>
+      <label className="inline filter">
+        Filter by name or owner <input value={filter} onChange={(e) => setFilter(e.target.value)} />
+      </label>
+      <ConnectionList
+        connection={data?.monitors}
+        loading={loading}
+        error={error}
+        label="Every user's code monitors"
+        noun="code monitors"
+        empty={query ? <p>No code monitor matches “{query}”.</p> : <p>Nobody has a code monitor yet.</p>}
+        fetchMore={(after) => fetchMore({ variables: { after } })}
+        row={(m) => <MonitorRow key={m.id} monitor={m} showOwner />}
+      />
+    </>
+  )
+}
+
+const actionNames: Record<string, string> = { MonitorEmail: 'email', MonitorWebhook: 'webhook', MonitorSlackWebhook: 'Slack' }
+
+function MonitorRow({ monitor, showOwner }: { monitor: CodeMonitorListFieldsFragment; showOwner?: boolean }) {
+  const [toggle, { error, loading }] = useMutation(TOGGLE_CODE_MONITOR)
+  const [slow, setSlow] = useState(false)
+  const trigger = monitor.trigger
+  const last = trigger?.events.nodes[0]
+  const kinds = [...new Set(monitor.actions.nodes.map((a) => actionNames[a.__typename] ?? a.__typename))]
+  return (
+    <li className="list-row">
+      <div className="list-main">
+        <Link to={`/code-monitoring/${encodeURIComponent(monitor.id)}`} className="list-title">
+          {monitor.description}
+        </Link>
+        {showOwner ? (
+          <span className="muted">
+            {' '}
+            · owned by <Link to={monitor.owner.url}>{monitor.owner.namespaceName}</Link>
+          </span>
+        ) : null}
+        <div className="muted">New search result → {kinds.length ? kinds.join(', ') : 'no actions'}</div>
+        {trigger ? <code className="query">{trigger.query}</code> : null}
+      </div>
+      <div className="list-side">
+        <div>
+          {last ? (
+            <>
+              Last run <StatusBadge status={last.status} /> <Time date={last.timestamp} />
+            </>
+          ) : (
+            <span className="muted">Not run yet</span>
+          )}
+        </div>
+        <Link to={`/code-monitoring/${encodeURIComponent(monitor.id)}/logs`}>Logs</Link>
+        <Toggle
+          label={`Enabled: ${monitor.description}`}
+          hideLabel
+          checked={monitor.enabled}
+          disabled={loading}
+          onChange={(enabled) => {
+            // A spinner only for slow toggles, so quick ones do not flicker.
+            const timer = setTimeout(() => setSlow(true), 300)
+            toggle({ variables: { id: monitor.id, enabled } })
+              .catch(() => undefined)
+              .finally(() => {
+                clearTimeout(timer)
+                setSlow(false)
+              })
+          }}
+        />
+        {slow ? <span role="status">Saving…</span> : null}
+        <ErrorAlert error={error} />
+      </div>
+    </li>
+  )
+}

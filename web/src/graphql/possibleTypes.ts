@@ -1,0 +1,137 @@
+
+      export type PossibleTypesResultData = {
+  "possibleTypes": {
+    "IncompleteDatapointAlert": [
+      "GenericIncompleteDatapointAlert",
+      "TimeoutDatapointAlert"
+    ],
+    "InsightDataSeriesDefinition": [
+      "SearchInsightDataSeriesDefinition"
+    ],
+    "InsightPresentation": [
+      "LineChartInsightViewPresentation",
+      "PieChartInsightViewPresentation"
+    ],
+    "InsightRepositoryDefinition": [
+      "InsightRepositoryScope",
+      "RepositorySearchScope"
+    ],
+    "InsightTimeScope": [
+      "InsightIntervalTimeScope"
+    ],
+    "MonitorAction": [
+      "MonitorEmail",
+      "MonitorSlackWebhook",
+      "MonitorWebhook"
+    ],
+    "MonitorTrigger": [
+      "MonitorQuery"
+    ],
+    "Namespace": [
+      "Org",
+      "User"
+    ],
+    "Node": [
+      "AccessToken",
+      "Alert",
+      "Campaign",
+      "CampaignJob",
+      "CampaignPlan",
+      "CampaignsCredential",
+      "ChangesetEvent",
+      "ChangesetPlan",
+      "ExternalChangeset",
+      "ExternalService",
+      "InsightView",
+      "InsightsDashboard",
+      "Issue",
+      "Monitor",
+      "MonitorActionEvent",
+      "MonitorEmail",
+      "MonitorQuery",
+      "MonitorSlackWebhook",
+      "MonitorTriggerEvent",
+      "MonitorWebhook",
+      "Org",
+      "OrganizationInvitation",
+      "Repository",
+      "SearchContext",
+      "Site",
+      "User"
+    ],
+    "SearchResult": [
+      "CommitSearchResult",
+      "FileMatch",
+      "Repository"
+    ]
+  }
+};
+      const result: PossibleTypesResultData = {
+  "possibleTypes": {
+    "IncompleteDatapointAlert": [
+      "GenericIncompleteDatapointAlert",
+      "TimeoutDatapointAlert"
+    ],
+    "InsightDataSeriesDefinition": [
+      "SearchInsightDataSeriesDefinition"
+    ],
+    "InsightPresentation": [
+      "LineChartInsightViewPresentation",
+      "PieChartInsightViewPresentation"
+    ],
+    "InsightRepositoryDefinition": [
+      "InsightRepositoryScope",
+      "RepositorySearchScope"
+    ],
+    "InsightTimeScope": [
+      "InsightIntervalTimeScope"
+    ],
+    "MonitorAction": [
+      "MonitorEmail",
+      "MonitorSlackWebhook",
+      "MonitorWebhook"
+    ],
+    "MonitorTrigger": [
+      "MonitorQuery"
+    ],
+    "Namespace": [
+      "Org",
+      "User"
+    ],
+    "Node": [
+      "AccessToken",
+      "Alert",
+      "Campaign",
+      "CampaignJob",
+      "CampaignPlan",
+      "CampaignsCredential",
+      "ChangesetEvent",
+      "ChangesetPlan",
+      "ExternalChangeset",
+      "ExternalService",
+      "InsightView",
+      "InsightsDashboard",
+      "Issue",
+      "Monitor",
+      "MonitorActionEvent",
+      "MonitorEmail",
+      "MonitorQuery",
+      "MonitorSlackWebhook",
+      "MonitorTriggerEvent",
+      "MonitorWebhook",
+      "Org",
+      "OrganizationInvitation",
+      "Repository",
+      "SearchContext",
+      "Site",
+      "User"
+    ],
+    "SearchResult": [
+      "CommitSearchResult",
+      "FileMatch",
+      "Repository"
+    ]
+  }
+};
+      export default result;
+    

@@ -515,7 +515,6 @@ GROUP BY sp.series_id, sp.time ORDER BY 1, 2`, seriesIDs, ids, filter)
 	return nil
 }
 
-
 var (
 	keep, oneByOne bool
 	nrounds        int

@@ -38,7 +38,7 @@ func TestCommitBlob(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo, _ := e.Store.Repos().GetByName(ctx, store.InternalViewer, "local/files")
-	if _, err := e.Repos.Fetch(ctx, repo.ID); err != nil {
+	if _, err := e.Repos.Fetch(ctx, repo.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Store.Repos().SetRepoPermissions(ctx, repo.ID, []int64{alice.ID}, store.PermissionSourceAPI); err != nil {

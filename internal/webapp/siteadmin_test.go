@@ -82,8 +82,7 @@ func TestNonAdminIsRefusedSiteAdmin(t *testing.T) {
 	tab.CheckA11y()
 	tab.Go(e.url + "/site-admin/users")
 	tab.WaitText("main", "403 Forbidden")
-	// (Organization names are public, as user names are: { organizations } answers anyone.)
-	for _, q := range []string{`{ backgroundJobs { workers { hostname } } }`, `{ users { nodes { username } } }`, `{ externalServices { nodes { id } } }`, `{ monitors(first: 1) { totalCount } }`} {
+	for _, q := range []string{`{ backgroundJobs { workers { hostname } } }`, `{ users { nodes { username } } }`, `{ externalServices { nodes { id } } }`, `{ organizations { nodes { name } } }`, `{ monitors(first: 1) { totalCount } }`} {
 		if r := e.api.Do(t, token, q, nil); r.Code() != "FORBIDDEN" {
 			t.Errorf("%s as a non-admin: %+v", q, r.Errors)
 		}

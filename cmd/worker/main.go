@@ -179,6 +179,10 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 		}
 		needs = append(needs, n...)
 	}
+	if cfg.IndexOnDemand && len(cfg.ZoektEndpoints) == 0 {
+		// The on-demand shard builder looks a repository's clone source up before a build.
+		needs = append(needs, routine.PeriodicNeed("text-index-on-demand", false))
+	}
 	mainSize, insightsSize := routine.PoolSizes(needs)
 	mainDB, insightsDB, err := cfg.Databases(ctx, "lookout-worker", logger, mainSize, insightsSize)
 	if err != nil {

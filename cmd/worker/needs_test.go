@@ -31,7 +31,7 @@ func TestPoolNeedsMatchTheBuiltRoutines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &jobDeps{cfg: config{Config: app.Config{ReposDir: t.TempDir(), AllowLocalRepos: true}}, insightsDB: insightsDB, notifier: n}
+	d := &jobDeps{cfg: config{Config: app.Config{ReposDir: t.TempDir(), IndexDir: t.TempDir(), AllowLocalRepos: true}}, insightsDB: insightsDB, notifier: n}
 	d.env = routine.Env{Logger: logtest.Scoped(t), DB: mainDB, Registry: prometheus.NewRegistry(), Listener: workerutil.NewListener(mainDB, nil),
 		Hostname: "test", Metrics: routine.NewMetrics(prometheus.NewRegistry())}
 

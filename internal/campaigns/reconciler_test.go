@@ -209,3 +209,42 @@ func TestCountsOfDrafts(t *testing.T) {
 		})
 	}
 }
+
+// TestCountsOfPushedBranches: a branch pushed to a plain git remote counts as Pushed
+// (and in Total) from its first push, pushed again it stays one changeset, deleted it
+// counts as closed; a pull request next to it is counted as before.
+func TestCountsOfPushedBranches(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2025, 3, d, 12, 0, 0, 0, time.UTC) }
+	var branch History
+	cur := &store.Changeset{}
+	for i, s := range []string{"PUSHED", "PUSHED", "DELETED"} {
+		created := day(2)
+		for _, e := range Transition(1, cur, store.ExternalState{State: s, ReviewState: "PENDING", CheckState: "UNKNOWN", CreatedAt: &created}, day(i+2)) {
+			e := e
+			branch.Events = append(branch.Events, &e)
+		}
+		cur.ExternalState = s
+	}
+	branch.State = cur.ExternalState
+	pr := History{Events: []*store.ChangesetEvent{{Kind: EventOpened, CreatedAt: day(1)}}}
+	counts, err := CountsOverTime([]History{branch, pr}, day(1).Add(-time.Hour), day(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ Total, Pushed, Open, Closed int }
+	var got []row
+	for _, c := range counts {
+		got = append(got, row{c.Total, c.Pushed, c.Open, c.Closed})
+	}
+	want := []row{
+		{0, 0, 0, 0}, // day 1, 11:00
+		{1, 0, 1, 0}, // end of day 1: the pull request
+		{2, 1, 1, 0}, // end of day 2: the branch pushed
+		{2, 1, 1, 0}, // end of day 3: pushed again, still one
+		{2, 0, 1, 1}, // end of day 4: the branch deleted
+		{2, 0, 1, 1}, // day 5, 12:00
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("counts (-want +got):\n%s", diff)
+	}
+}

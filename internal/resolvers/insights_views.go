@@ -37,6 +37,15 @@ func (r *Resolver) newInsightView(req *insightsRequest, v *store.InsightView, ap
 	return &InsightViewResolver{r: r, req: req, view: v, applied: applied, statuses: map[int]*seriesStatus{}}
 }
 
+// ViewerCanEdit is the rule viewForWrite applies, so the web app offers edit and delete
+// only where they succeed.
+func (v *InsightViewResolver) ViewerCanEdit(ctx context.Context) (bool, error) {
+	if auth.FromContext(ctx).HasAllAccess() {
+		return true, nil
+	}
+	return v.r.insightsStore().ViewWritable(ctx, v.req.viewer, v.view.ID)
+}
+
 func (v *InsightViewResolver) ID() graphql.ID { return marshalID(insightViewKind, int64(v.view.ID)) }
 
 func (v *InsightViewResolver) loadSeries(ctx context.Context) ([]*store.ViewSeries, error) {

@@ -407,17 +407,22 @@ func (s *InsightsSeriesResolver) Points(args struct {
 	IncludeRepoRegex *string
 	ExcludeRepoRegex *string
 }) []*InsightDataPointResolver {
-	out := make([]*InsightDataPointResolver, len(s.data.Points))
+	out := make([]*InsightDataPointResolver, 0, len(s.data.Points))
 	var def insights.SeriesDef
 	if s.data.Series != nil {
 		def = insights.DefOf(s.data.Series.Series)
 	}
 	for i, p := range s.data.Points {
+		// from and to select points (the web app's drill-down asks for one point's
+		// repositories without resolving them for every point).
+		if (args.From != nil && p.Time.Before(args.From.Time)) || (args.To != nil && p.Time.After(args.To.Time)) {
+			continue
+		}
 		dp := &InsightDataPointResolver{point: p, series: s, def: def}
 		if i > 0 {
 			dp.prev = s.data.Points[i-1].Time
 		}
-		out[i] = dp
+		out = append(out, dp)
 	}
 	return out
 }

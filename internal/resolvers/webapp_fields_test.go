@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/graph-gophers/graphql-go/relay"
@@ -171,7 +172,9 @@ func TestCampaignStateStatsAndRetryChangeset(t *testing.T) {
 	if r := e.Do(t, e.bob, retry, map[string]any{"c": failed}); r.Code() != "FORBIDDEN" {
 		t.Fatalf("bob retrying alice's changeset: %+v", r.Errors)
 	}
-	var retried struct{ RetryChangeset struct{ ReconcilerState string } }
+	var retried struct {
+		RetryChangeset struct{ ReconcilerState string }
+	}
 	e.MustDo(t, e.alice, retry, map[string]any{"c": failed}, &retried)
 	if retried.RetryChangeset.ReconcilerState != "QUEUED" {
 		t.Fatalf("retried changeset: %+v", retried)
@@ -193,5 +196,54 @@ func TestCampaignStateStatsAndRetryChangeset(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"tracking CLOSED"}, names(list(e.bob, "CLOSED"))); diff != "" {
 		t.Errorf("closed campaigns (-want +got):\n%s", diff)
+	}
+}
+
+// points(from:, to:) keeps the points in the range, each as the full list shows it
+// (its diff query still starts at the previous point): the web app's drill-down reads
+// one point's repositories this way.
+func TestInsightPointsFromTo(t *testing.T) {
+	ie := newInsightsEnv(t)
+	m := func(n int) time.Time { return ie.now.AddDate(0, -n, 0) }
+	ie.addRepos(t, nil, map[string][]repoCommit{
+		"local/a": {{m(5), map[string]string{"f": "x\n"}}, {m(2), map[string]string{"f": "x x\n"}}},
+		"local/b": {{m(4), map[string]string{"g": "x\n"}}},
+	})
+	ie.MustDo(t, ie.AdminToken, createLine, map[string]any{"input": lineInput([]map[string]any{{"query": "x", "options": map[string]any{"label": "x"}}}, []string{"local/a", "local/b"}, "xs")}, nil)
+	ie.runWork(t)
+	type point struct {
+		DateTime            time.Time
+		Value               float64
+		DiffQuery           *string
+		RepositoryBreakdown []struct {
+			Name  string
+			Value float64
+		}
+	}
+	read := func(from, to *time.Time) []point {
+		var out struct {
+			InsightViews struct {
+				Nodes []struct{ DataSeries []struct{ Points []point } }
+			}
+		}
+		ie.MustDo(t, ie.AdminToken, `query($from: DateTime, $to: DateTime) { insightViews { nodes { dataSeries {
+  points(from: $from, to: $to) { dateTime value diffQuery repositoryBreakdown(first: 5) { name value } } } } } }`,
+			map[string]any{"from": from, "to": to}, &out)
+		return out.InsightViews.Nodes[0].DataSeries[0].Points
+	}
+	all := read(nil, nil)
+	if len(all) < 4 {
+		t.Fatalf("%d points", len(all))
+	}
+	at := all[len(all)-2]
+	one := read(&at.DateTime, &at.DateTime)
+	if diff := cmp.Diff([]point{at}, one); diff != "" {
+		t.Fatalf("points(from: to: %s) (-want +got):\n%s", at.DateTime, diff)
+	}
+	if at.Value != 3 || len(at.RepositoryBreakdown) != 2 || at.RepositoryBreakdown[0].Name != "local/a" || at.RepositoryBreakdown[0].Value != 2 {
+		t.Fatalf("the point a month ago: %+v", at)
+	}
+	if tail := read(&at.DateTime, nil); len(tail) != 2 || !tail[0].DateTime.Equal(at.DateTime) {
+		t.Fatalf("points from %s: %+v", at.DateTime, tail)
 	}
 }

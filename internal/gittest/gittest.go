@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -103,4 +104,26 @@ func NewBare(t testing.TB) string {
 	dir := filepath.Join(t.TempDir(), "remote.git")
 	Run(t, t.TempDir(), Env(), "init", "-q", "--bare", "-b", "main", dir)
 	return dir
+}
+
+// GrepCount counts the case-insensitive literal matches of pattern in the repository at
+// dir at the newest commit of main dated at or before at, with git itself: the
+// independent answer code insights' points must equal. 0 before the history.
+func GrepCount(t testing.TB, dir, pattern string, at time.Time) int {
+	t.Helper()
+	commit := Run(t, dir, Env(), "rev-list", "-1", "--before="+strconv.FormatInt(at.Unix(), 10), "main")
+	if commit == "" {
+		return 0
+	}
+	cmd := exec.Command("git", "grep", "-o", "-i", "-I", "-F", "-e", pattern, commit)
+	cmd.Dir = dir
+	cmd.Env = Env()
+	out, err := cmd.Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
+			return 0 // no match
+		}
+		t.Fatalf("git grep: %v", err)
+	}
+	return strings.Count(string(out), "\n")
 }

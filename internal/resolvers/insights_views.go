@@ -414,8 +414,10 @@ func (s *InsightsSeriesResolver) Points(args struct {
 	}
 	for i, p := range s.data.Points {
 		// from and to select points (the web app's drill-down asks for one point's
-		// repositories without resolving them for every point).
-		if (args.From != nil && p.Time.Before(args.From.Time)) || (args.To != nil && p.Time.After(args.To.Time)) {
+		// repositories without resolving them for every point), to the second, as
+		// dateTime shows them.
+		at := p.Time.Truncate(time.Second)
+		if (args.From != nil && at.Before(args.From.Time)) || (args.To != nil && at.After(args.To.Time)) {
 			continue
 		}
 		dp := &InsightDataPointResolver{point: p, series: s, def: def}

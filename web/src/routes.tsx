@@ -8,6 +8,7 @@ import { Layout } from './components/Layout'
 import { Loading } from './components/Loading'
 import { NotFound, RouteError } from './components/RouteError'
 import { siteAdminLoader } from './admin/guard'
+import { insightsRoutes } from './insights/routes'
 
 type Module = Record<string, unknown>
 
@@ -43,6 +44,7 @@ export const routes: RouteObject[] = [
               { path: 'code-monitoring/new', ...page(() => import('./codemonitors/EditPage'), 'CreateCodeMonitorPage') },
               { path: 'code-monitoring/:id', ...page(() => import('./codemonitors/EditPage'), 'MonitorPage') },
               { path: 'code-monitoring/:id/logs', ...page(() => import('./codemonitors/LogsPage'), 'CodeMonitorLogsPage') },
+              ...insightsRoutes(page),
               {
                 path: 'site-admin',
                 loader: siteAdminLoader,

@@ -3,9 +3,6 @@ package insights_test
 import (
 	"context"
 	"encoding/json"
-	"os/exec"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,26 +65,9 @@ func registerRepos(t *testing.T, st *store.Store, repos ...*fixtureRepo) map[str
 	return ids
 }
 
-// gitCount counts the case-insensitive literal matches of pattern in a repository at
-// the newest commit of main dated at or before at, with git itself: the independent
-// answer the insights' points must equal. 0 before the history.
+// gitCount is what git grep counts in dir at the commit of main current at at.
 func gitCount(t *testing.T, dir, pattern string, at time.Time) int {
-	t.Helper()
-	commit := gittest.Run(t, dir, gittest.Env(), "rev-list", "-1", "--before="+strconv.FormatInt(at.Unix(), 10), "main")
-	if commit == "" {
-		return 0
-	}
-	cmd := exec.Command("git", "grep", "-o", "-i", "-I", "-F", "-e", pattern, commit)
-	cmd.Dir = dir
-	cmd.Env = gittest.Env()
-	out, err := cmd.Output()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
-			return 0 // no match
-		}
-		t.Fatalf("git grep: %v", err)
-	}
-	return strings.Count(string(out), "\n")
+	return gittest.GrepCount(t, dir, pattern, at)
 }
 
 // worker runs the insights routines in this process as the worker binary does.

@@ -38,7 +38,7 @@ bench-queue: ## Lookout's queue vs River on the same database
 	cd dev/bench/queue && $(GO) run .
 
 bench-webapp: web ## Cold load of the code monitors list (200 monitors) in headless Chromium; JS size
-	cd dev/bench/webapp && $(GO) run .
+	$(GO) test ./dev/bench/webapp -run ColdLoad -count=1 -v -args -rounds 7
 
 vet:
 	$(GO) vet ./...

@@ -139,6 +139,7 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 	}
 	// Push-driven monitors: a fetch that changes a repository queues its monitors' runs.
 	deps.changeListeners = append(deps.changeListeners, codemonitors.NewPushListener(cfg.Store(mainDB), logger).OnChange)
+	deps.env.Registration = routine.NewRegistration(deps.env.Hostname, selected)
 	routines := []routine.Routine{routine.Adapt("queue-listener", listener)}
 	for _, name := range selected {
 		rs, err := registry[name].build(ctx, deps)
@@ -147,6 +148,8 @@ func run(ctx context.Context, logger log.Logger, cfg config) error {
 		}
 		routines = append(routines, rs...)
 	}
+	// Last, so the heartbeat reports every queue (the site admin's background jobs page).
+	routines = append(routines, routine.NewHeartbeat(deps.env, routine.HeartbeatInterval))
 	if err := env.Check(); err != nil { // the jobs read their own settings
 		return err
 	}

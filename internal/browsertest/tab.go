@@ -191,3 +191,15 @@ func (tab *Tab) CheckA11y() {
 		tab.t.Errorf("accessibility (%s, %s) on %s: %s\n  %s", v.ID, v.Impact, tab.Location(), v.Help, strings.Join(v.Nodes, "\n  "))
 	}
 }
+
+// CheckPhoneWidth re-renders the page at a phone's width (390 CSS pixels) and fails the
+// test when the page scrolls sideways, then restores the desktop size.
+func (tab *Tab) CheckPhoneWidth() {
+	tab.t.Helper()
+	tab.Do("emulating a phone", chromedp.EmulateViewport(390, 844))
+	defer tab.Do("restoring the viewport", chromedp.ResetViewport())
+	over := Eval[int](tab, `new Promise(r => requestAnimationFrame(() => r(document.documentElement.scrollWidth - window.innerWidth)))`)
+	if over > 0 {
+		tab.t.Errorf("at phone width %s scrolls sideways by %d px", tab.Location(), over)
+	}
+}

@@ -126,3 +126,13 @@ WHERE m.org_id = %s AND u.deleted_at IS NULL AND u.id > %s ORDER BY u.id %s`, or
 func (os *OrgStore) CountMembers(ctx context.Context, orgID int64) (int, error) {
 	return os.s.count(ctx, sqlf.Sprintf("SELECT count(*) FROM users u JOIN org_members m ON m.user_id = u.id WHERE m.org_id = %s AND u.deleted_at IS NULL", orgID))
 }
+
+// List returns every organisation in id order, paginated (site admins' list).
+func (os *OrgStore) List(ctx context.Context, page Page) ([]*Org, error) {
+	return collect(ctx, os.s, sqlf.Sprintf("SELECT "+orgColumns+" FROM orgs WHERE deleted_at IS NULL AND id > %s ORDER BY id %s", page.After, page.limitSQL()), scanOrg)
+}
+
+// Count counts every organisation.
+func (os *OrgStore) Count(ctx context.Context) (int, error) {
+	return os.s.count(ctx, sqlf.Sprintf("SELECT count(*) FROM orgs WHERE deleted_at IS NULL"))
+}

@@ -90,4 +90,5 @@ func TestCodeMonitorFromFormToLogs(t *testing.T) {
 	tab.WaitText("main ul.list table", rc.srv.URL+"/hook")
 	tab.WaitText("main ul.list table", "success")
 	tab.CheckA11y()
+	tab.CheckPhoneWidth()
 }

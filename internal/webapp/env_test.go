@@ -12,6 +12,7 @@ import (
 	"github.com/lookout/lookout/internal/background/codemonitors"
 	"github.com/lookout/lookout/internal/background/issuemonitors"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
+	"github.com/lookout/lookout/internal/background/routine"
 	"github.com/lookout/lookout/internal/browsertest"
 	"github.com/lookout/lookout/internal/notify"
 	"github.com/lookout/lookout/internal/resolvers"
@@ -71,6 +72,8 @@ func startEnv(t *testing.T, worker bool) *env {
 		return e
 	}
 	renv := repostest.Env(t, api.DB)
+	renv.Hostname = "browser-test-worker"
+	renv.Registration = routine.NewRegistration(renv.Hostname, []string{"repos", "codemonitors", "issuemonitors"})
 	push := codemonitors.NewPushListener(e.st, renv.Logger)
 	svc := repostest.Start(t, api.DB, push.OnChange)
 	searchSvc := search.NewService(e.st, svc, nil, renv.Logger, search.Options{})
@@ -89,6 +92,7 @@ func startEnv(t *testing.T, worker bool) *env {
 		t.Fatal(err)
 	}
 	repostest.StartRoutines(t, append(cm, im...)...)
+	repostest.StartRoutines(t, routine.NewHeartbeat(renv, routine.HeartbeatInterval))
 	return e
 }
 
@@ -96,7 +100,7 @@ func startEnv(t *testing.T, worker bool) *env {
 func (e *env) user(t *testing.T, name string, siteAdmin bool) *store.User {
 	t.Helper()
 	u, _ := e.api.CreateUser(t, name, siteAdmin)
-	hash, err := auth.HashPassword("pw-" + name)
+	hash, err := auth.HashPassword("password-" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +117,7 @@ func (e *env) signIn(t *testing.T, name, path string) *browsertest.Tab {
 	tab.Go(e.url + path)
 	tab.WaitText("main h1", "Sign in")
 	tab.Fill("Username", name)
-	tab.Fill("Password", "pw-"+name)
+	tab.Fill("Password", "password-"+name)
 	tab.Click("Sign in")
 	tab.WaitText(".navbar-user", name)
 	return tab

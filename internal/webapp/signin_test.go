@@ -23,7 +23,7 @@ func TestSignIn(t *testing.T) {
 	tab.Click("Sign in")
 	tab.WaitText("[role=alert]", "Wrong username or password")
 
-	tab.Fill("Password", "pw-alice")
+	tab.Fill("Password", "password-alice")
 	tab.Click("Sign in")
 	tab.WaitText("main h1", "Code monitors")
 	tab.WaitText("main", "You have no code monitors yet")

@@ -23,6 +23,9 @@ type Env struct {
 	Listener *workerutil.Listener
 	Hostname string
 	Metrics  *Metrics
+	// Registration, when set, records each queue's handlers for the worker's heartbeat
+	// (the background jobs page).
+	Registration *Registration
 }
 
 // Concurrency returns WORKER_<QUEUE>_CONCURRENCY (queue upper-cased, non-alphanumerics as
@@ -68,6 +71,7 @@ func NewQueue[T workerutil.Record](env Env, spec QueueSpec[T]) (*workerutil.Stor
 	}
 	opts := spec.Worker
 	opts.NumHandlers = Concurrency(store.Name(), max(opts.NumHandlers, 1))
+	env.Registration.addQueue(store.Name(), opts.NumHandlers)
 	opts.Listener = env.Listener
 	opts.Metrics = metrics
 	opts.Logger = env.Logger.Scoped(store.Name())

@@ -247,3 +247,52 @@ func TestInsightPointsFromTo(t *testing.T) {
 		t.Fatalf("points from %s: %+v", at.DateTime, tail)
 	}
 }
+
+// A plan's jobs, changeset plans and changesets give their diff by file with line
+// counts, parsed from the stored patch.
+func TestCampaignDiffsByFile(t *testing.T) {
+	e := newCampaignsEnv(t, apitest.Options{})
+	planID, planN := e.patchPlan(t, e.alice)
+	e.finishJobs(t, planN, "completed")
+	type fileDiffs struct {
+		Files []struct {
+			NewPath *string
+			Status  string
+			Hunks   []struct{ Body string }
+		}
+		Truncated bool
+	}
+	type stat struct{ Added, Deleted int }
+	var plan struct {
+		Node struct {
+			Jobs struct {
+				Nodes []struct {
+					DiffStat  *stat
+					FileDiffs *fileDiffs
+				}
+			}
+		}
+	}
+	e.MustDo(t, e.alice, `query($id: ID!) { node(id: $id) { ... on CampaignPlan { jobs { nodes { diffStat { added deleted } fileDiffs { truncated files { newPath status hunks { body } } } } } } } }`,
+		map[string]any{"id": planID}, &plan)
+	job := plan.Node.Jobs.Nodes[0]
+	if job.DiffStat == nil || *job.DiffStat != (stat{1, 1}) || job.FileDiffs == nil || len(job.FileDiffs.Files) != 1 {
+		t.Fatalf("job %+v", job)
+	}
+	f := job.FileDiffs.Files[0]
+	if f.NewPath == nil || *f.NewPath != "README" || f.Status != "MODIFIED" || len(f.Hunks) != 1 || f.Hunks[0].Body != "-a\n+b\n" {
+		t.Fatalf("file %+v", f)
+	}
+	var draft struct {
+		CreateCampaign struct {
+			ChangesetPlans struct {
+				Nodes []struct{ DiffStat stat }
+			}
+		}
+	}
+	e.MustDo(t, e.alice, `mutation($ns: ID!, $plan: ID!) { createCampaign(input: {namespace: $ns, name: "c", branch: "b", plan: $plan, draft: true}) { changesetPlans { nodes { diffStat { added deleted } } } } }`,
+		map[string]any{"ns": campaignUserID(e.aliceID), "plan": planID}, &draft)
+	if n := draft.CreateCampaign.ChangesetPlans.Nodes; len(n) != 1 || n[0].DiffStat != (stat{1, 1}) {
+		t.Fatalf("changeset plans %+v", n)
+	}
+}

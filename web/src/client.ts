@@ -49,7 +49,6 @@ export function newClient(uri = '/.api/graphql'): ApolloClient {
         // A view's series depend on the filters it was read with, so views are cached
         // per query, not merged by id.
         InsightView: { keyFields: false },
-        Campaign: { fields: { changesets: connectionPagination(['state', 'reviewState', 'checkState']) } },
         User: { fields: { monitors: connectionPagination(), accessTokens: connectionPagination() } },
         Org: { fields: { members: connectionPagination() } },
         Monitor: { fields: { issues: connectionPagination(['state']), alerts: connectionPagination(['state']) } },

@@ -7,9 +7,10 @@ import { LineChart, PieChart } from '../components/charts'
 import { colorAt } from '../components/charts/format'
 import { errorCode, ErrorAlert, errorMessage } from '../components/ErrorAlert'
 import { Loading } from '../components/Loading'
+import { RepositoryNamesField } from '../components/RepositoryNamesField'
 import { useDebounced } from '../components/useDebounced'
 import type { GroupByField, TimeIntervalStepUnit } from '../graphql/graphql'
-import { LANGUAGES_PREVIEW, REPOSITORY_SUGGESTIONS, SEARCH_CONTEXTS, SEARCH_INSIGHT_PREVIEW, VALIDATE_SCOPE, VALIDATE_SERIES_QUERY } from './backend'
+import { LANGUAGES_PREVIEW, SEARCH_CONTEXTS, SEARCH_INSIGHT_PREVIEW, VALIDATE_SCOPE, VALIDATE_SERIES_QUERY } from './backend'
 import {
   captureGroupChecks,
   MAX_SERIES,
@@ -301,7 +302,7 @@ function ScopeField({
           ))}
         </div>
       ) : null}
-      {scope.mode === 'list' ? <RepositoryList text={repoText} onChange={onRepoText} onBlur={onBlur} /> : null}
+      {scope.mode === 'list' ? <RepositoryNamesField text={repoText} onChange={onRepoText} onBlur={onBlur} /> : null}
       {scope.mode === 'criteria' ? <CriteriaField value={scope.criteria} onChange={(criteria) => onChange({ ...scope, criteria })} onBlur={onBlur} /> : null}
       {scope.mode === 'context' ? <ContextField value={scope.context} onChange={(context) => onChange({ ...scope, context })} /> : null}
       {scope.mode === 'all' ? <p className="hint">Every repository, including those added later; each person sees only the repositories they may read.</p> : null}
@@ -311,35 +312,6 @@ function ScopeField({
         </span>
       ) : null}
     </fieldset>
-  )
-}
-
-/** Repository names separated by commas, with suggestions for the one being typed. */
-function RepositoryList({ text, onChange, onBlur }: { text: string; onChange: (t: string) => void; onBlur: () => void }) {
-  const last = text.split(/[\s,]+/).pop() ?? ''
-  const settled = useDebounced(last, 250)
-  const { data } = useQuery(REPOSITORY_SUGGESTIONS, { variables: { query: settled }, skip: settled.length < 2 })
-  const names = new Set(parseRepositories(text))
-  const suggestions = (data?.repositories.nodes ?? []).filter((r) => !names.has(r.name) || r.name !== last)
-  return (
-    <div>
-      <label>
-        Repository names
-        <input value={text} onChange={(e) => onChange(e.target.value)} onBlur={onBlur} placeholder="github.com/acme/api, github.com/acme/web" spellCheck={false} autoComplete="off" />
-        <span className="hint">Separate names with commas.</span>
-      </label>
-      {settled.length >= 2 && suggestions.length > 0 && settled === last ? (
-        <ul className="suggestions" aria-label="Matching repositories">
-          {suggestions.map((r) => (
-            <li key={r.id}>
-              <button type="button" className="btn-link" onClick={() => onChange(text.slice(0, text.length - last.length) + r.name + ', ')}>
-                {r.name}
-              </button>
-            </li>
-          ))}
-        </ul>
-      ) : null}
-    </div>
   )
 }
 

@@ -437,16 +437,6 @@ export const VALIDATE_SCOPE = graphql(`
   }
 `)
 
-export const REPOSITORY_SUGGESTIONS = graphql(`
-  query InsightRepositorySuggestions($query: String!) {
-    repositories(first: 8, query: $query) {
-      nodes {
-        id
-        name
-      }
-    }
-  }
-`)
 
 export const SEARCH_CONTEXTS = graphql(`
   query InsightSearchContexts($query: String) {

@@ -2,6 +2,7 @@
 // the API's inputs (create, update, preview). An existing view is read back into the same
 // model, so the edit form and "save default filters" send the definition unchanged.
 import { colorAt } from '../components/charts/format'
+export { parseRepositories } from '../components/repositoryNames'
 import type {
   GroupByField,
   InsightViewControlsInput,
@@ -58,11 +59,6 @@ export function newModel(kind: InsightKind): InsightModel {
     groupBy: 'REPO',
     otherThreshold: 3,
   }
-}
-
-/** Repository names from what a person typed: commas, spaces or new lines between them. */
-export function parseRepositories(text: string): string[] {
-  return [...new Set(text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean))]
 }
 
 export function scopeInput(s: ScopeModel): RepositoryScopeInput {

@@ -1,8 +1,7 @@
 // The code insights routes, mounted under the signed-in routes by ../routes.tsx (which
 // passes its lazy page helper, so each page loads on first visit).
 import type { RouteObject } from 'react-router'
-
-type LazyPage = <M extends Record<string, unknown>>(load: () => Promise<M>, name: keyof M & string) => Pick<RouteObject, 'lazy'>
+import type { LazyPage } from '../routes'
 
 export function insightsRoutes(page: LazyPage): RouteObject[] {
   const dashboards = () => import('./DashboardPage')

@@ -296,3 +296,38 @@ func TestCampaignDiffsByFile(t *testing.T) {
 		t.Fatalf("changeset plans %+v", n)
 	}
 }
+
+// times and values are points, as two lists.
+func TestInsightSeriesTimesAndValues(t *testing.T) {
+	ie := newInsightsEnv(t)
+	ie.addRepos(t, nil, map[string][]repoCommit{"local/a": {{ie.now.AddDate(0, -5, 0), map[string]string{"f": "x\n"}}, {ie.now.AddDate(0, -2, 0), map[string]string{"f": "x x\n"}}}})
+	ie.MustDo(t, ie.AdminToken, createLine, map[string]any{"input": lineInput([]map[string]any{{"query": "x", "options": map[string]any{"label": "x"}}}, []string{"local/a"}, "xs")}, nil)
+	ie.runWork(t)
+	var out struct {
+		InsightViews struct {
+			Nodes []struct {
+				DataSeries []struct {
+					Points []struct {
+						DateTime time.Time
+						Value    float64
+					}
+					Times  []time.Time
+					Values []float64
+				}
+			}
+		}
+	}
+	ie.MustDo(t, ie.AdminToken, `{ insightViews { nodes { dataSeries { points { dateTime value } times values } } } }`, nil, &out)
+	s := out.InsightViews.Nodes[0].DataSeries[0]
+	if len(s.Points) == 0 || len(s.Times) != len(s.Points) || len(s.Values) != len(s.Points) {
+		t.Fatalf("%d points, %d times, %d values", len(s.Points), len(s.Times), len(s.Values))
+	}
+	for i, p := range s.Points {
+		if !p.DateTime.Equal(s.Times[i]) || p.Value != s.Values[i] {
+			t.Fatalf("point %d: %+v, time %s value %v", i, p, s.Times[i], s.Values[i])
+		}
+	}
+	if s.Values[len(s.Values)-1] != 2 {
+		t.Fatalf("values %v", s.Values)
+	}
+}

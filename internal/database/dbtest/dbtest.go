@@ -222,7 +222,14 @@ func (s *pgServer) template(ctx context.Context, schema Schema) (string, error) 
 		if err := s.buildTemplate(ctx, conn, name, migs); err != nil {
 			return "", err
 		}
-		// Templates of older schema versions are no longer useful.
+		// Templates of older schema versions are no longer useful, in the project's own
+		// cluster. A shared one (LOOKOUT_TEST_DATABASE_URL) serves checkouts of other
+		// branches at once, whose tests clone their own version's template: dropping it
+		// fails them midway, and they drop ours in turn.
+		if !s.private {
+			s.templates[schema.name] = name
+			return name, nil
+		}
 		rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE $1 || '%' AND datname <> $2", prefix, name)
 		if err == nil {
 			stale, _ := pgx.CollectRows(rows, pgx.RowTo[string])

@@ -4,7 +4,7 @@
 import { useMutation, useQuery } from '@apollo/client/react'
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { Link, useParams, useSearchParams } from 'react-router'
-import { LineChart } from '../components/charts'
+import { LineChart, preloadLineChart } from '../components/charts'
 import { ErrorAlert } from '../components/ErrorAlert'
 import { DiffStatText, FileDiffs } from '../components/FileDiffs'
 import { Loading } from '../components/Loading'
@@ -27,6 +27,8 @@ import {
 import { campaignStateNames, changesetStateNames, checkStateNames, percentComplete, reviewStateNames } from './format'
 import { ChangesetCounts } from './ListPage'
 import './campaigns.css'
+
+preloadLineChart()
 
 /** How often a campaign with changesets in flight is read again. */
 export const CAMPAIGN_POLL_MS = 2000

@@ -82,7 +82,8 @@ function DashboardPicker({ current }: { current: string }) {
 export function DashboardPage() {
   const { dashboardId = '' } = useParams()
   const navigate = useNavigate()
-  const { data, error, loading, refetch } = useQuery(DASHBOARD_VIEWS, { variables: { id: dashboardId } })
+  // One request for the whole dashboard, not cached (see InsightCard).
+  const { data, error, loading, refetch } = useQuery(DASHBOARD_VIEWS, { variables: { id: dashboardId }, fetchPolicy: 'no-cache' })
   const [del, deleting] = useMutation(DELETE_DASHBOARD)
   const [confirmDelete, setConfirmDelete] = useState(false)
   const [picking, setPicking] = useState(false)
@@ -180,7 +181,7 @@ export function DashboardPage() {
       {views.length > 0 ? (
         <div className="insights-grid">
           {views.map((v) => (
-            <InsightCard key={v.id} id={v.id} dashboardId={dashboardId} dashboardEditable={dashboard?.viewerCanEdit ?? false} onGone={() => void refetch()} />
+            <InsightCard key={v.id} id={v.id} preloaded={v} dashboardId={dashboardId} dashboardEditable={dashboard?.viewerCanEdit ?? false} onGone={() => void refetch()} />
           ))}
         </div>
       ) : null}

@@ -1,7 +1,7 @@
 import { useMutation, useQuery } from '@apollo/client/react'
 import { useEffect, useId, useMemo, useState } from 'react'
 import { Link } from 'react-router'
-import { LineChart, PieChart } from '../components/charts'
+import { LineChart, PieChart, preloadLineChart } from '../components/charts'
 import { formatTime } from '../components/charts/format'
 import { ErrorAlert } from '../components/ErrorAlert'
 import { Loading } from '../components/Loading'
@@ -10,6 +10,8 @@ import { DELETE_VIEW, INSIGHT_VIEW, REMOVE_VIEW_FROM_DASHBOARD } from './backend
 import { backfillOf, isPie, lineData, pieData, searchURL, viewTitle, type Backfill, type InsightViewData } from './chartData'
 import { PointBreakdown, type SelectedPoint } from './PointBreakdown'
 import './insights.css'
+
+preloadLineChart()
 
 /** How often a card whose points are still being computed asks again. */
 export const BACKFILL_POLL_MS = 2000
@@ -21,6 +23,7 @@ export const BACKFILL_POLL_MS = 2000
  */
 export function InsightCard({
   id,
+  preloaded,
   dashboardId,
   dashboardEditable = false,
   filters,
@@ -29,6 +32,9 @@ export function InsightCard({
   onGone,
 }: {
   id: string
+  /** The view as the dashboard's query read it; the card reads it again itself only to
+   * follow a running backfill or when refreshed. */
+  preloaded?: InsightViewData
   dashboardId?: string
   dashboardEditable?: boolean
   filters?: InsightViewFiltersInput
@@ -37,15 +43,21 @@ export function InsightCard({
   onGone?: () => void
 }) {
   const titleId = useId()
+  const [own, setOwn] = useState(!preloaded)
+  // Not cached: a card's thousands of points would be normalized and compared on every
+  // poll for nothing (the card is the only reader; it asks again when it needs to).
   const { data, error, loading, startPolling, stopPolling, refetch } = useQuery(INSIGHT_VIEW, {
     variables: { id, filters, seriesDisplayOptions: displayOptions },
+    fetchPolicy: 'no-cache',
+    skip: !own,
   })
-  const view = data?.insightViews.nodes[0] ?? null
+  const view = (own ? data?.insightViews.nodes[0] : undefined) ?? preloaded ?? null
   const backfill = view ? backfillOf(view) : null
   const [point, setPoint] = useState<SelectedPoint | null>(null)
   useEffect(() => {
-    if (backfill?.loading) startPolling(BACKFILL_POLL_MS)
-    else stopPolling()
+    if (!backfill?.loading) return stopPolling()
+    setOwn(true)
+    startPolling(BACKFILL_POLL_MS)
     return () => stopPolling()
   }, [backfill?.loading, startPolling, stopPolling])
   useEffect(() => setPoint(null), [filters, displayOptions])
@@ -66,7 +78,7 @@ export function InsightCard({
         <h2 id={titleId} className="insight-title">
           {standalone ? title : <Link to={`/insights/${encodeURIComponent(view.id)}`}>{title}</Link>}
         </h2>
-        <CardMenu view={view} title={title} dashboardId={dashboardId} dashboardEditable={dashboardEditable} onGone={onGone} onRefresh={() => void refetch()} />
+        <CardMenu view={view} title={title} dashboardId={dashboardId} dashboardEditable={dashboardEditable} onGone={onGone} onRefresh={() => (own ? void refetch() : setOwn(true))} />
       </header>
       {backfill ? <BackfillStatus backfill={backfill} /> : null}
       <ErrorAlert error={error} />

@@ -31,14 +31,14 @@ export const DASHBOARDS = graphql(`
 
 export const DASHBOARD_VIEWS = graphql(`
   query InsightsDashboardViews($id: ID!) {
-    insightsDashboards(id: $id) {
+    insightsDashboards(first: 1, id: $id) {
       nodes {
         id
         title
         viewerCanEdit
         views(first: 100) {
           nodes {
-            id
+            ...InsightViewFields
           }
         }
       }
@@ -148,10 +148,8 @@ export const INSIGHT_VIEW_FIELDS = graphql(`
     dataSeries {
       seriesId
       label
-      points {
-        dateTime
-        value
-      }
+      times
+      values
       status {
         isLoadingData
         percentComplete

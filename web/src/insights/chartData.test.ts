@@ -7,7 +7,8 @@ function series(id: string, points: [string, number][], status: Partial<Series['
   return {
     seriesId: id,
     label: id,
-    points: points.map(([dateTime, value]) => ({ dateTime, value })),
+    times: points.map(([t]) => t),
+    values: points.map(([, v]) => v),
     status: { isLoadingData: false, percentComplete: 100, backfillState: 'COMPLETED', queuePosition: null, pendingJobs: 0, failedJobs: 0, incompleteDatapoints: [], ...status },
   }
 }

@@ -17,7 +17,7 @@ export function isPie(v: { presentation: { __typename?: string } }): boolean {
 /** Every series' points on one time axis (the union of their times); a missing point is null. */
 export function lineData(v: InsightViewData): { times: number[]; series: ChartSeries[] } {
   const all = new Set<number>()
-  for (const s of v.dataSeries) for (const p of s.points) all.add(Date.parse(p.dateTime))
+  for (const s of v.dataSeries) for (const t of s.times) all.add(Date.parse(t))
   const times = [...all].sort((a, b) => a - b)
   const at = new Map(times.map((t, i) => [t, i]))
   const colors = new Map<string, string>()
@@ -26,7 +26,9 @@ export function lineData(v: InsightViewData): { times: number[]; series: ChartSe
   }
   const series = v.dataSeries.map((s, i) => {
     const values: (number | null)[] = times.map(() => null)
-    for (const p of s.points) values[at.get(Date.parse(p.dateTime)) ?? 0] = p.value
+    s.times.forEach((t, j) => {
+      values[at.get(Date.parse(t)) ?? 0] = s.values[j] ?? null
+    })
     // Series pivoted from capture groups or a group-by have ids "<series>-<value>" and
     // no colour of their own.
     const color = colors.get(s.seriesId)
@@ -37,7 +39,7 @@ export function lineData(v: InsightViewData): { times: number[]; series: ChartSe
 
 /** A pie's slices: each language series' newest value. */
 export function pieData(v: InsightViewData): PieSlice[] {
-  return v.dataSeries.map((s) => ({ label: s.label, value: s.points[s.points.length - 1]?.value ?? 0 }))
+  return v.dataSeries.map((s) => ({ label: s.label, value: s.values[s.values.length - 1] ?? 0 }))
 }
 
 export interface Backfill {

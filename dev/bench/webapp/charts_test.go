@@ -99,7 +99,13 @@ func coldLoad(t *testing.T, b *browsertest.Browser, e *apitest.Env, userID int64
 		}
 		cancel()
 		times = append(times, time.Duration(ms*float64(time.Millisecond)))
-		t.Logf("round %d: %s", r+1, times[r].Round(time.Millisecond))
+		// The JavaScript the route downloaded (gzip, as served), charts included.
+		sizes := browsertest.Eval[[]float64](tab, `performance.getEntriesByType("resource").filter(e => e.name.includes("/assets/") && e.name.endsWith(".js")).map(e => e.encodedBodySize)`)
+		js := 0.0
+		for _, n := range sizes {
+			js += n
+		}
+		t.Logf("round %d: %s, %d JS files, %.1f KB gzip", r+1, times[r].Round(time.Millisecond), len(sizes), js/1024)
 	}
 	slices.Sort(times)
 	return times
@@ -178,7 +184,7 @@ func TestColdLoadInsightsDashboard(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Logf("seeded %d × %d × %d points over %d repositories in %s", seriesPerView, pointsPerSeries, benchRepos, seriesPerView*pointsPerSeries*benchRepos, time.Since(seedStart).Round(time.Millisecond))
+	t.Logf("seeded %d series × %d points × %d repositories (%d points) in %s", seriesPerView, pointsPerSeries, benchRepos, seriesPerView*pointsPerSeries*benchRepos, time.Since(seedStart).Round(time.Millisecond))
 
 	url := e.Server.URL + "/insights/dashboards/" + string(relay.MarshalID("InsightsDashboard", int64(d.ID)))
 	drawn := fmt.Sprintf(`document.querySelectorAll('[data-chart=line][data-drawn=true][data-points="%d"][data-series-count="%d"]').length === %d`, pointsPerSeries, seriesPerView, dashboardViews)

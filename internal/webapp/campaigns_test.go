@@ -195,3 +195,45 @@ func gitHead(t *testing.T, dir, branch string) string {
 	out, _ := cmd.Output()
 	return strings.TrimSpace(string(out))
 }
+
+// A draft campaign pushes nothing until published: its diffs wait under "Not published
+// yet", one can be published on its own, then the rest with "Publish all changesets". The
+// list shows it under Draft, then under Open.
+func TestDraftCampaignPublishedOneThenAll(t *testing.T) {
+	t.Parallel()
+	e := startCampaignsEnv(t)
+	dirs := e.bareRemotes(t, "api", "cli")
+	e.user(t, "dexter", true)
+	tab := e.signIn(t, "dexter", "/campaigns/new")
+	tab.WaitText("main h1", "Create a campaign")
+	tab.Fill("Repositories", "local/api, local/cli")
+	tab.Do("pasting the patch", chromedp.SendKeys(chromedp.CSS("textarea.patch-input"), "diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n@@ -2 +2 @@\n-It uses foo.\n+It uses bar.\n"))
+	tab.Click("Preview the changes")
+	tab.WaitTextFor("main", "The plan is ready: 2 repositories have changes.", 30*time.Second)
+	tab.Fill("Name", "Quiet change")
+	tab.Click("Create as draft")
+	tab.WaitText("main h1", "Quiet change")
+	tab.WaitText("main", "Not published yet (2)")
+	tab.CheckA11y()
+	if gitHead(t, dirs["api"], "campaigns/quiet-change") != "" || gitHead(t, dirs["cli"], "campaigns/quiet-change") != "" {
+		t.Fatal("a draft campaign pushed a branch")
+	}
+	campaignURL := tab.Location()
+	tab.Go(e.url + "/campaigns?state=DRAFT")
+	tab.WaitText(`li[data-campaign="Quiet change"]`, "draft")
+	tab.Go(campaignURL)
+
+	tab.Click("Publish local/api")
+	tab.WaitText("main", "Not published yet (1)")
+	tab.Wait("api pushed", `document.querySelector('tr[data-repo="local/api"][data-state=PUSHED][data-reconciler=COMPLETED]')`, 30*time.Second)
+	if gitHead(t, dirs["cli"], "campaigns/quiet-change") != "" {
+		t.Fatal("publishing one changeset pushed the other")
+	}
+	tab.Click("Publish all changesets")
+	tab.Wait("both pushed", `document.querySelectorAll('tr[data-state=PUSHED][data-reconciler=COMPLETED]').length === 2`, 30*time.Second)
+	if gitHead(t, dirs["cli"], "campaigns/quiet-change") == "" {
+		t.Fatal("no branch pushed to cli")
+	}
+	tab.Go(e.url + "/campaigns?state=OPEN")
+	tab.WaitText(`li[data-campaign="Quiet change"]`, "2 changesets: 2 pushed")
+}

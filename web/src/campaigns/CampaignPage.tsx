@@ -42,7 +42,7 @@ export function CampaignPage() {
   const { data, error, loading, startPolling, stopPolling, refetch } = useQuery(CAMPAIGN, { variables: { id } })
   const c = data?.node?.__typename === 'Campaign' ? data.node : null
   const s = c?.changesetsStats
-  const active = !!c && (c.status.state === 'PROCESSING' || (s ? s.processing + s.scheduled + s.retrying > 0 : false) || (c.changesetPlans.nodes.some((p) => p.publicationEnqueued) ?? false))
+  const active = !!c && (c.status.state === 'PROCESSING' || (s ? s.processing + s.scheduled + s.retrying > 0 : false))
   useEffect(() => {
     if (active) startPolling(CAMPAIGN_POLL_MS)
     else stopPolling()
@@ -74,7 +74,7 @@ export function CampaignPage() {
       <CampaignStatus campaign={c} />
       {c.viewerCanAdminister ? <CampaignActions campaign={c} onChange={() => void refetch()} /> : null}
       <Burndown id={c.id} stats={JSON.stringify(c.changesetsStats)} />
-      {c.changesetPlans.totalCount > 0 ? <UnpublishedPlans campaign={c} onChange={() => void refetch()} /> : null}
+      {c.changesetPlans.nodes.some((p) => !p.publicationEnqueued) ? <UnpublishedPlans campaign={c} onChange={() => void refetch()} /> : null}
       <ChangesetsTable campaignId={c.id} active={active} canAdminister={c.viewerCanAdminister && c.state !== 'CLOSED'} stats={JSON.stringify(c.changesetsStats)} />
     </Page>
   )
@@ -202,11 +202,13 @@ function Burndown({ id, stats }: { id: string; stats: string }) {
   )
 }
 
+/** A draft campaign's diffs nobody asked to publish yet (once asked, they are changesets). */
 function UnpublishedPlans({ campaign: c, onChange }: { campaign: Campaign; onChange: () => void }) {
   const [publish, publishing] = useMutation(PUBLISH_CHANGESET)
+  const plans = c.changesetPlans.nodes.filter((p) => !p.publicationEnqueued)
   return (
     <section aria-labelledby="unpublished-heading">
-      <h2 id="unpublished-heading">Not published yet ({c.changesetPlans.totalCount})</h2>
+      <h2 id="unpublished-heading">Not published yet ({plans.length})</h2>
       <div className="table-wrap">
         <table>
           <thead>
@@ -218,7 +220,7 @@ function UnpublishedPlans({ campaign: c, onChange }: { campaign: Campaign; onCha
             </tr>
           </thead>
           <tbody>
-            {c.changesetPlans.nodes.map((p) => (
+            {plans.map((p) => (
               <tr key={p.id}>
                 <th scope="row">
                   <Link to={p.repository.url}>{p.repository.name}</Link>
@@ -229,13 +231,15 @@ function UnpublishedPlans({ campaign: c, onChange }: { campaign: Campaign; onCha
                 </td>
                 {c.viewerCanAdminister && c.state !== 'CLOSED' ? (
                   <td>
-                    {p.publicationEnqueued ? (
-                      <span className="muted">publishing…</span>
-                    ) : (
-                      <button type="button" className="btn btn-small" disabled={publishing.loading} onClick={() => void publish({ variables: { changesetPlan: p.id } }).then(onChange, () => undefined)}>
-                        Publish
-                      </button>
-                    )}
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      disabled={publishing.loading}
+                      onClick={() => void publish({ variables: { changesetPlan: p.id } }).then(onChange, () => undefined)}
+                      aria-label={`Publish ${p.repository.name}`}
+                    >
+                      Publish
+                    </button>
                   </td>
                 ) : null}
               </tr>
@@ -393,8 +397,9 @@ function ReconcilerNote({ ch }: { ch: Changeset }) {
 
 function ChangesetRow({ ch, canAdminister }: { ch: Changeset; canAdminister: boolean }) {
   const [showDiff, setShowDiff] = useState(false)
-  const [retry, retrying] = useMutation(RETRY_CHANGESET)
-  const [sync, syncing] = useMutation(SYNC_CHANGESET)
+  // The campaign's counts change (and polling starts again) once the changeset is queued.
+  const [retry, retrying] = useMutation(RETRY_CHANGESET, { refetchQueries: ['Campaign'] })
+  const [sync, syncing] = useMutation(SYNC_CHANGESET, { refetchQueries: ['Campaign'] })
   const [synced, setSynced] = useState(false)
   const diff = useQuery(CHANGESET_DIFF, { variables: { id: ch.id }, skip: !showDiff })
   const fileDiffs = diff.data?.node?.__typename === 'ExternalChangeset' ? diff.data.node.fileDiffs : null

@@ -13,8 +13,8 @@ export async function localSpecProblems(text: string): Promise<SpecProblem[]> {
   if (!text.trim()) return []
   const { parseDocument, LineCounter, isMap, isScalar } = await import('yaml')
   const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
-  const out: SpecProblem[] = doc.errors.map((e) => ({ message: e.message.split('\n')[0] ?? e.message, line: e.linePos?.[0]?.line }))
+  const doc = parseDocument(text, { lineCounter: lines })
+  const out: SpecProblem[] = doc.errors.map((e) => ({ message: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''), line: e.linePos?.[0]?.line }))
   if (out.length) return out
   if (!isMap(doc.contents)) return [{ message: 'A spec is a mapping of keys: on, steps, changesetTemplate…', line: 1 }]
   for (const pair of doc.contents.items) {
@@ -62,7 +62,6 @@ export function SpecEditor({ value, onChange, serverProblems }: { value: string;
           {Array.from({ length: count }, (_, i) => (
             <span key={i} className={marked.has(i + 1) ? 'has-problem' : undefined}>
               {i + 1}
-              {'\n'}
             </span>
           ))}
         </pre>

@@ -31,10 +31,10 @@ export function statsSummary(s: ChangesetsStatsFieldsFragment): { label: string;
   return parts.filter(([, , n]) => n > 0).map(([key, label, n]) => ({ key, label, n }))
 }
 
-/** Merged, closed and pushed changesets out of all published ones, rounded down. */
+/** The changesets that are done (merged, closed, deleted, or pushed where there are no
+ * pull requests) out of all, rounded down. */
 export function percentComplete(s: ChangesetsStatsFieldsFragment): number {
-  const published = s.total - s.unpublished
-  return published > 0 ? Math.floor(((s.merged + s.closed + s.pushed + s.deleted) * 100) / published) : 0
+  return s.total > 0 ? Math.floor(((s.merged + s.closed + s.pushed + s.deleted) * 100) / s.total) : 0
 }
 
 /** A branch name from a campaign name: campaigns/lower-case-words. */

@@ -6,9 +6,11 @@ describe('specProblems', () => {
     expect(specProblems('invalid campaign spec: yaml: line 3: mapping values are not allowed in this context')).toEqual([
       { message: 'yaml: line 3: mapping values are not allowed in this context', line: 3 },
     ])
-    expect(specProblems('invalid campaign spec: yaml: unmarshal errors:\n  line 5: field stpes not found in type campaigns.Spec')).toEqual([
-      { message: 'line 5: field stpes not found in type campaigns.Spec', line: 5 },
-    ])
+    for (const prefix of ['yaml: ', '']) {
+      expect(specProblems(`invalid campaign spec: ${prefix}unmarshal errors:\n  line 5: field stpes not found in type campaigns.Spec`)).toEqual([
+        { message: 'line 5: field stpes not found in type campaigns.Spec', line: 5 },
+      ])
+    }
   })
   it('keeps problems without a line, one each', () => {
     expect(specProblems('invalid campaign spec: on: must list at least one repositoriesMatchingQuery or repository; steps: at least one step')).toEqual([

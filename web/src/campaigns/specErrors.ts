@@ -31,7 +31,7 @@ export function specProblems(message: string, extensions?: Record<string, unknow
   return body
     .split(/;\s+|\n/)
     .map((s) => s.trim())
-    .filter((s) => s && !/^yaml: unmarshal errors:$/i.test(s))
+    .filter((s) => s && !/^(yaml: )?unmarshal errors:$/i.test(s))
     .map(withLine)
 }
 

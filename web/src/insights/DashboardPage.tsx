@@ -20,7 +20,7 @@ type Dashboard = InsightsDashboardsQuery['insightsDashboards']['nodes'][number]
 
 /** /insights: the dashboard visited last, else the first one, else all insights. */
 export function InsightsHome() {
-  const { data, error } = useQuery(DASHBOARDS)
+  const { data, error } = useQuery(DASHBOARDS, { fetchPolicy: 'network-only' })
   if (error) {
     return (
       <Page title="Insights">
@@ -84,7 +84,7 @@ export function DashboardPage() {
   const navigate = useNavigate()
   // One request for the whole dashboard, not cached (see InsightCard).
   const { data, error, loading, refetch } = useQuery(DASHBOARD_VIEWS, { variables: { id: dashboardId }, fetchPolicy: 'no-cache' })
-  const [del, deleting] = useMutation(DELETE_DASHBOARD)
+  const [del, deleting] = useMutation(DELETE_DASHBOARD, { refetchQueries: ['InsightsDashboards'], awaitRefetchQueries: true })
   const [confirmDelete, setConfirmDelete] = useState(false)
   const [picking, setPicking] = useState(false)
   const [copied, setCopied] = useState('')

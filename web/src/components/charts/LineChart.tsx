@@ -1,4 +1,4 @@
-// A time series chart drawn by uPlot on a canvas: one line (or stacked step area) per
+// A time series chart drawn by uPlot on a canvas: one line (or stacked area) per
 // series, axes, grid and cursor from the library; the legend, tooltip, keyboard
 // navigation and data table are React, so they are accessible and testable. This module
 // (with uPlot) is loaded only by pages that draw charts: import it through ./index.
@@ -23,13 +23,16 @@ export interface LineChartProps {
   times: number[]
   series: ChartSeries[]
   height?: number
-  /** Stacked step areas (a burndown): each series is drawn on top of the ones before it. */
+  /** Stacked areas (a burndown): each series is drawn on top of the ones before it. */
   stacked?: boolean
   /** Called when a point is clicked or chosen with Enter. */
   onPointClick?: (seriesIndex: number, timeIndex: number) => void
   /** Whether the time axis shows hours (for hourly series). */
   showHours?: boolean
 }
+
+/** Tick steps of a count axis: 1, 2, 5, 10, 20, 25, 50, 100… */
+const countIncrements = [1, 2, 5].flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7].map((p) => m * p)).concat([25, 250, 2500, 25000]).sort((a, b) => a - b)
 
 interface Hover {
   idx: number
@@ -84,7 +87,8 @@ export default function LineChart({ title, times, series, height = 240, stacked 
       axes: [
         // uPlot picks the time ticks and their format (months, then the year where it changes).
         { stroke: '#555e69', grid: { stroke: '#e3e7eb' }, ticks: { stroke: '#c9d0d8' } },
-        { stroke: '#555e69', grid: { stroke: '#e3e7eb' }, ticks: { stroke: '#c9d0d8' }, values: (_u, splits) => splits.map((v) => formatValue(v)) },
+        // Counts: whole-number ticks.
+        { stroke: '#555e69', grid: { stroke: '#e3e7eb' }, ticks: { stroke: '#c9d0d8' }, incrs: countIncrements, values: (_u, splits) => splits.map((v) => formatValue(v)) },
       ],
       series: [
         {},
@@ -93,7 +97,7 @@ export default function LineChart({ title, times, series, height = 240, stacked 
           stroke: s.color,
           width: 2,
           fill: stacked ? `${s.color}55` : undefined,
-          paths: stacked ? uPlot.paths.stepped?.({ align: 1 }) : undefined,
+
           points: { show: times.length <= 30 },
         })),
       ],

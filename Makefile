@@ -37,7 +37,7 @@ bench: bench-queue bench-webapp ## Run the benchmarks (figures are printed)
 bench-queue: ## Lookout's queue vs River on the same database
 	cd dev/bench/queue && $(GO) run .
 
-bench-webapp: web ## Cold load of the code monitors list (200 monitors) in headless Chromium; JS size
+bench-webapp: web ## Cold loads in headless Chromium: code monitors list, insights dashboard (20 charts), campaign (1,000 changesets); JS size
 	$(GO) test ./dev/bench/webapp -run ColdLoad -count=1 -v -args -rounds 7
 
 vet:

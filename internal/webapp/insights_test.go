@@ -238,6 +238,24 @@ func TestSearchInsightFromFormToChartDrillDownAndExport(t *testing.T) {
 	}
 	tab.CheckA11y()
 
+	// Drill-down filters: without alpha the points are beta's alone; saved as a new view,
+	// the filter is that view's default.
+	tab.Fill("Exclude repositories (regexp)", "alpha")
+	betaOnly := make([]cell, len(points))
+	for i, p := range points {
+		betaOnly[i] = cell{p.DateTime.UTC().Format("2006-01-02T15:04:05.000Z"), float64(gittest.GrepCount(t, beta.work.Dir, "TODO", p.DateTime))}
+	}
+	wantJSON, _ := json.Marshal(betaOnly)
+	tab.Wait("the chart without alpha", `JSON.stringify([...document.querySelectorAll('.chart-data td[data-time]')].map(td => ({Time: td.dataset.time, Value: Number(td.dataset.value)}))) === `+strconv.Quote(string(wantJSON)), browsertest.Timeout)
+	tab.WaitText("#filters-heading", "changed, not saved")
+	tab.Fill("Title of the new view", "Beta TODOs")
+	tab.Click("Save as new view")
+	tab.WaitText("main h1", "Beta TODOs")
+	tab.Wait("the new view's default filter", `document.querySelector('.filters-panel input[placeholder="-archive$"]').value === 'alpha'`, browsertest.Timeout)
+	tab.Wait("the new view's chart", `document.querySelector('[data-chart=line][data-drawn=true]')`, browsertest.Timeout)
+	tab.Go(e.url + "/insights/" + url.PathEscape(view.ID))
+	tab.WaitText("main h1", "TODOs")
+
 	// Export: the CSV the card's menu downloads holds each repository's value per time.
 	tab.ClickCSS(".card-menu summary")
 	body := tab.Download("the CSV export", func() { tab.ClickLink("Export CSV") })

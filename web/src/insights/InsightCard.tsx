@@ -46,12 +46,13 @@ export function InsightCard({
   const [own, setOwn] = useState(!preloaded)
   // Not cached: a card's thousands of points would be normalized and compared on every
   // poll for nothing (the card is the only reader; it asks again when it needs to).
-  const { data, error, loading, startPolling, stopPolling, refetch } = useQuery(INSIGHT_VIEW, {
+  const { data, previousData, error, loading, startPolling, stopPolling, refetch } = useQuery(INSIGHT_VIEW, {
     variables: { id, filters, seriesDisplayOptions: displayOptions },
     fetchPolicy: 'no-cache',
     skip: !own,
   })
-  const view = (own ? data?.insightViews.nodes[0] : undefined) ?? preloaded ?? null
+  // While new filters are read, the chart keeps showing the previous answer.
+  const view = (own ? (data ?? previousData)?.insightViews.nodes[0] : undefined) ?? preloaded ?? null
   const backfill = view ? backfillOf(view) : null
   const [point, setPoint] = useState<SelectedPoint | null>(null)
   useEffect(() => {
@@ -73,7 +74,7 @@ export function InsightCard({
   }
   const title = viewTitle(view)
   return (
-    <article className="insight-card" aria-labelledby={titleId} data-insight-id={view.id} data-loading={backfill?.loading ? 'true' : 'false'}>
+    <article className="insight-card" aria-labelledby={titleId} aria-busy={loading} data-insight-id={view.id} data-loading={backfill?.loading ? 'true' : 'false'}>
       <header className="insight-card-header">
         <h2 id={titleId} className="insight-title">
           {standalone ? title : <Link to={`/insights/${encodeURIComponent(view.id)}`}>{title}</Link>}

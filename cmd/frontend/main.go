@@ -113,10 +113,13 @@ func main() {
 	}
 }
 
-func applyMigrations(ctx context.Context, logger log.Logger, mainDB, insightsDB *pgxpool.Pool) error {
+func applyMigrations(ctx context.Context, logger log.Logger, cfg config, mainDB, insightsDB *pgxpool.Pool) error {
 	logf := func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }
 	if err := database.MigrateFS(ctx, mainDB, migrations.Main(), logf); err != nil {
 		return fmt.Errorf("migrating main database: %w", err)
+	}
+	if err := app.UpgradeStoredSecrets(ctx, cfg.Store(mainDB), logger); err != nil {
+		return fmt.Errorf("upgrading stored secrets: %w", err)
 	}
 	if insightsDB != nil {
 		if err := database.MigrateFS(ctx, insightsDB, migrations.CodeInsights(), logf); err != nil {
@@ -135,7 +138,7 @@ func serve(ctx context.Context, logger log.Logger, cfg config) error {
 	if insightsDB != nil {
 		defer insightsDB.Close()
 	}
-	if err := applyMigrations(ctx, logger, mainDB, insightsDB); err != nil {
+	if err := applyMigrations(ctx, logger, cfg, mainDB, insightsDB); err != nil {
 		return err
 	}
 
@@ -240,7 +243,7 @@ func migrate(ctx context.Context, logger log.Logger, cfg config, args []string) 
 		logger.Info("reverted migrations", log.Int("count", len(reverted)))
 		return err
 	}
-	return applyMigrations(ctx, logger, mainDB, insightsDB)
+	return applyMigrations(ctx, logger, cfg, mainDB, insightsDB)
 }
 
 func admin(ctx context.Context, cfg config, args []string) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/lookout/lookout/internal/app"
 	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/database/dbtest"
+	"github.com/lookout/lookout/internal/encryption"
 	"github.com/lookout/lookout/internal/httpapi"
 	"github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/resolvers"
@@ -55,6 +56,8 @@ type Options struct {
 	App http.Handler
 	// ExternalURL is the URL links are built with (default http://lookout.test).
 	ExternalURL string
+	// EncryptionKey, when set, encrypts secrets at rest as ENCRYPTION_KEY does.
+	EncryptionKey *encryption.Key
 }
 
 // New starts an API on a fresh database with one site admin.
@@ -65,7 +68,7 @@ func New(t testing.TB, opts Options) *Env {
 		db = dbtest.NewDB(t)
 	}
 	logger := logtest.Scoped(t)
-	st := store.New(db)
+	st := store.New(db).WithEncryptionKey(opts.EncryptionKey)
 	cache, err := vcs.NewCache(t.TempDir(), vcs.Options{Logger: logger, AllowLocal: true})
 	if err != nil {
 		t.Fatalf("mirror cache: %v", err)

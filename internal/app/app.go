@@ -42,7 +42,7 @@ func LoadConfig() Config {
 		ReposDir:            env.Get("REPOS_DIR", filepath.Join(os.TempDir(), "lookout-repos"), "Directory of this process's git mirror cache (a cache: safe to delete)."),
 		AllowLocalRepos:     env.Bool("REPOS_ALLOW_LOCAL", true, "Allow GIT code host connections to use file:// URLs and local paths (only site admins add connections)."),
 		ReadPacks:           env.Bool("REPOS_READ_PACKS", true, "Searches read mirrors' objects in process (packs and loose objects, through the system zlib); false reads them through git cat-file."),
-		EncryptionKey:       env.Get("ENCRYPTION_KEY", "", "Key (16+ characters) that encrypts code host tokens and credentials at rest; empty stores them unencrypted."),
+		EncryptionKey:       env.Get("ENCRYPTION_KEY", "", "Key (16+ characters) that encrypts secrets at rest (code host configs, campaign credentials, webhook secrets, Slack webhook URLs); empty stores them unencrypted. Set later, the frontend encrypts the stored ones at its next start."),
 		ExternalURL:         env.Get("EXTERNAL_URL", "http://localhost:3080", "URL users reach Lookout at, used in links (notifications, pull request bodies)."),
 	}
 }

@@ -39,6 +39,9 @@ type Config interface {
 	Exclusions() []Exclusion
 
 	secrets() map[string]*string
+	// tokenDestinations are where the token goes: each origin (scheme://host[:port])
+	// an API call or an http(s) clone sends it to, with the field that names it.
+	tokenDestinations() []destination
 }
 
 // HostedConfig holds the fields common to the kinds with an API.
@@ -320,10 +323,14 @@ func ParseConfig(kind Kind, raw []byte) (Config, error) {
 }
 
 // MergeRedacted returns update with every secret that is exactly "REDACTED" replaced by
-// the stored value, so an API client can send back the config it was shown. A redacted
-// token is refused when the update points the connection at another URL, so a changed
-// URL cannot be used to send the stored token elsewhere. The result still needs
-// [ParseConfig].
+// the stored value, so an API client can send back the config it was shown. The result
+// still needs [ParseConfig].
+//
+// It holds the one rule, for every kind, that keeps a stored token from being sent
+// somewhere new: a redacted token is refused when the update would send it to an origin
+// (scheme, host and port) the stored config did not send it to, by a changed "url" or a
+// GIT remote on another host. The token must then be sent again. A redacted webhook
+// secret is always kept: Lookout only checks incoming deliveries with it.
 func MergeRedacted(kind Kind, stored, update []byte) ([]byte, error) {
 	p := &configParser{kind: kind}
 	upd, ok := p.object(update)
@@ -334,6 +341,7 @@ func MergeRedacted(kind Kind, stored, update []byte) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("stored config of kind %s is not a JSON object: %w", kind, p.err())
 	}
+	keptToken := false
 	changed := false
 	for _, field := range []string{"token", "webhookSecret"} {
 		var v string
@@ -347,23 +355,105 @@ func MergeRedacted(kind Kind, stored, update []byte) ([]byte, error) {
 		if prev == "" {
 			return nil, &ConfigError{Kind: kind, Problems: []string{fmt.Sprintf("%q is %q but no value is stored; send the real value", field, Redacted)}}
 		}
-		if field == "token" && !sameURL(old["url"], upd["url"]) {
-			return nil, &ConfigError{Kind: kind, Problems: []string{`"token" must be sent again when "url" changes`}}
-		}
 		upd[field], _ = json.Marshal(prev)
 		changed = true
+		keptToken = keptToken || field == "token"
 	}
 	if !changed {
 		return update, nil
 	}
-	return json.Marshal(upd)
+	merged, err := json.Marshal(upd)
+	if err != nil {
+		return nil, err
+	}
+	if keptToken {
+		if err := checkTokenDestinations(kind, stored, merged); err != nil {
+			return nil, err
+		}
+	}
+	return merged, nil
 }
 
-func sameURL(a, b json.RawMessage) bool {
-	var sa, sb string
-	_ = json.Unmarshal(a, &sa)
-	_ = json.Unmarshal(b, &sb)
-	return strings.TrimRight(strings.TrimSpace(sa), "/") == strings.TrimRight(strings.TrimSpace(sb), "/")
+// destination is an origin a config sends its token to, and the field that names it.
+type destination struct {
+	field  string
+	origin string
+}
+
+// checkTokenDestinations refuses merged when it sends the stored token to an origin
+// stored does not.
+func checkTokenDestinations(kind Kind, stored, merged []byte) error {
+	after, err := ParseConfig(kind, merged)
+	if err != nil {
+		return err // the problems of the update itself
+	}
+	before, err := ParseConfig(kind, stored)
+	if err != nil {
+		return &ConfigError{Kind: kind, Problems: []string{fmt.Sprintf(`the stored config no longer parses, so the stored token cannot be kept: send "token" again (not %q)`, Redacted)}}
+	}
+	known := map[string]bool{}
+	for _, d := range before.tokenDestinations() {
+		known[d.origin] = true
+	}
+	var problems []string
+	for _, d := range after.tokenDestinations() {
+		if !known[d.origin] {
+			problems = append(problems, fmt.Sprintf(`"token" must be sent again (not %q): %q sends it to %s, where the stored token was never sent`, Redacted, d.field, d.origin))
+			known[d.origin] = true // one problem per origin
+		}
+	}
+	if len(problems) > 0 {
+		return &ConfigError{Kind: kind, Problems: problems}
+	}
+	return nil
+}
+
+// originOf returns scheme://host[:port] of an http(s) URL, lower-cased and without the
+// scheme's default port; "" for anything else.
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if scheme != "https" && scheme != "http" {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host
+}
+
+func (c *GitHubConfig) tokenDestinations() []destination { return c.destination(c.ServiceURL()) }
+func (c *GitLabConfig) tokenDestinations() []destination { return c.destination(c.ServiceURL()) }
+func (c *GiteaConfig) tokenDestinations() []destination  { return c.destination(c.ServiceURL()) }
+func (c *BitbucketServerConfig) tokenDestinations() []destination {
+	return c.destination(c.ServiceURL())
+}
+
+func (c *HostedConfig) destination(serviceURL string) []destination {
+	return []destination{{field: "url", origin: originOf(serviceURL)}}
+}
+
+// tokenDestinations of GIT are its http(s) remotes: the clone credential is handed to
+// git for the remote's origin (ssh remotes authenticate with keys, local ones not at all).
+func (c *GitConfig) tokenDestinations() []destination {
+	var out []destination
+	for i, r := range c.Repos {
+		if o := originOf(r.URL); o != "" {
+			out = append(out, destination{field: fmt.Sprintf("repos[%d]", i), origin: o})
+		}
+	}
+	return out
 }
 
 type configParser struct {
@@ -523,7 +613,7 @@ func (p *configParser) hostedConfig(fields map[string]json.RawMessage) Config {
 	case c.URL == "" && (p.kind == KindGitea || p.kind == KindBitbucketServer):
 		p.problem(`"url" is required for %s`, p.kind)
 	case c.URL != "":
-		if err := checkHTTPURL(c.URL); err != nil {
+		if err := checkHTTPURL(c.URL, p.kind); err != nil {
 			p.problem(`"url" %s`, err)
 		}
 	}
@@ -602,18 +692,29 @@ func (p *configParser) checkOrg(o string) string {
 }
 
 // checkHTTPURL returns the end of a sentence that starts with the field name.
-func checkHTTPURL(s string) error {
+func checkHTTPURL(s string, kind Kind) error {
 	u, err := url.Parse(s)
 	if err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return errors.New("must be an absolute http(s) URL")
 	}
 	if u.User != nil {
-		return errors.New(`must not contain credentials; put them in "token"`)
+		return errCredentialsInURL(kind)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return errors.New("must not have a query or fragment")
 	}
 	return nil
+}
+
+// errCredentialsInURL refuses a URL with userinfo, naming the fields the kind takes its
+// credential in: a credential in a URL is stored and shown wherever the URL is (a
+// repository's uri is readable by every user who can see the repository).
+func errCredentialsInURL(kind Kind) error {
+	fields := `"token"`
+	if kind == KindGit || kind == KindBitbucketServer {
+		fields = `"username" and "token"`
+	}
+	return fmt.Errorf(`must not contain credentials ("user@" or "user:password@"); put them in the config's %s fields`, fields)
 }
 
 func (p *configParser) gitConfig(fields map[string]json.RawMessage) Config {

@@ -28,7 +28,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"redacted token", codehost.KindGitHub, `{"token":"REDACTED","orgs":["a"]}`, []string{`"token" is "REDACTED"`}},
 		{"url scheme", codehost.KindGitHub, `{"url":"ftp://x","token":"t","orgs":["a"]}`, []string{`"url" must be an absolute http(s) URL`}},
 		{"url relative", codehost.KindGitLab, `{"url":"gitlab.example.com","token":"t","orgs":["a"]}`, []string{`"url" must be an absolute http(s) URL`}},
-		{"url credentials", codehost.KindGitea, `{"url":"https://u:p@h","token":"t","orgs":["a"]}`, []string{`"url" must not contain credentials`}},
+		{"url credentials", codehost.KindGitea, `{"url":"https://u:p@h","token":"t","orgs":["a"]}`, []string{`"url" must not contain credentials`, `put them in the config's "token" fields`}},
+		{"url token as user", codehost.KindGitHub, `{"url":"https://ghp_x@ghe.example.com","token":"t","orgs":["a"]}`, []string{`"url" must not contain credentials`}},
+		{"url credentials gitlab", codehost.KindGitLab, `{"url":"https://oauth2:glpat@gitlab.example.com","token":"t","orgs":["a"]}`, []string{`"url" must not contain credentials`}},
+		{"url credentials bbs", codehost.KindBitbucketServer, `{"url":"https://svc@bb.example.com","token":"t","orgs":["A"]}`, []string{`"url" must not contain credentials`, `"username" and "token" fields`}},
 		{"url required", codehost.KindGitea, `{"token":"t","orgs":["a"]}`, []string{`"url" is required for GITEA`}},
 		{"url required bbs", codehost.KindBitbucketServer, `{"token":"t","orgs":["A"]}`, []string{`"url" is required for BITBUCKETSERVER`}},
 		{"nothing selected", codehost.KindGitHub, `{"token":"t"}`, []string{`at least one of "repos", "orgs" or "query" is required for GITHUB`}},
@@ -48,7 +51,12 @@ func TestParseConfigErrors(t *testing.T) {
 			[]string{`unknown field "orgs"`, `unknown field "url"`}},
 		{"git bad url", codehost.KindGit, `{"repos":["ftp://h/x","relative/path",""]}`,
 			[]string{`"repos[0]" has unsupported scheme "ftp"`, `"repos[1]" must be a clone URL`, `"repos[2]" must be a clone URL or an absolute local path`}},
-		{"git password", codehost.KindGit, `{"repos":["https://u:secret@h/a/b"]}`, []string{`"repos[0]" must not embed a password`}},
+		{"git password", codehost.KindGit, `{"repos":["https://u:secret@h/a/b"]}`, []string{`"repos[0]" must not contain credentials`, `"username" and "token" fields`}},
+		{"git token as user", codehost.KindGit, `{"repos":["/ok/x","http://TOKEN@h/r.git",{"url":"https://ghp_1@github.com/a/b"}]}`,
+			[]string{`"repos[1]" must not contain credentials`, `"repos[2]" must not contain credentials`}},
+		{"git protocol user", codehost.KindGit, `{"repos":["git://u@h/r.git"]}`, []string{`"repos[0]" must not contain credentials`}},
+		{"git file user", codehost.KindGit, `{"repos":["file://u@/srv/r.git"]}`, []string{`"repos[0]" must not contain credentials`}},
+		{"git ssh password", codehost.KindGit, `{"repos":["ssh://git:pw@h/r.git"]}`, []string{`"repos[0]" must not contain credentials`}},
 		{"git duplicate name", codehost.KindGit, `{"repos":["/a/proj","/b/proj.git"]}`,
 			[]string{`"repos[1]" has the name "local/proj", already used by "repos[0]"`}},
 		{"git bad name", codehost.KindGit, `{"repos":[{"url":"/a/proj","name":"noslash"}]}`, []string{`"repos[0].name" must have at least two path segments`}},
@@ -149,7 +157,7 @@ func TestRedactAndMerge(t *testing.T) {
 	}
 	// Pointing the stored token at another host is refused.
 	_, err = codehost.MergeRedacted(codehost.KindGitHub, stored, []byte(`{"url":"https://evil.example.com","token":"REDACTED","orgs":["acme"]}`))
-	if err == nil || !strings.Contains(err.Error(), `"token" must be sent again when "url" changes`) {
+	if err == nil || !strings.Contains(err.Error(), `"token" must be sent again (not "REDACTED"): "url" sends it to https://evil.example.com`) {
 		t.Fatalf("url change: %v", err)
 	}
 	// REDACTED with nothing stored is an error, not a literal token.
@@ -165,6 +173,80 @@ func TestRedactAndMerge(t *testing.T) {
 	shown, _ = json.Marshal(git.Redacted())
 	if strings.Contains(string(shown), "pat") || !strings.Contains(string(shown), `"repos":["https://h/a/b.git"]`) {
 		t.Fatalf("GIT redacted = %s", shown)
+	}
+}
+
+// TestMergeRedactedDestinations pins the one rule for every kind: a redacted token is kept
+// only while the update sends it to no origin the stored config did not.
+func TestMergeRedactedDestinations(t *testing.T) {
+	type step struct {
+		name   string
+		update string
+		ok     bool
+	}
+	for _, tc := range []struct {
+		kind   codehost.Kind
+		stored string
+		steps  []step
+	}{
+		{codehost.KindGitHub, `{"token":"SECRET","webhookSecret":"W","orgs":["a"]}`, []step{
+			{"same default url", `{"token":"REDACTED","webhookSecret":"REDACTED","orgs":["a","b"]}`, true},
+			{"explicit github.com", `{"url":"https://GitHub.com/","token":"REDACTED","orgs":["a"]}`, true},
+			{"enterprise url", `{"url":"https://ghe.example.com","token":"REDACTED","orgs":["a"]}`, false},
+			{"enterprise url, new token", `{"url":"https://ghe.example.com","token":"NEW","orgs":["a"]}`, true},
+			{"webhook secret alone kept", `{"url":"https://ghe.example.com","token":"NEW","webhookSecret":"REDACTED","orgs":["a"]}`, true},
+		}},
+		{codehost.KindGitLab, `{"url":"https://gitlab.example.com","token":"SECRET","orgs":["g"]}`, []step{
+			{"same origin, path", `{"url":"https://gitlab.example.com:443/gitlab","token":"REDACTED","orgs":["g"]}`, true},
+			{"http instead of https", `{"url":"http://gitlab.example.com","token":"REDACTED","orgs":["g"]}`, false},
+			{"default gitlab.com", `{"token":"REDACTED","orgs":["g"]}`, false},
+		}},
+		{codehost.KindGitea, `{"url":"https://gitea.example.com","token":"SECRET","orgs":["o"]}`, []step{
+			{"same", `{"url":"https://gitea.example.com/","token":"REDACTED","orgs":["o","p"]}`, true},
+			{"other port", `{"url":"https://gitea.example.com:8443","token":"REDACTED","orgs":["o"]}`, false},
+		}},
+		{codehost.KindBitbucketServer, `{"url":"https://bb.example.com","username":"svc","token":"SECRET","orgs":["P"]}`, []step{
+			{"same, other user", `{"url":"https://bb.example.com","username":"svc2","token":"REDACTED","orgs":["P"]}`, true},
+			{"other host", `{"url":"https://bb.evil.example","username":"svc","token":"REDACTED","orgs":["P"]}`, false},
+		}},
+		{codehost.KindGit, `{"repos":["https://git.example.com/a.git","/srv/git/local"],"token":"SECRET"}`, []step{
+			{"same remotes", `{"repos":["https://git.example.com/a.git","/srv/git/local"],"token":"REDACTED"}`, true},
+			{"another repo on the same host", `{"repos":["https://git.example.com/a.git","https://GIT.example.com/b.git"],"token":"REDACTED"}`, true},
+			{"ssh and local remotes get no token", `{"repos":["ssh://git@elsewhere.example/c.git","git@elsewhere.example:d.git","/srv/x"],"token":"REDACTED"}`, true},
+			{"remote on a new host", `{"repos":["https://git.example.com/a.git","http://127.0.0.1:9/steal.git"],"token":"REDACTED"}`, false},
+			{"changed scheme", `{"repos":["http://git.example.com/a.git"],"token":"REDACTED"}`, false},
+			{"new host with the token sent again", `{"repos":["http://127.0.0.1:9/r.git"],"token":"NEW"}`, true},
+		}},
+	} {
+		for _, st := range tc.steps {
+			t.Run(string(tc.kind)+"/"+st.name, func(t *testing.T) {
+				merged, err := codehost.MergeRedacted(tc.kind, []byte(tc.stored), []byte(st.update))
+				if !st.ok {
+					var ce *codehost.ConfigError
+					if !errors.As(err, &ce) || !strings.Contains(err.Error(), `"token" must be sent again`) {
+						t.Fatalf("want the token refused, got %s, %v", merged, err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg, err := codehost.ParseConfig(tc.kind, merged)
+				if err != nil {
+					t.Fatalf("merged config does not parse: %v", err)
+				}
+				want := "SECRET"
+				if strings.Contains(st.update, `"NEW"`) {
+					want = "NEW"
+				}
+				if got := codehost.CloneCredential(cfg).Token; got != want {
+					t.Errorf("token after merge = %q, want %q", got, want)
+				}
+				if strings.Contains(st.update, `"webhookSecret":"REDACTED"`) && cfg.Secret() != "W" {
+					t.Errorf("webhook secret after merge = %q", cfg.Secret())
+				}
+			})
+		}
 	}
 }
 

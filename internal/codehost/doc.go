@@ -4,8 +4,10 @@
 // It has four parts, all free of database access (callers persist what they get):
 //
 //   - connection configs: [ParseConfig] validates the JSON of a code host connection
-//     strictly, [Config.Redacted] hides its secrets for the API and [MergeRedacted] keeps
-//     stored secrets when an update sends the redacted form back;
+//     strictly (credentials in URLs are refused), [Config.Redacted] hides its secrets for
+//     the API and [MergeRedacted] keeps stored secrets when an update sends the redacted
+//     form back, the token only while the update sends it to no new origin;
+//     [MoveURLCredentials] upgrades configs stored before URLs were checked;
 //   - repository sources: [NewSource] lists a connection's repositories (complete
 //     pagination, typed [RateLimitError]) and, best-effort, who may read a private one;
 //   - changeset sources: [NewChangesetSource] opens, updates, closes, reopens and loads

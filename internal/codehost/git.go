@@ -32,7 +32,8 @@ var scpLike = regexp.MustCompile(`^(?:[A-Za-z0-9._~-]+@)?([A-Za-z0-9.-]+):([^/].
 //	git@host:a/b.git          -> host/a/b   (scp-like syntax)
 //	file:///x/y or /x/y(.git) -> local/y
 //
-// Passwords embedded in URLs are refused: credentials go in the config's "token".
+// Credentials embedded in URLs are refused (a user name alone only in ssh:// URLs, where it
+// is a login name, not a secret): they go in the config's "username" and "token".
 func ParseGitRemote(raw string) (GitRemote, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
@@ -55,6 +56,9 @@ func ParseGitRemote(raw string) (GitRemote, error) {
 	}
 	switch u.Scheme {
 	case "file":
+		if u.User != nil {
+			return GitRemote{}, errCredentialsInURL(KindGit)
+		}
 		if u.Host != "" && u.Host != "localhost" {
 			return GitRemote{}, fmt.Errorf("file URL must not name a host, got %q", raw)
 		}
@@ -69,8 +73,8 @@ func ParseGitRemote(raw string) (GitRemote, error) {
 	if u.Hostname() == "" {
 		return GitRemote{}, fmt.Errorf("has no host: %q", raw)
 	}
-	if _, hasPassword := u.User.Password(); hasPassword {
-		return GitRemote{}, errors.New(`must not embed a password; put the credential in "token"`)
+	if _, hasPassword := u.User.Password(); hasPassword || (u.User != nil && u.Scheme != "ssh") {
+		return GitRemote{}, errCredentialsInURL(KindGit)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return GitRemote{}, fmt.Errorf("must not have a query or fragment: %q", raw)

@@ -14,7 +14,12 @@ import (
 	"strings"
 )
 
-const prefix = "lookout:aesgcm:v1:"
+// StoredPrefix starts every encrypted value, so encrypted and plain values can share a
+// column (rows written before a key was set stay readable) and a query can find the
+// plain ones.
+const StoredPrefix = "lookout:aesgcm:v1:"
+
+const prefix = StoredPrefix
 
 // ErrNoKey is returned when encrypted data is read without a key.
 var ErrNoKey = errors.New("this value is encrypted: set ENCRYPTION_KEY to the key it was written with")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,6 +40,33 @@ func ValidateSlackURL(raw string) error {
 		return fmt.Errorf("%w: the path must start with /services/", ErrInvalidSlackURL)
 	}
 	return nil
+}
+
+// RedactedSlackSegment replaces the secret of a Slack webhook URL the API shows.
+const RedactedSlackSegment = "REDACTED"
+
+// RedactSlackURL is how the API shows a stored Slack URL. An incoming webhook URL is its
+// own credential (whoever holds it can post to the channel), so its last path segment,
+// the secret, becomes "REDACTED"; the segments before it, which name the workspace and
+// the channel's hook, stay so users can tell actions apart. Query and fragment are
+// dropped. A mutation that sends the result back keeps the stored URL.
+func RedactSlackURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return RedactedSlackSegment
+	}
+	segs := strings.Split(strings.TrimRight(u.EscapedPath(), "/"), "/")
+	if len(segs) < 2 {
+		segs = []string{"", RedactedSlackSegment}
+	}
+	segs[len(segs)-1] = RedactedSlackSegment
+	return u.Scheme + "://" + u.Host + strings.Join(segs, "/")
+}
+
+// IsRedactedSlackURL reports whether raw is in the form RedactSlackURL shows.
+func IsRedactedSlackURL(raw string) bool {
+	raw = strings.TrimSpace(raw)
+	return raw == RedactedSlackSegment || strings.HasSuffix(strings.TrimRight(raw, "/"), "/"+RedactedSlackSegment)
 }
 
 type slackMessage struct {

@@ -141,3 +141,24 @@ func TestSlackCodeBlockLimits(t *testing.T) {
 		t.Errorf("slackCode = %q", got)
 	}
 }
+
+func TestRedactSlackURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://hooks.slack.com/services/T0123/B0456/xoxsecret":        "https://hooks.slack.com/services/T0123/B0456/REDACTED",
+		"https://hooks.slack.com/services/T0123/B0456/xoxsecret/?a=b#c": "https://hooks.slack.com/services/T0123/B0456/REDACTED",
+		"https://127.0.0.1:8443/slack":                                  "https://127.0.0.1:8443/REDACTED",
+		"https://hooks.slack.com":                                       "https://hooks.slack.com/REDACTED",
+		"not a url":                                                     "REDACTED",
+	} {
+		got := RedactSlackURL(in)
+		if got != want {
+			t.Errorf("RedactSlackURL(%q) = %q, want %q", in, got, want)
+		}
+		if !IsRedactedSlackURL(got) {
+			t.Errorf("IsRedactedSlackURL(%q) = false", got)
+		}
+		if IsRedactedSlackURL(in) {
+			t.Errorf("IsRedactedSlackURL(%q) = true for a real URL", in)
+		}
+	}
+}

@@ -87,7 +87,6 @@ func (c *ChangesetResolver) ExternalID() *string      { return nonEmpty(c.c.Exte
 func (c *ChangesetResolver) Title() string            { return c.c.Title }
 func (c *ChangesetResolver) Body() string             { return c.c.Body }
 func (c *ChangesetResolver) PublicationState() string { return c.c.PublicationState }
-func (c *ChangesetResolver) ExternalURL() *string     { return nonEmpty(c.c.ExternalURL) }
 func (c *ChangesetResolver) Head() *string            { return nonEmpty(firstNonEmpty(c.c.HeadRef, c.c.Branch)) }
 func (c *ChangesetResolver) Base() *string            { return nonEmpty(c.c.BaseRef) }
 
@@ -96,7 +95,6 @@ func (c *ChangesetResolver) Base() *string            { return nonEmpty(c.c.Base
 func (c *ChangesetResolver) HeadSHA() *string {
 	return nonEmpty(firstNonEmpty(c.c.HeadSHA, c.c.PushedCommit))
 }
-func (c *ChangesetResolver) SyncError() *string      { return nonEmpty(c.c.SyncError) }
 func (c *ChangesetResolver) LastSyncedAt() *DateTime { return newDateTimePtr(c.c.LastSyncedAt) }
 func (c *ChangesetResolver) NextSyncAt() *DateTime   { return newDateTimePtr(c.c.NextSyncAt) }
 func (c *ChangesetResolver) UpdatedAt() DateTime     { return newDateTime(c.c.UpdatedAt) }
@@ -137,11 +135,21 @@ func (c *ChangesetResolver) ScheduleEstimateAt() *DateTime {
 	return newDateTimePtr(c.c.ProcessAfter)
 }
 
-func (c *ChangesetResolver) Error() *string {
+func (c *ChangesetResolver) Error(ctx context.Context) *string {
 	if c.c.State != "failed" && c.c.State != "errored" {
 		return nil
 	}
-	return nonEmpty(c.c.FailureMessage)
+	return shownNonEmpty(ctx, c.c.FailureMessage)
+}
+
+// ExternalURL is the pull request's page; for a GIT remote's pushed branch, the remote,
+// which on this server's disk is a path non-admins do not see.
+func (c *ChangesetResolver) ExternalURL(ctx context.Context) *string {
+	return shownNonEmpty(ctx, c.c.ExternalURL)
+}
+
+func (c *ChangesetResolver) SyncError(ctx context.Context) *string {
+	return shownNonEmpty(ctx, c.c.SyncError)
 }
 
 func (c *ChangesetResolver) CreatedAt() DateTime {

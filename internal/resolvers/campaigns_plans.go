@@ -124,11 +124,11 @@ func (j *CampaignJobResolver) Diff() *string {
 	return j.j.Diff
 }
 
-func (j *CampaignJobResolver) Error() *string {
+func (j *CampaignJobResolver) Error(ctx context.Context) *string {
 	if j.j.State != "failed" && j.j.State != "errored" {
 		return nil
 	}
-	return nonEmpty(j.j.FailureMessage)
+	return shownNonEmpty(ctx, j.j.FailureMessage)
 }
 
 func (j *CampaignJobResolver) Plan(ctx context.Context) (*CampaignPlanResolver, error) {

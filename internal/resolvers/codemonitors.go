@@ -263,14 +263,12 @@ func eventStatus(state string) string {
 	return "ERROR"
 }
 
-func eventMessage(state, failure string) *string {
+// eventMessage is a job's failure as the viewer may see it (see shown).
+func eventMessage(ctx context.Context, state, failure string) *string {
 	if failure == "" && state == "canceled" {
 		failure = "canceled"
 	}
-	if failure == "" {
-		return nil
-	}
-	return &failure
+	return shownNonEmpty(ctx, failure)
 }
 
 func eventTime(queued time.Time, started, finished *time.Time) DateTime {
@@ -294,8 +292,8 @@ func (e *MonitorTriggerEventResolver) ID() graphql.ID {
 	return marshalID(monitorTriggerEventKind, e.j.ID)
 }
 func (e *MonitorTriggerEventResolver) Status() string { return eventStatus(e.j.State) }
-func (e *MonitorTriggerEventResolver) Message() *string {
-	return eventMessage(e.j.State, e.j.FailureMessage)
+func (e *MonitorTriggerEventResolver) Message(ctx context.Context) *string {
+	return eventMessage(ctx, e.j.State, e.j.FailureMessage)
 }
 func (e *MonitorTriggerEventResolver) Timestamp() DateTime {
 	return eventTime(e.j.QueuedAt, e.j.StartedAt, e.j.FinishedAt)
@@ -425,7 +423,7 @@ type MonitorSlackWebhookResolver struct {
 func (w *MonitorSlackWebhookResolver) ID() graphql.ID       { return marshalID(monitorSlackKind, w.w.ID) }
 func (w *MonitorSlackWebhookResolver) Enabled() bool        { return w.w.Enabled }
 func (w *MonitorSlackWebhookResolver) IncludeResults() bool { return w.w.IncludeResults }
-func (w *MonitorSlackWebhookResolver) URL() string          { return w.w.URL }
+func (w *MonitorSlackWebhookResolver) URL() string          { return notify.RedactSlackURL(w.w.URL) }
 
 func (w *MonitorSlackWebhookResolver) Events(ctx context.Context, args ConnectionArgs) (*connection[*MonitorActionEventResolver], error) {
 	return w.r.actionEvents(ctx, w.w.MonitorID, store.ActionEventOptions{Kind: store.ActionSlackWebhook, ActionID: w.w.ID, TriggerEvent: w.triggerEvent}, args)
@@ -445,8 +443,8 @@ func (e *MonitorActionEventResolver) ID() graphql.ID {
 	return marshalID(monitorActionEventKind, e.j.ID)
 }
 func (e *MonitorActionEventResolver) Status() string { return eventStatus(e.j.State) }
-func (e *MonitorActionEventResolver) Message() *string {
-	return eventMessage(e.j.State, e.j.FailureMessage)
+func (e *MonitorActionEventResolver) Message(ctx context.Context) *string {
+	return eventMessage(ctx, e.j.State, e.j.FailureMessage)
 }
 func (e *MonitorActionEventResolver) Timestamp() DateTime {
 	return eventTime(e.j.QueuedAt, e.j.StartedAt, e.j.FinishedAt)

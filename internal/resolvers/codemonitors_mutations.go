@@ -179,8 +179,9 @@ func (r *Resolver) checkEmail(ctx context.Context, in MonitorEmailInput) (store.
 	return spec, nil
 }
 
-// addAction validates one action input into spec; exactly one kind must be set.
-func (r *Resolver) addAction(ctx context.Context, spec *store.MonitorSpec, fresh map[string]bool, id *graphql.ID,
+// addAction validates one action input into spec; exactly one kind must be set. monitorID
+// is the monitor being updated (0 when creating one).
+func (r *Resolver) addAction(ctx context.Context, spec *store.MonitorSpec, fresh map[string]bool, monitorID int64, id *graphql.ID,
 	email *MonitorEmailInput, webhook, slack *MonitorWebhookInput) error {
 	n := 0
 	for _, set := range []bool{email != nil, webhook != nil, slack != nil} {
@@ -229,13 +230,36 @@ func (r *Resolver) addAction(ctx context.Context, spec *store.MonitorSpec, fresh
 		if err != nil {
 			return err
 		}
-		u, err := r.checkURL(ctx, slack.URL, true)
+		u, err := r.slackURL(ctx, monitorID, aid, slack.URL)
 		if err != nil {
 			return err
 		}
 		spec.SlackWebhooks = append(spec.SlackWebhooks, store.SlackWebhookSpec{ID: aid, Enabled: slack.Enabled, IncludeResults: slack.IncludeResults, URL: u})
 	}
 	return nil
+}
+
+// slackURL validates the URL of a Slack action being saved. The redacted form the API
+// shows (see notify.RedactSlackURL) stands for the stored URL of the same action of the
+// same monitor, so a client can send back what it read without ever holding the secret.
+func (r *Resolver) slackURL(ctx context.Context, monitorID, actionID int64, raw string) (string, error) {
+	if !notify.IsRedactedSlackURL(raw) {
+		return r.checkURL(ctx, raw, true)
+	}
+	if actionID == 0 || monitorID == 0 {
+		return "", errcode.New(errcode.BadInput, "the Slack webhook URL ends in %q, which stands for the URL stored with an existing action: a new action needs the URL itself", notify.RedactedSlackSegment)
+	}
+	w, err := r.Store.CodeMonitors().GetSlackWebhook(ctx, actionID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && w.MonitorID != monitorID) {
+		return "", errcode.New(errcode.NotFound, "Slack action %s is not an action of this monitor", marshalID(monitorSlackKind, actionID))
+	}
+	if err != nil {
+		return "", err
+	}
+	if notify.RedactSlackURL(w.URL) != strings.TrimSpace(raw) {
+		return "", errcode.New(errcode.BadInput, "the Slack webhook URL ends in %q but is not the stored URL as the API shows it (%s); send the whole new URL to change it", notify.RedactedSlackSegment, notify.RedactSlackURL(w.URL))
+	}
+	return r.checkURL(ctx, w.URL, true)
 }
 
 func checkActionCount(n int) error {
@@ -298,7 +322,7 @@ func (r *Resolver) CreateCodeMonitor(ctx context.Context, args struct {
 	spec := store.MonitorSpec{Description: desc, Enabled: args.Monitor.Enabled, NamespaceUserID: owner.ID, Query: strings.TrimSpace(args.Trigger.Query)}
 	fresh := map[string]bool{}
 	for i, a := range args.Actions {
-		if err := r.addAction(ctx, &spec, fresh, nil, a.Email, a.Webhook, a.SlackWebhook); err != nil {
+		if err := r.addAction(ctx, &spec, fresh, 0, nil, a.Email, a.Webhook, a.SlackWebhook); err != nil {
 			return nil, actionErr(i, err)
 		}
 	}
@@ -371,11 +395,11 @@ func (r *Resolver) UpdateCodeMonitor(ctx context.Context, args struct {
 		var err error
 		switch {
 		case a.Email != nil && a.Webhook == nil && a.SlackWebhook == nil:
-			err = r.addAction(ctx, &spec, fresh, a.Email.ID, &a.Email.Update, nil, nil)
+			err = r.addAction(ctx, &spec, fresh, current.ID, a.Email.ID, &a.Email.Update, nil, nil)
 		case a.Webhook != nil && a.Email == nil && a.SlackWebhook == nil:
-			err = r.addAction(ctx, &spec, fresh, a.Webhook.ID, nil, &a.Webhook.Update, nil)
+			err = r.addAction(ctx, &spec, fresh, current.ID, a.Webhook.ID, nil, &a.Webhook.Update, nil)
 		case a.SlackWebhook != nil && a.Email == nil && a.Webhook == nil:
-			err = r.addAction(ctx, &spec, fresh, a.SlackWebhook.ID, nil, nil, &a.SlackWebhook.Update)
+			err = r.addAction(ctx, &spec, fresh, current.ID, a.SlackWebhook.ID, nil, nil, &a.SlackWebhook.Update)
 		default:
 			err = errcode.New(errcode.BadInput, "each action must set exactly one of email, webhook and slackWebhook")
 		}
@@ -558,12 +582,29 @@ func (r *Resolver) TriggerTestSlackWebhookAction(ctx context.Context, args struc
 	Namespace    graphql.ID
 	Description  string
 	SlackWebhook MonitorSlackWebhookInput
+	Action       *graphql.ID
 }) (*EmptyResponse, error) {
 	msg, err := r.testNotification(ctx, args.Namespace, args.Description)
 	if err != nil {
 		return nil, err
 	}
-	u, err := r.checkURL(ctx, args.SlackWebhook.URL, true)
+	var monitorID, actionID int64
+	if args.Action != nil {
+		// A saved action: its stored URL is what a redacted one stands for, and only
+		// someone who may edit its monitor may send to it.
+		if actionID, err = unmarshalID(*args.Action, monitorSlackKind); err != nil {
+			return nil, err
+		}
+		w, err := r.Store.CodeMonitors().GetSlackWebhook(ctx, actionID)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		if _, err := r.monitorByID(ctx, marshalID(monitorKind, w.MonitorID)); err != nil {
+			return nil, err
+		}
+		monitorID = w.MonitorID
+	}
+	u, err := r.slackURL(ctx, monitorID, actionID, args.SlackWebhook.URL)
 	if err != nil {
 		return nil, err
 	}

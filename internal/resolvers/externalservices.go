@@ -29,11 +29,8 @@ func (es *ExternalServiceResolver) LastSyncAt() *DateTime {
 }
 func (es *ExternalServiceResolver) NextSyncAt() *DateTime { return newDateTimePtr(&es.svc.NextSyncAt) }
 func (es *ExternalServiceResolver) RepoCount() int32      { return int32(es.svc.RepoCount) }
-func (es *ExternalServiceResolver) LastSyncError() *string {
-	if es.svc.LastSyncError == "" {
-		return nil
-	}
-	return &es.svc.LastSyncError
+func (es *ExternalServiceResolver) LastSyncError(ctx context.Context) *string {
+	return shownNonEmpty(ctx, es.svc.LastSyncError)
 }
 
 // WebhookURL is where the code host should send pushes for this connection.
@@ -55,12 +52,14 @@ func (es *ExternalServiceResolver) Config() (string, error) {
 
 type syncJob struct{ j *store.SyncJob }
 
-func (s syncJob) State() string           { return s.j.State }
-func (s syncJob) QueuedAt() DateTime      { return newDateTime(s.j.QueuedAt) }
-func (s syncJob) FinishedAt() *DateTime   { return newDateTimePtr(s.j.FinishedAt) }
-func (s syncJob) FailureMessage() *string { return nilIfEmpty(s.j.FailureMessage) }
-func (s syncJob) ReposAdded() *int32      { return int32Ptr(s.j.ReposAdded) }
-func (s syncJob) ReposRemoved() *int32    { return int32Ptr(s.j.ReposRemoved) }
+func (s syncJob) State() string         { return s.j.State }
+func (s syncJob) QueuedAt() DateTime    { return newDateTime(s.j.QueuedAt) }
+func (s syncJob) FinishedAt() *DateTime { return newDateTimePtr(s.j.FinishedAt) }
+func (s syncJob) FailureMessage(ctx context.Context) *string {
+	return shownNonEmpty(ctx, s.j.FailureMessage)
+}
+func (s syncJob) ReposAdded() *int32   { return int32Ptr(s.j.ReposAdded) }
+func (s syncJob) ReposRemoved() *int32 { return int32Ptr(s.j.ReposRemoved) }
 
 func (es *ExternalServiceResolver) SyncJobs(ctx context.Context, args struct{ First int32 }) ([]syncJob, error) {
 	if args.First < 0 || args.First > 100 {

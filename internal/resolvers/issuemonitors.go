@@ -457,8 +457,8 @@ func (r *IssueMonitorRunResolver) ResultCount() int32    { return int32(r.run.Nu
 func (r *IssueMonitorRunResolver) IssuesCreated() int32  { return int32(r.run.NumCreated) }
 func (r *IssueMonitorRunResolver) IssuesSolved() int32   { return int32(r.run.NumSolved) }
 
-func (r *IssueMonitorRunResolver) Message() *string {
-	return eventMessage(r.run.State, r.run.FailureMessage)
+func (r *IssueMonitorRunResolver) Message(ctx context.Context) *string {
+	return eventMessage(ctx, r.run.State, r.run.FailureMessage)
 }
 
 func (r *IssueMonitorRunResolver) Outcome() *string {

@@ -87,10 +87,10 @@ func issueConfigFromInput(in IssueTrackingInput, now time.Time) (store.IssueMoni
 }
 
 // issueAction validates one action of an issue monitor.
-func (r *Resolver) issueAction(ctx context.Context, fresh map[string]bool, id *graphql.ID, email *MonitorEmailInput, webhook, slack *MonitorWebhookInput,
+func (r *Resolver) issueAction(ctx context.Context, fresh map[string]bool, monitorID int64, id *graphql.ID, email *MonitorEmailInput, webhook, slack *MonitorWebhookInput,
 	events *[]string, minPrio *string) (store.IssueActionSpec, error) {
 	var spec store.MonitorSpec
-	if err := r.addAction(ctx, &spec, fresh, id, email, webhook, slack); err != nil {
+	if err := r.addAction(ctx, &spec, fresh, monitorID, id, email, webhook, slack); err != nil {
 		return store.IssueActionSpec{}, err
 	}
 	var a store.IssueActionSpec
@@ -153,7 +153,7 @@ func (r *Resolver) CreateIssueMonitor(ctx context.Context, args struct {
 	spec := store.IssueMonitorSpec{Description: desc, Enabled: args.Monitor.Enabled, NamespaceUserID: owner.ID, Config: cfg}
 	fresh := map[string]bool{}
 	for i, a := range args.Actions {
-		as, err := r.issueAction(ctx, fresh, nil, a.Email, a.Webhook, a.SlackWebhook, a.Events, a.MinimumPriority)
+		as, err := r.issueAction(ctx, fresh, 0, nil, a.Email, a.Webhook, a.SlackWebhook, a.Events, a.MinimumPriority)
 		if err != nil {
 			return nil, actionErr(i, err)
 		}
@@ -215,7 +215,7 @@ func (r *Resolver) UpdateIssueMonitor(ctx context.Context, args struct {
 	spec := store.IssueMonitorSpec{Description: desc, Enabled: current.Enabled, NamespaceUserID: owner.ID, Config: cfg}
 	fresh := map[string]bool{}
 	for i, a := range args.Actions {
-		as, err := r.issueAction(ctx, fresh, a.ID, a.Email, a.Webhook, a.SlackWebhook, a.Events, a.MinimumPriority)
+		as, err := r.issueAction(ctx, fresh, current.ID, a.ID, a.Email, a.Webhook, a.SlackWebhook, a.Events, a.MinimumPriority)
 		if err != nil {
 			return nil, actionErr(i, err)
 		}

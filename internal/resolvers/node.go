@@ -19,6 +19,10 @@ type NodeResolver struct{ node }
 
 func (n *NodeResolver) ToUser() (*UserResolver, bool) { r, ok := n.node.(*UserResolver); return r, ok }
 func (n *NodeResolver) ToOrg() (*OrgResolver, bool)   { r, ok := n.node.(*OrgResolver); return r, ok }
+func (n *NodeResolver) ToOrganizationInvitation() (*OrgInvitationResolver, bool) {
+	r, ok := n.node.(*OrgInvitationResolver)
+	return r, ok
+}
 func (n *NodeResolver) ToRepository() (*RepositoryResolver, bool) {
 	r, ok := n.node.(*RepositoryResolver)
 	return r, ok
@@ -93,6 +97,9 @@ func (r *Resolver) nodeLoaders() map[string]func(ctx context.Context, id int64) 
 	return map[string]func(ctx context.Context, id int64) (node, error){
 		"User": func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.userByID(ctx, id)) },
 		"Org":  func(ctx context.Context, id int64) (node, error) { return nilIfNotFound(r.orgByID(ctx, id)) },
+		orgInvitationKind: func(ctx context.Context, id int64) (node, error) {
+			return nilIfNotFound(r.orgInvitationNode(ctx, id))
+		},
 		"ExternalService": func(ctx context.Context, id int64) (node, error) {
 			if auth.CheckSiteAdmin(ctx) != nil {
 				return nil, nil

@@ -98,11 +98,14 @@ func (r *Resolver) AddUserToOrganization(ctx context.Context, args struct {
 	Organization graphql.ID
 	Username     string
 }) (*EmptyResponse, error) {
-	orgID, err := unmarshalID(args.Organization, "Org")
-	if err != nil {
+	// Site admins only: anyone else invites (inviteUserToOrganization), and the invitee
+	// decides. A member adding users directly would make the organization's dashboards
+	// and email reach them without their consent.
+	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
-	if err := auth.CheckOrgMemberOrSiteAdmin(ctx, r.Store, orgID); err != nil {
+	orgID, err := unmarshalID(args.Organization, "Org")
+	if err != nil {
 		return nil, err
 	}
 	if _, err := r.Store.Orgs().GetByID(ctx, orgID); err != nil {

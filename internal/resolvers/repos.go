@@ -9,6 +9,7 @@ import (
 
 	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/errcode"
+	"github.com/lookout/lookout/internal/redact"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/internal/vcs"
 )
@@ -25,7 +26,6 @@ func (r *Resolver) newRepository(repo *store.Repo) *RepositoryResolver {
 
 func (rr *RepositoryResolver) ID() graphql.ID          { return marshalID("Repository", rr.repo.ID) }
 func (rr *RepositoryResolver) Name() string            { return rr.repo.Name }
-func (rr *RepositoryResolver) URI() string             { return rr.repo.URI }
 func (rr *RepositoryResolver) Description() string     { return rr.repo.Description }
 func (rr *RepositoryResolver) URL() string             { return "/" + rr.repo.Name }
 func (rr *RepositoryResolver) IsFork() bool            { return rr.repo.Fork }
@@ -34,6 +34,18 @@ func (rr *RepositoryResolver) IsPrivate() bool         { return rr.repo.Private 
 func (rr *RepositoryResolver) CreatedAt() DateTime     { return newDateTime(rr.repo.CreatedAt) }
 func (rr *RepositoryResolver) UpdatedAt() DateTime     { return newDateTime(rr.repo.UpdatedAt) }
 func (rr *RepositoryResolver) MirrorInfo() *mirrorInfo { return &mirrorInfo{rr.repo} }
+
+// URI is where the repository lives on its code host, never with credentials (connections
+// refuse them; rows stored before are cleaned at start-up, and this is the last guard).
+// A repository on this server's disk (a GIT connection's local path or file:// URL) shows
+// non-admins its name instead: the server's paths are not theirs to read.
+func (rr *RepositoryResolver) URI(ctx context.Context) string {
+	uri, _ := redact.StripUserinfo(rr.repo.URI)
+	if redact.IsLocal(uri) && !auth.FromContext(ctx).SiteAdmin {
+		return rr.repo.Name
+	}
+	return uri
+}
 
 // DefaultBranch answers from what the last fetch recorded, without touching git.
 func (rr *RepositoryResolver) DefaultBranch() *GitRefResolver {
@@ -62,7 +74,7 @@ func (rr *RepositoryResolver) commit(ctx context.Context, rev string) (*GitCommi
 	}
 	m, err := rr.r.Repos.Mirror(ctx, rr.repo)
 	if err != nil {
-		return nil, errcode.New("REPOSITORY_UNAVAILABLE", "repository %s cannot be read right now: %v", rr.repo.Name, err)
+		return nil, errcode.New("REPOSITORY_UNAVAILABLE", "repository %s cannot be read right now: %s", rr.repo.Name, shown(ctx, err.Error()))
 	}
 	oid, err := m.ResolveRevision(ctx, rev)
 	if errors.Is(err, vcs.ErrRevisionNotFound) {
@@ -105,11 +117,26 @@ func (m *mirrorInfo) UpdatedAt() *DateTime     { return newDateTimePtr(m.repo.La
 func (m *mirrorInfo) LastChangedAt() *DateTime { return newDateTimePtr(m.repo.LastChangedAt) }
 func (m *mirrorInfo) NextFetchAt() *DateTime   { return newDateTimePtr(&m.repo.NextFetchAt) }
 func (m *mirrorInfo) ByteSize() BigInt         { return BigInt(m.repo.SizeBytes) }
-func (m *mirrorInfo) LastError() *string {
-	if m.repo.LastError == "" {
+
+// LastError is git's message, without credentials, and for non-admins without the
+// server's paths (the mirror cache, local remotes).
+func (m *mirrorInfo) LastError(ctx context.Context) *string {
+	return shownNonEmpty(ctx, m.repo.LastError)
+}
+
+// shown cleans server text an API field or error shows (git output, job failures, clone
+// URLs) for the viewer; see internal/redact.
+func shown(ctx context.Context, s string) string {
+	return redact.ForViewer(s, auth.FromContext(ctx).SiteAdmin)
+}
+
+// shownNonEmpty is shown for optional text: nil for "".
+func shownNonEmpty(ctx context.Context, s string) *string {
+	if s == "" {
 		return nil
 	}
-	return &m.repo.LastError
+	v := shown(ctx, s)
+	return &v
 }
 
 // GitRefResolver resolves GitRef.

@@ -60,7 +60,9 @@ type MonitorWebhook struct {
 	CreatedAt      time.Time
 }
 
-// MonitorSlackWebhook is a Slack action (cm_slack_webhooks).
+// MonitorSlackWebhook is a Slack action (cm_slack_webhooks). URL is decrypted: an incoming
+// webhook URL is its own credential, so it is stored encrypted like webhook secrets (rows
+// written before encryption, or without a key, are read as they are).
 type MonitorSlackWebhook struct {
 	ID             int64
 	MonitorID      int64
@@ -304,15 +306,19 @@ WHERE id = %s AND monitor = %s`, w.URL, w.Enabled, w.IncludeResults, uid, w.ID, 
 		}
 	}
 	for _, w := range spec.SlackWebhooks {
+		url, err := cs.s.key.Encrypt(w.URL)
+		if err != nil {
+			return err
+		}
 		if w.ID == 0 {
 			if _, err := cs.s.exec(ctx, sqlf.Sprintf(`INSERT INTO cm_slack_webhooks (monitor, url, enabled, include_results, created_by, changed_by)
-VALUES (%s, %s, %s, %s, %s, %s)`, monitorID, w.URL, w.Enabled, w.IncludeResults, uid, uid)); err != nil {
+VALUES (%s, %s, %s, %s, %s, %s)`, monitorID, url, w.Enabled, w.IncludeResults, uid, uid)); err != nil {
 				return err
 			}
 			continue
 		}
 		tag, err := cs.s.exec(ctx, sqlf.Sprintf(`UPDATE cm_slack_webhooks SET url = %s, enabled = %s, include_results = %s, changed_by = %s, changed_at = now()
-WHERE id = %s AND monitor = %s`, w.URL, w.Enabled, w.IncludeResults, uid, w.ID, monitorID))
+WHERE id = %s AND monitor = %s`, url, w.Enabled, w.IncludeResults, uid, w.ID, monitorID))
 		if err != nil {
 			return err
 		}
@@ -501,18 +507,25 @@ func (cs *CodeMonitorStore) GetWebhook(ctx context.Context, id int64) (*MonitorW
 
 // SlackWebhooks returns a monitor's Slack actions in id order.
 func (cs *CodeMonitorStore) SlackWebhooks(ctx context.Context, monitorID int64) ([]*MonitorSlackWebhook, error) {
-	return collect(ctx, cs.s, sqlf.Sprintf("SELECT id, monitor, url, enabled, include_results, created_at FROM cm_slack_webhooks WHERE monitor = %s ORDER BY id", monitorID), scanSlack)
+	return collect(ctx, cs.s, sqlf.Sprintf("SELECT id, monitor, url, enabled, include_results, created_at FROM cm_slack_webhooks WHERE monitor = %s ORDER BY id", monitorID), cs.scanSlack)
 }
 
-func scanSlack(row pgx.Row) (*MonitorSlackWebhook, error) {
+func (cs *CodeMonitorStore) scanSlack(row pgx.Row) (*MonitorSlackWebhook, error) {
 	var w MonitorSlackWebhook
-	err := row.Scan(&w.ID, &w.MonitorID, &w.URL, &w.Enabled, &w.IncludeResults, &w.CreatedAt)
-	return &w, err
+	if err := row.Scan(&w.ID, &w.MonitorID, &w.URL, &w.Enabled, &w.IncludeResults, &w.CreatedAt); err != nil {
+		return nil, err
+	}
+	url, err := cs.s.key.Decrypt(w.URL)
+	if err != nil {
+		return nil, fmt.Errorf("Slack action %d URL: %w", w.ID, err)
+	}
+	w.URL = url
+	return &w, nil
 }
 
 // GetSlackWebhook returns a Slack action.
 func (cs *CodeMonitorStore) GetSlackWebhook(ctx context.Context, id int64) (*MonitorSlackWebhook, error) {
-	w, err := scanSlack(cs.s.queryRow(ctx, sqlf.Sprintf("SELECT id, monitor, url, enabled, include_results, created_at FROM cm_slack_webhooks WHERE id = %s", id)))
+	w, err := cs.scanSlack(cs.s.queryRow(ctx, sqlf.Sprintf("SELECT id, monitor, url, enabled, include_results, created_at FROM cm_slack_webhooks WHERE id = %s", id)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("Slack action %d", id)
 	}

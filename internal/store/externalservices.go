@@ -234,3 +234,32 @@ func (es *ExternalServiceStore) LastSyncJobs(ctx context.Context, id int64, limi
 	q := sqlf.Sprintf("SELECT id, external_service_id, state, coalesce(failure_message, ''), queued_at, finished_at, num_failures, repos_added, repos_removed FROM external_service_sync_jobs WHERE external_service_id = %s ORDER BY id DESC LIMIT %s", id, limit)
 	return collect(ctx, es.s, q, ScanSyncJob)
 }
+
+// ListAllConfigs returns every connection, deleted ones too (their configs may still hold
+// secrets), for start-up upgrades of what earlier versions stored.
+func (es *ExternalServiceStore) ListAllConfigs(ctx context.Context) ([]*ExternalService, error) {
+	return collect(ctx, es.s, sqlf.Sprintf("SELECT "+externalServiceColumns+" FROM external_services ORDER BY id"), es.scan)
+}
+
+// RewriteConfig replaces a connection's config on Lookout's own account (a start-up
+// upgrade, not a user's update), stored encrypted. Without a flag, a live connection is
+// queued for a sync; a flag instead becomes its last sync error, so that admins see what
+// needs their attention until the next scheduled sync.
+func (es *ExternalServiceStore) RewriteConfig(ctx context.Context, id int64, config, flag string) error {
+	stored, err := es.s.key.Encrypt(config)
+	if err != nil {
+		return err
+	}
+	return es.s.Transact(ctx, func(tx *Store) error {
+		var live bool
+		err := tx.queryRow(ctx, sqlf.Sprintf(`UPDATE external_services SET config = %s, last_sync_error = coalesce(nullif(%s, ''), last_sync_error)
+WHERE id = %s RETURNING deleted_at IS NULL`, stored, flag, id)).Scan(&live)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("code host connection %d", id)
+		}
+		if err != nil || !live || flag != "" {
+			return err
+		}
+		return tx.ExternalServices().EnqueueSync(ctx, id)
+	})
+}

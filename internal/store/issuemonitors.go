@@ -325,15 +325,19 @@ issue_events = %s, issue_min_priority = %s WHERE id = %s AND monitor = %s`, w.UR
 			}
 		case a.SlackWebhook != nil:
 			w := a.SlackWebhook
+			url, err := s.key.Encrypt(w.URL)
+			if err != nil {
+				return err
+			}
 			if w.ID == 0 {
 				if _, err := s.exec(ctx, sqlf.Sprintf(`INSERT INTO cm_slack_webhooks (monitor, url, enabled, include_results, created_by, changed_by, issue_events, issue_min_priority)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s)`, monitorID, w.URL, w.Enabled, w.IncludeResults, uid, uid, events, minPrio)); err != nil {
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)`, monitorID, url, w.Enabled, w.IncludeResults, uid, uid, events, minPrio)); err != nil {
 					return err
 				}
 				continue
 			}
 			tag, err := s.exec(ctx, sqlf.Sprintf(`UPDATE cm_slack_webhooks SET url = %s, enabled = %s, include_results = %s, changed_by = %s, changed_at = now(),
-issue_events = %s, issue_min_priority = %s WHERE id = %s AND monitor = %s`, w.URL, w.Enabled, w.IncludeResults, uid, events, minPrio, w.ID, monitorID))
+issue_events = %s, issue_min_priority = %s WHERE id = %s AND monitor = %s`, url, w.Enabled, w.IncludeResults, uid, events, minPrio, w.ID, monitorID))
 			if err != nil {
 				return err
 			}

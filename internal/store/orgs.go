@@ -93,9 +93,17 @@ func (os *OrgStore) ListForUser(ctx context.Context, userID int64) ([]*Org, erro
 JOIN org_members m ON m.org_id = o.id WHERE m.user_id = %s AND o.deleted_at IS NULL ORDER BY o.id`, userID), scanOrg)
 }
 
-// AddMember adds userID to orgID; adding an existing member is not an error.
+// AddMember adds userID to orgID (a site admin's direct add); adding an existing member is
+// not an error. A pending invitation of the user to the organization is withdrawn: there
+// is nothing left to answer.
 func (os *OrgStore) AddMember(ctx context.Context, orgID, userID int64) error {
-	_, err := os.s.exec(ctx, sqlf.Sprintf("INSERT INTO org_members (org_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING", orgID, userID))
+	err := os.s.Transact(ctx, func(tx *Store) error {
+		if _, err := tx.exec(ctx, sqlf.Sprintf("INSERT INTO org_members (org_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING", orgID, userID)); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, sqlf.Sprintf("UPDATE org_invitations SET revoked_at = now() WHERE org_id = %s AND recipient_user_id = %s AND responded_at IS NULL AND revoked_at IS NULL", orgID, userID))
+		return err
+	})
 	if database.IsForeignKeyViolation(err) {
 		return notFound("organization %d or user %d", orgID, userID)
 	}

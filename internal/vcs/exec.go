@@ -15,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sourcegraph/log"
+
+	"github.com/lookout/lookout/internal/redact"
 )
 
 var gitDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -206,7 +208,7 @@ func (c *Cache) commandError(ctx context.Context, g *gitCmd, err error, stderr s
 		if g.remote != nil {
 			return g.remote.redact(s)
 		}
-		return redactUserinfo(s)
+		return redact.Credentials(s)
 	}
 	ce := &CommandError{ExitCode: -1, Stderr: redact(stderr), Err: err}
 	for _, a := range g.args {

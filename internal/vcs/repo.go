@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+
+	"github.com/lookout/lookout/internal/redact"
 )
 
 // Repo identifies a repository to mirror. Callers build it from their own
@@ -42,8 +44,8 @@ type remote struct {
 	cred  *Credential
 }
 
-// redact removes the credential's secret from s, and the password part of any
-// URL userinfo, in case git or a remote echoes them.
+// redact removes the credential's secret from s, and the userinfo of any URL, in
+// case git or a remote echoes them.
 func (r remote) redact(s string) string {
 	return redactSecret(s, r.cred)
 }
@@ -55,34 +57,7 @@ func redactSecret(s string, cred *Credential) string {
 			s = strings.ReplaceAll(s, esc, "REDACTED")
 		}
 	}
-	return redactUserinfo(s)
-}
-
-// redactUserinfo replaces "scheme://user:secret@" with "scheme://user:REDACTED@".
-func redactUserinfo(s string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "://")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i+3])
-		s = s[i+3:]
-		end := strings.IndexAny(s, "/ \t\n'\"")
-		if end < 0 {
-			end = len(s)
-		}
-		authority := s[:end]
-		if at := strings.LastIndexByte(authority, '@'); at >= 0 {
-			userinfo := authority[:at]
-			if colon := strings.IndexByte(userinfo, ':'); colon >= 0 {
-				b.WriteString(userinfo[:colon])
-				b.WriteString(":REDACTED")
-				s = s[at:]
-			}
-		}
-	}
+	return redact.Credentials(s)
 }
 
 // parseRemote validates a repository's clone URL. It rejects anything git could
@@ -119,7 +94,7 @@ func parseRemote(repo Repo, allowLocal bool) (remote, error) {
 		// scp-like syntax: [user@]host:path, which git treats as ssh.
 		hostPart, _, ok := strings.Cut(raw, ":")
 		if !ok || strings.Contains(hostPart, "/") || hostPart == "" {
-			return remote{}, fmt.Errorf("unsupported clone URL for %q: %s", repo.Name, redactUserinfo(raw))
+			return remote{}, fmt.Errorf("unsupported clone URL for %q: %s", repo.Name, redact.Credentials(raw))
 		}
 		if _, host, _ := strings.Cut(hostPart, "@"); strings.HasPrefix(host, "-") || strings.HasPrefix(hostPart, "-") {
 			return remote{}, fmt.Errorf("invalid clone URL for %q: host starts with '-'", repo.Name)

@@ -69,6 +69,13 @@ func TestPushToNotificationEndToEnd(t *testing.T) {
 	if secret == nil {
 		t.Fatal("no webhook secret in the create response")
 	}
+	var storedSlack, storedSecret string
+	if err := e.api.DB.QueryRow(ctx, "SELECT s.url, w.secret FROM cm_slack_webhooks s, cm_webhooks w").Scan(&storedSlack, &storedSecret); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(storedSlack, "/services/") || strings.Contains(storedSecret, *secret) {
+		t.Fatalf("the Slack URL and the webhook secret must be stored encrypted: %q, %q", storedSlack, storedSecret)
+	}
 
 	push := func(msg string, files map[string]string, at time.Duration) string {
 		oid := work.Commit(t0.Add(at), "Dev <dev@example.com>", msg, files)
@@ -96,15 +103,15 @@ func TestPushToNotificationEndToEnd(t *testing.T) {
 
 	start := time.Now()
 	first := push("add config", map[string]string{"config.env": "AWS_SECRET=abc\n"}, time.Hour)
-	waitFor(t, "the first email and webhooks", 20*time.Second, func() bool { return len(mb.all()) == 1 && len(rc.all()) == 1 && len(slack.all()) == 1 })
+	waitFor(t, "the first email and webhooks", 20*time.Second, func() bool { return len(mb.All()) == 1 && len(rc.all()) == 1 && len(slack.all()) == 1 })
 	t.Logf("push to email and webhook: %s", time.Since(start))
 	checkWebhook(rc.all()[0], first)
 	if body := string(slack.all()[0].body); !strings.Contains(body, `"blocks"`) || !strings.Contains(body, first[:7]) || !strings.Contains(body, "Secrets pushed") {
 		t.Fatalf("Slack message: %s", body)
 	}
-	m := mb.all()[0]
-	if m.to != "alice@example.com" || !strings.Contains(m.data, "[Critical] Secrets pushed") || !strings.Contains(m.data, first[:7]) || !strings.Contains(m.data, "Look at this") {
-		t.Fatalf("email to %s:\n%s", m.to, m.data)
+	m := mb.All()[0]
+	if m.To != "alice@example.com" || !strings.Contains(m.Data, "[Critical] Secrets pushed") || !strings.Contains(m.Data, first[:7]) || !strings.Contains(m.Data, "Look at this") {
+		t.Fatalf("email to %s:\n%s", m.To, m.Data)
 	}
 
 	// A full run with nothing new, and a push of a commit that does not match, send nothing.
@@ -122,16 +129,16 @@ func TestPushToNotificationEndToEnd(t *testing.T) {
 	push("docs", map[string]string{"docs.md": "nothing to see\n"}, 2*time.Hour)
 	waitFor(t, "the run of a push without matches", 10*time.Second, func() bool { return completed() > before })
 	time.Sleep(300 * time.Millisecond)
-	if len(mb.all()) != 1 || len(rc.all()) != 1 || len(slack.all()) != 1 {
-		t.Fatalf("runs without new matching commits sent %d emails, %d webhooks and %d Slack messages", len(mb.all()), len(rc.all()), len(slack.all()))
+	if len(mb.All()) != 1 || len(rc.all()) != 1 || len(slack.all()) != 1 {
+		t.Fatalf("runs without new matching commits sent %d emails, %d webhooks and %d Slack messages", len(mb.All()), len(rc.all()), len(slack.all()))
 	}
 
 	// A second matching commit: exactly one more of each, with only the new commit.
 	second := push("rotate", map[string]string{"config.env": "AWS_SECRET=def\n"}, 3*time.Hour)
-	waitFor(t, "the second email and webhooks", 20*time.Second, func() bool { return len(mb.all()) == 2 && len(rc.all()) == 2 && len(slack.all()) == 2 })
+	waitFor(t, "the second email and webhooks", 20*time.Second, func() bool { return len(mb.All()) == 2 && len(rc.all()) == 2 && len(slack.all()) == 2 })
 	time.Sleep(500 * time.Millisecond)
-	if len(mb.all()) != 2 || len(rc.all()) != 2 || len(slack.all()) != 2 {
-		t.Fatalf("the second commit sent %d emails, %d webhooks and %d Slack messages in total, want 2 of each", len(mb.all()), len(rc.all()), len(slack.all()))
+	if len(mb.All()) != 2 || len(rc.all()) != 2 || len(slack.all()) != 2 {
+		t.Fatalf("the second commit sent %d emails, %d webhooks and %d Slack messages in total, want 2 of each", len(mb.All()), len(rc.all()), len(slack.all()))
 	}
 	checkWebhook(rc.all()[1], second)
 	if got := rc.all()[1].header.Get(notify.DeliveryHeader); got == rc.all()[0].header.Get(notify.DeliveryHeader) {
@@ -194,8 +201,8 @@ func TestTestEmailAction(t *testing.T) {
 	e.api.MustDo(t, aliceToken, `mutation($ns: ID!) { triggerTestEmailAction(namespace: $ns, description: "Try me",
 		email: {enabled: true, includeResults: true, priority: NORMAL, recipients: [$ns], header: ""}) { alwaysNil } }`,
 		map[string]any{"ns": userID(alice.ID)}, nil)
-	got := mb.all()
-	if len(got) != 1 || got[0].to != "alice@example.com" || !strings.Contains(got[0].data, "Test: Try me") {
+	got := mb.All()
+	if len(got) != 1 || got[0].To != "alice@example.com" || !strings.Contains(got[0].Data, "Test: Try me") {
 		t.Fatalf("test email: %+v", got)
 	}
 }

@@ -79,7 +79,7 @@ VALUES ($1, 'completed', now(), now(), 'type:diff x', '[{"repository":"example.c
 	case <-time.After(10 * time.Second):
 		t.Fatal("worker 1 did not run a job")
 	}
-	sent := len(mb.all()) + len(rc.all())
+	sent := len(mb.All()) + len(rc.all())
 	if sent != 1 {
 		t.Fatalf("worker 1 sent %d notifications, want 1", sent)
 	}
@@ -106,8 +106,8 @@ VALUES ($1, 'completed', now(), now(), 'type:diff x', '[{"repository":"example.c
 		_ = db.QueryRow(ctx, "SELECT count(*) FROM cm_action_jobs WHERE state = 'completed'").Scan(&n)
 		return n == 2
 	})
-	if len(mb.all()) != 1 || len(rc.all()) != 1 {
-		t.Fatalf("after the retry: %d emails and %d webhooks, want 1 and 1", len(mb.all()), len(rc.all()))
+	if len(mb.All()) != 1 || len(rc.all()) != 1 {
+		t.Fatalf("after the retry: %d emails and %d webhooks, want 1 and 1", len(mb.All()), len(rc.all()))
 	}
 	var resets int
 	if err := db.QueryRow(ctx, "SELECT num_resets FROM cm_action_jobs WHERE id = $1", jobID).Scan(&resets); err != nil || resets != 1 {

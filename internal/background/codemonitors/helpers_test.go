@@ -2,82 +2,29 @@ package codemonitors_test
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/graph-gophers/graphql-go/relay"
 
 	"github.com/lookout/lookout/internal/apitest"
 	"github.com/lookout/lookout/internal/background/codemonitors"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
+	"github.com/lookout/lookout/internal/encryption"
 	"github.com/lookout/lookout/internal/notify"
+	"github.com/lookout/lookout/internal/notify/notifytest"
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
 )
 
-// mailbox is an SMTP server (emersion/go-smtp) on 127.0.0.1 that keeps what it accepts.
-type mailbox struct {
-	port  int
-	mu    sync.Mutex
-	mails []mail
-}
+// The SMTP server that email actions send to.
+type mailbox = notifytest.Mailbox
 
-type mail struct {
-	from, to string
-	data     string
-}
-
-func (m *mailbox) all() []mail {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]mail(nil), m.mails...)
-}
-
-func startSMTP(t *testing.T) *mailbox {
-	t.Helper()
-	mb := &mailbox{}
-	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{mb: mb}, nil }))
-	s.Domain = "localhost"
-	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb.port = ln.Addr().(*net.TCPAddr).Port
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(ln) }()
-	t.Cleanup(func() { _ = s.Close(); <-done })
-	return mb
-}
-
-type session struct {
-	mb   *mailbox
-	from string
-	to   []string
-}
-
-func (s *session) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error   { s.to = append(s.to, to); return nil }
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.mb.mu.Lock()
-	defer s.mb.mu.Unlock()
-	for _, to := range s.to {
-		s.mb.mails = append(s.mb.mails, mail{from: s.from, to: to, data: string(b)})
-	}
-	return nil
-}
-func (s *session) Reset()        { s.from, s.to = "", nil }
-func (s *session) Logout() error { return nil }
+var startSMTP = notifytest.StartSMTP
 
 // receiver is a webhook endpoint that keeps every delivery.
 type receiver struct {
@@ -122,7 +69,7 @@ func newNotifier(t *testing.T, mb *mailbox) *notify.Notifier {
 	t.Helper()
 	cfg := notify.Config{Outgoing: notify.OutgoingConfig{AllowedHosts: []string{"127.0.0.1"}}}
 	if mb != nil {
-		cfg.SMTP = notify.SMTPConfig{Host: "127.0.0.1", Port: mb.port, From: "Lookout <lookout@example.com>", TLS: notify.TLSNone, Timeout: 10 * time.Second}
+		cfg.SMTP = mb.SMTPConfig()
 	}
 	n, err := notify.New(cfg)
 	if err != nil {
@@ -141,7 +88,12 @@ type env struct {
 func startEnv(t *testing.T, mb *mailbox) *env {
 	t.Helper()
 	n := newNotifier(t, mb)
-	api := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) { d.Notifier = n }})
+	key, err := encryption.NewKey("codemonitors-test-encryption-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Secrets at rest are encrypted, as with ENCRYPTION_KEY: deliveries read them back.
+	api := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) { d.Notifier = n }, EncryptionKey: key})
 	e := &env{api: api, st: api.Store, notifier: n}
 	renv := repostest.Env(t, api.DB)
 	push := codemonitors.NewPushListener(e.st, renv.Logger)
@@ -157,9 +109,10 @@ func startEnv(t *testing.T, mb *mailbox) *env {
 	return e
 }
 
-// addLocalRepo connects a local repository and waits until it is cloned.
+// addLocalRepo connects a local repository and waits until it is cloned. The connection
+// is stored in plain text, which the repository routines (started without the key) read.
 func (e *env) addLocalRepo(t *testing.T, dir string) *store.Repo {
-	return repostest.AddLocalRepo(t, e.st, dir)
+	return repostest.AddLocalRepo(t, store.New(e.api.DB), dir)
 }
 
 var waitFor = repostest.WaitFor

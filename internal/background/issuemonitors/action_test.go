@@ -2,8 +2,6 @@ package issuemonitors_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/sourcegraph/log/logtest"
 
 	issuemonitors "github.com/lookout/lookout/internal/background/issuemonitors"
@@ -19,6 +16,7 @@ import (
 	"github.com/lookout/lookout/internal/gittest"
 	domain "github.com/lookout/lookout/internal/issuemonitors"
 	"github.com/lookout/lookout/internal/notify"
+	"github.com/lookout/lookout/internal/notify/notifytest"
 	"github.com/lookout/lookout/internal/store"
 )
 
@@ -113,64 +111,12 @@ func columnsOf(cols []string) string {
 	return out
 }
 
-// mailbox is an SMTP server on 127.0.0.1 that keeps what it accepts.
-type mailbox struct {
-	port  int
-	mu    sync.Mutex
-	mails []string
-}
-
-func (m *mailbox) all() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]string(nil), m.mails...)
-}
-
-func startSMTP(t *testing.T) *mailbox {
-	t.Helper()
-	mb := &mailbox{}
-	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{mb: mb}, nil }))
-	s.Domain = "localhost"
-	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb.port = ln.Addr().(*net.TCPAddr).Port
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(ln) }()
-	t.Cleanup(func() { _ = s.Close(); <-done })
-	return mb
-}
-
-type session struct {
-	mb *mailbox
-	to []string
-}
-
-func (s *session) Mail(string, *smtp.MailOptions) error      { return nil }
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = append(s.to, to); return nil }
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.mb.mu.Lock()
-	defer s.mb.mu.Unlock()
-	for _, to := range s.to {
-		s.mb.mails = append(s.mb.mails, "To-Envelope: "+to+"\n"+string(b))
-	}
-	return nil
-}
-func (s *session) Reset()        { s.to = nil }
-func (s *session) Logout() error { return nil }
-
 // TestEmailAndSlackMessages: the email and Slack actions of an issue monitor are sent
 // through the code monitor senders, with the alert's priority and issues.
 func TestEmailAndSlackMessages(t *testing.T) {
-	mb := startSMTP(t)
+	mb := notifytest.StartSMTP(t)
 	slack := startReceiver(t)
-	e := startEnv(t, envOptions{smtpPort: mb.port})
+	e := startEnv(t, envOptions{smtp: mb})
 	alice, token := e.api.CreateUser(t, "alice", false)
 	var c created
 	e.api.MustDo(t, token, `mutation($ns: ID!, $slack: String!) { createIssueMonitor(monitor: {namespace: $ns, description: "exec calls", enabled: true},
@@ -184,11 +130,14 @@ func TestEmailAndSlackMessages(t *testing.T) {
 	if state, msg := e.run(t, token, c.CreateIssueMonitor.ID, true, false); state != "completed" {
 		t.Fatalf("run %s: %s", state, msg)
 	}
-	waitFor(t, "the email and the Slack message", 10*time.Second, func() bool { return len(mb.all()) == 1 && len(slack.all()) == 1 })
-	mail := mb.all()[0]
-	for _, want := range []string{"To-Envelope: alice@example.com", "[P1] exec calls: alert created", "Look", "a.go", "b.go"} {
-		if !strings.Contains(mail, want) {
-			t.Fatalf("email lacks %q:\n%s", want, mail)
+	waitFor(t, "the email and the Slack message", 10*time.Second, func() bool { return len(mb.All()) == 1 && len(slack.all()) == 1 })
+	mail := mb.All()[0]
+	if mail.To != "alice@example.com" {
+		t.Fatalf("email to %s", mail.To)
+	}
+	for _, want := range []string{"[P1] exec calls: alert created", "Look", "a.go", "b.go"} {
+		if !strings.Contains(mail.Data, want) {
+			t.Fatalf("email lacks %q:\n%s", want, mail.Data)
 		}
 	}
 	if body := string(slack.all()[0].body); !strings.Contains(body, `"blocks"`) || !strings.Contains(body, "exec calls") || !strings.Contains(body, "P1") {

@@ -18,6 +18,7 @@ import (
 	"github.com/lookout/lookout/internal/background/repos/repostest"
 	"github.com/lookout/lookout/internal/gittest"
 	"github.com/lookout/lookout/internal/notify"
+	"github.com/lookout/lookout/internal/notify/notifytest"
 	"github.com/lookout/lookout/internal/resolvers"
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
@@ -106,15 +107,15 @@ type env struct {
 type envOptions struct {
 	// wrap, when set, wraps the search service the runs use.
 	wrap func(issuemonitors.Searcher) issuemonitors.Searcher
-	// smtpPort, when set, sends email to an SMTP server on 127.0.0.1.
-	smtpPort int
+	// smtp, when set, receives email.
+	smtp *notifytest.Mailbox
 }
 
 func startEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	cfg := notify.Config{Outgoing: notify.OutgoingConfig{AllowedHosts: []string{"127.0.0.1"}}}
-	if o.smtpPort != 0 {
-		cfg.SMTP = notify.SMTPConfig{Host: "127.0.0.1", Port: o.smtpPort, From: "Lookout <lookout@example.com>", TLS: notify.TLSNone, Timeout: 10 * time.Second}
+	if o.smtp != nil {
+		cfg.SMTP = o.smtp.SMTPConfig()
 	}
 	n, err := notify.New(cfg)
 	if err != nil {

@@ -71,13 +71,25 @@ func New(t testing.TB, schema Schema) (*pgxpool.Pool, string) {
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
-	tmpl, err := srv.template(ctx, schema)
-	if err != nil {
-		t.Fatalf("dbtest: preparing %s template: %v", schema.name, err)
-	}
 	name := fmt.Sprintf("lookout_test_%d_%s", os.Getpid(), randomSuffix())
-	if err := srv.createFromTemplate(ctx, name, tmpl); err != nil {
-		t.Fatalf("dbtest: creating %s: %v", name, err)
+	for attempt := 0; ; attempt++ {
+		tmpl, err := srv.template(ctx, schema)
+		if err != nil {
+			t.Fatalf("dbtest: preparing %s template: %v", schema.name, err)
+		}
+		err = srv.createFromTemplate(ctx, name, tmpl)
+		var pgErr *pgconn.PgError
+		// 3D000: the template is gone. A test process with another migration set (a
+		// branch in another worktree on the same server) dropped it as stale: build it
+		// again.
+		if errors.As(err, &pgErr) && pgErr.Code == "3D000" && attempt < 5 {
+			srv.forgetTemplate(schema, tmpl)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("dbtest: creating %s: %v", name, err)
+		}
+		break
 	}
 	dbURL := srv.urlFor(name)
 	pool, err := database.Open(ctx, dbURL, database.Options{MaxConns: 20, ApplicationName: "dbtest"})
@@ -179,6 +191,16 @@ func (s *pgServer) exec(ctx context.Context, sql string, args ...any) error {
 	defer conn.Close(context.WithoutCancel(ctx))
 	_, err = conn.Exec(ctx, sql, args...)
 	return err
+}
+
+// forgetTemplate drops the remembered name of a template found gone, so that the next
+// template call builds it again.
+func (s *pgServer) forgetTemplate(schema Schema, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.templates[schema.name] == name {
+		delete(s.templates, schema.name)
+	}
 }
 
 // template returns the name of a migrated template for schema, building it once per schema

@@ -1,9 +1,7 @@
 import { useQuery } from '@apollo/client/react'
 import { Link } from 'react-router'
-import { ErrorAlert } from '../components/ErrorAlert'
-import { Loading } from '../components/Loading'
+import { ConnectionList } from '../components/ConnectionList'
 import { Page } from '../components/Page'
-import { ShowMore } from '../components/ShowMore'
 import { Time } from '../components/Time'
 import { EXTERNAL_SERVICES } from './backend'
 import { kindLabels } from './configCheck'
@@ -20,13 +18,15 @@ export function ExternalServicesPage() {
         </Link>
       }
     >
-      <ErrorAlert error={error} />
-      {loading && !services ? <Loading what="Loading the connections" /> : null}
-      {services && services.nodes.length === 0 ? <p className="empty">No code host connections yet: add one to mirror its repositories.</p> : null}
-      {services && services.nodes.length > 0 ? (
-        <>
-          <ul className="list" aria-label="Code host connections">
-            {services.nodes.map((s) => (
+      <ConnectionList
+        connection={services}
+        loading={loading}
+        error={error}
+        label="Code host connections"
+        noun="connections"
+        empty="No code host connections yet: add one to mirror its repositories."
+        fetchMore={(after) => fetchMore({ variables: { after } })}
+        row={(s) => (
               <li key={s.id} className="list-row">
                 <div className="list-main">
                   <Link className="list-title" to={`/site-admin/external-services/${encodeURIComponent(s.id)}`}>
@@ -39,11 +39,8 @@ export function ExternalServicesPage() {
                   {s.lastSyncError ? <div className="field-error">Last sync failed: {s.lastSyncError}</div> : null}
                 </div>
               </li>
-            ))}
-          </ul>
-          <ShowMore pageInfo={services.pageInfo} shown={services.nodes.length} total={services.totalCount} noun="connections" fetchMore={(after) => fetchMore({ variables: { after } })} />
-        </>
-      ) : null}
+        )}
+      />
     </Page>
   )
 }

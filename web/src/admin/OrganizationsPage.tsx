@@ -2,9 +2,8 @@ import { useMutation, useQuery } from '@apollo/client/react'
 import { useState } from 'react'
 import { Link } from 'react-router'
 import { ErrorAlert } from '../components/ErrorAlert'
-import { Loading } from '../components/Loading'
+import { ConnectionList } from '../components/ConnectionList'
 import { Page } from '../components/Page'
-import { ShowMore } from '../components/ShowMore'
 import { Time } from '../components/Time'
 import { CREATE_ORGANIZATION, ORGANIZATIONS } from './backend'
 
@@ -39,13 +38,15 @@ export function OrganizationsPage() {
           </button>
         </div>
       </form>
-      <ErrorAlert error={error} />
-      {loading && !orgs ? <Loading what="Loading organizations" /> : null}
-      {orgs && orgs.nodes.length === 0 ? <p className="empty">No organizations yet.</p> : null}
-      {orgs && orgs.nodes.length > 0 ? (
-        <>
-          <ul className="list" aria-label="Organizations">
-            {orgs.nodes.map((o) => (
+      <ConnectionList
+        connection={orgs}
+        loading={loading}
+        error={error}
+        label="Organizations"
+        noun="organizations"
+        empty="No organizations yet."
+        fetchMore={(after) => fetchMore({ variables: { after } })}
+        row={(o) => (
               <li key={o.id} className="list-row">
                 <div className="list-main">
                   <Link className="list-title" to={o.url}>
@@ -57,11 +58,8 @@ export function OrganizationsPage() {
                   </div>
                 </div>
               </li>
-            ))}
-          </ul>
-          <ShowMore pageInfo={orgs.pageInfo} shown={orgs.nodes.length} total={orgs.totalCount} noun="organizations" fetchMore={(after) => fetchMore({ variables: { after } })} />
-        </>
-      ) : null}
+        )}
+      />
     </Page>
   )
 }

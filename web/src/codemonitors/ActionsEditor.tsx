@@ -120,7 +120,9 @@ function ActionCard({
       const desc = description.trim() || 'Untitled monitor'
       if (input.email) await testEmail({ variables: { namespace, description: desc, email: input.email } })
       else if (input.webhook) await testWebhook({ variables: { namespace, description: desc, webhook: input.webhook } })
-      else if (input.slackWebhook) await testSlack({ variables: { namespace, description: desc, slackWebhook: input.slackWebhook } })
+      // A saved Slack action's URL comes back redacted: the action's id lets the server use
+      // the stored URL.
+      else if (input.slackWebhook) await testSlack({ variables: { namespace, description: desc, slackWebhook: input.slackWebhook, action: action.id } })
       setTestState('sent')
     } catch (err) {
       setTestError(err)

@@ -2,9 +2,8 @@ import { useMutation, useQuery } from '@apollo/client/react'
 import { useState } from 'react'
 import { Link } from 'react-router'
 import { ErrorAlert } from '../components/ErrorAlert'
-import { Loading } from '../components/Loading'
 import { Page } from '../components/Page'
-import { ShowMore } from '../components/ShowMore'
+import { ConnectionList } from '../components/ConnectionList'
 import { StatusBadge } from '../components/StatusBadge'
 import { Time } from '../components/Time'
 import { Toggle } from '../components/Toggle'
@@ -28,30 +27,21 @@ export function CodeMonitorsListPage() {
       }
     >
       <p className="lead">Watch your code for new commits and diffs that match a search, and get notified by email, webhook or Slack.</p>
-      <ErrorAlert error={error} />
-      {loading && !monitors ? <Loading what="Loading code monitors" /> : null}
-      {monitors && monitors.nodes.length === 0 ? (
-        <div className="empty">
-          <p>You have no code monitors yet.</p>
-          <Link to="/code-monitoring/new">Create your first code monitor</Link>
-        </div>
-      ) : null}
-      {monitors && monitors.nodes.length > 0 ? (
-        <>
-          <ul className="list" aria-label="Code monitors">
-            {monitors.nodes.map((m) => (
-              <MonitorRow key={m.id} monitor={m} />
-            ))}
-          </ul>
-          <ShowMore
-            pageInfo={monitors.pageInfo}
-            shown={monitors.nodes.length}
-            total={monitors.totalCount}
-            noun="code monitors"
-            fetchMore={(after) => fetchMore({ variables: { after } })}
-          />
-        </>
-      ) : null}
+      <ConnectionList
+        connection={monitors}
+        loading={loading}
+        error={error}
+        label="Code monitors"
+        noun="code monitors"
+        empty={
+          <>
+            <p>You have no code monitors yet.</p>
+            <Link to="/code-monitoring/new">Create your first code monitor</Link>
+          </>
+        }
+        fetchMore={(after) => fetchMore({ variables: { after } })}
+        row={(m) => <MonitorRow key={m.id} monitor={m} />}
+      />
     </Page>
   )
 }

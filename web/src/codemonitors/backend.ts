@@ -190,8 +190,8 @@ export const TEST_WEBHOOK_ACTION = graphql(`
 `)
 
 export const TEST_SLACK_ACTION = graphql(`
-  mutation TestSlackAction($namespace: ID!, $description: String!, $slackWebhook: MonitorSlackWebhookInput!) {
-    triggerTestSlackWebhookAction(namespace: $namespace, description: $description, slackWebhook: $slackWebhook) {
+  mutation TestSlackAction($namespace: ID!, $description: String!, $slackWebhook: MonitorSlackWebhookInput!, $action: ID) {
+    triggerTestSlackWebhookAction(namespace: $namespace, description: $description, slackWebhook: $slackWebhook, action: $action) {
       alwaysNil
     }
   }

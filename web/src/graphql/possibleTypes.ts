@@ -47,6 +47,7 @@
       "Issue",
       "Monitor",
       "Org",
+      "OrganizationInvitation",
       "Repository",
       "SearchContext",
       "User"
@@ -106,6 +107,7 @@
       "Issue",
       "Monitor",
       "Org",
+      "OrganizationInvitation",
       "Repository",
       "SearchContext",
       "User"

@@ -2,9 +2,8 @@ import { useMutation, useQuery } from '@apollo/client/react'
 import { Link } from 'react-router'
 import { TOGGLE_CODE_MONITOR } from '../codemonitors/backend'
 import { ErrorAlert } from '../components/ErrorAlert'
-import { Loading } from '../components/Loading'
 import { Page } from '../components/Page'
-import { ShowMore } from '../components/ShowMore'
+import { ConnectionList } from '../components/ConnectionList'
 import { Toggle } from '../components/Toggle'
 import type { IssueMonitorsQuery } from '../graphql/graphql'
 import { ISSUE_MONITORS } from './backend'
@@ -24,24 +23,21 @@ export function IssueMonitorsListPage() {
       }
     >
       <p className="lead">Track every result of a search as an issue until it is fixed, with one prioritised alert per monitor.</p>
-      <ErrorAlert error={error} />
-      {loading && !monitors ? <Loading what="Loading issue monitors" /> : null}
-      {monitors && monitors.nodes.length === 0 ? (
-        <div className="empty">
-          <p>You have no issue monitors yet.</p>
-          <Link to="/issue-monitoring/new">Create your first issue monitor</Link>
-        </div>
-      ) : null}
-      {monitors && monitors.nodes.length > 0 ? (
-        <>
-          <ul className="list" aria-label="Issue monitors">
-            {monitors.nodes.map((m) => (
-              <Row key={m.id} monitor={m} />
-            ))}
-          </ul>
-          <ShowMore pageInfo={monitors.pageInfo} shown={monitors.nodes.length} total={monitors.totalCount} noun="issue monitors" fetchMore={(after) => fetchMore({ variables: { after } })} />
-        </>
-      ) : null}
+      <ConnectionList
+        connection={monitors}
+        loading={loading}
+        error={error}
+        label="Issue monitors"
+        noun="issue monitors"
+        empty={
+          <>
+            <p>You have no issue monitors yet.</p>
+            <Link to="/issue-monitoring/new">Create your first issue monitor</Link>
+          </>
+        }
+        fetchMore={(after) => fetchMore({ variables: { after } })}
+        row={(m) => <Row key={m.id} monitor={m} />}
+      />
     </Page>
   )
 }

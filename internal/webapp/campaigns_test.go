@@ -119,6 +119,7 @@ func TestCampaignFromPatchToPushedBranches(t *testing.T) {
 	}
 	tab.WaitText("section.plan-job[data-repo='local/lib'] .file-diff", "+It uses bar.")
 	tab.CheckA11y()
+	tab.CheckPhoneWidth()
 	tab.Fill("Name", "Foo to bar")
 	tab.Fill("Description", "We prefer bar.")
 	if branch := browsertest.Eval[string](tab, `document.querySelector('input.mono').value`); branch != "campaigns/foo-to-bar" {
@@ -162,6 +163,7 @@ func TestCampaignFromPatchToPushedBranches(t *testing.T) {
 	tab.Click("Show the data")
 	tab.WaitText("section.burndown .chart-data", "Pushed (no pull request)")
 	tab.CheckA11y()
+	tab.CheckPhoneWidth()
 	campaignURL := tab.Location()
 	t.Logf("all pushed at %s", time.Since(start))
 
@@ -169,6 +171,8 @@ func TestCampaignFromPatchToPushedBranches(t *testing.T) {
 	tab.Go(e.url + "/campaigns?state=OPEN")
 	tab.WaitText(`li[data-campaign="Foo to bar"]`, "3 changesets: 3 pushed")
 	tab.WaitText(`li[data-campaign="Foo to bar"]`, "open")
+	tab.CheckA11y()
+	tab.CheckPhoneWidth()
 
 	// Someone who does not own the campaign follows it without its actions.
 	other := e.signIn(t, "nolan", strings.TrimPrefix(campaignURL, e.url))

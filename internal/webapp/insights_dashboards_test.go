@@ -42,6 +42,7 @@ func TestInsightsDashboardsAndForms(t *testing.T) {
 	tab.WaitText("main .insights-grid", "Release TODOs")
 	tab.Wait("the card's chart or state", `document.querySelector('.insight-card [data-backfill-state]')`, browsertest.Timeout)
 	tab.CheckA11y()
+	tab.CheckPhoneWidth()
 
 	tab.ClickLink("Rename or share")
 	tab.WaitText("main h1", "Edit Team")
@@ -63,6 +64,7 @@ func TestInsightsDashboardsAndForms(t *testing.T) {
 	tab.Fill("Search query", `file:go\.mod$ /go (\d+\.\d+)/`)
 	tab.Wait("every capture group check to pass", `[...document.querySelectorAll('[data-check]')].every(li => li.dataset.ok === 'true')`, browsertest.Timeout)
 	tab.CheckA11y()
+	tab.CheckPhoneWidth()
 	for _, form := range []struct{ path, heading string }{
 		{"/insights/create/lang-stats", "Create a language statistics insight"},
 		{"/insights/create/group-results", "Create a group results insight"},
@@ -105,6 +107,7 @@ func TestCampaignSpecProblemsAtTheirLines(t *testing.T) {
 	tab.Fill("Campaign spec (YAML)", "on:\n  - repository: local/app\nstepz:\n  - run: echo\n")
 	expect("an unknown key at its line", want{"3", `unknown key "stepz"`})
 	tab.CheckA11y()
+	tab.CheckPhoneWidth()
 	// A problem only the API knows: a step's unknown field.
 	tab.Fill("Campaign spec (YAML)", "on:\n  - repository: local/app\nsteps:\n  - rnu: echo hi\n")
 	tab.Wait("the local check to pass", `document.querySelectorAll('.spec-problems li').length === 0`, browsertest.Timeout)

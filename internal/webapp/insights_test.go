@@ -148,6 +148,7 @@ func TestSearchInsightFromFormToChartDrillDownAndExport(t *testing.T) {
 	// The card shows the backfill's progress, then the chart.
 	tab.Wait("the backfill to finish", `document.querySelector('[data-insight-id][data-loading=false] [data-backfill-state=DONE]') && document.querySelector('[data-chart=line][data-drawn=true]')`, 60*time.Second)
 	tab.CheckA11y()
+	tab.CheckPhoneWidth()
 	tab.Click("Show the data")
 	type cell struct {
 		Time  string

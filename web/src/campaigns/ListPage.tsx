@@ -1,9 +1,7 @@
 import { useQuery } from '@apollo/client/react'
 import { Link, useSearchParams } from 'react-router'
-import { ErrorAlert } from '../components/ErrorAlert'
-import { Loading } from '../components/Loading'
+import { ConnectionList } from '../components/ConnectionList'
 import { Page } from '../components/Page'
-import { ShowMore } from '../components/ShowMore'
 import { Time } from '../components/Time'
 import type { CampaignState } from '../graphql/graphql'
 import { CAMPAIGNS } from './backend'
@@ -47,44 +45,43 @@ export function CampaignsListPage() {
           ))}
         </ul>
       </nav>
-      <ErrorAlert error={error} />
-      {loading && !list ? <Loading what="Loading campaigns" /> : null}
-      {list && list.nodes.length === 0 ? (
-        <div className="empty">
-          <p>{state ? `No ${campaignStateNames[state]} campaigns.` : 'No campaigns yet.'}</p>
-          <Link to="/campaigns/new">Create a campaign</Link>
-        </div>
-      ) : null}
-      {list && list.nodes.length > 0 ? (
-        <>
-          <ul className="list" aria-label="Campaigns">
-            {list.nodes.map((c) => (
-              <li key={c.id} className="list-row" data-campaign={c.name}>
-                <div className="list-main">
-                  <Link className="list-title" to={`/campaigns/${encodeURIComponent(c.id)}`}>
-                    {c.name}
-                  </Link>{' '}
-                  <span className={`badge badge-campaign-${c.state.toLowerCase()}`}>{campaignStateNames[c.state] ?? c.state}</span>
-                  <div className="muted">
-                    <Link to={c.namespace.url}>{c.namespace.namespaceName}</Link> · created <Time date={c.createdAt} />
-                    {c.closedAt ? (
-                      <>
-                        {' '}
-                        · closed <Time date={c.closedAt} />
-                      </>
-                    ) : null}
-                  </div>
-                  {c.description ? <p className="campaign-description">{c.description}</p> : null}
-                </div>
-                <div className="list-side">
-                  <ChangesetCounts stats={c.changesetsStats} />
-                </div>
-              </li>
-            ))}
-          </ul>
-          <ShowMore pageInfo={list.pageInfo} shown={list.nodes.length} total={list.totalCount} noun="campaigns" fetchMore={(after) => fetchMore({ variables: { after } })} />
-        </>
-      ) : null}
+      <ConnectionList
+        connection={list}
+        loading={loading}
+        error={error}
+        label="Campaigns"
+        noun="campaigns"
+        empty={
+          <>
+            <p>{state ? `No ${campaignStateNames[state]} campaigns.` : 'No campaigns yet.'}</p>
+            <Link to="/campaigns/new">Create a campaign</Link>
+          </>
+        }
+        fetchMore={(after) => fetchMore({ variables: { after } })}
+        row={(c) => (
+          <li key={c.id} className="list-row" data-campaign={c.name}>
+            <div className="list-main">
+              <Link className="list-title" to={`/campaigns/${encodeURIComponent(c.id)}`}>
+                {c.name}
+              </Link>{' '}
+              <span className={`badge badge-campaign-${c.state.toLowerCase()}`}>{campaignStateNames[c.state] ?? c.state}</span>
+              <div className="muted">
+                <Link to={c.namespace.url}>{c.namespace.namespaceName}</Link> · created <Time date={c.createdAt} />
+                {c.closedAt ? (
+                  <>
+                    {' '}
+                    · closed <Time date={c.closedAt} />
+                  </>
+                ) : null}
+              </div>
+              {c.description ? <p className="campaign-description">{c.description}</p> : null}
+            </div>
+            <div className="list-side">
+              <ChangesetCounts stats={c.changesetsStats} />
+            </div>
+          </li>
+        )}
+      />
     </Page>
   )
 }

@@ -166,20 +166,7 @@ func TestTransitionAndCounts(t *testing.T) {
 // counts as a draft until it is marked ready, and stays one when closed and reopened.
 func TestCountsOfDrafts(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2025, 2, d, 12, 0, 0, 0, time.UTC) }
-	record := func(states ...string) History {
-		var h History
-		cur := &store.Changeset{}
-		for i, s := range states {
-			created := day(1)
-			for _, e := range Transition(1, cur, store.ExternalState{State: s, ReviewState: "PENDING", CheckState: "UNKNOWN", CreatedAt: &created}, day(i+1)) {
-				e := e
-				h.Events = append(h.Events, &e)
-			}
-			cur.ExternalState = s
-		}
-		h.State = cur.ExternalState
-		return h
-	}
+	record := func(states ...string) History { return recordStates(day, 1, states...) }
 	for name, tc := range map[string]struct {
 		h     History
 		draft []int // drafts counted at the end of days 1 to 4
@@ -215,17 +202,7 @@ func TestCountsOfDrafts(t *testing.T) {
 // counts as closed; a pull request next to it is counted as before.
 func TestCountsOfPushedBranches(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2025, 3, d, 12, 0, 0, 0, time.UTC) }
-	var branch History
-	cur := &store.Changeset{}
-	for i, s := range []string{"PUSHED", "PUSHED", "DELETED"} {
-		created := day(2)
-		for _, e := range Transition(1, cur, store.ExternalState{State: s, ReviewState: "PENDING", CheckState: "UNKNOWN", CreatedAt: &created}, day(i+2)) {
-			e := e
-			branch.Events = append(branch.Events, &e)
-		}
-		cur.ExternalState = s
-	}
-	branch.State = cur.ExternalState
+	branch := recordStates(day, 2, "PUSHED", "PUSHED", "DELETED")
 	pr := History{Events: []*store.ChangesetEvent{{Kind: EventOpened, CreatedAt: day(1)}}}
 	counts, err := CountsOverTime([]History{branch, pr}, day(1).Add(-time.Hour), day(5))
 	if err != nil {
@@ -247,4 +224,21 @@ func TestCountsOfPushedBranches(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("counts (-want +got):\n%s", diff)
 	}
+}
+
+// recordStates is the history of a changeset created on day first and seen in each of
+// states on the days after, one a day, as the syncer records it.
+func recordStates(day func(int) time.Time, first int, states ...string) History {
+	var h History
+	cur := &store.Changeset{}
+	for i, s := range states {
+		created := day(first)
+		for _, e := range Transition(1, cur, store.ExternalState{State: s, ReviewState: "PENDING", CheckState: "UNKNOWN", CreatedAt: &created}, day(first+i)) {
+			e := e
+			h.Events = append(h.Events, &e)
+		}
+		cur.ExternalState = s
+	}
+	h.State = cur.ExternalState
+	return h
 }

@@ -1,8 +1,6 @@
 package webapp_test
 
 import (
-	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,67 +13,41 @@ import (
 	"github.com/lookout/lookout/internal/apitest"
 	bgcampaigns "github.com/lookout/lookout/internal/background/campaigns"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
+	"github.com/lookout/lookout/internal/background/routine"
 	"github.com/lookout/lookout/internal/browsertest"
 	"github.com/lookout/lookout/internal/executor"
 	"github.com/lookout/lookout/internal/gittest"
-	"github.com/lookout/lookout/internal/store"
-	"github.com/lookout/lookout/internal/webapp"
 )
 
 // startCampaignsEnv is the frontend (API and app) and a worker's repository and
 // campaign routines (with the default publish rate), on a fresh database.
 func startCampaignsEnv(t *testing.T) *env {
 	t.Helper()
-	if browser == nil {
-		t.Skip(skipReason)
-	}
-	api := apitest.New(t, apitest.Options{App: webapp.Handler(webapp.App())})
-	e := &env{api: api, st: api.Store, url: api.Server.URL}
-	renv := repostest.Env(t, api.DB)
-	mirrors := repostest.Start(t, api.DB)
-	runner, err := executor.NewRunner(executor.Config{Root: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := bgcampaigns.Routines(renv, bgcampaigns.Options{Store: e.st, Repos: mirrors, Runner: runner, ExternalURL: e.url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	repostest.StartRoutines(t, rs...)
-	return e
+	return startAreaEnv(t, apitest.Options{}, func(renv routine.Env, e *env) ([]routine.Routine, error) {
+		runner, err := executor.NewRunner(executor.Config{Root: t.TempDir()})
+		if err != nil {
+			return nil, err
+		}
+		mirrors := repostest.Start(t, e.api.DB)
+		return bgcampaigns.Routines(renv, bgcampaigns.Options{Store: e.st, Repos: mirrors, Runner: runner, ExternalURL: e.url})
+	})
 }
 
 // bareRemotes makes bare git repositories named <name>.git with a README that uses foo,
 // registers them as one GIT connection and waits until they are cloned.
 func (e *env) bareRemotes(t *testing.T, names ...string) map[string]string {
 	t.Helper()
-	ctx := context.Background()
 	dirs := map[string]string{}
-	var urls []string
+	var bares []string
 	for _, n := range names {
 		w := gittest.NewRepo(t)
 		w.Commit(time.Now().Add(-time.Hour), "", "initial", map[string]string{"README.md": "This is " + n + ".\nIt uses foo.\n"})
 		bare := filepath.Join(t.TempDir(), n+".git")
 		gittest.Run(t, w.Dir, gittest.Env(), "clone", "-q", "--bare", w.Dir, bare)
 		dirs[n] = bare
-		urls = append(urls, bare)
+		bares = append(bares, bare)
 	}
-	cfg, _ := json.Marshal(map[string]any{"repos": urls})
-	if _, err := e.st.ExternalServices().Create(ctx, "GIT", "remotes", string(cfg), time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	repostest.WaitFor(t, "the repositories cloned", 30*time.Second, func() bool {
-		list, err := e.st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
-		if err != nil || len(list) != len(names) {
-			return false
-		}
-		for _, r := range list {
-			if r.CloneStatus != store.CloneStatusCloned {
-				return false
-			}
-		}
-		return true
-	})
+	repostest.AddLocalRepos(t, e.st, bares...)
 	return dirs
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/lookout/lookout/internal/auth"
 	insightsbg "github.com/lookout/lookout/internal/background/insights"
 	"github.com/lookout/lookout/internal/background/repos/repostest"
+	"github.com/lookout/lookout/internal/background/routine"
 	"github.com/lookout/lookout/internal/browsertest"
 	"github.com/lookout/lookout/internal/database/dbtest"
 	"github.com/lookout/lookout/internal/gittest"
@@ -30,18 +31,32 @@ import (
 	"github.com/lookout/lookout/internal/webapp"
 )
 
-// startInsightsEnv is the frontend with code insights (API, CSV export, app) and a
-// worker's insights routines, on fresh main and insights databases.
-func startInsightsEnv(t *testing.T) *env {
+// startAreaEnv is the frontend (API with opts, and the app) on a fresh database, with
+// the worker routines that routines builds for it.
+func startAreaEnv(t *testing.T, opts apitest.Options, routines func(renv routine.Env, e *env) ([]routine.Routine, error)) *env {
 	t.Helper()
 	if browser == nil {
 		t.Skip(skipReason)
 	}
+	opts.App = webapp.Handler(webapp.App())
+	api := apitest.New(t, opts)
+	e := &env{api: api, st: api.Store, url: api.Server.URL}
+	rs, err := routines(repostest.Env(t, api.DB), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repostest.StartRoutines(t, rs...)
+	return e
+}
+
+// startInsightsEnv is the frontend with code insights (API, CSV export, app) and a
+// worker's insights routines, on fresh main and insights databases.
+func startInsightsEnv(t *testing.T) *env {
+	t.Helper()
 	insightsDB := dbtest.NewInsightsDB(t)
 	var root *resolvers.Resolver
 	var src *insights.SearchSource
-	api := apitest.New(t, apitest.Options{
-		App: webapp.Handler(webapp.App()),
+	return startAreaEnv(t, apitest.Options{
 		Deps: func(d *resolvers.Deps) {
 			d.Search = search.NewService(d.Store, d.Repos, nil, d.Logger, search.Options{})
 			src = &insights.SearchSource{Search: d.Search, Mirrors: d.Repos, Persist: true}
@@ -51,17 +66,12 @@ func startInsightsEnv(t *testing.T) *env {
 		Extra: map[string]http.Handler{resolvers.InsightsExportPattern: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			root.InsightsExportHandler().ServeHTTP(w, r)
 		})},
+	}, func(renv routine.Env, e *env) ([]routine.Routine, error) {
+		return insightsbg.Routines(renv, insightsbg.Options{
+			Main: e.st, InsightsDB: insightsDB, Source: src, PollInterval: 100 * time.Millisecond,
+			EnqueueInterval: time.Hour, RetentionInterval: time.Hour,
+		})
 	})
-	renv := repostest.Env(t, api.DB)
-	rs, err := insightsbg.Routines(renv, insightsbg.Options{
-		Main: api.Store, InsightsDB: insightsDB, Source: src, PollInterval: 100 * time.Millisecond,
-		EnqueueInterval: time.Hour, RetentionInterval: time.Hour,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	repostest.StartRoutines(t, rs...)
-	return &env{api: api, st: api.Store, url: api.Server.URL}
 }
 
 // userWithToken is user that also returns an access token, to ask the API what the

@@ -66,6 +66,24 @@ func seedRepos(t *testing.T, st *store.Store, n int) []*store.Repo {
 	return repos
 }
 
+// benchBrowser starts the benchmark's Chromium (closed when t ends); without -rounds it
+// skips, so `go test ./...` stays fast.
+func benchBrowser(t *testing.T) *browsertest.Browser {
+	t.Helper()
+	if *rounds == 0 {
+		t.Skip("run with -args -rounds N (make bench-webapp)")
+	}
+	if !webapp.Installed() {
+		t.Fatal("the web app is not built: run make web")
+	}
+	b, err := browsertest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
+
 // signedInTab opens a tab in a fresh browser context with user's session cookie.
 func signedInTab(t *testing.T, b *browsertest.Browser, e *apitest.Env, userID int64) *browsertest.Tab {
 	t.Helper()
@@ -116,17 +134,7 @@ func summary(times []time.Duration) string {
 }
 
 func TestColdLoadInsightsDashboard(t *testing.T) {
-	if *rounds == 0 {
-		t.Skip("run with -args -rounds N (make bench-webapp)")
-	}
-	if !webapp.Installed() {
-		t.Fatal("the web app is not built: run make web")
-	}
-	b, err := browsertest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := benchBrowser(t)
 	ctx := context.Background()
 	insightsDB := dbtest.NewInsightsDB(t)
 	e := apitest.New(t, apitest.Options{App: webapp.Handler(webapp.App()), Deps: func(d *resolvers.Deps) {
@@ -197,17 +205,7 @@ func TestColdLoadInsightsDashboard(t *testing.T) {
 }
 
 func TestColdLoadCampaignPage(t *testing.T) {
-	if *rounds == 0 {
-		t.Skip("run with -args -rounds N (make bench-webapp)")
-	}
-	if !webapp.Installed() {
-		t.Fatal("the web app is not built: run make web")
-	}
-	b, err := browsertest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := benchBrowser(t)
 	ctx := context.Background()
 	e := apitest.New(t, apitest.Options{App: webapp.Handler(webapp.App())})
 	u, _ := e.CreateUser(t, "bench", true)

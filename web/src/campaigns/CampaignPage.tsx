@@ -11,6 +11,7 @@ import { Loading } from '../components/Loading'
 import { Page } from '../components/Page'
 import { NotFound } from '../components/RouteError'
 import { Time } from '../components/Time'
+import { usePollWhile } from '../components/usePollWhile'
 import type { CampaignChangesetsQuery, CampaignQuery, ChangesetCheckState, ChangesetReviewState, ChangesetState } from '../graphql/graphql'
 import {
   BURNDOWN,
@@ -39,15 +40,12 @@ type Changeset = Extract<NonNullable<CampaignChangesetsQuery['node']>, { __typen
 
 export function CampaignPage() {
   const { id = '' } = useParams()
-  const { data, error, loading, startPolling, stopPolling, refetch } = useQuery(CAMPAIGN, { variables: { id } })
+  const query = useQuery(CAMPAIGN, { variables: { id } })
+  const { data, error, loading, refetch } = query
   const c = data?.node?.__typename === 'Campaign' ? data.node : null
   const s = c?.changesetsStats
   const active = !!c && (c.status.state === 'PROCESSING' || (s ? s.processing + s.scheduled + s.retrying > 0 : false))
-  useEffect(() => {
-    if (active) startPolling(CAMPAIGN_POLL_MS)
-    else stopPolling()
-    return () => stopPolling()
-  }, [active, startPolling, stopPolling])
+  usePollWhile(active, CAMPAIGN_POLL_MS, query)
   if (loading && !data) return <Loading what="Loading the campaign" />
   if (error && !data) {
     return (
@@ -264,14 +262,11 @@ function ChangesetsTable({ campaignId, active, canAdminister, stats }: { campaig
   // Cursors of the pages before the one shown, for "previous".
   const [cursors, setCursors] = useState<(string | null)[]>([null])
   const after = cursors[cursors.length - 1] ?? null
-  const { data, error, loading, startPolling, stopPolling, refetch } = useQuery(CAMPAIGN_CHANGESETS, {
+  const query = useQuery(CAMPAIGN_CHANGESETS, {
     variables: { id: campaignId, first: CHANGESETS_PAGE, after, state, reviewState, checkState },
   })
-  useEffect(() => {
-    if (active) startPolling(CAMPAIGN_POLL_MS)
-    else stopPolling()
-    return () => stopPolling()
-  }, [active, startPolling, stopPolling])
+  const { data, error, loading, refetch } = query
+  usePollWhile(active, CAMPAIGN_POLL_MS, query)
   useRefetchOnChange(stats, refetch)
   const list = data?.node?.__typename === 'Campaign' ? data.node.changesets : null
   const setFilter = (key: string, value: string) => {
@@ -286,39 +281,9 @@ function ChangesetsTable({ campaignId, active, canAdminister, stats }: { campaig
     <section aria-labelledby="changesets-heading" className="changesets">
       <h2 id="changesets-heading">Changesets{list ? ` (${list.totalCount})` : ''}</h2>
       <div className="filters-bar" role="group" aria-label="Filter changesets">
-        <label>
-          State
-          <select value={state ?? ''} onChange={(e) => setFilter('state', e.target.value)}>
-            <option value="">All</option>
-            {stateFilters.map((s) => (
-              <option key={s} value={s}>
-                {changesetStateNames[s]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Review
-          <select value={reviewState ?? ''} onChange={(e) => setFilter('review', e.target.value)}>
-            <option value="">All</option>
-            {reviewFilters.map((s) => (
-              <option key={s} value={s}>
-                {reviewStateNames[s]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Checks
-          <select value={checkState ?? ''} onChange={(e) => setFilter('checks', e.target.value)}>
-            <option value="">All</option>
-            {checkFilters.map((s) => (
-              <option key={s} value={s}>
-                {checkStateNames[s]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="State" value={state} options={stateFilters} names={changesetStateNames} onChange={(v) => setFilter('state', v)} />
+        <FilterSelect label="Review" value={reviewState} options={reviewFilters} names={reviewStateNames} onChange={(v) => setFilter('review', v)} />
+        <FilterSelect label="Checks" value={checkState} options={checkFilters} names={checkStateNames} onChange={(v) => setFilter('checks', v)} />
       </div>
       <ErrorAlert error={error} />
       {loading && !list ? <Loading what="Loading changesets" /> : null}
@@ -364,6 +329,22 @@ function ChangesetsTable({ campaignId, active, canAdminister, stats }: { campaig
         </div>
       ) : null}
     </section>
+  )
+}
+
+function FilterSelect({ label, value, options, names, onChange }: { label: string; value: string | null; options: string[]; names: Record<string, string>; onChange: (v: string) => void }) {
+  return (
+    <label>
+      {label}
+      <select value={value ?? ''} onChange={(e) => onChange(e.target.value)}>
+        <option value="">All</option>
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {names[o] ?? o}
+          </option>
+        ))}
+      </select>
+    </label>
   )
 }
 

@@ -115,14 +115,7 @@ function PatchForm() {
         </p>
       ) : null}
       <ErrorAlert error={creating.error} />
-      <div className="form-actions">
-        <button type="submit" className="btn btn-primary" disabled={resolving || creating.loading}>
-          {resolving || creating.loading ? 'Making the plan…' : 'Preview the changes'}
-        </button>
-        <Link className="btn" to="/campaigns">
-          Cancel
-        </Link>
-      </div>
+      <PlanActions busy={resolving || creating.loading} label="Preview the changes" />
     </form>
   )
 }
@@ -165,14 +158,20 @@ function SpecForm() {
         <code>container</code> image; <code>changesetTemplate</code> shapes the branch, commit and pull request.
       </p>
       <ErrorAlert error={otherError} />
-      <div className="form-actions">
-        <button type="submit" className="btn btn-primary" disabled={creating.loading}>
-          {creating.loading ? 'Making the plan…' : 'Run the steps and preview'}
-        </button>
-        <Link className="btn" to="/campaigns">
-          Cancel
-        </Link>
-      </div>
+      <PlanActions busy={creating.loading} label="Run the steps and preview" />
     </form>
+  )
+}
+
+function PlanActions({ busy, label }: { busy: boolean; label: string }) {
+  return (
+    <div className="form-actions">
+      <button type="submit" className="btn btn-primary" disabled={busy}>
+        {busy ? 'Making the plan…' : label}
+      </button>
+      <Link className="btn" to="/campaigns">
+        Cancel
+      </Link>
+    </div>
   )
 }

@@ -2,7 +2,7 @@
 // (and, for a spec, its steps' log and error) while the worker computes them, then the
 // campaign's name, branch and namespace, and "create" or "create as draft".
 import { useMutation, useQuery } from '@apollo/client/react'
-import { useEffect, useState, type FormEvent } from 'react'
+import { useState, type FormEvent } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import { DiffStatText, FileDiffs } from '../components/FileDiffs'
 import { ErrorAlert } from '../components/ErrorAlert'
@@ -11,6 +11,7 @@ import { Page } from '../components/Page'
 import { NotFound } from '../components/RouteError'
 import { formatDuration } from '../components/Time'
 import { useCurrentUser } from '../components/useCurrentUser'
+import { usePollWhile } from '../components/usePollWhile'
 import type { CampaignPlanQuery } from '../graphql/graphql'
 import { CANCEL_PLAN, CREATE_CAMPAIGN, NAMESPACES, PLAN } from './backend'
 import { branchFor } from './format'
@@ -24,14 +25,11 @@ type Job = Plan['jobs']['nodes'][number]
 
 export function PlanPage() {
   const { planId = '' } = useParams()
-  const { data, error, loading, startPolling, stopPolling } = useQuery(PLAN, { variables: { id: planId } })
+  const query = useQuery(PLAN, { variables: { id: planId } })
+  const { data, error, loading } = query
   const plan = data?.node?.__typename === 'CampaignPlan' ? data.node : null
   const processing = plan?.status.state === 'PROCESSING'
-  useEffect(() => {
-    if (processing) startPolling(PLAN_POLL_MS)
-    else stopPolling()
-    return () => stopPolling()
-  }, [processing, startPolling, stopPolling])
+  usePollWhile(processing, PLAN_POLL_MS, query)
   if (loading && !data) return <Loading what="Loading the plan" />
   if (error && !data) {
     return (

@@ -5,6 +5,7 @@ import { LineChart, PieChart, preloadLineChart } from '../components/charts'
 import { formatTime } from '../components/charts/format'
 import { ErrorAlert } from '../components/ErrorAlert'
 import { Loading } from '../components/Loading'
+import { usePollWhile } from '../components/usePollWhile'
 import type { InsightViewFiltersInput, SeriesDisplayOptionsInput } from '../graphql/graphql'
 import { DELETE_VIEW, INSIGHT_VIEW, REMOVE_VIEW_FROM_DASHBOARD } from './backend'
 import { backfillOf, isPie, lineData, pieData, searchURL, viewTitle, type Backfill, type InsightViewData } from './chartData'
@@ -46,21 +47,21 @@ export function InsightCard({
   const [own, setOwn] = useState(!preloaded)
   // Not cached: a card's thousands of points would be normalized and compared on every
   // poll for nothing (the card is the only reader; it asks again when it needs to).
-  const { data, previousData, error, loading, startPolling, stopPolling, refetch } = useQuery(INSIGHT_VIEW, {
+  const query = useQuery(INSIGHT_VIEW, {
     variables: { id, filters, seriesDisplayOptions: displayOptions },
     fetchPolicy: 'no-cache',
     skip: !own,
   })
+  const { data, previousData, error, loading, refetch } = query
   // While new filters are read, the chart keeps showing the previous answer.
   const view = (own ? (data ?? previousData)?.insightViews.nodes[0] : undefined) ?? preloaded ?? null
   const backfill = view ? backfillOf(view) : null
   const [point, setPoint] = useState<SelectedPoint | null>(null)
+  // A running backfill is followed by the card's own query.
   useEffect(() => {
-    if (!backfill?.loading) return stopPolling()
-    setOwn(true)
-    startPolling(BACKFILL_POLL_MS)
-    return () => stopPolling()
-  }, [backfill?.loading, startPolling, stopPolling])
+    if (backfill?.loading) setOwn(true)
+  }, [backfill?.loading])
+  usePollWhile(own && !!backfill?.loading, BACKFILL_POLL_MS, query)
   useEffect(() => setPoint(null), [filters, displayOptions])
 
   if (!view) {

@@ -71,31 +71,18 @@ export const VIEW_TITLES = graphql(`
   }
 `)
 
-export const INSIGHT_VIEW_FIELDS = graphql(`
-  fragment InsightViewFields on InsightView {
+/** What defines a view (no data): what the edit form and "save default filters" send back. */
+export const INSIGHT_VIEW_DEFINITION_FIELDS = graphql(`
+  fragment InsightViewDefinitionFields on InsightView {
     id
     isFrozen
     viewerCanEdit
-    seriesCount
     defaultFilters {
       includeRepoRegex
       excludeRepoRegex
       searchContexts
     }
-    appliedFilters {
-      includeRepoRegex
-      excludeRepoRegex
-      searchContexts
-    }
     defaultSeriesDisplayOptions {
-      sortOptions {
-        mode
-        direction
-      }
-      limit
-      numSamples
-    }
-    appliedSeriesDisplayOptions {
       sortOptions {
         mode
         direction
@@ -125,7 +112,6 @@ export const INSIGHT_VIEW_FIELDS = graphql(`
         query
         generatedFromCaptureGroups
         groupBy
-        isCalculated
       }
     }
     repositoryDefinition {
@@ -144,6 +130,26 @@ export const INSIGHT_VIEW_FIELDS = graphql(`
         unit
         value
       }
+    }
+  }
+`)
+
+export const INSIGHT_VIEW_FIELDS = graphql(`
+  fragment InsightViewFields on InsightView {
+    ...InsightViewDefinitionFields
+    seriesCount
+    appliedFilters {
+      includeRepoRegex
+      excludeRepoRegex
+      searchContexts
+    }
+    appliedSeriesDisplayOptions {
+      sortOptions {
+        mode
+        direction
+      }
+      limit
+      numSamples
     }
     dataSeries {
       seriesId
@@ -324,63 +330,7 @@ export const VIEW_DEFINITION = graphql(`
   query InsightViewDefinition($id: ID!) {
     insightViews(id: $id) {
       nodes {
-        id
-        isFrozen
-        viewerCanEdit
-        defaultFilters {
-          includeRepoRegex
-          excludeRepoRegex
-          searchContexts
-        }
-        defaultSeriesDisplayOptions {
-          sortOptions {
-            mode
-            direction
-          }
-          limit
-          numSamples
-        }
-        presentation {
-          __typename
-          ... on LineChartInsightViewPresentation {
-            title
-            seriesPresentation {
-              seriesId
-              label
-              color
-            }
-          }
-          ... on PieChartInsightViewPresentation {
-            title
-            otherThreshold
-          }
-        }
-        dataSeriesDefinitions {
-          __typename
-          ... on SearchInsightDataSeriesDefinition {
-            seriesId
-            query
-            generatedFromCaptureGroups
-            groupBy
-          }
-        }
-        repositoryDefinition {
-          __typename
-          ... on InsightRepositoryScope {
-            repositories
-          }
-          ... on RepositorySearchScope {
-            search
-            allRepositories
-          }
-        }
-        timeScope {
-          __typename
-          ... on InsightIntervalTimeScope {
-            unit
-            value
-          }
-        }
+        ...InsightViewDefinitionFields
       }
     }
   }

@@ -4,7 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/lookout/lookout/internal/background/repos/repostest"
 	"github.com/lookout/lookout/internal/browsertest"
+	"github.com/lookout/lookout/internal/gittest"
 )
 
 // A person with an insight but no dashboard lands on all insights; creates a private
@@ -114,4 +118,57 @@ func TestCampaignSpecProblemsAtTheirLines(t *testing.T) {
 	tab.Click("Run the steps and preview")
 	expect("the API's problem at its line", want{"4", "rnu"})
 	tab.CheckA11y()
+}
+
+// A language statistics insight made with its form: the preview and then the insight's
+// pie show the repository's languages by lines, as the API counts them.
+func TestLanguagePieFromForm(t *testing.T) {
+	t.Parallel()
+	e := startInsightsEnv(t)
+	work := gittest.NewRepo(t)
+	work.Commit(time.Now().Add(-48*time.Hour), "", "code", map[string]string{
+		"main.go": "package main\n\nfunc main() {}\n", "util.go": "package main\n", "README.md": "# langs\n\nHello.\n", "run.sh": "#!/bin/sh\necho hi\n",
+	})
+	// Searches (the preview's language statistics) read repositories the repository
+	// routines cloned.
+	repostest.Start(t, e.api.DB)
+	repo := repostest.AddLocalRepo(t, e.st, work.Dir)
+	token := e.userWithToken(t, "lorelei", false)
+
+	tab := e.signIn(t, "lorelei", "/insights/create/lang-stats")
+	tab.WaitText("main h1", "Create a language statistics insight")
+	tab.Fill("Title", "Languages of langs")
+	tab.Fill("Repository names", repo.Name)
+	tab.Wait("the preview's pie", `document.querySelector('aside [data-chart=pie] path[data-label="Go"]')`, 30*time.Second)
+	tab.CheckA11y()
+	tab.Click("Create insight")
+	tab.WaitText("main h1", "Languages of langs")
+	tab.Wait("the insight's pie", `document.querySelector('main [data-chart=pie] path[data-label]')`, 60*time.Second)
+	tab.CheckA11y()
+	tab.Click("Show the data")
+	shown := browsertest.Eval[map[string]float64](tab, `Object.fromEntries([...document.querySelectorAll('.chart-data td[data-label]')].map(td => [td.dataset.label, Number(td.dataset.value)]))`)
+	var views struct {
+		InsightViews struct {
+			Nodes []struct {
+				DataSeries []struct {
+					Label  string
+					Values []float64
+				}
+			}
+		}
+	}
+	e.api.MustDo(t, token, `{ insightViews { nodes { dataSeries { label values } } } }`, nil, &views)
+	want := map[string]float64{}
+	for _, s := range views.InsightViews.Nodes[0].DataSeries {
+		if n := len(s.Values); n > 0 && s.Values[n-1] > 0 {
+			want[s.Label] = s.Values[n-1]
+		}
+	}
+	if want["Go"] != 4 || len(want) < 2 {
+		t.Fatalf("the API's languages: %v", want)
+	}
+	// The pie folds languages under 3% of the lines into Other; here none is that small.
+	if diff := cmp.Diff(want, shown); diff != "" {
+		t.Errorf("the pie's slices differ from the API's (-api +pie):\n%s", diff)
+	}
 }

@@ -132,8 +132,8 @@ export function BackfillStatus({ backfill }: { backfill: Backfill }) {
       ) : null}
       {state === 'IN_PROGRESS' ? (
         <div className="alert alert-info" role="status">
-          Computing the history: {percent ?? 0}% done. Counts may be low until it finishes.
-          <progress max={100} value={percent ?? 0} aria-label="Backfill progress" />
+          {percent != null ? `Computing the history: ${percent}% done.` : 'Computing the data…'} Counts may be low until it finishes.
+          {percent != null ? <progress max={100} value={percent} aria-label="Backfill progress" /> : <progress aria-label="Computing the data" />}
         </div>
       ) : null}
       {state === 'FAILED' ? (

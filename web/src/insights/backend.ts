@@ -112,6 +112,7 @@ export const INSIGHT_VIEW_DEFINITION_FIELDS = graphql(`
         query
         generatedFromCaptureGroups
         groupBy
+        isCalculated
       }
     }
     repositoryDefinition {

@@ -13,10 +13,11 @@ function series(id: string, points: [string, number][], status: Partial<Series['
   }
 }
 
-function view(dataSeries: Series[], colors: Record<string, string> = {}): InsightViewData {
+function view(dataSeries: Series[], colors: Record<string, string> = {}, calculated = true): InsightViewData {
   return {
     presentation: { __typename: 'LineChartInsightViewPresentation', title: 't', seriesPresentation: Object.entries(colors).map(([seriesId, color]) => ({ seriesId, label: seriesId, color })) },
     dataSeries,
+    dataSeriesDefinitions: [{ __typename: 'SearchInsightDataSeriesDefinition', isCalculated: calculated }],
   } as unknown as InsightViewData
 }
 
@@ -51,6 +52,9 @@ describe('backfillOf', () => {
     const b = backfillOf(view([series('a', [], { isLoadingData: true, backfillState: 'PROCESSING', percentComplete: 40 }), series('b', [], { isLoadingData: true, backfillState: 'QUEUED', percentComplete: 0 }), series('c', [])]))
     expect(b).toMatchObject({ state: 'IN_PROGRESS', percent: 20 })
   })
+  it('is in progress, with no percentage, until a series has data stored', () => {
+    expect(backfillOf(view([series('a', [])], {}, false))).toMatchObject({ loading: true, state: 'IN_PROGRESS', percent: null })
+  })
   it('says failed, and lists incomplete times with their reasons', () => {
     const b = backfillOf(
       view([
@@ -59,6 +63,7 @@ describe('backfillOf', () => {
       ]),
     )
     expect(b.state).toBe('FAILED')
+    expect(backfillOf(view([series('a', [], { backfillState: 'FAILED' })], {}, false))).toMatchObject({ loading: false, state: 'FAILED' })
     expect(b.incomplete).toEqual([{ time: '2025-01-01T00:00:00Z', reason: 'clone failed; the search timed out' }])
   })
 })

@@ -57,8 +57,11 @@ export interface Backfill {
 /** What the card says about how far the series' points are. */
 export function backfillOf(v: InsightViewData): Backfill {
   const statuses = v.dataSeries.map((s) => s.status)
-  const loading = statuses.some((s) => s.isLoadingData)
+  // A series without data stored yet (a new snapshot series before its first snapshot
+  // has no backfill to report on) is still being computed too.
+  const uncalculated = v.dataSeriesDefinitions.some((d) => d.__typename === 'SearchInsightDataSeriesDefinition' && !d.isCalculated)
   const failed = statuses.some((s) => s.backfillState === 'FAILED' || s.failedJobs > 0)
+  const loading = (uncalculated && !failed) || statuses.some((s) => s.isLoadingData)
   const running = statuses.filter((s) => s.isLoadingData)
   const percents = running.map((s) => s.percentComplete).filter((p): p is number => p != null)
   const queued = running.length > 0 && running.every((s) => s.backfillState === 'NEW' || s.backfillState === 'QUEUED')

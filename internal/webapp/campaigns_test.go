@@ -213,3 +213,36 @@ func TestDraftCampaignPublishedOneThenAll(t *testing.T) {
 	tab.Go(e.url + "/campaigns?state=OPEN")
 	tab.WaitText(`li[data-campaign="Quiet change"]`, "2 changesets: 2 pushed")
 }
+
+// A site admin's spec with a local step: the plan preview shows each repository's step
+// log and diff, and a repository where the step fails shows its error; the campaign form
+// takes the spec's name and branch.
+func TestCampaignFromSpecShowsStepLogs(t *testing.T) {
+	t.Parallel()
+	e := startCampaignsEnv(t)
+	e.bareRemotes(t, "svc", "tool")
+	e.user(t, "stella", true)
+	tab := e.signIn(t, "stella", "/campaigns/new?from=spec")
+	tab.WaitText("main h1", "Create a campaign")
+	spec := "name: use-bar\non:\n  - repository: local/svc\n  - repository: local/tool\nsteps:\n" +
+		"  - run: 'echo replacing in $(basename $PWD); test -n \"$(ls)\" && sed -i s/foo/bar/ README.md; grep -q svc README.md || { echo not here >&2; exit 3; }'\n" +
+		"changesetTemplate:\n  title: Use bar\n  branch: campaigns/use-bar-everywhere\n  commit:\n    message: Use bar\n"
+	tab.Fill("Campaign spec (YAML)", spec)
+	tab.Click("Run the steps and preview")
+	tab.WaitText("main h1", "Preview the campaign's changes")
+	tab.WaitTextFor("main", "1 repository has changes", 60*time.Second)
+	tab.WaitText(`section.plan-job[data-repo="local/svc"] .file-diff`, "+It uses bar.")
+	tab.ClickCSS(`section.plan-job[data-repo="local/svc"] details.step-log summary`)
+	tab.WaitText(`section.plan-job[data-repo="local/svc"] .step-log`, "exit 0")
+	tab.WaitText(`section.plan-job[data-repo="local/svc"] .step-log`, "replacing in")
+	tab.WaitText(`section.plan-job[data-repo="local/tool"] [role=alert]`, "exit")
+	tab.ClickCSS(`section.plan-job[data-repo="local/tool"] details.step-log summary`)
+	tab.WaitText(`section.plan-job[data-repo="local/tool"] .step-log`, "not here")
+	tab.CheckA11y()
+	if name := browsertest.Eval[string](tab, `document.querySelector('form.create-campaign input').value`); name != "use-bar" {
+		t.Fatalf("the form's name %q", name)
+	}
+	if branch := browsertest.Eval[string](tab, `document.querySelector('form.create-campaign input.mono').value`); branch != "campaigns/use-bar-everywhere" {
+		t.Fatalf("the form's branch %q", branch)
+	}
+}

@@ -87,8 +87,8 @@ function PlanStatus({ plan, total, withDiff }: { plan: Plan; total: number; with
           ) : null}
         </div>
       ) : null}
-      {s.state === 'COMPLETED' ? (
-        <p className="alert alert-success" role="status">
+      {s.state === 'COMPLETED' || s.state === 'ERRORED' ? (
+        <p className={`alert ${withDiff > 0 ? 'alert-success' : 'alert-warning'}`} role="status">
           The plan is ready: {withDiff} repositor{withDiff === 1 ? 'y has' : 'ies have'} changes.
         </p>
       ) : null}

@@ -35,9 +35,11 @@ export function PointBreakdown({
   onClose: () => void
 }) {
   const heading = useRef<HTMLHeadingElement>(null)
+  // Not cached: it would share the view's cache entry (views are not normalized) with
+  // the page's definition query when no filters are applied.
   const { data, error, loading } = useQuery(POINT_BREAKDOWN, {
     variables: { id: viewId, filters, seriesDisplayOptions: displayOptions, at: point.time },
-    fetchPolicy: 'network-only',
+    fetchPolicy: 'no-cache',
   })
   useEffect(() => heading.current?.focus(), [point])
   const series = data?.insightViews.nodes[0]?.dataSeries.find((s) => s.seriesId === point.seriesId)

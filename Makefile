@@ -64,7 +64,7 @@ bench: ## Run every benchmark (comparisons in alternating rounds, min/median/max
 bench-queue: ## Lookout's queue vs River on the same database (5 alternating rounds)
 	cd dev/bench/queue && $(GO) run .
 
-bench-webapp: web ## Cold load of the code monitors list (200 monitors) in headless Chromium; JS size
+bench-webapp: web ## Cold loads in headless Chromium: code monitors list, insights dashboard (20 charts), campaign (1,000 changesets); JS size
 	$(GO) test ./dev/bench/webapp -run ColdLoad -count=1 -v -args -rounds 7
 
 vet:

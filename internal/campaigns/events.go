@@ -160,6 +160,9 @@ type ChangesetCounts struct {
 	OpenApproved         int
 	OpenChangesRequested int
 	OpenPending          int
+	// Pushed counts branches pushed to plain git remotes (no pull request to open,
+	// review or merge); they are part of Total.
+	Pushed int
 }
 
 // History is one changeset's events, for counting.
@@ -193,8 +196,9 @@ const MaxCountPoints = 3 * 366
 
 // CountsOverTime replays each changeset's events and counts the states at the end of
 // each day from `from` to `to` (one point per day, the last one at `to`). A changeset
-// counts from when it was opened; changesets never opened (unpublished, or plain git
-// branches) are not counted.
+// counts from when it was opened, a branch pushed to a plain git remote (which has no
+// pull requests) as Pushed from when it was first pushed; unpublished changesets are
+// not counted.
 func CountsOverTime(histories []History, from, to time.Time) ([]ChangesetCounts, error) {
 	from, to = from.UTC(), to.UTC()
 	if to.Before(from) {
@@ -214,26 +218,33 @@ func CountsOverTime(histories []History, from, to time.Time) ([]ChangesetCounts,
 	type timeline struct {
 		created time.Time
 		draft   bool // at creation
+		pushed  bool // a plain git branch, never a pull request
 		events  []*store.ChangesetEvent
 	}
 	var tls []timeline
 	for _, h := range histories {
 		created := h.CreatedAt
-		opened, pushed := false, false
+		var opened, firstPush time.Time
 		for _, e := range h.Events {
 			switch e.Kind {
 			case EventOpened:
-				created, opened = e.CreatedAt, true
+				opened = e.CreatedAt
 			case EventPushed:
-				pushed = true
+				if firstPush.IsZero() || e.CreatedAt.Before(firstPush) {
+					firstPush = e.CreatedAt
+				}
 			}
-		}
-		if !opened && (created.IsZero() || pushed) {
-			continue
 		}
 		evs := append([]*store.ChangesetEvent(nil), h.Events...)
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].CreatedAt.Before(evs[j].CreatedAt) })
-		tls = append(tls, timeline{created: created, draft: openedAsDraft(h.State, evs), events: evs})
+		switch {
+		case !opened.IsZero():
+			tls = append(tls, timeline{created: opened, draft: openedAsDraft(h.State, evs), events: evs})
+		case !firstPush.IsZero():
+			tls = append(tls, timeline{created: firstPush, pushed: true, events: evs})
+		case !created.IsZero():
+			tls = append(tls, timeline{created: created, draft: openedAsDraft(h.State, evs), events: evs})
+		}
 	}
 	out := make([]ChangesetCounts, len(dates))
 	for i, d := range dates {
@@ -245,6 +256,9 @@ func CountsOverTime(histories []History, from, to time.Time) ([]ChangesetCounts,
 			// Draft status is kept apart from open/closed/merged: a draft closed and
 			// reopened is a draft again.
 			state, review, draft := codehost.StateOpen, codehost.ReviewPending, tl.draft
+			if tl.pushed {
+				state = codehost.StatePushed
+			}
 			for _, e := range tl.events {
 				if e.CreatedAt.After(d) {
 					break
@@ -270,6 +284,8 @@ func CountsOverTime(histories []History, from, to time.Time) ([]ChangesetCounts,
 			}
 			c.Total++
 			switch state {
+			case codehost.StatePushed:
+				c.Pushed++
 			case codehost.StateMerged:
 				c.Merged++
 			case codehost.StateClosed:

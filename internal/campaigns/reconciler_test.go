@@ -166,20 +166,7 @@ func TestTransitionAndCounts(t *testing.T) {
 // counts as a draft until it is marked ready, and stays one when closed and reopened.
 func TestCountsOfDrafts(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2025, 2, d, 12, 0, 0, 0, time.UTC) }
-	record := func(states ...string) History {
-		var h History
-		cur := &store.Changeset{}
-		for i, s := range states {
-			created := day(1)
-			for _, e := range Transition(1, cur, store.ExternalState{State: s, ReviewState: "PENDING", CheckState: "UNKNOWN", CreatedAt: &created}, day(i+1)) {
-				e := e
-				h.Events = append(h.Events, &e)
-			}
-			cur.ExternalState = s
-		}
-		h.State = cur.ExternalState
-		return h
-	}
+	record := func(states ...string) History { return recordStates(day, 1, states...) }
 	for name, tc := range map[string]struct {
 		h     History
 		draft []int // drafts counted at the end of days 1 to 4
@@ -208,4 +195,50 @@ func TestCountsOfDrafts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCountsOfPushedBranches: a branch pushed to a plain git remote counts as Pushed
+// (and in Total) from its first push, pushed again it stays one changeset, deleted it
+// counts as closed; a pull request next to it is counted as before.
+func TestCountsOfPushedBranches(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2025, 3, d, 12, 0, 0, 0, time.UTC) }
+	branch := recordStates(day, 2, "PUSHED", "PUSHED", "DELETED")
+	pr := History{Events: []*store.ChangesetEvent{{Kind: EventOpened, CreatedAt: day(1)}}}
+	counts, err := CountsOverTime([]History{branch, pr}, day(1).Add(-time.Hour), day(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ Total, Pushed, Open, Closed int }
+	var got []row
+	for _, c := range counts {
+		got = append(got, row{c.Total, c.Pushed, c.Open, c.Closed})
+	}
+	want := []row{
+		{0, 0, 0, 0}, // day 1, 11:00
+		{1, 0, 1, 0}, // end of day 1: the pull request
+		{2, 1, 1, 0}, // end of day 2: the branch pushed
+		{2, 1, 1, 0}, // end of day 3: pushed again, still one
+		{2, 0, 1, 1}, // end of day 4: the branch deleted
+		{2, 0, 1, 1}, // day 5, 12:00
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("counts (-want +got):\n%s", diff)
+	}
+}
+
+// recordStates is the history of a changeset created on day first and seen in each of
+// states on the days after, one a day, as the syncer records it.
+func recordStates(day func(int) time.Time, first int, states ...string) History {
+	var h History
+	cur := &store.Changeset{}
+	for i, s := range states {
+		created := day(first)
+		for _, e := range Transition(1, cur, store.ExternalState{State: s, ReviewState: "PENDING", CheckState: "UNKNOWN", CreatedAt: &created}, day(first+i)) {
+			e := e
+			h.Events = append(h.Events, &e)
+		}
+		cur.ExternalState = s
+	}
+	h.State = cur.ExternalState
+	return h
 }

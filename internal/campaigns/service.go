@@ -607,6 +607,31 @@ func (s *Service) RetryChangesets(ctx context.Context, id int64) error {
 	return err
 }
 
+// RetryChangeset queues one failed or errored changeset again.
+func (s *Service) RetryChangeset(ctx context.Context, id int64) error {
+	ch, err := s.Store.Campaigns().GetChangeset(ctx, id)
+	if err != nil {
+		return err
+	}
+	if ch.OwnedByCampaignID != 0 {
+		c, err := s.Store.Campaigns().GetCampaign(ctx, ch.OwnedByCampaignID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if c != nil && c.ClosedAt != nil {
+			return badInput("the campaign is closed")
+		}
+	}
+	ok, err := s.Store.Campaigns().RetryChangeset(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return badInput("the changeset has not failed (its state is %s)", ch.ReconcilerState(s.now()))
+	}
+	return nil
+}
+
 // PublishCampaign publishes a draft campaign: every changeset not published yet is queued
 // to be opened.
 func (s *Service) PublishCampaign(ctx context.Context, id int64) (*store.Campaign, error) {

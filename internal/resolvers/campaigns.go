@@ -121,6 +121,42 @@ func (c *CampaignResolver) ClosedAt() *DateTime    { return newDateTimePtr(c.c.C
 func (c *CampaignResolver) PublishedAt() *DateTime { return newDateTimePtr(c.c.PublishedAt) }
 func (c *CampaignResolver) URL() string            { return campaigns.CampaignURL(c.r.ExternalURL, c.c.ID) }
 
+// State is CLOSED once closed, else DRAFT until published, else OPEN.
+func (c *CampaignResolver) State() string {
+	switch {
+	case c.c.ClosedAt != nil:
+		return "CLOSED"
+	case c.c.PublishedAt == nil:
+		return "DRAFT"
+	}
+	return "OPEN"
+}
+
+// ChangesetsStats counts the campaign's changesets the viewer may see, as the changesets
+// list would show them without a filter (plus the unpublished ones).
+func (c *CampaignResolver) ChangesetsStats(ctx context.Context) (*changesetsStatsResolver, error) {
+	st, err := c.r.Store.Campaigns().CountChangesetsByState(ctx, store.ChangesetListOptions{CampaignID: c.c.ID, Viewer: auth.FromContext(ctx).Viewer()})
+	if err != nil {
+		return nil, err
+	}
+	return &changesetsStatsResolver{st}, nil
+}
+
+type changesetsStatsResolver struct{ s store.ChangesetStats }
+
+func (s *changesetsStatsResolver) Total() int32       { return int32(s.s.Total) }
+func (s *changesetsStatsResolver) Unpublished() int32 { return int32(s.s.Unpublished) }
+func (s *changesetsStatsResolver) Open() int32        { return int32(s.s.Open) }
+func (s *changesetsStatsResolver) Draft() int32       { return int32(s.s.Draft) }
+func (s *changesetsStatsResolver) Merged() int32      { return int32(s.s.Merged) }
+func (s *changesetsStatsResolver) Closed() int32      { return int32(s.s.Closed) }
+func (s *changesetsStatsResolver) Deleted() int32     { return int32(s.s.Deleted) }
+func (s *changesetsStatsResolver) Pushed() int32      { return int32(s.s.Pushed) }
+func (s *changesetsStatsResolver) Scheduled() int32   { return int32(s.s.Scheduled) }
+func (s *changesetsStatsResolver) Processing() int32  { return int32(s.s.Processing) }
+func (s *changesetsStatsResolver) Retrying() int32    { return int32(s.s.Retrying) }
+func (s *changesetsStatsResolver) Failed() int32      { return int32(s.s.Failed) }
+
 func (c *CampaignResolver) ViewerCanAdminister(ctx context.Context) bool {
 	return c.r.checkCanAdministerCampaign(ctx, c.c) == nil
 }
@@ -329,6 +365,7 @@ func (c *changesetCountsResolver) Merged() int32       { return int32(c.c.Merged
 func (c *changesetCountsResolver) Closed() int32       { return int32(c.c.Closed) }
 func (c *changesetCountsResolver) Open() int32         { return int32(c.c.Open) }
 func (c *changesetCountsResolver) Draft() int32        { return int32(c.c.Draft) }
+func (c *changesetCountsResolver) Pushed() int32       { return int32(c.c.Pushed) }
 func (c *changesetCountsResolver) OpenApproved() int32 { return int32(c.c.OpenApproved) }
 func (c *changesetCountsResolver) OpenChangesRequested() int32 {
 	return int32(c.c.OpenChangesRequested)

@@ -89,10 +89,15 @@ func (c *ChangesetResolver) Body() string             { return c.c.Body }
 func (c *ChangesetResolver) PublicationState() string { return c.c.PublicationState }
 func (c *ChangesetResolver) Head() *string            { return nonEmpty(firstNonEmpty(c.c.HeadRef, c.c.Branch)) }
 func (c *ChangesetResolver) Base() *string            { return nonEmpty(c.c.BaseRef) }
-func (c *ChangesetResolver) HeadSHA() *string         { return nonEmpty(c.c.HeadSHA) }
-func (c *ChangesetResolver) LastSyncedAt() *DateTime  { return newDateTimePtr(c.c.LastSyncedAt) }
-func (c *ChangesetResolver) NextSyncAt() *DateTime    { return newDateTimePtr(c.c.NextSyncAt) }
-func (c *ChangesetResolver) UpdatedAt() DateTime      { return newDateTime(c.c.UpdatedAt) }
+
+// HeadSHA is the host's head commit, or (for a branch pushed to a plain git remote,
+// whose host reports none) the commit the campaign pushed.
+func (c *ChangesetResolver) HeadSHA() *string {
+	return nonEmpty(firstNonEmpty(c.c.HeadSHA, c.c.PushedCommit))
+}
+func (c *ChangesetResolver) LastSyncedAt() *DateTime { return newDateTimePtr(c.c.LastSyncedAt) }
+func (c *ChangesetResolver) NextSyncAt() *DateTime   { return newDateTimePtr(c.c.NextSyncAt) }
+func (c *ChangesetResolver) UpdatedAt() DateTime     { return newDateTime(c.c.UpdatedAt) }
 
 func (c *ChangesetResolver) Labels() []string { return append([]string{}, c.c.Labels...) }
 

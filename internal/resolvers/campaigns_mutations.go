@@ -189,6 +189,25 @@ func (r *Resolver) RetryCampaignChangesets(ctx context.Context, args struct{ Cam
 	return r.reloadCampaign(ctx, c.ID)
 }
 
+// RetryChangeset queues one failed changeset again.
+func (r *Resolver) RetryChangeset(ctx context.Context, args struct{ Changeset graphql.ID }) (*ChangesetResolver, error) {
+	c, err := r.changesetByID(ctx, args.Changeset)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.checkCanAdministerChangeset(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := r.CampaignService.RetryChangeset(ctx, c.ID); err != nil {
+		return nil, campaignsErr(err)
+	}
+	c, err = r.changesetByNumber(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	return r.newChangeset(c), nil
+}
+
 func (r *Resolver) reloadCampaign(ctx context.Context, id int64) (*CampaignResolver, error) {
 	c, err := r.Store.Campaigns().GetCampaign(ctx, id)
 	if err != nil {

@@ -22,6 +22,15 @@ func (d *InsightsDashboardResolver) ID() graphql.ID {
 }
 func (d *InsightsDashboardResolver) Title() string { return d.d.Title }
 
+// ViewerCanEdit tells the web app whether to offer rename, share, delete and changes to
+// the views: the rule the mutations apply (dashboardForWrite).
+func (d *InsightsDashboardResolver) ViewerCanEdit(ctx context.Context) (bool, error) {
+	if auth.FromContext(ctx).HasAllAccess() {
+		return true, nil
+	}
+	return d.r.insightsStore().DashboardWritable(ctx, d.req.viewer, d.d.ID)
+}
+
 // Views lists the dashboard's views that the viewer may see.
 func (d *InsightsDashboardResolver) Views(ctx context.Context, args struct {
 	First *int32

@@ -94,7 +94,8 @@ func (cs *CampaignStore) CampaignByPlan(ctx context.Context, planID int64) (*Cam
 type CampaignListOptions struct {
 	NamespaceUserID int64
 	NamespaceOrgID  int64
-	// State is "OPEN", "CLOSED" or "" for both.
+	// State is "OPEN" (published, not closed), "DRAFT" (not published, not closed),
+	// "CLOSED" or "" for all.
 	State string
 	// ChangesetID keeps the campaigns a changeset belongs to.
 	ChangesetID int64
@@ -111,7 +112,9 @@ func (o CampaignListOptions) where() *sqlf.Query {
 	}
 	switch o.State {
 	case "OPEN":
-		conds = append(conds, sqlf.Sprintf("c.closed_at IS NULL"))
+		conds = append(conds, sqlf.Sprintf("c.closed_at IS NULL AND c.published_at IS NOT NULL"))
+	case "DRAFT":
+		conds = append(conds, sqlf.Sprintf("c.closed_at IS NULL AND c.published_at IS NULL"))
 	case "CLOSED":
 		conds = append(conds, sqlf.Sprintf("c.closed_at IS NOT NULL"))
 	}

@@ -259,6 +259,45 @@ func (cs *CampaignStore) CountChangesets(ctx context.Context, opts ChangesetList
 	return cs.s.count(ctx, sqlf.Sprintf("SELECT count(*) FROM changesets c JOIN repo r ON r.id = c.repo_id WHERE %s", opts.where()))
 }
 
+// ChangesetStats are changesets counted by external and reconciler state.
+type ChangesetStats struct {
+	Total, Unpublished, Open, Draft, Merged, Closed, Deleted, Pushed int
+	Scheduled, Processing, Retrying, Failed                          int
+}
+
+// CountChangesetsByState counts the changesets opts selects (ignoring the page) by state,
+// in one scan. Queued changesets waiting for a later time are Scheduled, as
+// Changeset.ReconcilerState shows them.
+func (cs *CampaignStore) CountChangesetsByState(ctx context.Context, opts ChangesetListOptions) (ChangesetStats, error) {
+	var st ChangesetStats
+	err := cs.s.queryRow(ctx, sqlf.Sprintf(`SELECT count(*),
+  count(*) FILTER (WHERE c.external_state IS NULL),
+  count(*) FILTER (WHERE c.external_state IN ('OPEN', 'DRAFT')),
+  count(*) FILTER (WHERE c.external_state = 'DRAFT'),
+  count(*) FILTER (WHERE c.external_state = 'MERGED'),
+  count(*) FILTER (WHERE c.external_state = 'CLOSED'),
+  count(*) FILTER (WHERE c.external_state = 'DELETED'),
+  count(*) FILTER (WHERE c.external_state = 'PUSHED'),
+  count(*) FILTER (WHERE c.state = 'queued' AND c.process_after > now()),
+  count(*) FILTER (WHERE c.state = 'processing' OR (c.state = 'queued' AND (c.process_after IS NULL OR c.process_after <= now()))),
+  count(*) FILTER (WHERE c.state = 'errored'),
+  count(*) FILTER (WHERE c.state = 'failed')
+FROM changesets c JOIN repo r ON r.id = c.repo_id WHERE %s`, opts.where())).Scan(
+		&st.Total, &st.Unpublished, &st.Open, &st.Draft, &st.Merged, &st.Closed, &st.Deleted, &st.Pushed,
+		&st.Scheduled, &st.Processing, &st.Retrying, &st.Failed)
+	return st, err
+}
+
+// RetryChangeset queues one failed or errored changeset again, with its failure count
+// reset; false when it was in another state.
+func (cs *CampaignStore) RetryChangeset(ctx context.Context, id int64) (bool, error) {
+	n, err := cs.s.count(ctx, sqlf.Sprintf("SELECT count(*) FROM changesets WHERE id = %s AND state IN ('failed', 'errored')", id))
+	if err != nil || n == 0 {
+		return false, err
+	}
+	return true, cs.Enqueue(ctx, []int64{id})
+}
+
 // OwnedChangesetsByRepo returns the changesets a campaign created, attached or
 // detached, by repository.
 func (cs *CampaignStore) OwnedChangesetsByRepo(ctx context.Context, campaignID int64) (map[int64]*Changeset, error) {

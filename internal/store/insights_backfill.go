@@ -380,6 +380,7 @@ type BackfillQueueItem struct {
 // BackfillQueueOptions filter and order the admin backfill queue.
 type BackfillQueueOptions struct {
 	ID         int      // only this backfill
+	IDs        []int    // only these backfills
 	States     []string // backfill states; "queued" means new or processing and waiting
 	TextSearch string   // in the view title or series label
 	// OrderByPosition orders by queue position instead of state.
@@ -392,6 +393,9 @@ func (o BackfillQueueOptions) where() *sqlf.Query {
 	conds := []*sqlf.Query{sqlf.Sprintf("s.deleted_at IS NULL")}
 	if o.ID != 0 {
 		conds = append(conds, sqlf.Sprintf("b.id = %s", o.ID))
+	}
+	if o.IDs != nil {
+		conds = append(conds, sqlf.Sprintf("b.id = ANY(%s)", o.IDs))
 	}
 	if len(o.States) > 0 {
 		var ors []*sqlf.Query

@@ -42,8 +42,15 @@ export function newClient(uri = '/.api/graphql'): ApolloClient {
             repositories: connectionPagination(['query', 'cloned', 'failedFetch', 'orderBy', 'descending']),
             externalServices: connectionPagination(),
             organizations: connectionPagination(['query']),
+            // One key per view and filters: a drill-down's filtered series never
+            // replace the dashboard's.
+            insightViews: connectionPagination(['id', 'find', 'filters', 'seriesDisplayOptions', 'excludeIds', 'isFrozen']),
+            campaigns: connectionPagination(['state']),
           },
         },
+        // A view's series depend on the filters it was read with, so views are cached
+        // per query, not merged by id.
+        InsightView: { keyFields: false },
         User: { fields: { monitors: connectionPagination(['kind']), accessTokens: connectionPagination() } },
         Org: { fields: { members: connectionPagination() } },
         Monitor: { fields: { issues: connectionPagination(['state']), alerts: connectionPagination(['state']) } },

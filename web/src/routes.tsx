@@ -8,6 +8,8 @@ import { Layout } from './components/Layout'
 import { Loading } from './components/Loading'
 import { NotFound, RouteError } from './components/RouteError'
 import { siteAdminLoader } from './admin/guard'
+import { campaignsRoutes } from './campaigns/routes'
+import { insightsRoutes } from './insights/routes'
 
 type Module = Record<string, unknown>
 
@@ -17,6 +19,9 @@ function page<M extends Module>(load: () => Promise<M>, name: keyof M & string):
     lazy: async () => ({ Component: (await load())[name] as React.ComponentType }),
   }
 }
+
+/** The lazy page helper, as the areas' route lists take it. */
+export type LazyPage = typeof page
 
 export const routes: RouteObject[] = [
   {
@@ -53,8 +58,8 @@ export const routes: RouteObject[] = [
               { path: 'users/:username/settings/tokens', ...page(() => import('./user/TokensPage'), 'AccessTokensPage') },
               { path: 'organizations/:name', ...page(() => import('./user/OrgPage'), 'OrgPage') },
               { path: 'organizations/:name/invitation', ...page(() => import('./user/InvitationPage'), 'OrgInvitationPage') },
-              { path: 'campaigns', ...page(() => import('./campaigns/CampaignPage'), 'CampaignsListPage') },
-              { path: 'campaigns/:id', ...page(() => import('./campaigns/CampaignPage'), 'CampaignPage') },
+              ...campaignsRoutes(page),
+              ...insightsRoutes(page),
               {
                 path: 'site-admin',
                 loader: siteAdminLoader,

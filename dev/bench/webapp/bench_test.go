@@ -11,7 +11,6 @@
 package webapp
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"net/url"
@@ -19,12 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/graph-gophers/graphql-go/relay"
 
 	"github.com/lookout/lookout/internal/apitest"
-	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/browsertest"
 	"github.com/lookout/lookout/internal/webapp"
 )
@@ -37,20 +34,9 @@ const monitors = 200
 const jsBudget = 300 * 1024
 
 func TestColdLoadCodeMonitorsList(t *testing.T) {
-	if *rounds == 0 {
-		t.Skip("run with -args -rounds N (make bench-webapp)")
-	}
-	if !webapp.Installed() {
-		t.Fatal("the web app is not built: run make web")
-	}
-	b, err := browsertest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := benchBrowser(t)
 
 	e := apitest.New(t, apitest.Options{App: webapp.Handler(webapp.App())})
-	ctx := context.Background()
 	u, token := e.CreateUser(t, "bench", false)
 	ns := string(relay.MarshalID("User", u.ID))
 	for i := range monitors {
@@ -58,19 +44,12 @@ func TestColdLoadCodeMonitorsList(t *testing.T) {
 			trigger: {query: "type:diff TODO"}, actions: [{email: {enabled: true, includeResults: false, priority: NORMAL, recipients: [$ns], header: ""}}]) { id } }`,
 			map[string]any{"ns": ns, "d": fmt.Sprintf("Monitor %03d", i)}, nil)
 	}
-	session := auth.NewSecret(32)
-	if _, err := e.Store.Sessions().Create(ctx, u.ID, session, auth.NewSecret(16), time.Hour); err != nil {
-		t.Fatal(err)
-	}
 	host, _ := url.Parse(e.Server.URL)
 
 	var times []time.Duration
 	var jsBytes, jsFiles int
 	for r := range *rounds {
-		tab := b.NewTab(t) // a new browser context: empty cache and cookie jar
-		if _, err := chromedp.Call(tab.Ctx, network.SetCookie, network.SetCookieParams{Name: auth.SessionCookie, Value: session, URL: e.Server.URL, Path: "/"}); err != nil {
-			t.Fatal(err)
-		}
+		tab := signedInTab(t, b, e, u.ID) // a new browser context: empty cache
 		start := time.Now()
 		tab.Do("loading the list", chromedp.Navigate(e.Server.URL+"/code-monitoring"),
 			chromedp.WaitVisible(chromedp.CSS(`ul[aria-label="Code monitors"] > li:nth-child(50)`)))

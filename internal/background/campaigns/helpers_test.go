@@ -71,20 +71,7 @@ func newHostEnv(t *testing.T, names ...string) *hostEnv {
 	}
 	e.svc = svc
 	repostest.Start(t, db)
-	repostest.WaitFor(t, "repositories cloned", 30*time.Second, func() bool {
-		list, err := e.st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
-		if err != nil || len(list) != len(names) {
-			return false
-		}
-		for _, r := range list {
-			if r.CloneStatus != store.CloneStatusCloned {
-				return false
-			}
-		}
-		return true
-	})
-	list, _ := e.st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
-	for _, r := range list {
+	for _, r := range repostest.WaitCloned(t, e.st, len(names)) {
 		e.repos[filepath.Base(r.Name)] = r
 	}
 	// alice is a site admin: her campaigns may use the connection's token.

@@ -27,6 +27,12 @@ export function Layout() {
               <li>
                 <NavLink to="/issue-monitoring">Issue monitors</NavLink>
               </li>
+              <li>
+                <NavLink to="/insights">Insights</NavLink>
+              </li>
+              <li>
+                <NavLink to="/campaigns">Campaigns</NavLink>
+              </li>
               {user.siteAdmin ? (
                 <li>
                   <NavLink to="/site-admin">Site admin</NavLink>

@@ -4,6 +4,7 @@ import { ErrorAlert } from '../components/ErrorAlert'
 import { Loading } from '../components/Loading'
 import { Page } from '../components/Page'
 import { NotFound } from '../components/RouteError'
+import { FileDiffs } from '../components/FileDiffs'
 import { Time } from '../components/Time'
 import { COMMIT } from './backend'
 
@@ -43,29 +44,7 @@ export function CommitPage({ repo, rev }: { repo: string; rev: string }) {
         {c.diff.files.length} changed file{c.diff.files.length === 1 ? '' : 's'}
       </h2>
       {c.diff.truncated ? <p className="alert alert-warning">The diff is larger than 1 MiB: later changes are not shown.</p> : null}
-      {c.diff.files.map((f, i) => (
-        <section key={i} className="file-diff" aria-label={f.newPath ?? f.oldPath ?? 'file'}>
-          <h3>
-            {f.status === 'RENAMED' ? `${f.oldPath} → ${f.newPath}` : (f.newPath ?? f.oldPath)} <span className="hint">{f.status.toLowerCase()}</span>
-          </h3>
-          {f.binary ? <p className="muted code">Binary file</p> : null}
-          {f.hunks.map((h, j) => (
-            <pre key={j} className="code">
-              <div className="diff-hunk">
-                @@ -{h.oldStart},{h.oldLines} +{h.newStart},{h.newLines} @@ {h.section}
-              </div>
-              {h.body
-                .replace(/\n$/, '')
-                .split('\n')
-                .map((line, k) => (
-                  <div key={k} className={line.startsWith('+') ? 'diff-add' : line.startsWith('-') ? 'diff-del' : undefined}>
-                    {line || '\u00a0'}
-                  </div>
-                ))}
-            </pre>
-          ))}
-        </section>
-      ))}
+      <FileDiffs files={c.diff.files} />
     </Page>
   )
 }

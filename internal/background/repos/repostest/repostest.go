@@ -5,6 +5,7 @@ package repostest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -70,21 +71,39 @@ func StartRoutines(t testing.TB, rs ...routine.Routine) {
 // database where it is the only repository, and waits until the routines cloned it.
 func AddLocalRepo(t testing.TB, st *store.Store, dir string) *store.Repo {
 	t.Helper()
-	ctx := context.Background()
-	cfg, _ := json.Marshal(map[string]any{"repos": []string{dir}})
-	if _, err := st.ExternalServices().Create(ctx, "GIT", "local", string(cfg), time.Hour); err != nil {
+	return AddLocalRepos(t, st, dir)[0]
+}
+
+// AddLocalRepos connects local repositories (work trees or bare) as one GIT code host
+// connection, on a database without other repositories, and waits until the routines
+// cloned them all.
+func AddLocalRepos(t testing.TB, st *store.Store, dirs ...string) []*store.Repo {
+	t.Helper()
+	cfg, _ := json.Marshal(map[string]any{"repos": dirs})
+	if _, err := st.ExternalServices().Create(context.Background(), "GIT", "local", string(cfg), time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	var repo *store.Repo
-	WaitFor(t, "the repository to be cloned", 20*time.Second, func() bool {
-		repos, _ := st.Repos().List(ctx, store.InternalViewer, store.RepoListOptions{})
-		if len(repos) == 1 && repos[0].CloneStatus == store.CloneStatusCloned {
-			repo = repos[0]
-			return true
+	return WaitCloned(t, st, len(dirs))
+}
+
+// WaitCloned waits until the database holds n repositories, all cloned, and returns them.
+func WaitCloned(t testing.TB, st *store.Store, n int) []*store.Repo {
+	t.Helper()
+	var repos []*store.Repo
+	WaitFor(t, fmt.Sprintf("%d repositories cloned", n), 30*time.Second, func() bool {
+		list, err := st.Repos().List(context.Background(), store.InternalViewer, store.RepoListOptions{})
+		if err != nil || len(list) != n {
+			return false
 		}
-		return false
+		for _, r := range list {
+			if r.CloneStatus != store.CloneStatusCloned {
+				return false
+			}
+		}
+		repos = list
+		return true
 	})
-	return repo
+	return repos
 }
 
 // WaitFor polls cond every 20ms until it holds, failing the test after timeout.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 
 	graphql "github.com/graph-gophers/graphql-go"
 
 	"github.com/lookout/lookout/internal/auth"
+	"github.com/lookout/lookout/internal/campaigns"
 	"github.com/lookout/lookout/internal/store"
 )
 
@@ -50,6 +52,23 @@ func (r *Resolver) planByNumber(ctx context.Context, n int64) (*store.CampaignPl
 type CampaignPlanResolver struct {
 	r *Resolver
 	p *store.CampaignPlan
+
+	// The status is read once, and always before the jobs. Fields resolve in parallel,
+	// so with two independent reads a job could finish between them: the status would
+	// count it as done while its row in the same response still said PROCESSING (a
+	// client that polls until the plan has finished would then see an unfinished job).
+	// A job's finished states are final, so jobs read after the status are at least as
+	// far along as the status counted them.
+	statusOnce sync.Once
+	status     campaigns.Status
+	statusErr  error
+}
+
+func (p *CampaignPlanResolver) loadStatus(ctx context.Context) (campaigns.Status, error) {
+	p.statusOnce.Do(func() {
+		p.status, p.statusErr = p.r.CampaignService.PlanStatus(ctx, p.p)
+	})
+	return p.status, p.statusErr
 }
 
 func (p *CampaignPlanResolver) ID() graphql.ID        { return marshalID(campaignPlanKind, p.p.ID) }
@@ -64,7 +83,7 @@ func (p *CampaignPlanResolver) Spec() *string {
 }
 
 func (p *CampaignPlanResolver) Status(ctx context.Context) (*statusResolver, error) {
-	st, err := p.r.CampaignService.PlanStatus(ctx, p.p)
+	st, err := p.loadStatus(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -74,6 +93,9 @@ func (p *CampaignPlanResolver) Status(ctx context.Context) (*statusResolver, err
 func (p *CampaignPlanResolver) Jobs(ctx context.Context, args ConnectionArgs) (*connection[*CampaignJobResolver], error) {
 	page, err := args.page()
 	if err != nil {
+		return nil, err
+	}
+	if _, err := p.loadStatus(ctx); err != nil {
 		return nil, err
 	}
 	v := auth.FromContext(ctx).Viewer()

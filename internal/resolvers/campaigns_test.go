@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	graphql "github.com/graph-gophers/graphql-go"
 	"github.com/graph-gophers/graphql-go/relay"
@@ -566,4 +567,61 @@ func TestCampaignsCredentialsNeedAnEncryptionKey(t *testing.T) {
 	if err := e.DB.QueryRow(context.Background(), "SELECT count(*) FROM campaigns_credentials").Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d credentials stored (%v)", n, err)
 	}
+}
+
+// TestPlanStatusNeverAheadOfItsJobs: status and jobs resolve in parallel, and a job may
+// finish while they do. Whatever the timing, a response whose status counts the job as
+// completed shows the job finished too (a client polling until the plan has finished
+// reads the jobs of the same response). Each round puts the job back to PROCESSING and
+// finishes it at a different moment around the query.
+func TestPlanStatusNeverAheadOfItsJobs(t *testing.T) {
+	e := newCampaignsEnv(t, apitest.Options{})
+	ctx := context.Background()
+	planID, planN := e.patchPlan(t, e.alice)
+	const q = `query($p: ID!) { node(id: $p) { ... on CampaignPlan { status { completedCount } jobs { nodes { state } } } } }`
+	// The completion lands anywhere from before the query to its end: delays spread
+	// over the time one query takes on this machine now.
+	var took time.Duration
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		e.MustDo(t, e.alice, q, map[string]any{"p": planID}, nil)
+		took = time.Since(start)
+	}
+	const rounds = 40
+	seenBoth, seenNeither := 0, 0
+	for round := 0; round < rounds; round++ {
+		if _, err := e.DB.Exec(ctx, "UPDATE campaign_jobs SET state = 'processing', started_at = now(), finished_at = NULL WHERE plan_id = $1", planN); err != nil {
+			t.Fatal(err)
+		}
+		delay := time.Duration(round) * took / rounds
+		done := make(chan error, 1)
+		go func() {
+			time.Sleep(delay)
+			_, err := e.DB.Exec(ctx, "UPDATE campaign_jobs SET state = 'completed', finished_at = now() WHERE plan_id = $1", planN)
+			done <- err
+		}()
+		var out struct {
+			Node struct {
+				Status struct{ CompletedCount int }
+				Jobs   struct{ Nodes []struct{ State string } }
+			}
+		}
+		e.MustDo(t, e.alice, q, map[string]any{"p": planID}, &out)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Node.Jobs.Nodes) != 1 {
+			t.Fatalf("round %d: jobs %+v", round, out.Node.Jobs.Nodes)
+		}
+		state := out.Node.Jobs.Nodes[0].State
+		switch {
+		case out.Node.Status.CompletedCount == 1 && state != "COMPLETED":
+			t.Fatalf("round %d: the status counted the job as completed while its row in the same response said %s", round, state)
+		case out.Node.Status.CompletedCount == 1:
+			seenBoth++
+		case state == "PROCESSING":
+			seenNeither++
+		}
+	}
+	t.Logf("%d rounds saw the job finished, %d saw it running", seenBoth, seenNeither)
 }

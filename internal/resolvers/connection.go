@@ -4,46 +4,33 @@ import (
 	"context"
 	"sync"
 
+	graphql "github.com/graph-gophers/graphql-go"
+
 	"github.com/lookout/lookout/internal/errcode"
 	"github.com/lookout/lookout/internal/store"
 )
 
-// ConnectionArgs are the relay pagination arguments every connection field takes. In the
-// SDL `first` always has a default (or is required): graphql-go cannot put a default into
-// a pointer.
+// ConnectionArgs are the relay pagination arguments every connection field takes:
+// `first: Int = 50, after: String`, or `first: Int` without the default on the list
+// fields Sourcegraph's clients page with a variable that may be unset. An explicit null
+// for first means the default page size, as an omitted one does: graphql-go hands a
+// null through instead of the default, so First is a graphql.NullInt.
 type ConnectionArgs struct {
-	First int32
+	First graphql.NullInt
 	After *string
 }
 
 // MaxPageSize is the largest `first` a connection accepts.
 const MaxPageSize = 1000
 
-// DefaultPageSize is the page of a connection whose `first` is null or omitted.
+// DefaultPageSize is the page of a connection whose `first` is null or omitted; the SDL's
+// defaults say the same (TestEveryDefaultedArgumentTakesNull checks).
 const DefaultPageSize = 50
-
-// NullableFirstArgs are the pagination arguments of the list fields that Sourcegraph's
-// clients call with a variable that may be null (src repos list -first=-1 sends
-// first: null). graphql-go rejects a null for an argument with a default, so these
-// fields declare `first: Int` without one and the default is applied here.
-type NullableFirstArgs struct {
-	First *int32
-	After *string
-}
-
-// connectionArgs returns the arguments with the default page size filled in.
-func (a NullableFirstArgs) connectionArgs() ConnectionArgs {
-	first := int32(DefaultPageSize)
-	if a.First != nil {
-		first = *a.First
-	}
-	return ConnectionArgs{First: first, After: a.After}
-}
 
 // page turns the arguments into a store page that asks for one extra row, so the
 // connection knows whether another page follows.
 func (a ConnectionArgs) page() (store.Page, error) {
-	first := int(a.First)
+	first := int(intOr(a.First, DefaultPageSize))
 	if first < 0 {
 		return store.Page{}, errcode.New(errcode.BadInput, "first must not be negative")
 	}

@@ -61,11 +61,13 @@ func (s syncJob) FailureMessage(ctx context.Context) *string {
 func (s syncJob) ReposAdded() *int32   { return int32Ptr(s.j.ReposAdded) }
 func (s syncJob) ReposRemoved() *int32 { return int32Ptr(s.j.ReposRemoved) }
 
-func (es *ExternalServiceResolver) SyncJobs(ctx context.Context, args struct{ First int32 }) ([]syncJob, error) {
-	if args.First < 0 || args.First > 100 {
+// SyncJobs are the latest sync jobs, 10 when first is null or omitted.
+func (es *ExternalServiceResolver) SyncJobs(ctx context.Context, args struct{ First graphql.NullInt }) ([]syncJob, error) {
+	first := intOr(args.First, 10)
+	if first < 0 || first > 100 {
 		return nil, errcode.New(errcode.BadInput, "first must be between 0 and 100")
 	}
-	jobs, err := es.r.Store.ExternalServices().LastSyncJobs(ctx, es.svc.ID, int(args.First))
+	jobs, err := es.r.Store.ExternalServices().LastSyncJobs(ctx, es.svc.ID, int(first))
 	if err != nil {
 		return nil, err
 	}

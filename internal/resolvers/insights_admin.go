@@ -119,21 +119,25 @@ func (b *backfillItem) Creator(ctx context.Context) (*UserResolver, error) {
 	return u, err
 }
 
+type backfillQueueOrderBy struct{}
+
+func (backfillQueueOrderBy) enumName() string { return "BackfillQueueOrderBy" }
+
 // InsightAdminBackfillQueue lists backfills (site admins).
 func (r *Resolver) InsightAdminBackfillQueue(ctx context.Context, args struct {
 	First      *int32
 	Last       *int32
 	After      *string
 	Before     *string
-	OrderBy    string
-	Descending bool
+	OrderBy    NullEnum[backfillQueueOrderBy]
+	Descending graphql.NullBool
 	States     *[]string
 	TextSearch *string
 }) (*backfillConnection, error) {
 	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
-	opts := store.BackfillQueueOptions{OrderByPosition: args.OrderBy == "QUEUE_POSITION", Descending: args.Descending}
+	opts := store.BackfillQueueOptions{OrderByPosition: args.OrderBy.Or("STATE") == "QUEUE_POSITION", Descending: boolOr(args.Descending, false)}
 	if args.TextSearch != nil {
 		opts.TextSearch = *args.TextSearch
 	}

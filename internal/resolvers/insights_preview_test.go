@@ -8,12 +8,18 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/lookout/lookout/internal/insights"
 	"github.com/lookout/lookout/internal/store"
 )
 
 func TestInsightsPreviewAndScopeQueries(t *testing.T) {
 	ie := newInsightsEnv(t)
-	m := func(n int) time.Time { return ie.now.AddDate(0, 0, -7*n) }
+	// Commits go an hour after the preview's weekly sample times (computed from the same
+	// pinned clock), never on one: a commit at now minus whole weeks lands exactly on a
+	// sample whenever now is within the first second of a minute (samples are truncated to
+	// the minute, git dates to the second), and is then counted one sample earlier.
+	weeks := insights.SampleTimes(ie.now, insights.Interval{Unit: insights.Week, Value: 1}, insights.PreviewSamples)
+	m := func(n int) time.Time { return weeks[len(weeks)-1-n].Add(time.Hour) }
 	repos := map[string][]repoCommit{}
 	for i := 0; i < 22; i++ {
 		repos[fmt.Sprintf("local/many-%02d", i)] = []repoCommit{{m(1), map[string]string{"f": "x\n"}}}
@@ -72,9 +78,17 @@ func TestInsightsPreviewAndScopeQueries(t *testing.T) {
 	for _, pt := range p.SearchInsightPreview[0].Points {
 		got = append(got, pt.Value)
 	}
-	// Weekly: 0 before the first commit (5 weeks ago), 2, then 3 from 2 weeks ago.
+	// Weekly: 0 up to the first commit (just after the sample 5 weeks ago), 2, then 3
+	// from the first sample after the commit just after the one 2 weeks ago.
 	if diff := cmp.Diff([]float64{0, 0, 2, 2, 2, 3, 3}, got); diff != "" {
 		t.Errorf("preview points (-want +got):\n%s", diff)
+	}
+	var at []time.Time
+	for _, pt := range p.SearchInsightPreview[0].Points {
+		at = append(at, pt.DateTime.UTC())
+	}
+	if diff := cmp.Diff(weeks, at); diff != "" {
+		t.Errorf("preview sample times (-want +got):\n%s", diff)
 	}
 	// Nothing was stored.
 	if series, _ := ie.is.ListSeries(context.Background(), store.SeriesListOptions{IncludeDeleted: true}); len(series) != 0 {

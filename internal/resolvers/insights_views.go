@@ -505,17 +505,20 @@ func (p *InsightDataPointResolver) PointInTimeQuery(ctx context.Context) (*strin
 	return strPtr(insights.PointInTimeQuery(p.def, p.point.Time, parts)), nil
 }
 
-func (p *InsightDataPointResolver) RepositoryBreakdown(ctx context.Context, args struct{ First int32 }) ([]*pointRepository, error) {
+// RepositoryBreakdown is the point's largest repositories, 20 when first is null or
+// omitted.
+func (p *InsightDataPointResolver) RepositoryBreakdown(ctx context.Context, args struct{ First graphql.NullInt }) ([]*pointRepository, error) {
 	if p.series == nil || p.series.data.Series == nil {
 		return []*pointRepository{}, nil
 	}
-	if args.First < 0 || args.First > MaxPageSize {
+	first := intOr(args.First, 20)
+	if first < 0 || first > MaxPageSize {
 		return nil, errcode.New(errcode.BadInput, "first must be between 0 and %d", MaxPageSize)
 	}
-	if args.First == 0 {
+	if first == 0 {
 		return []*pointRepository{}, nil
 	}
-	limit := int(args.First)
+	limit := int(first)
 	if p.series.pie {
 		limit = 0 // rows are per repository and language: limited after summing
 	}
@@ -542,8 +545,8 @@ func (p *InsightDataPointResolver) RepositoryBreakdown(ctx context.Context, args
 			parts = append(parts, *byRepo[id])
 		}
 		sort.SliceStable(parts, func(i, j int) bool { return parts[i].Value > parts[j].Value })
-		if len(parts) > int(args.First) {
-			parts = parts[:args.First]
+		if len(parts) > int(first) {
+			parts = parts[:first]
 		}
 	}
 	out := make([]*pointRepository, len(parts))

@@ -15,24 +15,25 @@ import (
 	"github.com/lookout/lookout/internal/store"
 )
 
-// Inputs of the issue monitor mutations.
+// Inputs of the issue monitor mutations. A field with a default in the schema is a null
+// type; null means that default, on update as on create.
 type (
 	IssueTrackingInput struct {
 		Query                         string
-		Identity                      string
+		Identity                      NullEnum[issueIdentity]
 		SearchSchedule                string
 		UpdateSchedule                string
-		MaxIssuesPerRun               int32
-		ExecutionTimeout              int32
-		Solvable                      bool
-		Unique                        bool
+		MaxIssuesPerRun               graphql.NullInt
+		ExecutionTimeout              graphql.NullInt
+		Solvable                      graphql.NullBool
+		Unique                        graphql.NullBool
 		Rule                          AlertRuleInput
-		DismissAcknowledgeOnNewIssues bool
+		DismissAcknowledgeOnNewIssues graphql.NullBool
 	}
 	AlertRuleInput struct {
 		Kind       string
 		ValueField *string
-		Operation  string
+		Operation  NullEnum[valueOperation]
 		Levels     PriorityLevelsInput
 	}
 	PriorityLevelsInput struct {
@@ -55,14 +56,24 @@ type (
 	}
 )
 
+type issueIdentity struct{}
+
+func (issueIdentity) enumName() string { return "IssueIdentity" }
+
+type valueOperation struct{}
+
+func (valueOperation) enumName() string { return "ValueOperation" }
+
 // issueConfigFromInput validates the issue-tracking input into a configuration; the next
 // search and update are the schedules' next times from now.
 func issueConfigFromInput(in IssueTrackingInput, now time.Time) (store.IssueMonitorConfig, error) {
 	c := store.IssueMonitorConfig{
-		Query: in.Query, Identity: in.Identity, SearchSchedule: in.SearchSchedule, UpdateSchedule: in.UpdateSchedule,
-		MaxIssuesPerRun: int(in.MaxIssuesPerRun), ExecutionTimeout: time.Duration(in.ExecutionTimeout) * time.Second,
-		Solvable: in.Solvable, Unique: in.Unique, RuleKind: in.Rule.Kind, ValueOperation: in.Rule.Operation,
-		DismissAcknowledgeOnNewIssues: in.DismissAcknowledgeOnNewIssues,
+		Query: in.Query, Identity: in.Identity.Or("DEFAULT"), SearchSchedule: in.SearchSchedule, UpdateSchedule: in.UpdateSchedule,
+		MaxIssuesPerRun:  int(intOr(in.MaxIssuesPerRun, 100)),
+		ExecutionTimeout: time.Duration(intOr(in.ExecutionTimeout, 60)) * time.Second,
+		Solvable:         boolOr(in.Solvable, true), Unique: boolOr(in.Unique, false),
+		RuleKind: in.Rule.Kind, ValueOperation: in.Rule.Operation.Or("GREATER_THAN"),
+		DismissAcknowledgeOnNewIssues: boolOr(in.DismissAcknowledgeOnNewIssues, false),
 	}
 	if c.MaxIssuesPerRun <= 0 {
 		return c, errcode.New(errcode.BadInput, "maxIssuesPerRun must be at least 1")
@@ -266,22 +277,24 @@ func (r *Resolver) DeleteIssueMonitor(ctx context.Context, args struct{ ID graph
 	return empty(storeErr(r.Store.CodeMonitors().DeleteMonitor(ctx, m.ID)))
 }
 
+// RunIssueMonitor requests a run now; a null search or update is true, as omitted.
 func (r *Resolver) RunIssueMonitor(ctx context.Context, args struct {
 	ID     graphql.ID
-	Search bool
-	Update bool
+	Search graphql.NullBool
+	Update graphql.NullBool
 }) (*IssueMonitorRunResolver, error) {
 	m, _, err := r.issueMonitorByID(ctx, args.ID)
 	if err != nil {
 		return nil, err
 	}
-	if !args.Search && !args.Update {
+	doSearch, doUpdate := boolOr(args.Search, true), boolOr(args.Update, true)
+	if !doSearch && !doUpdate {
 		return nil, errcode.New(errcode.BadInput, "a run needs search, update or both")
 	}
 	if !m.Enabled {
 		return nil, errcode.New(errcode.BadInput, "the monitor is disabled")
 	}
-	id, err := r.Store.IssueMonitors().RequestRun(ctx, m.ID, args.Search, args.Update)
+	id, err := r.Store.IssueMonitors().RequestRun(ctx, m.ID, doSearch, doUpdate)
 	if err != nil {
 		return nil, err
 	}

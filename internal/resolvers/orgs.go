@@ -67,7 +67,7 @@ func (r *Resolver) Organization(ctx context.Context, args struct{ Name string })
 // Organizations lists every organization to any signed-in user: organization names are
 // public, as user names are (organization(name:) answers anyone).
 func (r *Resolver) Organizations(ctx context.Context, args struct {
-	NullableFirstArgs
+	ConnectionArgs
 	Query *string
 }) (*connection[*OrgResolver], error) {
 	// Site admins only, as the users list and Sourcegraph's organizations are: a member
@@ -75,7 +75,7 @@ func (r *Resolver) Organizations(ctx context.Context, args struct {
 	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
-	page, err := args.connectionArgs().page()
+	page, err := args.page()
 	if err != nil {
 		return nil, err
 	}

@@ -253,35 +253,42 @@ func (r *Resolver) repositoryByID(ctx context.Context, id int64) (*RepositoryRes
 	return r.newRepository(repo), nil
 }
 
+type repositoryOrderBy struct{}
+
+func (repositoryOrderBy) enumName() string { return "RepositoryOrderBy" }
+
 func (r *Resolver) Repositories(ctx context.Context, args struct {
-	NullableFirstArgs
+	ConnectionArgs
 	Query       *string
-	Cloned      bool
-	NotCloned   bool
-	Indexed     bool
-	NotIndexed  bool
-	FailedFetch bool
-	OrderBy     string
-	Descending  bool
+	Cloned      graphql.NullBool
+	NotCloned   graphql.NullBool
+	Indexed     graphql.NullBool
+	NotIndexed  graphql.NullBool
+	FailedFetch graphql.NullBool
+	OrderBy     NullEnum[repositoryOrderBy]
+	Descending  graphql.NullBool
 }) (*connection[*RepositoryResolver], error) {
 	if err := auth.CheckAuthenticated(ctx); err != nil {
 		return nil, err
 	}
+	// A null is the schema's default.
+	cloned, notCloned := boolOr(args.Cloned, true), boolOr(args.NotCloned, true)
+	indexed, notIndexed := boolOr(args.Indexed, true), boolOr(args.NotIndexed, true)
 	// The cursor is a name or an id by the order, decoded below.
-	page, err := ConnectionArgs{First: args.connectionArgs().First}.page()
+	page, err := ConnectionArgs{First: args.First}.page()
 	if err != nil {
 		return nil, err
 	}
-	opts := store.RepoListOptions{FailedFetch: args.FailedFetch, Descending: args.Descending, Limit: page.Limit}
+	opts := store.RepoListOptions{FailedFetch: boolOr(args.FailedFetch, false), Descending: boolOr(args.Descending, false), Limit: page.Limit}
 	if args.Query != nil {
 		opts.Query = *args.Query
 	}
-	none := !args.Indexed && !args.NotIndexed || !args.Cloned && !args.NotCloned
-	if args.Cloned != args.NotCloned {
-		opts.Cloned = &args.Cloned
+	none := !indexed && !notIndexed || !cloned && !notCloned
+	if cloned != notCloned {
+		opts.Cloned = &cloned
 	}
 	cursor := func(repo *store.Repo) string { return encodeStringCursor(repo.Name) }
-	switch args.OrderBy {
+	switch args.OrderBy.Or("REPOSITORY_NAME") {
 	case "REPO_CREATED_AT":
 		opts.OrderBy = store.RepoOrderCreatedAt
 		cursor = func(repo *store.Repo) string { return encodeCursor(repo.ID) }
@@ -300,9 +307,9 @@ func (r *Resolver) Repositories(ctx context.Context, args struct {
 	}
 	viewer := auth.FromContext(ctx).Viewer()
 	var repos []*store.Repo
-	if !none && args.Indexed != args.NotIndexed {
+	if !none && indexed != notIndexed {
 		// The index is outside the database: the filter is the list of ids it selects.
-		if opts.IDs, err = r.indexFilter(ctx, viewer, opts, args.Indexed); err != nil {
+		if opts.IDs, err = r.indexFilter(ctx, viewer, opts, indexed); err != nil {
 			return nil, err
 		}
 	}
@@ -436,11 +443,16 @@ func (r *Resolver) UpdateMirrorRepository(ctx context.Context, args struct{ Repo
 	return empty(r.Store.Repos().EnqueueFetch(ctx, id, store.FetchReasonManual))
 }
 
+type repositoryPermission struct{}
+
+func (repositoryPermission) enumName() string { return "RepositoryPermission" }
+
 func (r *Resolver) SetRepositoryPermissionsForUsers(ctx context.Context, args struct {
 	Repository      graphql.ID
 	UserPermissions []struct {
-		BindID     string
-		Permission string
+		BindID string
+		// READ is the only permission; null means it too.
+		Permission NullEnum[repositoryPermission]
 	}
 }) (*EmptyResponse, error) {
 	if err := auth.CheckSiteAdmin(ctx); err != nil {

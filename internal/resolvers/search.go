@@ -26,12 +26,17 @@ func invalidQuery(err error) error {
 	return err
 }
 
+type searchVersion struct{}
+
+func (searchVersion) enumName() string { return "SearchVersion" }
+
 // Search parses the query at once (so that an invalid one fails the field) and runs it
 // when results or stats are first asked for.
 func (r *Resolver) Search(ctx context.Context, args struct {
 	Query       string
 	PatternType *string
-	Version     string
+	// Version is accepted for Sourcegraph's clients and means nothing here (null as V3).
+	Version NullEnum[searchVersion]
 }) (*SearchResolver, error) {
 	if err := auth.CheckAuthenticated(ctx); err != nil {
 		return nil, err
@@ -390,7 +395,7 @@ func (r *Resolver) SearchContexts(ctx context.Context, args struct {
 	if err := auth.CheckAuthenticated(ctx); err != nil {
 		return nil, err
 	}
-	page, err := ConnectionArgs{First: args.First}.page()
+	page, err := ConnectionArgs{First: args.First}.page() // the cursor is a name, decoded below
 	if err != nil {
 		return nil, err
 	}
@@ -436,9 +441,9 @@ func (r *Resolver) SearchContextBySpec(ctx context.Context, args struct{ Spec st
 // SearchContextInput is the input of createSearchContext.
 type SearchContextInput struct {
 	Name        string
-	Description string
+	Description graphql.NullString // null is ""
 	Query       string
-	Public      bool
+	Public      graphql.NullBool // null is true
 	Namespace   *graphql.ID
 }
 
@@ -449,13 +454,13 @@ func (r *Resolver) CreateSearchContext(ctx context.Context, args struct{ SearchC
 		return nil, err
 	}
 	in := args.SearchContext
-	if !in.Public {
+	if !boolOr(in.Public, true) {
 		return nil, errcode.New(errcode.BadInput, "search contexts are site-wide: public must be true")
 	}
 	if in.Namespace != nil {
 		return nil, errcode.New(errcode.BadInput, "search contexts belong to no namespace: namespace must be null")
 	}
-	c, err := search.CreateSearchContext(ctx, r.Store, in.Name, in.Description, in.Query)
+	c, err := search.CreateSearchContext(ctx, r.Store, in.Name, stringOr(in.Description, ""), in.Query)
 	var ce *search.ContextError
 	switch {
 	case errors.As(err, &ce):

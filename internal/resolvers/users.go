@@ -137,13 +137,13 @@ func (r *Resolver) User(ctx context.Context, args struct{ Username string }) (*U
 }
 
 func (r *Resolver) Users(ctx context.Context, args struct {
-	NullableFirstArgs
+	ConnectionArgs
 	Query *string
 }) (*connection[*UserResolver], error) {
 	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
-	page, err := args.connectionArgs().page()
+	page, err := args.page()
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func (r *Resolver) CreateUser(ctx context.Context, args struct {
 	if err := auth.CheckSiteAdmin(ctx); err != nil {
 		return nil, err
 	}
-	nu := store.NewUser{Username: strings.TrimSpace(args.Username), SiteAdmin: orDefault(args.SiteAdmin, false)}
+	nu := store.NewUser{Username: strings.TrimSpace(args.Username), SiteAdmin: boolOr(args.SiteAdmin, false)}
 	if err := store.ValidateName(nu.Username); err != nil {
 		return nil, badInput(err)
 	}
@@ -191,7 +191,7 @@ func (r *Resolver) CreateUser(ctx context.Context, args struct {
 		if err != nil || addr.Name != "" {
 			return nil, errcode.New(errcode.BadInput, "invalid email address %q", *args.Email)
 		}
-		nu.Email, nu.EmailVerified = addr.Address, orDefault(args.VerifiedEmail, true)
+		nu.Email, nu.EmailVerified = addr.Address, boolOr(args.VerifiedEmail, true)
 	}
 	if args.Password != nil {
 		hash, err := auth.HashPassword(*args.Password)
@@ -282,17 +282,3 @@ func empty(err error) (*EmptyResponse, error) {
 }
 
 func (*EmptyResponse) AlwaysNil() *string { return nil }
-
-// orDefault is the value of a nullable Boolean argument that has a default in the schema
-// (createUser's `siteAdmin: Boolean = false`). graphql-go fills the default in when the
-// argument is omitted, but hands an explicit null (a literal, or a variable that is null
-// or not sent) to the resolver; packed into a plain bool that fails the whole request
-// with "got null for non-null", and graphql-go cannot pack a default into a *bool. Such
-// arguments are graphql.NullBool, and null means the default, as a client that fills
-// variables from optional form fields expects.
-func orDefault(b graphql.NullBool, def bool) bool {
-	if b.Value == nil {
-		return def
-	}
-	return *b.Value
-}

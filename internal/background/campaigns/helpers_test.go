@@ -132,7 +132,10 @@ func buildWorker(db *pgxpool.Pool, dir string, logger log.Logger, wc workerConfi
 	rs, err := bgcampaigns.Routines(env, bgcampaigns.Options{
 		Store: st, Repos: repoSvc, Runner: runner, ExternalURL: "http://lookout.test", Rates: rates, HTTPClient: wc.httpClient,
 		PollInterval: 100 * time.Millisecond, SyncInterval: 200 * time.Millisecond, LogFlushInterval: 100 * time.Millisecond,
-		StalledMaxAge: time.Second, ResetInterval: 300 * time.Millisecond, Now: wc.now, ChangesetConcurrency: wc.changesetConcurrency,
+		// The user's default stalled age: a shorter one lets a loaded machine (the race
+		// detector, other tests) miss heartbeats long enough for a live job to be reset
+		// and run twice. The kill test ages a dead worker's heartbeats instead.
+		ResetInterval: 300 * time.Millisecond, Now: wc.now, ChangesetConcurrency: wc.changesetConcurrency,
 	})
 	if err != nil {
 		return nil, err

@@ -102,6 +102,21 @@ func runChild(t *testing.T, dbURL, mode string) {
 	}
 }
 
+// ageHeartbeats makes the jobs a killed worker held look as they would once the stalled
+// age (the default, 15 s) had passed since its last heartbeat, so the next worker's
+// resetter returns them to the queue at its next pass instead of the test waiting that
+// long.
+func ageHeartbeats(t *testing.T, e *hostEnv, hostname string) {
+	t.Helper()
+	tag, err := e.db.Exec(context.Background(), "UPDATE changesets SET last_heartbeat_at = now() - interval '1 hour' WHERE state = 'processing' AND worker_hostname = $1", hostname+"/changesets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tag.RowsAffected() != 1 {
+		t.Fatalf("worker %s died holding %d changesets, want the 1 it was opening a pull request for", hostname, tag.RowsAffected())
+	}
+}
+
 // TestKilledWorkerOpensOnePullRequestPerRepository kills a worker after it pushed a
 // branch but before it opened the pull request, then another after it opened one but
 // before it recorded it; the retries open the missing pull request and adopt the
@@ -127,6 +142,7 @@ func TestKilledWorkerOpensOnePullRequestPerRepository(t *testing.T) {
 		t.Fatal(err)
 	}
 	runChild(t, e.dbURL, "before-create")
+	ageHeartbeats(t, e, "child-before-create")
 	pushedNoPR := 0
 	for n := range e.repos {
 		if e.branchHead(t, n, "campaigns/foo-to-bar") != "" && len(e.gh.PullRequests("acme/"+n)) == 0 {
@@ -137,6 +153,7 @@ func TestKilledWorkerOpensOnePullRequestPerRepository(t *testing.T) {
 		t.Fatalf("after the first kill, %d repositories have a pushed branch without a pull request, want 1", pushedNoPR)
 	}
 	runChild(t, e.dbURL, "after-create")
+	ageHeartbeats(t, e, "child-after-create")
 	unrecorded := 0
 	for n, r := range e.repos {
 		if len(e.gh.PullRequests("acme/"+n)) == 1 {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/lookout/lookout/internal/vcs"
 )
 
 // MaxIndexedBranches is how many branches "indexedBranches" may list for a repository
@@ -106,32 +108,14 @@ func (p *configParser) indexedBranches(fields map[string]json.RawMessage) Indexe
 	return out
 }
 
-// checkBranchName returns why name is not a branch name git accepts (git
-// check-ref-format's rules for refs/heads/<name>), or "" when it is one.
+// checkBranchName returns why name is not a branch name git accepts, or "" when it is
+// one.
 func checkBranchName(name string) string {
 	switch {
-	case name == "":
-		return "must not be empty"
 	case strings.HasPrefix(name, "refs/"):
 		return `must be a branch name without "refs/heads/"`
-	case name == "HEAD" || name == "@":
-		return "is not a branch name"
-	case strings.HasPrefix(name, "-"):
-		return `must not start with "-"`
-	case strings.HasSuffix(name, ".") || strings.HasSuffix(name, "/") || strings.HasPrefix(name, "/"):
-		return `must not start with "/" or end with "/" or "."`
-	case strings.Contains(name, "..") || strings.Contains(name, "//") || strings.Contains(name, "@{"):
-		return `must not contain "..", "//" or "@{"`
-	}
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
-			return "must not contain spaces, control characters or any of ~^:?*[\\"
-		}
-	}
-	for _, seg := range strings.Split(name, "/") {
-		if strings.HasPrefix(seg, ".") || strings.HasSuffix(seg, ".lock") {
-			return `has a path segment starting with "." or ending with ".lock"`
-		}
+	case vcs.CheckBranchName(name) != nil:
+		return "is not a valid git branch name (see git check-ref-format --branch)"
 	}
 	return ""
 }

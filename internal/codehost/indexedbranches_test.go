@@ -26,7 +26,7 @@ func TestIndexedBranchesConfig(t *testing.T) {
 		{"not a list", codehost.KindGitHub, `{"token":"t","orgs":["a"],"indexedBranches":{"github.com/a/b":"release"}}`, []string{`indexedBranches["github.com/a/b"] must be a list of branch names`}},
 		{"refs", codehost.KindGit, `{"repos":["/srv/a"],"indexedBranches":{"local/a":["refs/heads/release"]}}`, []string{`"indexedBranches[\"local/a\"][0]" must be a branch name without "refs/heads/"`}},
 		{"bad names", codehost.KindGitLab, `{"token":"t","orgs":["a"],"indexedBranches":{"*":["ok","with space","a..b","HEAD","x.lock",""]}}`,
-			[]string{`[1]" must not contain spaces`, `[2]" must not contain ".."`, `[3]" is not a branch name`, `[4]" has a path segment`, `[5]" must not be empty`}},
+			[]string{`[1]" is not a valid git branch name`, `[2]" is not a valid git branch name`, `[3]" is not a valid git branch name`, `[4]" is not a valid git branch name`, `[5]" is not a valid git branch name`}},
 		{"twice", codehost.KindGit, `{"repos":["/srv/a"],"indexedBranches":{"*":["release","release"]}}`, []string{`lists "release" twice`}},
 		{"empty key", codehost.KindGit, `{"repos":["/srv/a"],"indexedBranches":{" ":["release"]}}`, []string{`the key must be a repository name or pattern`}},
 		{"too many", codehost.KindGit, string(many), []string{fmt.Sprintf(`lists %d branches; at most %d`, len(tooMany), codehost.MaxIndexedBranches)}},

@@ -306,13 +306,13 @@ type recordingBackend struct {
 	asked map[uint32]bool
 }
 
-func (r *recordingBackend) Search(ctx context.Context, q zq.Q, want map[uint32]string) (*textindex.Result, error) {
+func (r *recordingBackend) Search(ctx context.Context, q zq.Q, branch string, want map[uint32]string) (*textindex.Result, error) {
 	r.mu.Lock()
 	for id := range want {
 		r.asked[id] = true
 	}
 	r.mu.Unlock()
-	return r.Backend.Search(ctx, q, want)
+	return r.Backend.Search(ctx, q, branch, want)
 }
 
 func TestIndexedSearchPlanning(t *testing.T) {

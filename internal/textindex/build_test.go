@@ -72,7 +72,7 @@ type doc struct {
 
 func allDocs(t *testing.T, b textindex.Backend, id uint32, version string) map[string]doc {
 	t.Helper()
-	res, err := b.Search(testContext(t), &query.Const{Value: true}, map[uint32]string{id: version})
+	res, err := b.Search(testContext(t), &query.Const{Value: true}, textindex.DefaultBranch, map[uint32]string{id: version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestIndexHoldsWhatSearchesRead(t *testing.T) {
 	if diff := cmp.Diff(allDocs(t, fb, 7, v3), allDocs(t, b, 7, v3)); diff != "" {
 		t.Errorf("documents after the delta build (-full build +delta):\n%s", diff)
 	}
-	res2, err := b.Search(ctx, &query.Const{Value: true}, map[uint32]string{7: version})
+	res2, err := b.Search(ctx, &query.Const{Value: true}, textindex.DefaultBranch, map[uint32]string{7: version})
 	if err != nil {
 		t.Fatal(err)
 	}

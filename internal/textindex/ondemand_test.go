@@ -32,7 +32,10 @@ func TestOnDemand(t *testing.T) {
 	}
 	defer b.Close()
 	heads := 0
-	od := textindex.NewOnDemand(ix, oneMirror{m}, func(r *store.Repo) string { heads++; return r.HeadOIDs["refs/heads/main"] }, nil)
+	od := textindex.NewOnDemand(ix, oneMirror{m}, func(_ context.Context, r *store.Repo) ([]textindex.Branch, error) {
+		heads++
+		return []textindex.Branch{{Name: textindex.DefaultBranch, Commit: r.HeadOIDs["refs/heads/main"]}}, nil
+	}, nil)
 	od.Start(context.Background())
 	repo := &store.Repo{ID: 9, Name: "example.com/od", HeadOIDs: map[string]string{"refs/heads/main": head}}
 	for range 3 {

@@ -3,7 +3,9 @@ package resolvers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,5 +162,134 @@ func TestTextSearchIndexAPI(t *testing.T) {
 	}
 	if s := res.Search.Results; s.MatchCount != 2 || s.IndexedRepositories != 0 || s.UnindexedRepositories != 2 {
 		t.Errorf("search after the push: %+v; want both repositories from their mirrors", s)
+	}
+}
+
+// TestTextSearchIndexBranchesAPI: a connection's "indexedBranches" is validated when it
+// is added or changed, its branches are listed with their indexed commits in
+// textSearchIndex.refs, and a change of the list queues rebuilds of its repositories.
+func TestTextSearchIndexBranchesAPI(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	backend, err := textindex.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Close()
+	e := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) {
+		d.Search = search.NewService(d.Store, d.Repos, nil, nil, search.Options{Index: backend})
+	}})
+	w := gittest.NewRepo(t)
+	day := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	main1 := w.Commit(day, "", "first", map[string]string{"a.go": "package a\n"})
+	w.Git("checkout", "-q", "-b", "release")
+	rel1 := w.Commit(day.Add(time.Hour), "", "release", map[string]string{"a.go": "package a // release\n"})
+	w.Git("checkout", "-q", "main")
+
+	add := `mutation($c: String!) { addExternalService(input: {kind: GIT, displayName: "local", config: $c}) { id } }`
+	config := func(branches any) string {
+		cfg, _ := json.Marshal(map[string]any{"repos": []map[string]string{{"url": w.Dir, "name": "local/br"}}, "indexedBranches": branches})
+		return string(cfg)
+	}
+	for _, bad := range []any{
+		map[string]any{"local/br": []string{"refs/heads/release"}},
+		map[string]any{"local/br": "release"},
+		[]string{"release"},
+	} {
+		r := e.Do(t, e.AdminToken, add, map[string]any{"c": config(bad)})
+		if r.Code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "indexedBranches") {
+			t.Errorf("adding a connection with indexedBranches %v: %+v; want BAD_USER_INPUT naming indexedBranches", bad, r.Errors)
+		}
+	}
+	var added struct{ AddExternalService struct{ ID string } }
+	e.MustDo(t, e.AdminToken, add, map[string]any{"c": config(map[string]any{"local/*": []string{"release"}})}, &added)
+
+	svcs, err := e.Store.ExternalServices().List(ctx, store.Page{})
+	if err != nil || len(svcs) != 1 {
+		t.Fatalf("connections: %v, %v", svcs, err)
+	}
+	if _, err := e.Store.Repos().SyncFromService(ctx, svcs[0].ID, []store.SourcedRepo{{Name: "local/br", CloneURL: w.Dir}}, false); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Store.Repos().GetByName(ctx, store.InternalViewer, "local/br")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Repos.Fetch(ctx, r.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = e.Store.Repos().GetByID(ctx, store.InternalViewer, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	branches, err := search.BranchesToIndex(ctx, e.Store, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := textindex.NewIndexer(textindex.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.Repos.Mirror(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.IndexBranches(ctx, textindex.Repo{ID: r.ID, Name: r.Name}, m, branches); err != nil {
+		t.Fatal(err)
+	}
+
+	type ref struct {
+		Ref           struct{ DisplayName string }
+		Indexed       bool
+		Current       bool
+		IndexedCommit *struct{ Commit struct{ Oid string } }
+	}
+	var res struct {
+		Repository struct {
+			TextSearchIndex struct{ Refs []ref }
+		}
+	}
+	q := `{ repository(name: "local/br") { textSearchIndex { refs { ref { displayName } indexed current indexedCommit { commit { oid } } } } } }`
+	got := func() string {
+		e.MustDo(t, e.AdminToken, q, nil, &res)
+		var parts []string
+		for _, r := range res.Repository.TextSearchIndex.Refs {
+			commit := ""
+			if r.IndexedCommit != nil {
+				commit = r.IndexedCommit.Commit.Oid
+			}
+			parts = append(parts, fmt.Sprintf("%s indexed=%v current=%v at=%s", r.Ref.DisplayName, r.Indexed, r.Current, commit))
+		}
+		return strings.Join(parts, "; ")
+	}
+	want := fmt.Sprintf("main indexed=true current=true at=%s; release indexed=true current=true at=%s", main1, rel1)
+	deadline := time.Now().Add(20 * time.Second)
+	for got() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("refs: %s\nwant %s", got(), want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Changing the list queues a rebuild of the connection's repositories; a change of
+	// anything else does not.
+	update := `mutation($id: ID!, $c: String!) { updateExternalService(input: {id: $id, config: $c}) { id } }`
+	queued := func() int {
+		var n int
+		if err := e.DB.QueryRow(ctx, `SELECT count(*) FROM text_index_jobs WHERE repo_id = $1 AND reason = 'config'`, r.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	e.MustDo(t, e.AdminToken, update, map[string]any{"id": added.AddExternalService.ID, "c": config(map[string]any{"local/*": []string{"release"}})}, nil)
+	if n := queued(); n != 0 {
+		t.Errorf("an update that keeps the list queued %d rebuilds", n)
+	}
+	r2 := e.Do(t, e.AdminToken, update, map[string]any{"id": added.AddExternalService.ID, "c": config(map[string]any{"local/*": []string{"release", "bad..name"}})})
+	if r2.Code() != "BAD_USER_INPUT" || queued() != 0 {
+		t.Errorf("an update with an invalid branch: %+v, %d rebuilds queued; want BAD_USER_INPUT and none", r2.Errors, queued())
+	}
+	e.MustDo(t, e.AdminToken, update, map[string]any{"id": added.AddExternalService.ID, "c": config(nil)}, nil)
+	if n := queued(); n != 1 {
+		t.Errorf("an update that drops release queued %d rebuilds; want 1", n)
 	}
 }

@@ -201,3 +201,146 @@ func TestIndexHoldsWhatSearchesRead(t *testing.T) {
 		t.Fatalf("a search for the replaced version was answered: %+v", res2)
 	}
 }
+
+// branchDocs is what a search on branch finds in repository id at version: each
+// document's content (remainders as their reason), and the branches it is on.
+func branchDocs(t *testing.T, b textindex.Backend, id uint32, branch, version string) (map[string]string, map[string][]string) {
+	t.Helper()
+	res, err := b.Search(testContext(t), &query.Const{Value: true}, branch, map[uint32]string{id: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Answered[id] {
+		t.Fatalf("repository %d not answered at %s %s", id, branch, version)
+	}
+	content, on := map[string]string{}, map[string][]string{}
+	for _, f := range res.Files {
+		if _, dup := content[f.FileName]; dup {
+			t.Errorf("%s: two documents on %s", f.FileName, branch)
+		}
+		content[f.FileName] = string(f.Content)
+		on[f.FileName] = f.Branches
+	}
+	return content, on
+}
+
+// waitBranches waits until b serves repository id with exactly these branches.
+func waitBranches(t *testing.T, b textindex.Backend, id uint32, branches []textindex.Branch) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		e, err := b.Entry(testContext(t), id, textindex.ShardVersion(branches[0].Commit, textindex.DefaultMaxFileSize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []textindex.Branch
+		if e != nil {
+			for _, rb := range e.Repository.Branches {
+				got = append(got, textindex.Branch{Name: rb.Name, Commit: textindex.CommitOf(rb.Version)})
+			}
+		}
+		if slices.Equal(got, branches) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("repository %d is served with branches %v, want %v", id, got, branches)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestIndexBranches: a shard of main and release holds each branch's tree, a blob on
+// both as one document; a push to release is a delta build that ends as a full build
+// would; a branch dropped from the list is gone after the next build.
+func TestIndexBranches(t *testing.T) {
+	ctx := testContext(t)
+	w := gittest.NewRepo(t)
+	day := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	main1 := w.Commit(day, "", "main", map[string]string{"shared.go": "package shared\n", "changed.go": "package main // on main\n", "gone.txt": "only on main\n"})
+	w.Git("checkout", "-q", "-b", "release")
+	rel1 := w.Commit(day.Add(time.Hour), "", "release", map[string]string{"changed.go": "package main // on release\n", "gone.txt": "", "notes.md": "release notes\n"})
+	m, fetch := mirrorOf(t, w, "example.com/br")
+
+	ix, err := textindex.NewIndexer(textindex.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := textindex.NewLocal(ix.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	repo := textindex.Repo{ID: 11, Name: "example.com/br"}
+	both := textindex.ShardBranches(main1, "main", map[string]string{"refs/heads/main": main1, "refs/heads/release": rel1}, []string{"release", "missing", "main"})
+	if want := []textindex.Branch{{Name: "HEAD", Commit: main1}, {Name: "release", Commit: rel1}}; !slices.Equal(both, want) {
+		t.Fatalf("ShardBranches: %v, want %v (listed branches that exist, without the default one)", both, want)
+	}
+	res, err := ix.IndexBranches(ctx, repo, m, both)
+	if err != nil || !res.Built || res.Delta || res.Files != 5 {
+		t.Fatalf("first build: %+v, %v; want a full build of 5 documents (shared.go once)", res, err)
+	}
+	if !ix.Holds(repo, both) || ix.Holds(repo, both[:1]) {
+		t.Errorf("Holds: the shard must hold exactly both branches")
+	}
+	waitBranches(t, b, 11, both)
+	v := func(commit string) string { return textindex.ShardVersion(commit, textindex.DefaultMaxFileSize) }
+	onMain, mainBranches := branchDocs(t, b, 11, textindex.DefaultBranch, v(main1))
+	if diff := cmp.Diff(map[string]string{"shared.go": "package shared\n", "changed.go": "package main // on main\n", "gone.txt": "only on main\n"}, onMain); diff != "" {
+		t.Errorf("documents on main (-want +got):\n%s", diff)
+	}
+	onRelease, releaseBranches := branchDocs(t, b, 11, "release", v(rel1))
+	if diff := cmp.Diff(map[string]string{"shared.go": "package shared\n", "changed.go": "package main // on release\n", "notes.md": "release notes\n"}, onRelease); diff != "" {
+		t.Errorf("documents on release (-want +got):\n%s", diff)
+	}
+	if !slices.Equal(mainBranches["changed.go"], []string{"HEAD"}) || !slices.Equal(releaseBranches["notes.md"], []string{"release"}) {
+		t.Errorf("branches of the documents: main %v, release %v", mainBranches, releaseBranches)
+	}
+	// A search at a branch the shard holds at another commit is not answered.
+	if res, err := b.Search(ctx, &query.Const{Value: true}, "release", map[uint32]string{11: v(main1)}); err != nil || res.Answered[11] || len(res.Files) != 0 {
+		t.Errorf("a search at release with the wrong commit: %+v, %v; want it not answered", res, err)
+	}
+
+	// A push to release: a delta build, which ends where a full build does.
+	rel2 := w.Commit(day.Add(2*time.Hour), "", "hotfix", map[string]string{"shared.go": "package shared // fixed on release\n", "notes.md": ""})
+	fetch()
+	moved := []textindex.Branch{both[0], {Name: "release", Commit: rel2}}
+	if res, err := ix.IndexBranches(ctx, repo, m, moved); err != nil || !res.Delta {
+		t.Fatalf("build after a push to release: %+v, %v; want a delta build", res, err)
+	}
+	waitBranches(t, b, 11, moved)
+	full, err := textindex.NewIndexer(textindex.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := full.IndexBranches(ctx, repo, m, moved); err != nil {
+		t.Fatal(err)
+	}
+	fb, err := textindex.NewLocal(full.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fb.Close()
+	waitBranches(t, fb, 11, moved)
+	for _, br := range moved {
+		wantDocs, wantOn := branchDocs(t, fb, 11, br.Name, v(br.Commit))
+		gotDocs, gotOn := branchDocs(t, b, 11, br.Name, v(br.Commit))
+		if diff := cmp.Diff(wantDocs, gotDocs); diff != "" {
+			t.Errorf("documents on %s after the delta build (-full +delta):\n%s", br.Name, diff)
+		}
+		if diff := cmp.Diff(wantOn, gotOn); diff != "" {
+			t.Errorf("branches of the documents on %s after the delta build (-full +delta):\n%s", br.Name, diff)
+		}
+	}
+	if docs, _ := branchDocs(t, b, 11, textindex.DefaultBranch, v(main1)); docs["shared.go"] != "package shared\n" {
+		t.Errorf("shared.go on main after the push to release: %q", docs["shared.go"])
+	}
+
+	// release no longer listed: the next build holds main alone.
+	if res, err := ix.IndexBranches(ctx, repo, m, moved[:1]); err != nil || !res.Built || res.Delta {
+		t.Fatalf("build without release: %+v, %v; want a full build", res, err)
+	}
+	waitBranches(t, b, 11, moved[:1])
+	if res, err := b.Search(ctx, &query.Const{Value: true}, "release", map[uint32]string{11: v(rel2)}); err != nil || res.Answered[11] {
+		t.Errorf("a search at the dropped branch: %+v, %v; want it not answered", res, err)
+	}
+}

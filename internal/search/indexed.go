@@ -125,8 +125,9 @@ func (e *execution) runIndexed(ctx context.Context, s *Service, jobs []job) {
 				}
 			}
 		}
+		distinct := len(slices.Compact(slices.Sorted(slices.Values(revs))))
 		for i := range jobs {
-			if jobs[i].basic == bi && len(jobs[i].doneRevs) == len(revs) {
+			if jobs[i].basic == bi && len(jobs[i].doneRevs) == distinct {
 				jobs[i].indexed = true
 			}
 		}

@@ -186,7 +186,7 @@ func (ix *Indexer) index(ctx context.Context, repo Repo, m *vcs.Mirror, branches
 // repository's shards hold, and whether a delta build can apply them: shards of the same
 // branches, of this layout and size limit, not too many of them, not too many changes.
 // A branch added or dropped takes a full build (zoekt stacks deltas only on the same
-// branches). The changes of a single branch carry their new blobs (nil paths then).
+// branches). Each change carries the path's new blob on the branch it was found on.
 func (ix *Indexer) deltaChanges(ctx context.Context, opts build.Options, m *vcs.Mirror, branches []Branch) (map[string]*vcs.TreeChange, bool) {
 	r, _, ok, err := opts.FindRepositoryMetadata()
 	if err != nil || !ok || !build.BranchNamesEqual(r.Branches, opts.RepositoryDescription.Branches) {

@@ -24,7 +24,7 @@ func TestIndexedBranchesConfig(t *testing.T) {
 	}{
 		{"not an object", codehost.KindGit, `{"repos":["/srv/a"],"indexedBranches":["release"]}`, []string{`"indexedBranches" must be an object mapping repository names`}},
 		{"not a list", codehost.KindGitHub, `{"token":"t","orgs":["a"],"indexedBranches":{"github.com/a/b":"release"}}`, []string{`indexedBranches["github.com/a/b"] must be a list of branch names`}},
-		{"refs", codehost.KindGit, `{"repos":["/srv/a"],"indexedBranches":{"local/a":["refs/heads/release"]}}`, []string{`"indexedBranches[\"local/a\"][0]" must be a branch name without "refs/heads/"`}},
+		{"refs", codehost.KindGit, `{"repos":["/srv/a"],"indexedBranches":{"local/a":["refs/heads/release"]}}`, []string{`indexedBranches["local/a"][0]" must be a branch name without "refs/heads/"`}},
 		{"bad names", codehost.KindGitLab, `{"token":"t","orgs":["a"],"indexedBranches":{"*":["ok","with space","a..b","HEAD","x.lock",""]}}`,
 			[]string{`[1]" is not a valid git branch name`, `[2]" is not a valid git branch name`, `[3]" is not a valid git branch name`, `[4]" is not a valid git branch name`, `[5]" is not a valid git branch name`}},
 		{"twice", codehost.KindGit, `{"repos":["/srv/a"],"indexedBranches":{"*":["release","release"]}}`, []string{`lists "release" twice`}},

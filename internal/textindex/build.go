@@ -155,6 +155,7 @@ func (ix *Indexer) index(ctx context.Context, repo Repo, m *vcs.Mirror, branches
 	opts := ix.buildOptions(id, versions)
 	changed, delta := ix.deltaChanges(ctx, opts, m, branches)
 	opts.IsDelta = delta
+	overridden := !delta && hasMetaOverride(opts)
 	b, err := build.NewBuilder(opts)
 	if err != nil {
 		return BuildResult{}, fmt.Errorf("starting the shard of %s: %w", repo.Name, err)
@@ -172,6 +173,9 @@ func (ix *Indexer) index(ctx context.Context, repo Repo, m *vcs.Mirror, branches
 	}
 	if err := b.Finish(); err != nil {
 		return BuildResult{}, fmt.Errorf("writing the shard of %s: %w", repo.Name, err)
+	}
+	if overridden {
+		touchShards(opts)
 	}
 	for _, p := range opts.FindAllShards() {
 		if fi, err := os.Stat(p); err == nil {
@@ -267,6 +271,30 @@ func (ix *Indexer) holds(id uint32, branches []zoekt.RepositoryBranch) bool {
 	opts := ix.buildOptions(id, branches)
 	r, _, ok, err := opts.FindRepositoryMetadata()
 	return err == nil && ok && slices.Equal(r.Branches, branches)
+}
+
+// hasMetaOverride reports whether a shard of the repository has a .meta file, the
+// override of its metadata that delta builds write.
+func hasMetaOverride(opts build.Options) bool {
+	for _, p := range opts.FindAllShards() {
+		if _, err := os.Stat(p + ".meta"); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// touchShards sets the modification time of the repository's shards to now. zoekt's
+// directory watcher keys a shard by the later of its file's and its .meta's times: a full
+// build renamed over a delta-built shard may be loaded while the old .meta (the stack's
+// branches and versions) is still there, and Finish's removal of that .meta changes no
+// time it watches, so the shard would be served with the stale override until the
+// process restarts. A newer time makes it load the shard again, as written.
+func touchShards(opts build.Options) {
+	now := time.Now()
+	for _, p := range opts.FindAllShards() {
+		_ = os.Chtimes(p, now, now)
+	}
 }
 
 // readBatch is how many blobs one ReadBatch call asks for.

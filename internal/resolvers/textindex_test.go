@@ -15,21 +15,41 @@ import (
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/internal/textindex"
+	"github.com/lookout/lookout/internal/textindex/textindextest"
 )
+
+// newIndexAPI starts the API with a search service that reads the shards of a fresh
+// index directory, and returns it with the indexer writing there and the searcher.
+func newIndexAPI(t *testing.T) (*apitest.Env, *textindex.Indexer, *textindex.Local) {
+	ix, backend := textindextest.New(t, textindex.Options{})
+	e := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) {
+		d.Search = search.NewService(d.Store, d.Repos, nil, nil, search.Options{Index: backend})
+	}})
+	return e, ix, backend
+}
+
+// fetchRepo fetches the repository named name and returns its record after the fetch.
+func fetchRepo(t *testing.T, e *apitest.Env, name string) *store.Repo {
+	t.Helper()
+	ctx := context.Background()
+	r, err := e.Store.Repos().GetByName(ctx, store.InternalViewer, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Repos.Fetch(ctx, r.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = e.Store.Repos().GetByID(ctx, store.InternalViewer, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
 
 // TestTextSearchIndexAPI: a repository's index status, the repositories filter on it,
 // and search results saying which repositories the index answered.
 func TestTextSearchIndexAPI(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	backend, err := textindex.NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
-	e := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) {
-		d.Search = search.NewService(d.Store, d.Repos, nil, nil, search.Options{Index: backend})
-	}})
+	e, ix, backend := newIndexAPI(t)
 	indexed, plain := gittest.NewRepo(t), gittest.NewRepo(t)
 	day := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	indexed.Commit(day, "", "first", map[string]string{"a.go": "package a // needle\n", "b.txt": "more needle text\n"})
@@ -44,23 +64,7 @@ func TestTextSearchIndexAPI(t *testing.T) {
 	}, false); err != nil {
 		t.Fatal(err)
 	}
-	repo := func(name string) *store.Repo {
-		r, err := e.Store.Repos().GetByName(ctx, store.InternalViewer, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.Repos.Fetch(ctx, r.ID, nil); err != nil {
-			t.Fatal(err)
-		}
-		if r, err = e.Store.Repos().GetByID(ctx, store.InternalViewer, r.ID); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	ix, err := textindex.NewIndexer(textindex.Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo := func(name string) *store.Repo { return fetchRepo(t, e, name) }
 	r := repo("local/indexed")
 	repo("local/plain")
 	m, err := e.Repos.Mirror(ctx, r)
@@ -170,15 +174,7 @@ func TestTextSearchIndexAPI(t *testing.T) {
 // textSearchIndex.refs, and a change of the list queues rebuilds of its repositories.
 func TestTextSearchIndexBranchesAPI(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	backend, err := textindex.NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
-	e := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) {
-		d.Search = search.NewService(d.Store, d.Repos, nil, nil, search.Options{Index: backend})
-	}})
+	e, ix, backend := newIndexAPI(t)
 	w := gittest.NewRepo(t)
 	day := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	main1 := w.Commit(day, "", "first", map[string]string{"a.go": "package a\n"})
@@ -211,21 +207,8 @@ func TestTextSearchIndexBranchesAPI(t *testing.T) {
 	if _, err := e.Store.Repos().SyncFromService(ctx, svcs[0].ID, []store.SourcedRepo{{Name: "local/br", CloneURL: w.Dir}}, false); err != nil {
 		t.Fatal(err)
 	}
-	r, err := e.Store.Repos().GetByName(ctx, store.InternalViewer, "local/br")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Repos.Fetch(ctx, r.ID, nil); err != nil {
-		t.Fatal(err)
-	}
-	if r, err = e.Store.Repos().GetByID(ctx, store.InternalViewer, r.ID); err != nil {
-		t.Fatal(err)
-	}
+	r := fetchRepo(t, e, "local/br")
 	branches, err := search.BranchesToIndex(ctx, e.Store, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := textindex.NewIndexer(textindex.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,12 +245,9 @@ func TestTextSearchIndexBranchesAPI(t *testing.T) {
 		return strings.Join(parts, "; ")
 	}
 	want := fmt.Sprintf("main indexed=true current=true at=%s; release indexed=true current=true at=%s", main1, rel1)
-	deadline := time.Now().Add(20 * time.Second)
-	for got() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("refs: %s\nwant %s", got(), want)
-		}
-		time.Sleep(50 * time.Millisecond)
+	textindextest.WaitBranches(t, backend, uint32(r.ID), textindex.DefaultMaxFileSize, branches)
+	if g := got(); g != want {
+		t.Errorf("refs: %s\nwant %s", g, want)
 	}
 
 	// Changing the list queues a rebuild of the connection's repositories; a change of

@@ -6,10 +6,10 @@ import (
 	"maps"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/textindex"
+	"github.com/lookout/lookout/internal/textindex/textindextest"
 )
 
 // listBranches sets the corpus connection's "indexedBranches".
@@ -45,26 +45,8 @@ func (c *indexCorpus) indexBranches(t *testing.T, b textindex.Backend, i int) ([
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		e, err := b.Entry(ctx, uint32(r.ID), textindex.ShardVersion(branches[0].Commit, testMaxFileSize))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []textindex.Branch
-		if e != nil {
-			for _, rb := range e.Repository.Branches {
-				got = append(got, textindex.Branch{Name: rb.Name, Commit: textindex.CommitOf(rb.Version)})
-			}
-		}
-		if slices.Equal(got, branches) {
-			return branches, res
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s is served with branches %v, want %v", r.Name, got, branches)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	textindextest.WaitBranches(t, b, uint32(r.ID), testMaxFileSize, branches)
+	return branches, res
 }
 
 // branchQueries search release branches; the count is how many repositories each

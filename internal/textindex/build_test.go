@@ -15,6 +15,7 @@ import (
 
 	"github.com/lookout/lookout/internal/gittest"
 	"github.com/lookout/lookout/internal/textindex"
+	"github.com/lookout/lookout/internal/textindex/textindextest"
 	"github.com/lookout/lookout/internal/vcs"
 )
 
@@ -223,31 +224,6 @@ func branchDocs(t *testing.T, b textindex.Backend, id uint32, branch, version st
 	return content
 }
 
-// waitBranches waits until b serves repository id with exactly these branches.
-func waitBranches(t *testing.T, b textindex.Backend, id uint32, branches []textindex.Branch) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		e, err := b.Entry(testContext(t), id, textindex.ShardVersion(branches[0].Commit, textindex.DefaultMaxFileSize))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []textindex.Branch
-		if e != nil {
-			for _, rb := range e.Repository.Branches {
-				got = append(got, textindex.Branch{Name: rb.Name, Commit: textindex.CommitOf(rb.Version)})
-			}
-		}
-		if slices.Equal(got, branches) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("repository %d is served with branches %v, want %v", id, got, branches)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestIndexBranches: a shard of main and release holds each branch's tree, a blob on
 // both as one document; a push to release is a delta build that ends as a full build
 // would; a branch dropped from the list is gone after the next build.
@@ -260,15 +236,7 @@ func TestIndexBranches(t *testing.T) {
 	rel1 := w.Commit(day.Add(time.Hour), "", "release", map[string]string{"changed.go": "package main // on release\n", "gone.txt": "", "notes.md": "release notes\n"})
 	m, fetch := mirrorOf(t, w, "example.com/br")
 
-	ix, err := textindex.NewIndexer(textindex.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := textindex.NewLocal(ix.Dir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	ix, b := textindextest.New(t, textindex.Options{})
 	repo := textindex.Repo{ID: 11, Name: "example.com/br"}
 	both := textindex.ShardBranches(main1, "main", map[string]string{"refs/heads/main": main1, "refs/heads/release": rel1}, []string{"release", "missing", "main"})
 	if want := []textindex.Branch{{Name: "HEAD", Commit: main1}, {Name: "release", Commit: rel1}}; !slices.Equal(both, want) {
@@ -281,7 +249,7 @@ func TestIndexBranches(t *testing.T) {
 	if !ix.Holds(repo, both) || ix.Holds(repo, both[:1]) {
 		t.Errorf("Holds: the shard must hold exactly both branches")
 	}
-	waitBranches(t, b, 11, both)
+	textindextest.WaitBranches(t, b, 11, textindex.DefaultMaxFileSize, both)
 	v := func(commit string) string { return textindex.ShardVersion(commit, textindex.DefaultMaxFileSize) }
 	onMain := branchDocs(t, b, 11, textindex.DefaultBranch, v(main1))
 	if diff := cmp.Diff(map[string]string{"shared.go": "package shared\n", "changed.go": "package main // on main\n", "gone.txt": "only on main\n"}, onMain); diff != "" {
@@ -303,20 +271,12 @@ func TestIndexBranches(t *testing.T) {
 	if res, err := ix.IndexBranches(ctx, repo, m, moved); err != nil || !res.Delta {
 		t.Fatalf("build after a push to release: %+v, %v; want a delta build", res, err)
 	}
-	waitBranches(t, b, 11, moved)
-	full, err := textindex.NewIndexer(textindex.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	textindextest.WaitBranches(t, b, 11, textindex.DefaultMaxFileSize, moved)
+	full, fb := textindextest.New(t, textindex.Options{})
 	if _, err := full.IndexBranches(ctx, repo, m, moved); err != nil {
 		t.Fatal(err)
 	}
-	fb, err := textindex.NewLocal(full.Dir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fb.Close()
-	waitBranches(t, fb, 11, moved)
+	textindextest.WaitBranches(t, fb, 11, textindex.DefaultMaxFileSize, moved)
 	for _, br := range moved {
 		if diff := cmp.Diff(branchDocs(t, fb, 11, br.Name, v(br.Commit)), branchDocs(t, b, 11, br.Name, v(br.Commit))); diff != "" {
 			t.Errorf("documents on %s after the delta build (-full +delta):\n%s", br.Name, diff)
@@ -330,7 +290,7 @@ func TestIndexBranches(t *testing.T) {
 	if res, err := ix.IndexBranches(ctx, repo, m, moved[:1]); err != nil || !res.Built || res.Delta {
 		t.Fatalf("build without release: %+v, %v; want a full build", res, err)
 	}
-	waitBranches(t, b, 11, moved[:1])
+	textindextest.WaitBranches(t, b, 11, textindex.DefaultMaxFileSize, moved[:1])
 	if res, err := b.Search(ctx, &query.Const{Value: true}, "release", map[uint32]string{11: v(rel2)}); err != nil || res.Answered[11] {
 		t.Errorf("a search at the dropped branch: %+v, %v; want it not answered", res, err)
 	}

@@ -7,41 +7,45 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/lookout/lookout/internal/background/repos/repostest"
+	"github.com/lookout/lookout/internal/background/routine"
 	textindexbg "github.com/lookout/lookout/internal/background/textindex"
 	"github.com/lookout/lookout/internal/database/dbtest"
 	"github.com/lookout/lookout/internal/gittest"
+	reposvc "github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/internal/textindex"
+	"github.com/lookout/lookout/internal/textindex/textindextest"
 )
 
-// TestPushIsIndexed runs the repository routines and the index routines with their
-// default settings: a clone, and then a push fetched by its webhook, are built into the
-// shard directory, and a search reads the pushed commit from the index.
-func TestPushIsIndexed(t *testing.T) {
-	ctx := context.Background()
+// startIndexing runs the repository routines and the index routines with their default
+// settings over a fresh database, and returns it with the searcher over their shards.
+func startIndexing(t *testing.T) (*pgxpool.Pool, *store.Store, *reposvc.Service, routine.Env, *textindex.Local) {
+	t.Helper()
 	db := dbtest.NewDB(t)
 	st := store.New(db)
 	svc := repostest.Start(t, db, textindexbg.ChangeListener)
-	ix, err := textindex.NewIndexer(textindex.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix, backend := textindextest.New(t, textindex.Options{})
 	env := repostest.Env(t, db)
 	rs, err := textindexbg.Routines(env, textindexbg.Options{Store: st, Mirrors: svc, Indexer: ix})
 	if err != nil {
 		t.Fatal(err)
 	}
 	repostest.StartRoutines(t, rs...)
-	backend, err := textindex.NewLocal(ix.Dir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
+	return db, st, svc, env, backend
+}
+
+// TestPushIsIndexed runs the repository routines and the index routines with their
+// default settings: a clone, and then a push fetched by its webhook, are built into the
+// shard directory, and a search reads the pushed commit from the index.
+func TestPushIsIndexed(t *testing.T) {
+	ctx := context.Background()
+	db, st, svc, env, backend := startIndexing(t)
 
 	w := gittest.NewRepo(t)
 	w.Commit(time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), "", "first", map[string]string{"main.go": "package main // first version\n"})
@@ -93,7 +97,7 @@ func TestPushIsIndexed(t *testing.T) {
 		}
 	}
 
-	repo, err = st.Repos().GetByID(ctx, store.InternalViewer, repo.ID)
+	repo, err := st.Repos().GetByID(ctx, store.InternalViewer, repo.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,23 +117,7 @@ func TestPushIsIndexed(t *testing.T) {
 // queues nothing, and a connection that stops listing release drops it.
 func TestListedBranchesAreIndexed(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.NewDB(t)
-	st := store.New(db)
-	svc := repostest.Start(t, db, textindexbg.ChangeListener)
-	ix, err := textindex.NewIndexer(textindex.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := textindexbg.Routines(repostest.Env(t, db), textindexbg.Options{Store: st, Mirrors: svc, Indexer: ix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	repostest.StartRoutines(t, rs...)
-	backend, err := textindex.NewLocal(ix.Dir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
+	db, st, svc, _, backend := startIndexing(t)
 
 	day := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
 	w := gittest.NewRepo(t)
@@ -148,22 +136,12 @@ func TestListedBranchesAreIndexed(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := repostest.WaitCloned(t, st, 1)[0]
-	id := uint32(repo.ID)
-	serves := func(want ...textindex.Branch) func() bool {
-		return func() bool {
-			e, err := backend.Entry(ctx, id, textindex.ShardVersion(want[0].Commit, textindex.DefaultMaxFileSize))
-			if err != nil || e == nil {
-				return false
-			}
-			var got []textindex.Branch
-			for _, b := range e.Repository.Branches {
-				got = append(got, textindex.Branch{Name: b.Name, Commit: textindex.CommitOf(b.Version)})
-			}
-			return slices.Equal(got, want)
-		}
+	serves := func(want ...textindex.Branch) {
+		t.Helper()
+		textindextest.WaitBranches(t, backend, uint32(repo.ID), textindex.DefaultMaxFileSize, want)
 	}
 	head := textindex.Branch{Name: textindex.DefaultBranch, Commit: main1}
-	repostest.WaitFor(t, "main and release to be indexed", 30*time.Second, serves(head, textindex.Branch{Name: "release", Commit: rel1}))
+	serves(head, textindex.Branch{Name: "release", Commit: rel1}) // main and release indexed at the clone
 
 	// A push to release alone queues a build; the pushed commit is searched from the index.
 	rel2 := onBranch("release", func() string {
@@ -172,7 +150,7 @@ func TestListedBranchesAreIndexed(t *testing.T) {
 	if err := st.Repos().EnqueueFetch(ctx, repo.ID, store.FetchReasonWebhook); err != nil {
 		t.Fatal(err)
 	}
-	repostest.WaitFor(t, "the push to release to be indexed", 30*time.Second, serves(head, textindex.Branch{Name: "release", Commit: rel2}))
+	serves(head, textindex.Branch{Name: "release", Commit: rel2})
 	if repo, err = st.Repos().GetByID(ctx, store.InternalViewer, repo.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -211,5 +189,5 @@ func TestListedBranchesAreIndexed(t *testing.T) {
 	if _, err := st.ExternalServices().Update(ctx, conn.ID, nil, &cfg, true); err != nil {
 		t.Fatal(err)
 	}
-	repostest.WaitFor(t, "release to be dropped", 30*time.Second, serves(head))
+	serves(head)
 }

@@ -202,7 +202,8 @@ func buildAll(ctx context.Context, rs *repos.Service, ix *textindex.Indexer, lis
 		fatal(err)
 		res, err := ix.Index(ctx, textindex.Repo{ID: r.ID, Name: r.Name}, m, search.RecordedDefaultHead(r))
 		fatal(err)
-		if !res.Built {
+		if !res.Built || res.ContentBytes == 0 {
+			// Current already, or a delta that read nothing: no throughput to measure.
 			continue
 		}
 		content += res.ContentBytes

@@ -22,9 +22,9 @@ type Backend interface {
 	// Versions returns the ShardVersion of the shards of each repository of ids that
 	// has some (one per place that holds one: several with Remote).
 	Versions(ctx context.Context, ids []uint32) (map[uint32][]string, error)
-	// Search returns every document matching q, with its whole content, of the
-	// repositories of want whose shard is at the version want gives, and which of them
-	// it answered for. Documents of other versions are never returned: a repository it
+	// Search returns every document matching q and every remainder, with its whole
+	// content, of the repositories of want whose shard is at the version want gives, and
+	// which of them it answered for. Documents of other versions are never returned: a repository it
 	// did not answer for is the caller's to search another way.
 	Search(ctx context.Context, q query.Q, want map[uint32]string) (*Result, error)
 	// Entry returns what the index holds for a repository, its shard at version when
@@ -56,7 +56,8 @@ func complete(st zoekt.Stats) bool {
 // Local searches the shards of a directory, which it watches (zoekt reloads a shard
 // within seconds of a build renaming it into place).
 type Local struct {
-	s zoekt.Streamer
+	s          zoekt.Streamer
+	remainders *remainderCache
 }
 
 // NewLocal loads the shards of dir, creating it if missing. It does not wait for the
@@ -70,7 +71,7 @@ func NewLocal(dir string) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the index in %s: %w", dir, err)
 	}
-	return &Local{s: s}, nil
+	return &Local{s: s, remainders: newRemainderCache()}, nil
 }
 
 func (l *Local) Versions(ctx context.Context, ids []uint32) (map[uint32][]string, error) {
@@ -90,7 +91,7 @@ func (l *Local) Search(ctx context.Context, q query.Q, want map[uint32]string) (
 	if err != nil {
 		return nil, err
 	}
-	return searchCurrent(ctx, l.s, q, want, current)
+	return searchCurrent(ctx, l.s, q, want, current, l.remainders)
 }
 
 func (l *Local) Entry(ctx context.Context, id uint32, _ string) (*zoekt.RepoListEntry, error) {
@@ -118,8 +119,9 @@ func versions(ctx context.Context, s zoekt.Searcher, ids []uint32) (map[uint32]s
 }
 
 // searchCurrent searches s for q in the repositories whose version (current) is the one
-// wanted, and keeps the documents of the versions wanted.
-func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, want, current map[uint32]string) (*Result, error) {
+// wanted, and keeps the documents of the versions wanted, with every remainder of those
+// repositories (from cache when it has them: remainders.go).
+func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, want, current map[uint32]string, cache *remainderCache) (*Result, error) {
 	res := &Result{Answered: map[uint32]bool{}}
 	var ids []uint32
 	for id, v := range want {
@@ -131,7 +133,12 @@ func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, want, curre
 	if len(ids) == 0 {
 		return res, nil
 	}
-	sr, err := collect(ctx, s, query.NewAnd(query.NewRepoIDs(ids...), q))
+	hit, missing := cache.get(want, ids)
+	zq := query.NewAnd(query.NewRepoIDs(ids...), q)
+	if len(missing) > 0 {
+		zq = query.NewOr(zq, query.NewAnd(query.NewRepoIDs(missing...), remaindersQuery))
+	}
+	sr, err := collect(ctx, s, zq)
 	if err != nil {
 		return nil, fmt.Errorf("searching the index: %w", err)
 	}
@@ -142,13 +149,48 @@ func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, want, curre
 		return nil, errors.New("the index search did not look at every document")
 	}
 	// A build that replaced a shard since the versions were listed shows in the
-	// documents' version: that repository is not answered for.
+	// documents' version, and in the versions listed again now (a repository may have
+	// returned no document: its remainders came from the cache): that repository is not
+	// answered for. A version never comes back, so one listed before and after the search
+	// is the one searched.
+	after, err := versions(ctx, s, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if after[id] != want[id] {
+			delete(res.Answered, id)
+		}
+	}
 	for _, f := range sr.Files {
 		if f.Version != want[f.RepositoryID] {
 			delete(res.Answered, f.RepositoryID)
 		}
 	}
-	res.Files = slices.DeleteFunc(sr.Files, func(f zoekt.FileMatch) bool { return !res.Answered[f.RepositoryID] })
+	fresh := map[uint32][]zoekt.FileMatch{}
+	for _, f := range sr.Files {
+		if !res.Answered[f.RepositoryID] {
+			continue
+		}
+		if f.Language == LanguageSkipped {
+			if _, cached := hit[f.RepositoryID]; !cached {
+				fresh[f.RepositoryID] = append(fresh[f.RepositoryID], f)
+			}
+			continue
+		}
+		res.Files = append(res.Files, f)
+	}
+	for _, id := range missing {
+		if res.Answered[id] {
+			cache.put(id, want[id], fresh[id])
+			res.Files = append(res.Files, fresh[id]...)
+		}
+	}
+	for id, rs := range hit {
+		if res.Answered[id] {
+			res.Files = append(res.Files, rs...)
+		}
+	}
 	return res, nil
 }
 

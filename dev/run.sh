@@ -49,7 +49,9 @@ go build -ldflags "-X github.com/lookout/lookout/internal/version.stamp=${versio
 eval "$(dev/postgres.sh)"
 export DATABASE_URL CODEINSIGHTS_DATABASE_URL
 export SRC_LOG_LEVEL="${SRC_LOG_LEVEL:-info}" SRC_LOG_FORMAT="${SRC_LOG_FORMAT:-human}"
-export REPOS_DIR="${REPOS_DIR:-$root/.dev/repos}"
+# The caches belong with this checkout's database: in a shared $TMPDIR another checkout's
+# janitor would remove this one's shards (repository ids repeat across databases).
+export REPOS_DIR="${REPOS_DIR:-$root/.dev/repos}" INDEX_DIR="${INDEX_DIR:-$root/.dev/index}"
 # .dev may not exist yet: with DATABASE_URL set, dev/postgres.sh makes nothing.
 mkdir -p "$REPOS_DIR" .dev/logs
 # Code host tokens and campaign credentials are stored encrypted: the development set-up

@@ -8,7 +8,6 @@ import (
 	zq "github.com/sourcegraph/zoekt/query"
 
 	"github.com/lookout/lookout/internal/search/query"
-	"github.com/lookout/lookout/internal/textindex"
 )
 
 // The index only narrows a search down: it is asked for candidate files, a superset of
@@ -19,16 +18,17 @@ import (
 // contain: the literals the Matcher's fast paths scan for (one of each leaf's needle
 // set, ASCII when case-folded), and the file: filters' required literals. Negated
 // leaves, leaves without such literals and -file:/lang: narrow nothing; the scan
-// applies them. The remainders (textindex.Remainder) are always candidates.
+// applies them. The remainders (textindex.Remainder) are always candidates: the index
+// adds them to every answer itself.
 
 // minTrigram is the shortest literal (in runes) zoekt finds through its trigram index;
 // shorter ones make it read every document.
 const minTrigram = 3
 
-// candidateQuery returns a zoekt query every file the spec would report satisfies: the
-// candidates, and the remainders (files the index keeps apart, which may count as
-// skipped or match in ways zoekt does not see). selective is false when the candidates
-// are every document (no literal of minTrigram runes to look up).
+// candidateQuery returns a zoekt query every file the spec would report satisfies, but
+// for the remainders (files the index keeps apart, which may count as skipped or match
+// in ways zoekt does not see), which the index returns with every answer. selective is
+// false when the candidates are every document (no literal of minTrigram runes to look up).
 func (sp *scanSpec) candidateQuery(b query.Basic) (q zq.Q, selective bool) {
 	var parts []zq.Q
 	if sp.readContent || sp.paths && !sp.matcher.Empty() {
@@ -44,8 +44,7 @@ func (sp *scanSpec) candidateQuery(b query.Basic) (q zq.Q, selective bool) {
 	if len(parts) > 0 {
 		q = zq.NewAnd(parts...)
 	}
-	remainders := &zq.Substring{Pattern: textindex.RemainderText, CaseSensitive: true, Content: true}
-	return zq.NewOr(q, remainders), selective
+	return q, selective
 }
 
 // patternCandidates is the candidate query of a pattern tree, and whether it is

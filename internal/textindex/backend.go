@@ -24,8 +24,9 @@ type Backend interface {
 	// Remote).
 	Versions(ctx context.Context, ids []uint32) (map[uint32][]string, error)
 	// Search returns every document on branch (DefaultBranch or a branch name) matching
-	// q, with its whole content, of the repositories of want whose shard holds branch at
-	// the version want gives, and which of them it answered for. Documents of other
+	// q and every remainder there, with its whole content, of the repositories of want
+	// whose shard holds branch at the version want gives, and which of them it answered
+	// for. Documents of other
 	// versions are never returned: a repository it did not answer for is the caller's to
 	// search another way.
 	Search(ctx context.Context, q query.Q, branch string, want map[uint32]string) (*Result, error)
@@ -58,7 +59,8 @@ func complete(st zoekt.Stats) bool {
 // Local searches the shards of a directory, which it watches (zoekt reloads a shard
 // within seconds of a build renaming it into place).
 type Local struct {
-	s zoekt.Streamer
+	s          zoekt.Streamer
+	remainders *remainderCache
 }
 
 // NewLocal loads the shards of dir, creating it if missing. It does not wait for the
@@ -72,7 +74,7 @@ func NewLocal(dir string) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the index in %s: %w", dir, err)
 	}
-	return &Local{s: s}, nil
+	return &Local{s: s, remainders: newRemainderCache()}, nil
 }
 
 func (l *Local) Versions(ctx context.Context, ids []uint32) (map[uint32][]string, error) {
@@ -94,7 +96,7 @@ func (l *Local) Search(ctx context.Context, q query.Q, branch string, want map[u
 	if err != nil {
 		return nil, err
 	}
-	return searchCurrent(ctx, l.s, q, branch, want, current)
+	return searchCurrent(ctx, l.s, q, branch, want, current, l.remainders)
 }
 
 func (l *Local) Entry(ctx context.Context, id uint32, _ string) (*zoekt.RepoListEntry, error) {
@@ -121,8 +123,9 @@ func versions(ctx context.Context, s zoekt.Searcher, ids []uint32) (map[uint32][
 
 // searchCurrent searches s for q on branch in the repositories whose shard holds it at
 // the version wanted (current lists what s holds), and keeps the documents of the
-// versions wanted.
-func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, branch string, want map[uint32]string, current map[uint32][]zoekt.RepositoryBranch) (*Result, error) {
+// versions wanted, with every remainder on branch of those repositories (from cache when
+// it has them: remainders.go).
+func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, branch string, want map[uint32]string, current map[uint32][]zoekt.RepositoryBranch, cache *remainderCache) (*Result, error) {
 	res := &Result{Answered: map[uint32]bool{}}
 	var ids []uint32
 	for id, v := range want {
@@ -134,7 +137,12 @@ func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, branch stri
 	if len(ids) == 0 {
 		return res, nil
 	}
-	sr, err := collect(ctx, s, query.NewAnd(query.NewRepoIDs(ids...), &query.Branch{Pattern: branch, Exact: true}, q))
+	hit, missing := cache.get(branch, want, ids)
+	zq := query.NewAnd(query.NewRepoIDs(ids...), q)
+	if len(missing) > 0 {
+		zq = query.NewOr(zq, query.NewAnd(query.NewRepoIDs(missing...), remaindersQuery))
+	}
+	sr, err := collect(ctx, s, query.NewAnd(&query.Branch{Pattern: branch, Exact: true}, zq))
 	if err != nil {
 		return nil, fmt.Errorf("searching the index: %w", err)
 	}
@@ -144,29 +152,50 @@ func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, branch stri
 		}
 		return nil, errors.New("the index search did not look at every document")
 	}
-	if branch == DefaultBranch {
-		// A build that replaced a shard since the versions were listed shows in the
-		// documents' version (that of their first branch, the default one here): that
-		// repository is not answered for.
-		for _, f := range sr.Files {
-			if f.Version != want[f.RepositoryID] {
-				delete(res.Answered, f.RepositoryID)
-			}
-		}
-	} else {
-		// A document's version is that of its first branch, which need not be the one
-		// searched: whether the shard was replaced meanwhile is asked again.
-		after, err := versions(ctx, s, ids)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			if branchVersion(after[id], branch) != want[id] {
-				delete(res.Answered, id)
-			}
+	// A build that replaced a shard since the versions were listed shows in the versions
+	// listed again now (a repository may have returned no document: its remainders came
+	// from the cache), and for the default branch in the documents' version (that of their
+	// first branch, the default one there): that repository is not answered for. A
+	// version never comes back, so one listed before and after the search is the one
+	// searched.
+	after, err := versions(ctx, s, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if branchVersion(after[id], branch) != want[id] {
+			delete(res.Answered, id)
 		}
 	}
-	res.Files = slices.DeleteFunc(sr.Files, func(f zoekt.FileMatch) bool { return !res.Answered[f.RepositoryID] })
+	for _, f := range sr.Files {
+		if branch == DefaultBranch && f.Version != want[f.RepositoryID] {
+			delete(res.Answered, f.RepositoryID)
+		}
+	}
+	fresh := map[uint32][]zoekt.FileMatch{}
+	for _, f := range sr.Files {
+		if !res.Answered[f.RepositoryID] {
+			continue
+		}
+		if f.Language == LanguageSkipped {
+			if _, cached := hit[f.RepositoryID]; !cached {
+				fresh[f.RepositoryID] = append(fresh[f.RepositoryID], f)
+			}
+			continue
+		}
+		res.Files = append(res.Files, f)
+	}
+	for _, id := range missing {
+		if res.Answered[id] {
+			cache.put(id, branch, want[id], fresh[id])
+			res.Files = append(res.Files, fresh[id]...)
+		}
+	}
+	for id, rs := range hit {
+		if res.Answered[id] {
+			res.Files = append(res.Files, rs...)
+		}
+	}
 	return res, nil
 }
 

@@ -73,7 +73,24 @@ type doc struct {
 
 func allDocs(t *testing.T, b textindex.Backend, id uint32, version string) map[string]doc {
 	t.Helper()
-	res, err := b.Search(testContext(t), &query.Const{Value: true}, textindex.DefaultBranch, map[uint32]string{id: version})
+	return docsOf(t, b, &query.Const{Value: true}, id, version)
+}
+
+// remaindersOf keeps the remainders of docs.
+func remaindersOf(docs map[string]doc) map[string]doc {
+	out := map[string]doc{}
+	for name, d := range docs {
+		if d.Remainder != nil {
+			out[name] = d
+		}
+	}
+	return out
+}
+
+// docsOf is what a search for q answers of repository id at version.
+func docsOf(t *testing.T, b textindex.Backend, q query.Q, id uint32, version string) map[string]doc {
+	t.Helper()
+	res, err := b.Search(testContext(t), q, textindex.DefaultBranch, map[uint32]string{id: version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +170,16 @@ func TestIndexHoldsWhatSearchesRead(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("documents (-want +got):\n%s", diff)
 	}
+	// Every answer holds every remainder, whatever it asked for: the first of these reads
+	// them from the shard, the next ones from the backend's cache.
+	for range 2 {
+		if diff := cmp.Diff(want, docsOf(t, b, &query.Substring{Pattern: "func main", Content: true}, 7, version)); diff != "" {
+			t.Errorf("documents of a search for func main (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(remaindersOf(want), docsOf(t, b, &query.Substring{Pattern: "no such text", Content: true}, 7, version)); diff != "" {
+			t.Errorf("documents of a search matching nothing (-want +got):\n%s", diff)
+		}
+	}
 
 	// The shard at c2 is current: nothing to do.
 	if res, err := ix.Index(ctx, textindex.Repo{ID: 7, Name: "example.com/r"}, m, c2); err != nil || res.Built {
@@ -193,6 +220,10 @@ func TestIndexHoldsWhatSearchesRead(t *testing.T) {
 	waitVersion(t, fb, 7, v3)
 	if diff := cmp.Diff(allDocs(t, fb, 7, v3), allDocs(t, b, 7, v3)); diff != "" {
 		t.Errorf("documents after the delta build (-full build +delta):\n%s", diff)
+	}
+	// The remainders of the new version, not those cached for the older one.
+	if diff := cmp.Diff(remaindersOf(allDocs(t, fb, 7, v3)), docsOf(t, b, &query.Substring{Pattern: "no such text", Content: true}, 7, v3)); diff != "" {
+		t.Errorf("remainders after the delta build (-full build +delta):\n%s", diff)
 	}
 	res2, err := b.Search(ctx, &query.Const{Value: true}, textindex.DefaultBranch, map[uint32]string{7: version})
 	if err != nil {

@@ -88,24 +88,43 @@ func (r Remainder) reason() string {
 // ParseRemainder decodes the content zoekt returns for a skipped document; false when it
 // is not one Lookout wrote.
 func ParseRemainder(content []byte) (Remainder, bool) {
-	s, ok := strings.CutPrefix(string(content), RemainderText)
+	rest, ok := bytes.CutPrefix(content, []byte(RemainderText))
 	if !ok {
 		return Remainder{}, false
 	}
-	f := strings.Fields(s)
+	// Every search reads every remainder (megabytes of them): the fields are cut out of
+	// the content in place rather than through a string of it.
+	var f [][]byte
+	for {
+		rest = bytes.TrimLeft(rest, " \t\n\r\v\f")
+		if len(rest) == 0 {
+			break
+		}
+		if len(f) == 4 {
+			return Remainder{}, false
+		}
+		end := bytes.IndexAny(rest, " \t\n\r\v\f")
+		if end < 0 {
+			end = len(rest)
+		}
+		f, rest = append(f, rest[:end]), rest[end:]
+	}
 	if len(f) < 3 || len(f[0]) != 1 {
 		return Remainder{}, false
 	}
-	size, err := strconv.ParseInt(f[1], 10, 64)
+	size, err := strconv.ParseInt(string(f[1]), 10, 64)
 	if err != nil {
 		return Remainder{}, false
 	}
-	r := Remainder{Kind: f[0][0], Size: size, OID: f[2]}
+	r := Remainder{Kind: f[0][0], Size: size, OID: string(f[2])}
 	switch {
 	case r.Kind == RemainderStored && len(f) == 4:
-		if r.Content, err = base64.StdEncoding.DecodeString(f[3]); err != nil || int64(len(r.Content)) != size {
+		r.Content = make([]byte, base64.StdEncoding.DecodedLen(len(f[3])))
+		n, err := base64.StdEncoding.Decode(r.Content, f[3])
+		if err != nil || int64(n) != size {
 			return Remainder{}, false
 		}
+		r.Content = r.Content[:n]
 	case r.Kind == RemainderStored && len(f) == 3 && size == 0:
 	case (r.Kind == RemainderLarge || r.Kind == RemainderBinary) && len(f) == 3:
 	default:

@@ -26,6 +26,8 @@ type Remote struct {
 	endpoints []string
 	conns     []*grpc.ClientConn
 	clients   []zoekt.Streamer
+	// remainders are kept by repository and version, whichever endpoint served them.
+	remainders *remainderCache
 }
 
 // NewRemote connects (lazily) to the endpoints, host:port each.
@@ -33,7 +35,7 @@ func NewRemote(endpoints []string) (*Remote, error) {
 	if len(endpoints) == 0 {
 		return nil, errors.New("textindex: no zoekt endpoints")
 	}
-	r := &Remote{endpoints: slices.Clone(endpoints)}
+	r := &Remote{endpoints: slices.Clone(endpoints), remainders: newRemainderCache()}
 	for _, ep := range endpoints {
 		// Whole documents travel in one response: no message size limit but int's.
 		conn, err := grpc.Dial(ep, grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -115,7 +117,7 @@ func (r *Remote) Search(ctx context.Context, q query.Q, branch string, want map[
 	results := make([]*Result, len(r.clients))
 	err = r.each(func(i int, s zoekt.Streamer) error {
 		var err error
-		results[i], err = searchCurrent(ctx, s, q, branch, assigned[i], per[i])
+		results[i], err = searchCurrent(ctx, s, q, branch, assigned[i], per[i], r.remainders)
 		return err
 	})
 	if err != nil {

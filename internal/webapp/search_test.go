@@ -126,7 +126,7 @@ func TestEmittedURLsResolve(t *testing.T) {
 	tab := e.signIn(t, "ivan", "/users/ivan")
 	tab.WaitText("main h1", "ivan")
 	for _, tc := range []struct{ path, want string }{
-		{strings.TrimPrefix(campaigns.CampaignURL(e.url, c.ID), e.url), "Campaign: Rename the logger"},
+		{strings.TrimPrefix(campaigns.CampaignURL(e.url, c.ID), e.url), "branch rename-logger"},
 		{invitation.Path, "admin invited you to join the organization Acme Corp"},
 		{invitation.Path, "Accept and join Acme Corp"},
 		{"/organizations/acme", "Acme Corp"},

@@ -123,7 +123,13 @@ func coldLoad(t *testing.T, b *browsertest.Browser, e *apitest.Env, userID int64
 		for _, n := range sizes {
 			js += n
 		}
-		t.Logf("round %d: %s, %d JS files, %.1f KB gzip", r+1, times[r].Round(time.Millisecond), len(sizes), js/1024)
+		// Where the time went: the API requests' spans against the whole load.
+		api := browsertest.Eval[[][]any](tab, `performance.getEntriesByType("resource").filter(e => e.name.includes("/.api/graphql") || e.name.includes("/assets/")).map(e => [e.startTime, e.responseEnd, e.name.split("/").pop()])`)
+		spans := ""
+		for _, a := range api {
+			spans += fmt.Sprintf(" %s %.0f–%.0f", a[2], a[0], a[1])
+		}
+		t.Logf("round %d: %s, %d JS files, %.1f KB gzip; API requests (ms from navigation):%s", r+1, times[r].Round(time.Millisecond), len(sizes), js/1024, spans)
 	}
 	slices.Sort(times)
 	return times

@@ -8,10 +8,11 @@ import { Loading } from '../components/Loading'
 import { Page } from '../components/Page'
 import { ShowMore } from '../components/ShowMore'
 import { NotFound } from '../components/RouteError'
-import type { InsightsDashboardsQuery } from '../graphql/graphql'
+import type { InsightsDashboardsQuery, InsightsDashboardViewsQuery } from '../graphql/graphql'
 import { ADD_VIEW_TO_DASHBOARD, DASHBOARD_VIEWS, DASHBOARDS, DELETE_DASHBOARD, REMOVE_VIEW_FROM_DASHBOARD, VIEW_TITLES } from './backend'
 import { viewTitle } from './chartData'
 import { InsightCard } from './InsightCard'
+import { dashboardPrefetch } from './prefetch'
 import './insights.css'
 
 const LAST_DASHBOARD = 'lookout.insights.lastDashboard'
@@ -81,9 +82,36 @@ function DashboardPicker({ current }: { current: string }) {
 
 export function DashboardPage() {
   const { dashboardId = '' } = useParams()
+  // A page per dashboard: its prefetched read and own requests start afresh.
+  return <DashboardView key={dashboardId} dashboardId={dashboardId} />
+}
+
+function DashboardView({ dashboardId }: { dashboardId: string }) {
   const navigate = useNavigate()
-  // One request for the whole dashboard, not cached (see InsightCard).
-  const { data, error, loading, refetch } = useQuery(DASHBOARD_VIEWS, { variables: { id: dashboardId }, fetchPolicy: 'no-cache' })
+  // One request for the whole dashboard, not cached (see InsightCard): the one the route's
+  // loader started (./prefetch), and the page's own only when that failed or for a refresh.
+  const [prefetch] = useState(() => dashboardPrefetch(dashboardId))
+  const [prefetched, setPrefetched] = useState<InsightsDashboardViewsQuery>()
+  const [own, setOwn] = useState(!prefetch)
+  useEffect(() => {
+    let live = true
+    void prefetch?.then((d) => {
+      if (!live) return
+      if (d) setPrefetched(d)
+      else setOwn(true)
+    })
+    return () => {
+      live = false
+    }
+  }, [prefetch])
+  const q = useQuery(DASHBOARD_VIEWS, { variables: { id: dashboardId }, fetchPolicy: 'no-cache', skip: !own })
+  const data = q.data ?? prefetched
+  const error = q.error
+  const loading = own ? q.loading : !prefetched
+  const refetch = async () => {
+    if (own) await q.refetch()
+    else setOwn(true)
+  }
   const [del, deleting] = useMutation(DELETE_DASHBOARD, { refetchQueries: ['InsightsDashboards'], awaitRefetchQueries: true })
   const [confirmDelete, setConfirmDelete] = useState(false)
   const [picking, setPicking] = useState(false)

@@ -2,6 +2,7 @@
 // passes its lazy page helper, so each page loads on first visit).
 import type { RouteObject } from 'react-router'
 import type { LazyPage } from '../routes'
+import { prefetchDashboard } from './prefetch'
 
 export function insightsRoutes(page: LazyPage): RouteObject[] {
   const dashboards = () => import('./DashboardPage')
@@ -10,7 +11,11 @@ export function insightsRoutes(page: LazyPage): RouteObject[] {
   return [
     { path: 'insights', ...page(dashboards, 'InsightsHome') },
     { path: 'insights/all', ...page(dashboards, 'AllInsightsPage') },
-    { path: 'insights/dashboards/:dashboardId', ...page(dashboards, 'DashboardPage') },
+    {
+      path: 'insights/dashboards/:dashboardId',
+      loader: ({ params }) => prefetchDashboard(params.dashboardId ?? ''),
+      ...page(dashboards, 'DashboardPage'),
+    },
     { path: 'insights/dashboards/:dashboardId/edit', ...page(forms, 'EditDashboardPage') },
     { path: 'insights/add-dashboard', ...page(forms, 'AddDashboardPage') },
     { path: 'insights/create', ...page(create, 'CreateInsightChooser') },

@@ -130,7 +130,10 @@ func (c Config) SearchIndex(st *store.Store, mirrors textindex.MirrorSource, log
 		return nil, err
 	}
 	if c.IndexOnDemand && si.mode != search.IndexNever {
-		si.OnDemand = textindex.NewOnDemand(ix, mirrors, search.RecordedDefaultHead, logger)
+		branches := func(ctx context.Context, r *store.Repo) ([]textindex.Branch, error) {
+			return search.BranchesToIndex(ctx, st, r)
+		}
+		si.OnDemand = textindex.NewOnDemand(ix, mirrors, branches, logger)
 		si.missing = si.OnDemand.Request
 	}
 	return si, nil

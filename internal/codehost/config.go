@@ -37,6 +37,9 @@ type Config interface {
 	Redacted() Config
 	// Exclusions are the "exclude" entries, compiled.
 	Exclusions() []Exclusion
+	// IndexedBranchesFor returns the branches "indexedBranches" lists for a repository
+	// of the connection (see [IndexedBranches]).
+	IndexedBranchesFor(repoName string) []string
 
 	secrets() map[string]*string
 	// tokenDestinations are where the token goes: each origin (scheme://host[:port])
@@ -64,6 +67,8 @@ type HostedConfig struct {
 	Query string `json:"query,omitempty"`
 	// Exclude drops repositories from the result, by name or pattern.
 	Exclude []Exclusion `json:"exclude,omitempty"`
+	// IndexedBranches lists branches indexed for search besides the default branch.
+	IndexedBranches IndexedBranches `json:"indexedBranches,omitempty"`
 }
 
 // Secret implements [Config].
@@ -110,6 +115,8 @@ type GitConfig struct {
 	// WebhookSecret verifies push notifications sent to /.api/webhooks/git (for example
 	// by a post-receive hook), signed like GitHub's X-Hub-Signature-256.
 	WebhookSecret string `json:"webhookSecret,omitempty"`
+	// IndexedBranches lists branches indexed for search besides the default branch.
+	IndexedBranches IndexedBranches `json:"indexedBranches,omitempty"`
 }
 
 // GitRepo is one remote of a GIT connection. In JSON it is a plain string (the URL) or
@@ -278,11 +285,11 @@ func (e *ConfigError) Error() string {
 
 // fieldsByKind are the JSON fields each kind accepts; anything else is an error.
 var fieldsByKind = map[Kind][]string{
-	KindGitHub:          {"url", "token", "webhookSecret", "repos", "orgs", "query", "exclude"},
-	KindGitLab:          {"url", "token", "webhookSecret", "repos", "orgs", "query", "exclude"},
-	KindGitea:           {"url", "token", "webhookSecret", "repos", "orgs", "query", "exclude"},
-	KindBitbucketServer: {"url", "token", "username", "webhookSecret", "repos", "orgs", "query", "exclude"},
-	KindGit:             {"repos", "exclude", "username", "token", "webhookSecret"},
+	KindGitHub:          {"url", "token", "webhookSecret", "repos", "orgs", "query", "exclude", "indexedBranches"},
+	KindGitLab:          {"url", "token", "webhookSecret", "repos", "orgs", "query", "exclude", "indexedBranches"},
+	KindGitea:           {"url", "token", "webhookSecret", "repos", "orgs", "query", "exclude", "indexedBranches"},
+	KindBitbucketServer: {"url", "token", "username", "webhookSecret", "repos", "orgs", "query", "exclude", "indexedBranches"},
+	KindGit:             {"repos", "exclude", "username", "token", "webhookSecret", "indexedBranches"},
 }
 
 // ParseConfig parses and validates the JSON config of a connection of the given kind.
@@ -608,6 +615,7 @@ func (p *configParser) hostedConfig(fields map[string]json.RawMessage) Config {
 	c.Orgs = p.strList(fields, "orgs")
 	c.Query = strings.TrimSpace(p.str(fields, "query"))
 	c.Exclude = p.exclusions(fields)
+	c.IndexedBranches = p.indexedBranches(fields)
 
 	switch {
 	case c.URL == "" && (p.kind == KindGitea || p.kind == KindBitbucketServer):
@@ -719,10 +727,11 @@ func errCredentialsInURL(kind Kind) error {
 
 func (p *configParser) gitConfig(fields map[string]json.RawMessage) Config {
 	c := &GitConfig{
-		Username:      strings.TrimSpace(p.str(fields, "username")),
-		Token:         p.str(fields, "token"),
-		WebhookSecret: p.str(fields, "webhookSecret"),
-		Exclude:       p.exclusions(fields),
+		Username:        strings.TrimSpace(p.str(fields, "username")),
+		Token:           p.str(fields, "token"),
+		WebhookSecret:   p.str(fields, "webhookSecret"),
+		Exclude:         p.exclusions(fields),
+		IndexedBranches: p.indexedBranches(fields),
 	}
 	if c.Token != "" {
 		p.secret("token", c.Token)

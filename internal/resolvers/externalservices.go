@@ -3,6 +3,8 @@ package resolvers
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 
 	graphql "github.com/graph-gophers/graphql-go"
@@ -188,6 +190,7 @@ func (r *Resolver) UpdateExternalService(ctx context.Context, args struct {
 		return nil, storeErr(err)
 	}
 	var name, cfg *string
+	reindex := false
 	if args.Input.DisplayName != nil {
 		n, err := checkDisplayName(*args.Input.DisplayName)
 		if err != nil {
@@ -206,12 +209,27 @@ func (r *Resolver) UpdateExternalService(ctx context.Context, args struct {
 			return nil, err
 		}
 		cfg = &c
+		reindex = indexedBranchesChanged(current.Config, c)
 	}
-	svc, err := r.Store.ExternalServices().Update(ctx, id, name, cfg)
+	svc, err := r.Store.ExternalServices().Update(ctx, id, name, cfg, reindex)
 	if err != nil {
 		return nil, storeErr(err)
 	}
 	return &ExternalServiceResolver{r: r, svc: svc}, nil
+}
+
+// indexedBranchesChanged reports whether a config update changes the branches indexed
+// for search ("indexedBranches"): the connection's shards are then rebuilt.
+func indexedBranchesChanged(before, after string) bool {
+	branches := func(raw string) codehost.IndexedBranches {
+		var c struct {
+			IndexedBranches codehost.IndexedBranches `json:"indexedBranches"`
+		}
+		_ = json.Unmarshal([]byte(raw), &c)
+		return c.IndexedBranches
+	}
+	b, a := branches(before), branches(after)
+	return !maps.EqualFunc(b, a, slices.Equal[[]string])
 }
 
 func (r *Resolver) DeleteExternalService(ctx context.Context, args struct{ ExternalService graphql.ID }) (*EmptyResponse, error) {

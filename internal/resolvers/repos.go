@@ -3,7 +3,9 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/lookout/lookout/internal/auth"
 	"github.com/lookout/lookout/internal/errcode"
 	"github.com/lookout/lookout/internal/redact"
+	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/internal/textindex"
 	"github.com/lookout/lookout/internal/vcs"
@@ -386,6 +389,9 @@ func (t *textSearchIndexResolver) Status(ctx context.Context) (*textSearchIndexS
 	return &textSearchIndexStatus{st}, nil
 }
 
+// Refs lists the default branch, then (by name) the branches the repository's
+// connections list for indexing and any other branch the shard still holds, each with
+// the commit the shard holds it at.
 func (t *textSearchIndexResolver) Refs(ctx context.Context) ([]*indexedRef, error) {
 	ref := t.repo.DefaultBranch()
 	if ref == nil {
@@ -395,11 +401,35 @@ func (t *textSearchIndexResolver) Refs(ctx context.Context) ([]*indexedRef, erro
 	if err != nil {
 		return nil, err
 	}
-	out := &indexedRef{ref: ref}
+	out := []*indexedRef{{ref: ref}}
+	indexed := map[string]string{} // branch name -> commit held
 	if st != nil {
-		out.indexed, out.commit = true, st.Commit
+		out[0].indexed, out[0].commit = true, st.Commit
+		for _, b := range st.Branches {
+			indexed[b.Name] = b.Commit
+		}
 	}
-	return []*indexedRef{out}, nil
+	wanted, err := search.BranchesToIndex(ctx, t.repo.r.Store, t.repo.repo)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]bool{}
+	for _, b := range wanted[min(1, len(wanted)):] {
+		names[b.Name] = true
+	}
+	for name := range indexed {
+		names[name] = true
+	}
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		refName := "refs/heads/" + name
+		oid, ok := t.repo.repo.HeadOIDs[refName]
+		if !ok {
+			continue // deleted: the next build drops it
+		}
+		commit, held := indexed[name]
+		out = append(out, &indexedRef{ref: &GitRefResolver{repo: t.repo, name: refName, oid: oid}, indexed: held, commit: commit})
+	}
+	return out, nil
 }
 
 type textSearchIndexStatus struct{ s *textindex.Status }

@@ -3,7 +3,9 @@ package resolvers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,21 +15,41 @@ import (
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/internal/textindex"
+	"github.com/lookout/lookout/internal/textindex/textindextest"
 )
+
+// newIndexAPI starts the API with a search service that reads the shards of a fresh
+// index directory, and returns it with the indexer writing there and the searcher.
+func newIndexAPI(t *testing.T) (*apitest.Env, *textindex.Indexer, *textindex.Local) {
+	ix, backend := textindextest.New(t, textindex.Options{})
+	e := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) {
+		d.Search = search.NewService(d.Store, d.Repos, nil, nil, search.Options{Index: backend})
+	}})
+	return e, ix, backend
+}
+
+// fetchRepo fetches the repository named name and returns its record after the fetch.
+func fetchRepo(t *testing.T, e *apitest.Env, name string) *store.Repo {
+	t.Helper()
+	ctx := context.Background()
+	r, err := e.Store.Repos().GetByName(ctx, store.InternalViewer, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Repos.Fetch(ctx, r.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = e.Store.Repos().GetByID(ctx, store.InternalViewer, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
 
 // TestTextSearchIndexAPI: a repository's index status, the repositories filter on it,
 // and search results saying which repositories the index answered.
 func TestTextSearchIndexAPI(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	backend, err := textindex.NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
-	e := apitest.New(t, apitest.Options{Deps: func(d *resolvers.Deps) {
-		d.Search = search.NewService(d.Store, d.Repos, nil, nil, search.Options{Index: backend})
-	}})
+	e, ix, backend := newIndexAPI(t)
 	indexed, plain := gittest.NewRepo(t), gittest.NewRepo(t)
 	day := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	indexed.Commit(day, "", "first", map[string]string{"a.go": "package a // needle\n", "b.txt": "more needle text\n"})
@@ -42,23 +64,7 @@ func TestTextSearchIndexAPI(t *testing.T) {
 	}, false); err != nil {
 		t.Fatal(err)
 	}
-	repo := func(name string) *store.Repo {
-		r, err := e.Store.Repos().GetByName(ctx, store.InternalViewer, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.Repos.Fetch(ctx, r.ID, nil); err != nil {
-			t.Fatal(err)
-		}
-		if r, err = e.Store.Repos().GetByID(ctx, store.InternalViewer, r.ID); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	ix, err := textindex.NewIndexer(textindex.Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo := func(name string) *store.Repo { return fetchRepo(t, e, name) }
 	r := repo("local/indexed")
 	repo("local/plain")
 	m, err := e.Repos.Mirror(ctx, r)
@@ -160,5 +166,110 @@ func TestTextSearchIndexAPI(t *testing.T) {
 	}
 	if s := res.Search.Results; s.MatchCount != 2 || s.IndexedRepositories != 0 || s.UnindexedRepositories != 2 {
 		t.Errorf("search after the push: %+v; want both repositories from their mirrors", s)
+	}
+}
+
+// TestTextSearchIndexBranchesAPI: a connection's "indexedBranches" is validated when it
+// is added or changed, its branches are listed with their indexed commits in
+// textSearchIndex.refs, and a change of the list queues rebuilds of its repositories.
+func TestTextSearchIndexBranchesAPI(t *testing.T) {
+	ctx := context.Background()
+	e, ix, backend := newIndexAPI(t)
+	w := gittest.NewRepo(t)
+	day := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	main1 := w.Commit(day, "", "first", map[string]string{"a.go": "package a\n"})
+	w.Git("checkout", "-q", "-b", "release")
+	rel1 := w.Commit(day.Add(time.Hour), "", "release", map[string]string{"a.go": "package a // release\n"})
+	w.Git("checkout", "-q", "main")
+
+	add := `mutation($c: String!) { addExternalService(input: {kind: GIT, displayName: "local", config: $c}) { id } }`
+	config := func(branches any) string {
+		cfg, _ := json.Marshal(map[string]any{"repos": []map[string]string{{"url": w.Dir, "name": "local/br"}}, "indexedBranches": branches})
+		return string(cfg)
+	}
+	for _, bad := range []any{
+		map[string]any{"local/br": []string{"refs/heads/release"}},
+		map[string]any{"local/br": "release"},
+		[]string{"release"},
+	} {
+		r := e.Do(t, e.AdminToken, add, map[string]any{"c": config(bad)})
+		if r.Code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "indexedBranches") {
+			t.Errorf("adding a connection with indexedBranches %v: %+v; want BAD_USER_INPUT naming indexedBranches", bad, r.Errors)
+		}
+	}
+	var added struct{ AddExternalService struct{ ID string } }
+	e.MustDo(t, e.AdminToken, add, map[string]any{"c": config(map[string]any{"local/*": []string{"release"}})}, &added)
+
+	svcs, err := e.Store.ExternalServices().List(ctx, store.Page{})
+	if err != nil || len(svcs) != 1 {
+		t.Fatalf("connections: %v, %v", svcs, err)
+	}
+	if _, err := e.Store.Repos().SyncFromService(ctx, svcs[0].ID, []store.SourcedRepo{{Name: "local/br", CloneURL: w.Dir}}, false); err != nil {
+		t.Fatal(err)
+	}
+	r := fetchRepo(t, e, "local/br")
+	branches, err := search.BranchesToIndex(ctx, e.Store, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.Repos.Mirror(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.IndexBranches(ctx, textindex.Repo{ID: r.ID, Name: r.Name}, m, branches); err != nil {
+		t.Fatal(err)
+	}
+
+	type ref struct {
+		Ref           struct{ DisplayName string }
+		Indexed       bool
+		Current       bool
+		IndexedCommit *struct{ Commit struct{ Oid string } }
+	}
+	var res struct {
+		Repository struct {
+			TextSearchIndex struct{ Refs []ref }
+		}
+	}
+	q := `{ repository(name: "local/br") { textSearchIndex { refs { ref { displayName } indexed current indexedCommit { commit { oid } } } } } }`
+	got := func() string {
+		e.MustDo(t, e.AdminToken, q, nil, &res)
+		var parts []string
+		for _, r := range res.Repository.TextSearchIndex.Refs {
+			commit := ""
+			if r.IndexedCommit != nil {
+				commit = r.IndexedCommit.Commit.Oid
+			}
+			parts = append(parts, fmt.Sprintf("%s indexed=%v current=%v at=%s", r.Ref.DisplayName, r.Indexed, r.Current, commit))
+		}
+		return strings.Join(parts, "; ")
+	}
+	want := fmt.Sprintf("main indexed=true current=true at=%s; release indexed=true current=true at=%s", main1, rel1)
+	textindextest.WaitBranches(t, backend, uint32(r.ID), textindex.DefaultMaxFileSize, branches)
+	if g := got(); g != want {
+		t.Errorf("refs: %s\nwant %s", g, want)
+	}
+
+	// Changing the list queues a rebuild of the connection's repositories; a change of
+	// anything else does not.
+	update := `mutation($id: ID!, $c: String!) { updateExternalService(input: {id: $id, config: $c}) { id } }`
+	queued := func() int {
+		var n int
+		if err := e.DB.QueryRow(ctx, `SELECT count(*) FROM text_index_jobs WHERE repo_id = $1 AND reason = 'config'`, r.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	e.MustDo(t, e.AdminToken, update, map[string]any{"id": added.AddExternalService.ID, "c": config(map[string]any{"local/*": []string{"release"}})}, nil)
+	if n := queued(); n != 0 {
+		t.Errorf("an update that keeps the list queued %d rebuilds", n)
+	}
+	r2 := e.Do(t, e.AdminToken, update, map[string]any{"id": added.AddExternalService.ID, "c": config(map[string]any{"local/*": []string{"release", "bad..name"}})})
+	if r2.Code() != "BAD_USER_INPUT" || queued() != 0 {
+		t.Errorf("an update with an invalid branch: %+v, %d rebuilds queued; want BAD_USER_INPUT and none", r2.Errors, queued())
+	}
+	e.MustDo(t, e.AdminToken, update, map[string]any{"id": added.AddExternalService.ID, "c": config(nil)}, nil)
+	if n := queued(); n != 1 {
+		t.Errorf("an update that drops release queued %d rebuilds; want 1", n)
 	}
 }

@@ -25,7 +25,8 @@
 //
 // The index. With Options.Index (a textindex.Backend: this process's INDEX_DIR, or
 // zoekt-webservers), Service.Search plans each Basic query's content search (indexed.go):
-// repositories searched at their default branch whose shard holds the head their last
+// repositories searched at their default branch, or at a branch their connection lists
+// for indexing (repo:x@release), whose shard holds that branch at the head their last
 // fetch recorded are read from the index, all others over their mirrors, in the same
 // execution, so that a search mixing both merges them. The index is asked only about the
 // repositories of the visible list, by id, and only documents of the wanted shard version

@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/sourcegraph/log"
@@ -32,19 +34,34 @@ const (
 	IndexNever IndexMode = "never"
 )
 
-// The planner. One Basic query's content search in one repository is read from the index
-// when: the query searches file content or paths (no commits or diffs), at the default
-// branch (no revisions in repo: filters, no Request.Revisions for the repository); the
-// repository is cloned and its last fetch recorded its head; and the shard the backend
-// holds is at exactly that head (textindex.ShardVersion, which also pins the layout and
-// the size limit). Everything else, and every repository the backend did not answer for
-// (no shard yet, an older shard, a failed index search), is searched over its mirror as
-// before, in the same execution, so a mixed search merges both. Repositories reach the
-// planner only from the visible list, so the index is never asked about repositories the
-// viewer cannot see, and it is asked with their ids.
+// The planner. One Basic query's content search in one repository at one revision is
+// read from the index when: the query searches file content or paths (no commits or
+// diffs); the revision is the default branch (none named, HEAD, or the default branch's
+// name) or a branch the repository's last fetch recorded (repo:x@release, rev:release,
+// refs/heads/release), and no Request.Revisions replace the query's; the repository is
+// cloned; and the shard the backend holds has that branch at exactly the commit the
+// fetch recorded (textindex.ShardVersion, which also pins the layout and the size
+// limit). Everything else (other revisions, ref globs, at.time), and every repository the
+// backend did not answer for (no shard yet, a branch not indexed, an older shard, a
+// failed index search), is searched over its mirror as before, in the same execution, so
+// a mixed search merges both. Repositories reach the planner only from the visible list,
+// so the index is never asked about repositories the viewer cannot see, and it is asked
+// with their ids.
+//
+// A short branch name is taken as the branch. git would read a tag of the same name
+// first; Lookout records branches only, and such a pair is one git itself warns about.
+
+// indexTask is one revision of one job the index may answer.
+type indexTask struct {
+	job    int // index in jobs
+	id     uint32
+	rev    string // as the query names it ("" for the default branch)
+	commit string
+}
 
 // runIndexed searches the index for the content of the jobs it can answer, records
-// their results, and marks those jobs indexed (runJob then skips their content).
+// their results, and marks the revisions it answered (runJob then skips them) and the
+// jobs it answered in full.
 func (e *execution) runIndexed(ctx context.Context, s *Service, jobs []job) {
 	if s.opts.Index == nil || s.opts.IndexMode == IndexNever {
 		return
@@ -52,44 +69,66 @@ func (e *execution) runIndexed(ctx context.Context, s *Service, jobs []job) {
 	var missing []*store.Repo
 	for bi := range e.plan {
 		sp := e.content[bi]
-		if sp == nil || e.commits[bi] != nil || namesRevisions(e.plan[bi]) {
+		if sp == nil || e.commits[bi] != nil {
+			continue
+		}
+		revs, ok := plainRevisions(e.plan[bi])
+		if !ok {
 			continue
 		}
 		q, selective := sp.candidateQuery(e.plan[bi])
 		if !selective && s.opts.IndexMode != IndexAlways {
 			continue
 		}
-		want := map[uint32]string{}
-		byID := map[uint32]int{} // index in jobs
+		byBranch := map[string][]indexTask{}
 		for i, j := range jobs {
 			if j.basic != bi || j.revs != nil || j.repo.CloneStatus != store.CloneStatusCloned {
 				continue
 			}
-			head := RecordedDefaultHead(j.repo)
 			id, ok := textindex.RepoID(j.repo.ID)
-			if head == "" || !ok {
+			if !ok {
 				continue
 			}
-			want[id] = textindex.ShardVersion(head, s.opts.MaxFileSize)
-			byID[id] = i
-		}
-		if len(want) == 0 {
-			continue
-		}
-		res, err := s.opts.Index.Search(ctx, q, want)
-		if err != nil {
-			if ctx.Err() != nil {
-				return // the unindexed path reports the repositories as timed out
+			for _, rev := range revs {
+				if branch, commit := indexedBranch(j.repo, rev); commit != "" {
+					byBranch[branch] = append(byBranch[branch], indexTask{job: i, id: id, rev: rev, commit: commit})
+				}
 			}
-			s.logger.Warn("index search failed; searching the mirrors", log.Error(err))
-			res = &textindex.Result{}
 		}
-		answered := e.scanIndexed(ctx, s, sp, jobs, byID, res)
-		for id, i := range byID {
-			if answered[id] {
+		for _, branch := range slices.Sorted(maps.Keys(byBranch)) {
+			tasks := byBranch[branch]
+			want := map[uint32]string{}
+			for _, t := range tasks {
+				want[t.id] = textindex.ShardVersion(t.commit, s.opts.MaxFileSize)
+			}
+			res, err := s.opts.Index.Search(ctx, q, branch, want)
+			if err != nil {
+				if ctx.Err() != nil {
+					return // the unindexed path reports the repositories as timed out
+				}
+				s.logger.Warn("index search failed; searching the mirrors", log.String("branch", branch), log.Error(err))
+				res = &textindex.Result{}
+			}
+			answered := e.scanIndexed(ctx, s, sp, jobs, tasks, res)
+			for _, t := range tasks {
+				j := &jobs[t.job]
+				switch {
+				case answered[t.id]:
+					if j.doneRevs == nil {
+						j.doneRevs = map[string]bool{}
+					}
+					j.doneRevs[t.rev] = true
+				case !res.Answered[t.id] && branch == textindex.DefaultBranch:
+					// Only the default branch is built on demand: other branches are
+					// indexed when their connection lists them, after a fetch moves them.
+					missing = append(missing, j.repo)
+				}
+			}
+		}
+		distinct := len(slices.Compact(slices.Sorted(slices.Values(revs))))
+		for i := range jobs {
+			if jobs[i].basic == bi && len(jobs[i].doneRevs) == distinct {
 				jobs[i].indexed = true
-			} else if !res.Answered[id] {
-				missing = append(missing, jobs[i].repo)
 			}
 		}
 	}
@@ -98,30 +137,83 @@ func (e *execution) runIndexed(ctx context.Context, s *Service, jobs []job) {
 	}
 }
 
-// namesRevisions reports whether a Basic query's repo: filters name revisions.
-func namesRevisions(b query.Basic) bool {
+// plainRevisions returns the revisions a Basic query's repo: filters name ("" for the
+// default branch), as revisionsFor reads them; false when they are not plain revisions
+// (ref globs, exclusions, at.time), which only the mirrors resolve.
+func plainRevisions(b query.Basic) ([]string, bool) {
 	include, _ := b.Repos()
+	var revs []string
 	for _, f := range include {
-		if len(f.Revs) > 0 {
-			return true
+		for _, sp := range f.Revs {
+			if !sp.AtTime.IsZero() || sp.RefGlob != "" || sp.Exclude {
+				return nil, false
+			}
+			revs = append(revs, sp.Rev)
 		}
 	}
-	return false
+	if len(revs) == 0 {
+		return []string{""}, true
+	}
+	return slices.Compact(revs), true
+}
+
+// indexedBranch returns the shard's name for the branch rev names in r and the commit
+// its last fetch recorded; "" when rev is not a recorded branch.
+func indexedBranch(r *store.Repo, rev string) (branch, commit string) {
+	if rev == "" || rev == "HEAD" {
+		return textindex.DefaultBranch, RecordedDefaultHead(r)
+	}
+	if vcs.IsOID(rev) {
+		return "", "" // git reads a full commit id as the commit, whatever a branch is called
+	}
+	name := strings.TrimPrefix(rev, "refs/heads/")
+	commit = r.HeadOIDs["refs/heads/"+name]
+	switch {
+	case commit == "":
+		return "", ""
+	case name == r.DefaultBranch:
+		return textindex.DefaultBranch, commit
+	}
+	return name, commit
+}
+
+// BranchesToIndex returns the branches r's shard is to hold: the default branch at its
+// recorded head, and the branches r's connections list for indexing at the heads its
+// last fetch recorded (textindex.ShardBranches); none for an empty repository. The
+// index job and on-demand builds both build these, so neither undoes the other.
+func BranchesToIndex(ctx context.Context, st *store.Store, r *store.Repo) ([]textindex.Branch, error) {
+	head := RecordedDefaultHead(r)
+	if head == "" {
+		return nil, nil
+	}
+	listed, err := textindex.ListedBranches(ctx, st, r)
+	if err != nil {
+		return nil, err
+	}
+	return textindex.ShardBranches(head, r.DefaultBranch, r.HeadOIDs, listed), nil
 }
 
 // scanIndexed scans, repository by repository (RepoConcurrency at a time), the
-// documents the index returned, and returns the repositories it answered for.
-func (e *execution) scanIndexed(ctx context.Context, s *Service, sp *scanSpec, jobs []job, byID map[uint32]int, res *textindex.Result) map[uint32]bool {
+// documents the index returned for tasks (of one branch), and returns the repositories
+// it answered for. A repository named twice at the branch (release and
+// refs/heads/release) is scanned once: the results would be the same.
+func (e *execution) scanIndexed(ctx context.Context, s *Service, sp *scanSpec, jobs []job, tasks []indexTask, res *textindex.Result) map[uint32]bool {
 	files := map[uint32][]zoekt.FileMatch{}
 	for _, f := range res.Files {
 		files[f.RepositoryID] = append(files[f.RepositoryID], f)
+	}
+	first := map[uint32]indexTask{}
+	for _, t := range tasks {
+		if _, ok := first[t.id]; !ok {
+			first[t.id] = t
+		}
 	}
 	var mu sync.Mutex
 	answered := map[uint32]bool{}
 	sem := make(chan struct{}, s.opts.RepoConcurrency)
 	var wg sync.WaitGroup
 	for id := range res.Answered {
-		i, ok := byID[id]
+		t, ok := first[id]
 		if !ok {
 			continue
 		}
@@ -133,14 +225,14 @@ func (e *execution) scanIndexed(ctx context.Context, s *Service, sp *scanSpec, j
 			if !ok {
 				return // a document Lookout did not write: the mirror answers
 			}
-			repo := jobs[i].repo
+			repo := jobs[t.job].repo
 			out, err := s.indexScanner(ctx, tree).scanTree(ctx, sp, tree.entries)
 			if out != nil {
 				for _, f := range out.files {
 					f.BlobOID = tree.oid(f.BlobOID)
 				}
 			}
-			e.addScan(repo, "", RecordedDefaultHead(repo), out, err, ctx.Err() != nil)
+			e.addScan(repo, t.rev, t.commit, out, err, ctx.Err() != nil)
 			mu.Lock()
 			answered[id] = true
 			mu.Unlock()
@@ -149,7 +241,7 @@ func (e *execution) scanIndexed(ctx context.Context, s *Service, sp *scanSpec, j
 	wg.Wait()
 	e.mu.Lock()
 	for id := range answered {
-		e.indexedRepos[jobs[byID[id]].repo.ID] = true
+		e.indexedRepos[jobs[first[id].job].repo.ID] = true
 	}
 	e.mu.Unlock()
 	return answered
@@ -263,7 +355,7 @@ func (c *Counter) atIndexed(ctx context.Context, commit string) (*Counts, bool, 
 		if !selective && s.opts.IndexMode != IndexAlways {
 			return nil, false, nil
 		}
-		res, err := s.opts.Index.Search(ctx, q, want)
+		res, err := s.opts.Index.Search(ctx, q, textindex.DefaultBranch, want)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, false, ctx.Err()

@@ -140,13 +140,20 @@ func newIndexCorpus(t *testing.T, n int) *indexCorpus {
 	return c
 }
 
-// push commits files to the i-th repository and fetches it, as a push and its webhook
-// would.
+// push commits files to the main branch of the i-th repository and fetches it, as a
+// push and its webhook would.
 func (c *indexCorpus) push(t *testing.T, i int, files map[string]string) {
 	t.Helper()
-	w := newGitRepoAt(t, c.dirs[i])
-	w.commit("2024-06-01T10:00:00Z", "Pusher <pusher@example.com>", "push", files)
-	w.git(nil, "push", "-q", c.dirs[i], "HEAD:main")
+	c.pushBranch(t, i, "main", "main", files)
+}
+
+// pushBranch commits files on top of base in the i-th repository, pushes the commit to
+// branch and fetches the repository; it returns the commit.
+func (c *indexCorpus) pushBranch(t *testing.T, i int, base, branch string, files map[string]string) string {
+	t.Helper()
+	w := newGitRepoAt(t, c.dirs[i], base)
+	commit := w.commit("2024-06-01T10:00:00Z", "Pusher <pusher@example.com>", "push", files)
+	w.git(nil, "push", "-q", c.dirs[i], "HEAD:refs/heads/"+branch)
 	ctx := context.Background()
 	if _, err := c.reposSvc.Fetch(ctx, c.repos[i].ID, nil); err != nil {
 		t.Fatal(err)
@@ -156,13 +163,14 @@ func (c *indexCorpus) push(t *testing.T, i int, files map[string]string) {
 		t.Fatal(err)
 	}
 	c.repos[i] = r
+	return commit
 }
 
-// newGitRepoAt is a work repository at the main branch of a bare repository.
-func newGitRepoAt(t *testing.T, bare string) *gitRepo {
+// newGitRepoAt is a work repository at a branch of a bare repository.
+func newGitRepoAt(t *testing.T, bare, branch string) *gitRepo {
 	t.Helper()
 	w := newGitRepo(t)
-	w.git(nil, "fetch", "-q", bare, "main")
+	w.git(nil, "fetch", "-q", bare, branch)
 	w.git(nil, "reset", "-q", "--hard", "FETCH_HEAD")
 	return w
 }
@@ -252,10 +260,18 @@ func TestIndexedSearchFindsWhatMirrorsFind(t *testing.T) {
 // index b, and checks that they find the same.
 func compareWithMirrors(t *testing.T, c *indexCorpus, b textindex.Backend) {
 	t.Helper()
+	compareQueries(t, c, b, equivalenceQueries, nil)
+}
+
+// compareQueries runs queries through the mirrors and through the index b, and checks
+// that they find the same, each query reading mirrors[q] repositories over their mirrors
+// (none unless given) and the others from the index.
+func compareQueries(t *testing.T, c *indexCorpus, b textindex.Backend, queries []string, mirrors map[string]int) {
+	t.Helper()
 	ctx := context.Background()
 	unindexed := c.service(nil, search.IndexNever)
 	indexed := c.service(b, search.IndexAlways)
-	for _, q := range equivalenceQueries {
+	for _, q := range queries {
 		req := search.Request{Query: q, Viewer: c.alice, Languages: true}
 		want, err := unindexed.Search(ctx, req)
 		if err != nil {
@@ -281,8 +297,8 @@ func compareWithMirrors(t *testing.T, c *indexCorpus, b textindex.Backend) {
 		if diff := cmp.Diff(want, got, opts...); diff != "" {
 			t.Errorf("%s: indexed results differ (-mirrors +index):\n%s", q, diff)
 		}
-		if got.UnindexedRepos != 0 || got.IndexedRepos == 0 {
-			t.Errorf("%s: %d repositories searched in the index, %d over mirrors; want all in the index", q, got.IndexedRepos, got.UnindexedRepos)
+		if got.UnindexedRepos != mirrors[q] || got.IndexedRepos == 0 {
+			t.Errorf("%s: %d repositories searched in the index, %d over mirrors; want %d over mirrors, the others in the index", q, got.IndexedRepos, got.UnindexedRepos, mirrors[q])
 		}
 	}
 }
@@ -306,13 +322,13 @@ type recordingBackend struct {
 	asked map[uint32]bool
 }
 
-func (r *recordingBackend) Search(ctx context.Context, q zq.Q, want map[uint32]string) (*textindex.Result, error) {
+func (r *recordingBackend) Search(ctx context.Context, q zq.Q, branch string, want map[uint32]string) (*textindex.Result, error) {
 	r.mu.Lock()
 	for id := range want {
 		r.asked[id] = true
 	}
 	r.mu.Unlock()
-	return r.Backend.Search(ctx, q, want)
+	return r.Backend.Search(ctx, q, branch, want)
 }
 
 func TestIndexedSearchPlanning(t *testing.T) {
@@ -449,7 +465,7 @@ func TestRemoteIndexFindsWhatMirrorsFind(t *testing.T) {
 	for i, r := range c.repos {
 		build(dirs[i/3], r, search.RecordedDefaultHead(r))
 	}
-	older := strings.TrimSpace(newGitRepoAt(t, c.dirs[0]).git(nil, "rev-parse", "main~1"))
+	older := strings.TrimSpace(newGitRepoAt(t, c.dirs[0], "main").git(nil, "rev-parse", "main~1"))
 	build(dirs[1], c.repos[0], older)
 	build(dirs[1], c.repos[2], search.RecordedDefaultHead(c.repos[2]))
 

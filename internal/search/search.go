@@ -192,8 +192,10 @@ type job struct {
 	basic int
 	repo  *store.Repo
 	revs  *Revisions
-	// indexed: the index answered the content search (runIndexed).
-	indexed bool
+	// doneRevs are the revisions whose content the index answered (runIndexed);
+	// indexed: it answered them all.
+	doneRevs map[string]bool
+	indexed  bool
 }
 
 type skipKey struct {
@@ -346,6 +348,9 @@ func (e *execution) runJob(ctx context.Context, s *Service, j job, mirror func(c
 		e.unindexedRepos[repo.ID] = true
 		e.mu.Unlock()
 		for _, rev := range revs.revs {
+			if j.doneRevs[rev] {
+				continue
+			}
 			if e.limit.full() {
 				e.markStopped()
 				break

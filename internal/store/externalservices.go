@@ -71,8 +71,9 @@ func (es *ExternalServiceStore) Create(ctx context.Context, kind, displayName, c
 	return svc, err
 }
 
-// Update changes a connection's name and/or config and queues a sync.
-func (es *ExternalServiceStore) Update(ctx context.Context, id int64, displayName, config *string) (*ExternalService, error) {
+// Update changes a connection's name and/or config and queues a sync; reindex also
+// queues a shard build of each of its repositories (its indexed branches changed).
+func (es *ExternalServiceStore) Update(ctx context.Context, id int64, displayName, config *string, reindex bool) (*ExternalService, error) {
 	sets := []*sqlf.Query{sqlf.Sprintf("updated_at = now()")}
 	if displayName != nil {
 		sets = append(sets, sqlf.Sprintf("display_name = %s", *displayName))
@@ -93,6 +94,11 @@ func (es *ExternalServiceStore) Update(ctx context.Context, id int64, displayNam
 		}
 		if err != nil {
 			return err
+		}
+		if reindex {
+			if err := tx.Repos().enqueueTextIndexForService(ctx, id, TextIndexReasonConfig); err != nil {
+				return err
+			}
 		}
 		return tx.ExternalServices().EnqueueSync(ctx, id)
 	})

@@ -19,16 +19,19 @@ import (
 // Backend is where a process's searches read shards: its own index directory (Local) or
 // remote zoekt-webservers (Remote).
 type Backend interface {
-	// Versions returns the ShardVersion of the shards of each repository of ids that
-	// has some (one per place that holds one: several with Remote).
+	// Versions returns the ShardVersion of the default branch in the shards of each
+	// repository of ids that has some (one per place that holds one: several with
+	// Remote).
 	Versions(ctx context.Context, ids []uint32) (map[uint32][]string, error)
-	// Search returns every document matching q and every remainder, with its whole
-	// content, of the repositories of want whose shard is at the version want gives, and
-	// which of them it answered for. Documents of other versions are never returned: a repository it
-	// did not answer for is the caller's to search another way.
-	Search(ctx context.Context, q query.Q, want map[uint32]string) (*Result, error)
-	// Entry returns what the index holds for a repository, its shard at version when
-	// there is one; nil when it has no shard.
+	// Search returns every document on branch (DefaultBranch or a branch name) matching
+	// q and every remainder there, with its whole content, of the repositories of want
+	// whose shard holds branch at the version want gives, and which of them it answered
+	// for. Documents of other
+	// versions are never returned: a repository it did not answer for is the caller's to
+	// search another way.
+	Search(ctx context.Context, q query.Q, branch string, want map[uint32]string) (*Result, error)
+	// Entry returns what the index holds for a repository, its shard whose default
+	// branch is at version when there is one; nil when it has no shard.
 	Entry(ctx context.Context, id uint32, version string) (*zoekt.RepoListEntry, error)
 	Close()
 }
@@ -80,18 +83,20 @@ func (l *Local) Versions(ctx context.Context, ids []uint32) (map[uint32][]string
 		return nil, err
 	}
 	out := make(map[uint32][]string, len(vs))
-	for id, v := range vs {
-		out[id] = []string{v}
+	for id, bs := range vs {
+		if v := branchVersion(bs, DefaultBranch); v != "" {
+			out[id] = []string{v}
+		}
 	}
 	return out, nil
 }
 
-func (l *Local) Search(ctx context.Context, q query.Q, want map[uint32]string) (*Result, error) {
+func (l *Local) Search(ctx context.Context, q query.Q, branch string, want map[uint32]string) (*Result, error) {
 	current, err := versions(ctx, l.s, slices.Collect(maps.Keys(want)))
 	if err != nil {
 		return nil, err
 	}
-	return searchCurrent(ctx, l.s, q, want, current, l.remainders)
+	return searchCurrent(ctx, l.s, q, branch, want, current, l.remainders)
 }
 
 func (l *Local) Entry(ctx context.Context, id uint32, _ string) (*zoekt.RepoListEntry, error) {
@@ -100,9 +105,9 @@ func (l *Local) Entry(ctx context.Context, id uint32, _ string) (*zoekt.RepoList
 
 func (l *Local) Close() { l.s.Close() }
 
-// versions lists the shard version of each of ids s holds.
-func versions(ctx context.Context, s zoekt.Searcher, ids []uint32) (map[uint32]string, error) {
-	out := map[uint32]string{}
+// versions lists the branches (with their versions) of each of ids s holds a shard of.
+func versions(ctx context.Context, s zoekt.Searcher, ids []uint32) (map[uint32][]zoekt.RepositoryBranch, error) {
+	out := map[uint32][]zoekt.RepositoryBranch{}
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -111,21 +116,20 @@ func versions(ctx context.Context, s zoekt.Searcher, ids []uint32) (map[uint32]s
 		return nil, fmt.Errorf("listing indexed repositories: %w", err)
 	}
 	for id, e := range rl.ReposMap {
-		if len(e.Branches) == 1 {
-			out[id] = e.Branches[0].Version
-		}
+		out[id] = e.Branches
 	}
 	return out, nil
 }
 
-// searchCurrent searches s for q in the repositories whose version (current) is the one
-// wanted, and keeps the documents of the versions wanted, with every remainder of those
-// repositories (from cache when it has them: remainders.go).
-func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, want, current map[uint32]string, cache *remainderCache) (*Result, error) {
+// searchCurrent searches s for q on branch in the repositories whose shard holds it at
+// the version wanted (current lists what s holds), and keeps the documents of the
+// versions wanted, with every remainder on branch of those repositories (from cache when
+// it has them: remainders.go).
+func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, branch string, want map[uint32]string, current map[uint32][]zoekt.RepositoryBranch, cache *remainderCache) (*Result, error) {
 	res := &Result{Answered: map[uint32]bool{}}
 	var ids []uint32
 	for id, v := range want {
-		if current[id] == v {
+		if branchVersion(current[id], branch) == v {
 			ids = append(ids, id)
 			res.Answered[id] = true
 		}
@@ -133,12 +137,12 @@ func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, want, curre
 	if len(ids) == 0 {
 		return res, nil
 	}
-	hit, missing := cache.get(want, ids)
+	hit, missing := cache.get(branch, want, ids)
 	zq := query.NewAnd(query.NewRepoIDs(ids...), q)
 	if len(missing) > 0 {
 		zq = query.NewOr(zq, query.NewAnd(query.NewRepoIDs(missing...), remaindersQuery))
 	}
-	sr, err := collect(ctx, s, zq)
+	sr, err := collect(ctx, s, query.NewAnd(&query.Branch{Pattern: branch, Exact: true}, zq))
 	if err != nil {
 		return nil, fmt.Errorf("searching the index: %w", err)
 	}
@@ -148,22 +152,23 @@ func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, want, curre
 		}
 		return nil, errors.New("the index search did not look at every document")
 	}
-	// A build that replaced a shard since the versions were listed shows in the
-	// documents' version, and in the versions listed again now (a repository may have
-	// returned no document: its remainders came from the cache): that repository is not
-	// answered for. A version never comes back, so one listed before and after the search
-	// is the one searched.
+	// A build that replaced a shard since the versions were listed shows in the versions
+	// listed again now (a repository may have returned no document: its remainders came
+	// from the cache), and for the default branch in the documents' version (that of their
+	// first branch, the default one there): that repository is not answered for. A
+	// version never comes back, so one listed before and after the search is the one
+	// searched.
 	after, err := versions(ctx, s, ids)
 	if err != nil {
 		return nil, err
 	}
 	for _, id := range ids {
-		if after[id] != want[id] {
+		if branchVersion(after[id], branch) != want[id] {
 			delete(res.Answered, id)
 		}
 	}
 	for _, f := range sr.Files {
-		if f.Version != want[f.RepositoryID] {
+		if branch == DefaultBranch && f.Version != want[f.RepositoryID] {
 			delete(res.Answered, f.RepositoryID)
 		}
 	}
@@ -182,7 +187,7 @@ func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, want, curre
 	}
 	for _, id := range missing {
 		if res.Answered[id] {
-			cache.put(id, want[id], fresh[id])
+			cache.put(id, branch, want[id], fresh[id])
 			res.Files = append(res.Files, fresh[id]...)
 		}
 	}
@@ -230,7 +235,7 @@ func pickEntry(entries []*zoekt.RepoListEntry, version string) *zoekt.RepoListEn
 		if e == nil {
 			continue
 		}
-		if len(e.Repository.Branches) == 1 && e.Repository.Branches[0].Version == version {
+		if branchVersion(e.Repository.Branches, DefaultBranch) == version {
 			return e
 		}
 		if first == nil {
@@ -242,8 +247,12 @@ func pickEntry(entries []*zoekt.RepoListEntry, version string) *zoekt.RepoListEn
 
 // Status is what the index holds for one repository (Backend.Entry), as the API shows it.
 type Status struct {
-	// Commit is the commit the shard holds ("" for a shard of another layout).
-	Commit       string
+	// Commit is the commit the shard holds of the default branch ("" for a shard of
+	// another layout).
+	Commit string
+	// Branches are the other branches the shard holds, with their commits, in the
+	// shard's order (by name).
+	Branches     []Branch
 	UpdatedAt    time.Time
 	ContentBytes int64
 	Files        int
@@ -256,8 +265,11 @@ type Status struct {
 func StatusOf(e *zoekt.RepoListEntry) *Status {
 	st := &Status{UpdatedAt: e.IndexMetadata.IndexTime, ContentBytes: e.Stats.ContentBytes, Files: e.Stats.Documents,
 		IndexBytes: e.Stats.IndexBytes, Shards: e.Stats.Shards, NewLines: e.Stats.NewLinesCount}
-	if len(e.Repository.Branches) == 1 {
-		st.Commit = CommitOf(e.Repository.Branches[0].Version)
+	st.Commit = CommitOf(branchVersion(e.Repository.Branches, DefaultBranch))
+	for _, b := range e.Repository.Branches {
+		if b.Name != DefaultBranch {
+			st.Branches = append(st.Branches, Branch{Name: b.Name, Commit: CommitOf(b.Version)})
+		}
 	}
 	return st
 }

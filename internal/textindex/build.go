@@ -40,7 +40,8 @@ type Options struct {
 	Logger   log.Logger
 }
 
-// Indexer builds the shards of repositories' default branches in one directory.
+// Indexer builds the shards of repositories' default branches (and the branches their
+// connections list) in one directory.
 type Indexer struct {
 	opts Options
 }
@@ -110,50 +111,71 @@ const (
 	maxDeltaChanges = 2000
 )
 
-// Index makes repo's shard hold commit (the default branch's head), reading the tree
-// from m; it does nothing when the shard already holds it. Builds of one repository are
-// serialised across processes sharing the directory by a lock file.
+// Index makes repo's shard hold commit (the default branch's head) and no other branch,
+// reading the tree from m (IndexBranches).
 func (ix *Indexer) Index(ctx context.Context, repo Repo, m *vcs.Mirror, commit string) (BuildResult, error) {
-	res, err := ix.index(ctx, repo, m, commit)
+	return ix.IndexBranches(ctx, repo, m, []Branch{{Name: DefaultBranch, Commit: commit}})
+}
+
+// IndexBranches makes repo's shard hold exactly branches (ShardBranches: the default
+// branch first), reading the trees from m; it does nothing when the shard already holds
+// them. Builds of one repository are serialised across processes sharing the directory
+// by a lock file.
+func (ix *Indexer) IndexBranches(ctx context.Context, repo Repo, m *vcs.Mirror, branches []Branch) (BuildResult, error) {
+	res, err := ix.index(ctx, repo, m, branches)
 	recordBuild(res, err)
 	return res, err
 }
 
-func (ix *Indexer) index(ctx context.Context, repo Repo, m *vcs.Mirror, commit string) (BuildResult, error) {
+// Holds reports whether repo's shard holds exactly branches, so a caller can skip
+// preparing a build (a mirror fetch) that would do nothing.
+func (ix *Indexer) Holds(repo Repo, branches []Branch) bool {
+	id, ok := RepoID(repo.ID)
+	return ok && ix.holds(id, versionsOf(branches, ix.opts.MaxFileSize))
+}
+
+func (ix *Indexer) index(ctx context.Context, repo Repo, m *vcs.Mirror, branches []Branch) (BuildResult, error) {
 	start := time.Now()
 	id, ok := RepoID(repo.ID)
 	if !ok {
 		return BuildResult{}, fmt.Errorf("repository id %d does not fit a zoekt repository id", repo.ID)
+	}
+	if err := checkBranches(branches); err != nil {
+		return BuildResult{}, fmt.Errorf("indexing %s: %w", repo.Name, err)
 	}
 	unlock, err := vcs.LockFile(ctx, filepath.Join(ix.opts.Dir, ".locks", shardName(id)+".lock"))
 	if err != nil {
 		return BuildResult{}, err
 	}
 	defer unlock()
-	version := ShardVersion(commit, ix.opts.MaxFileSize)
-	if ix.holds(id, version) {
+	versions := versionsOf(branches, ix.opts.MaxFileSize)
+	if ix.holds(id, versions) {
 		return BuildResult{Duration: time.Since(start)}, nil
 	}
-	opts := ix.buildOptions(id, version)
-	changes, delta := ix.deltaChanges(ctx, opts, m, commit)
+	opts := ix.buildOptions(id, versions)
+	changed, delta := ix.deltaChanges(ctx, opts, m, branches)
 	opts.IsDelta = delta
+	overridden := !delta && hasMetaOverride(opts)
 	b, err := build.NewBuilder(opts)
 	if err != nil {
 		return BuildResult{}, fmt.Errorf("starting the shard of %s: %w", repo.Name, err)
 	}
 	var res BuildResult
 	if delta {
-		res, err = ix.addChanges(ctx, b, m, changes)
+		res, err = ix.addChanges(ctx, b, m, branches, changed)
 	} else {
-		res, err = ix.addTree(ctx, b, m, commit)
+		res, err = ix.addTrees(ctx, b, m, branches, nil)
 	}
 	if err != nil {
 		// Finish would write what was added; the temporary shards are removed instead.
 		ix.removeTemporary(id)
-		return BuildResult{}, fmt.Errorf("indexing %s at %s: %w", repo.Name, commit, err)
+		return BuildResult{}, fmt.Errorf("indexing %s at %s: %w", repo.Name, branches[0].Commit, err)
 	}
 	if err := b.Finish(); err != nil {
 		return BuildResult{}, fmt.Errorf("writing the shard of %s: %w", repo.Name, err)
+	}
+	if overridden {
+		touchShards(opts)
 	}
 	for _, p := range opts.FindAllShards() {
 		if fi, err := os.Stat(p); err == nil {
@@ -164,37 +186,64 @@ func (ix *Indexer) index(ctx context.Context, repo Repo, m *vcs.Mirror, commit s
 	return res, nil
 }
 
-// deltaChanges returns the changes since the commit the repository's shards hold, and
-// whether a delta build can apply them: shards of this layout and size limit, not too
-// many of them, not too many changes.
-func (ix *Indexer) deltaChanges(ctx context.Context, opts build.Options, m *vcs.Mirror, commit string) ([]vcs.TreeChange, bool) {
+// deltaChanges returns the paths changed on any branch since the commits the
+// repository's shards hold, and whether a delta build can apply them: shards of the same
+// branches, of this layout and size limit, not too many of them, not too many changes.
+// A branch added or dropped takes a full build (zoekt stacks deltas only on the same
+// branches). Each change carries the path's new blob on the branch it was found on.
+func (ix *Indexer) deltaChanges(ctx context.Context, opts build.Options, m *vcs.Mirror, branches []Branch) (map[string]*vcs.TreeChange, bool) {
 	r, _, ok, err := opts.FindRepositoryMetadata()
-	if err != nil || !ok || len(r.Branches) != 1 || !strings.HasPrefix(r.Branches[0].Version, ShardVersion("", ix.opts.MaxFileSize)) {
+	if err != nil || !ok || !build.BranchNamesEqual(r.Branches, opts.RepositoryDescription.Branches) {
 		return nil, false
 	}
 	if len(opts.FindAllShards()) >= maxDeltaShards {
 		return nil, false
 	}
-	changes, err := m.DiffTree(ctx, CommitOf(r.Branches[0].Version), commit)
-	if err != nil || len(changes) > maxDeltaChanges {
-		return nil, false
-	}
-	return changes, true
-}
-
-// addChanges adds the files a tree diff changed and hides their older versions.
-func (ix *Indexer) addChanges(ctx context.Context, b *build.Builder, m *vcs.Mirror, changes []vcs.TreeChange) (BuildResult, error) {
-	var entries []vcs.TreeEntry
-	for _, c := range changes {
-		b.MarkFileAsChangedOrRemoved(c.Path)
-		if c.NewOID != "" && c.NewMode != vcs.ModeSymlink && c.NewMode != vcs.ModeSubmodule {
-			entries = append(entries, vcs.TreeEntry{Path: c.Path, Mode: c.NewMode, Type: "blob", OID: c.NewOID, Size: -1})
+	changed := map[string]*vcs.TreeChange{}
+	for i, br := range branches {
+		old := r.Branches[i].Version
+		if !strings.HasPrefix(old, ShardVersion("", ix.opts.MaxFileSize)) {
+			return nil, false
+		}
+		if CommitOf(old) == br.Commit {
+			continue
+		}
+		changes, err := m.DiffTree(ctx, CommitOf(old), br.Commit)
+		if err != nil {
+			return nil, false
+		}
+		for _, c := range changes {
+			changed[c.Path] = &c
+		}
+		if len(changed) > maxDeltaChanges {
+			return nil, false
 		}
 	}
+	return changed, true
+}
+
+// addChanges adds the files changed on any branch, as each branch now has them, and
+// hides their older versions.
+func (ix *Indexer) addChanges(ctx context.Context, b *build.Builder, m *vcs.Mirror, branches []Branch, changed map[string]*vcs.TreeChange) (BuildResult, error) {
+	for p := range changed {
+		b.MarkFileAsChangedOrRemoved(p)
+	}
+	if len(branches) > 1 {
+		// A path changed on one branch is re-added from every branch that has it: its
+		// older documents, which the changed mark hides, may be another branch's.
+		return ix.addTrees(ctx, b, m, branches, changed)
+	}
+	var entries []treeFile
+	for _, c := range changed {
+		if c.NewOID != "" && c.NewMode != vcs.ModeSymlink && c.NewMode != vcs.ModeSubmodule {
+			entries = append(entries, treeFile{TreeEntry: vcs.TreeEntry{Path: c.Path, Mode: c.NewMode, Type: "blob", OID: c.NewOID, Size: -1}, branches: headBranch})
+		}
+	}
+	slices.SortFunc(entries, func(a, b treeFile) int { return strings.Compare(a.Path, b.Path) })
 	return ix.addEntries(ctx, b, m, entries)
 }
 
-func (ix *Indexer) buildOptions(id uint32, version string) build.Options {
+func (ix *Indexer) buildOptions(id uint32, branches []zoekt.RepositoryBranch) build.Options {
 	// Files above the limit are remainders, added without content, so zoekt's own
 	// size and trigram limits never apply (a file zoekt skipped would hold a reason
 	// Lookout did not write).
@@ -204,7 +253,7 @@ func (ix *Indexer) buildOptions(id uint32, version string) build.Options {
 		RepositoryDescription: zoekt.Repository{
 			ID:       id,
 			Name:     shardName(id),
-			Branches: []zoekt.RepositoryBranch{{Name: "HEAD", Version: version}},
+			Branches: branches,
 		},
 		SizeMax:    limit,
 		TrigramMax: limit,
@@ -217,27 +266,73 @@ func (ix *Indexer) buildOptions(id uint32, version string) build.Options {
 	}
 }
 
-// holds reports whether the shard of id is at version.
-func (ix *Indexer) holds(id uint32, version string) bool {
-	opts := ix.buildOptions(id, version)
+// holds reports whether the shard of id holds exactly these branches and versions.
+func (ix *Indexer) holds(id uint32, branches []zoekt.RepositoryBranch) bool {
+	opts := ix.buildOptions(id, branches)
 	r, _, ok, err := opts.FindRepositoryMetadata()
-	return err == nil && ok && len(r.Branches) == 1 && r.Branches[0].Version == version
+	return err == nil && ok && slices.Equal(r.Branches, branches)
+}
+
+// hasMetaOverride reports whether a shard of the repository has a .meta file, the
+// override of its metadata that delta builds write.
+func hasMetaOverride(opts build.Options) bool {
+	for _, p := range opts.FindAllShards() {
+		if _, err := os.Stat(p + ".meta"); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// touchShards sets the modification time of the repository's shards to now. zoekt's
+// directory watcher keys a shard by the later of its file's and its .meta's times: a full
+// build renamed over a delta-built shard may be loaded while the old .meta (the stack's
+// branches and versions) is still there, and Finish's removal of that .meta changes no
+// time it watches, so the shard would be served with the stale override until the
+// process restarts. A newer time makes it load the shard again, as written.
+func touchShards(opts build.Options) {
+	now := time.Now()
+	for _, p := range opts.FindAllShards() {
+		_ = os.Chtimes(p, now, now)
+	}
 }
 
 // readBatch is how many blobs one ReadBatch call asks for.
 const readBatch = 256
 
-// addTree adds every file of commit's tree as a document, as the unindexed search
-// sees the tree: blobs only (no symlinks or submodules).
-func (ix *Indexer) addTree(ctx context.Context, b *build.Builder, m *vcs.Mirror, commit string) (BuildResult, error) {
-	tree, err := m.ListTree(ctx, commit)
-	if err != nil {
-		return BuildResult{}, err
-	}
-	var files []vcs.TreeEntry
-	for _, e := range tree {
-		if e.Type == "blob" && e.Mode != vcs.ModeSymlink {
-			files = append(files, e)
+// treeFile is a file of one or more branches' trees: one document.
+type treeFile struct {
+	vcs.TreeEntry
+	branches []string
+}
+
+// addTrees adds every file of the branches' trees as a document, as the unindexed
+// search sees a tree: blobs only (no symlinks or submodules). A path with the same blob
+// on several branches is one document of all of them. When only is not nil, only its
+// paths are added.
+func (ix *Indexer) addTrees(ctx context.Context, b *build.Builder, m *vcs.Mirror, branches []Branch, only map[string]*vcs.TreeChange) (BuildResult, error) {
+	type key struct{ path, oid string }
+	at := map[key]int{} // index in files
+	var files []treeFile
+	for _, br := range branches {
+		tree, err := m.ListTree(ctx, br.Commit)
+		if err != nil {
+			return BuildResult{}, err
+		}
+		for _, e := range tree {
+			if e.Type != "blob" || e.Mode == vcs.ModeSymlink {
+				continue
+			}
+			if _, ok := only[e.Path]; only != nil && !ok {
+				continue
+			}
+			k := key{e.Path, e.OID}
+			if i, ok := at[k]; ok {
+				files[i].branches = append(files[i].branches, br.Name)
+				continue
+			}
+			at[k] = len(files)
+			files = append(files, treeFile{TreeEntry: e, branches: []string{br.Name}})
 		}
 	}
 	return ix.addEntries(ctx, b, m, files)
@@ -245,12 +340,12 @@ func (ix *Indexer) addTree(ctx context.Context, b *build.Builder, m *vcs.Mirror,
 
 // addEntries adds files (blobs) as documents. A size of -1 is not known: the blob is
 // read to learn it.
-func (ix *Indexer) addEntries(ctx context.Context, b *build.Builder, m *vcs.Mirror, files []vcs.TreeEntry) (BuildResult, error) {
+func (ix *Indexer) addEntries(ctx context.Context, b *build.Builder, m *vcs.Mirror, files []treeFile) (BuildResult, error) {
 	res := BuildResult{Files: len(files)}
-	var toRead []vcs.TreeEntry
+	var toRead []treeFile
 	for _, e := range files {
 		if e.Size > ix.opts.MaxFileSize {
-			if err := b.Add(remainderDoc(e.Path, Remainder{Kind: RemainderLarge, Size: e.Size, OID: e.OID})); err != nil {
+			if err := b.Add(remainderDoc(e, Remainder{Kind: RemainderLarge, Size: e.Size, OID: e.OID})); err != nil {
 				return BuildResult{}, err
 			}
 			continue
@@ -277,7 +372,7 @@ func (ix *Indexer) addEntries(ctx context.Context, b *build.Builder, m *vcs.Mirr
 				return fmt.Errorf("blob %s of %s is missing", e.OID, e.Path)
 			}
 			if int64(len(data)) > ix.opts.MaxFileSize {
-				return b.Add(remainderDoc(e.Path, Remainder{Kind: RemainderLarge, Size: int64(len(data)), OID: e.OID}))
+				return b.Add(remainderDoc(e, Remainder{Kind: RemainderLarge, Size: int64(len(data)), OID: e.OID}))
 			}
 			res.ContentBytes += int64(len(data))
 			return b.Add(document(e, data))
@@ -296,18 +391,18 @@ func (ix *Indexer) addEntries(ctx context.Context, b *build.Builder, m *vcs.Mirr
 const binaryPrefix = 8000
 
 // document is the zoekt document of a file read from the tree (data is copied).
-func document(e vcs.TreeEntry, data []byte) zoekt.Document {
+func document(e treeFile, data []byte) zoekt.Document {
 	nul := bytes.IndexByte(data, 0)
 	switch {
 	case nul >= 0 && nul < binaryPrefix:
-		return remainderDoc(e.Path, Remainder{Kind: RemainderBinary, Size: int64(len(data)), OID: e.OID})
+		return remainderDoc(e, Remainder{Kind: RemainderBinary, Size: int64(len(data)), OID: e.OID})
 	case nul >= 0 || len(data) > 0 && len(data) < 3 || FoldHazard(data) || FoldHazard([]byte(e.Path)):
-		return remainderDoc(e.Path, Remainder{Kind: RemainderStored, Size: int64(len(data)), OID: e.OID, Content: bytes.Clone(data)})
+		return remainderDoc(e, Remainder{Kind: RemainderStored, Size: int64(len(data)), OID: e.OID, Content: bytes.Clone(data)})
 	}
 	// Lookout decides languages itself (go-enry, by name and then content, as over a
 	// mirror); the shard gets the name's, which spares the builder the content
 	// classifier (a sixth of its time).
-	return zoekt.Document{Name: e.Path, Content: bytes.Clone(data), Branches: headBranch, Language: languageByName(e.Path)}
+	return zoekt.Document{Name: e.Path, Content: bytes.Clone(data), Branches: e.branches, Language: languageByName(e.Path)}
 }
 
 // languageByName is the language go-enry gives a file name alone ("Text" when it gives
@@ -322,14 +417,13 @@ func languageByName(path string) string {
 	return "Text"
 }
 
-// headBranch is the branch of every document: a document outside the shard's branches
-// would carry no version in search results.
-var headBranch = []string{"HEAD"}
+// headBranch is the branches of a document of a shard of the default branch alone.
+var headBranch = []string{DefaultBranch}
 
 // remainderDoc is a document without content whose SkipReason describes the file.
 // Without content zoekt's own checks pass it through unchanged.
-func remainderDoc(path string, r Remainder) zoekt.Document {
-	return zoekt.Document{Name: path, SkipReason: r.reason(), Branches: headBranch}
+func remainderDoc(e treeFile, r Remainder) zoekt.Document {
+	return zoekt.Document{Name: e.Path, SkipReason: r.reason(), Branches: e.branches}
 }
 
 // removeTemporary removes the temporary shard files of id, left by a build that was

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lookout/lookout/internal/gittest"
 	"github.com/lookout/lookout/internal/textindex"
+	"github.com/lookout/lookout/internal/textindex/textindextest"
 	"github.com/lookout/lookout/internal/vcs"
 )
 
@@ -89,7 +90,7 @@ func remaindersOf(docs map[string]doc) map[string]doc {
 // docsOf is what a search for q answers of repository id at version.
 func docsOf(t *testing.T, b textindex.Backend, q query.Q, id uint32, version string) map[string]doc {
 	t.Helper()
-	res, err := b.Search(testContext(t), q, map[uint32]string{id: version})
+	res, err := b.Search(testContext(t), q, textindex.DefaultBranch, map[uint32]string{id: version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,11 +225,104 @@ func TestIndexHoldsWhatSearchesRead(t *testing.T) {
 	if diff := cmp.Diff(remaindersOf(allDocs(t, fb, 7, v3)), docsOf(t, b, &query.Substring{Pattern: "no such text", Content: true}, 7, v3)); diff != "" {
 		t.Errorf("remainders after the delta build (-full build +delta):\n%s", diff)
 	}
-	res2, err := b.Search(ctx, &query.Const{Value: true}, map[uint32]string{7: version})
+	res2, err := b.Search(ctx, &query.Const{Value: true}, textindex.DefaultBranch, map[uint32]string{7: version})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res2.Answered[7] || len(res2.Files) != 0 {
 		t.Fatalf("a search for the replaced version was answered: %+v", res2)
+	}
+}
+
+// branchDocs is what a search on branch finds in repository id at version: each
+// document's content (remainders as their reason).
+func branchDocs(t *testing.T, b textindex.Backend, id uint32, branch, version string) map[string]string {
+	t.Helper()
+	res, err := b.Search(testContext(t), &query.Const{Value: true}, branch, map[uint32]string{id: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Answered[id] {
+		t.Fatalf("repository %d not answered at %s %s", id, branch, version)
+	}
+	content := map[string]string{}
+	for _, f := range res.Files {
+		if _, dup := content[f.FileName]; dup {
+			t.Errorf("%s: two documents on %s", f.FileName, branch)
+		}
+		content[f.FileName] = string(f.Content)
+	}
+	return content
+}
+
+// TestIndexBranches: a shard of main and release holds each branch's tree, a blob on
+// both as one document; a push to release is a delta build that ends as a full build
+// would; a branch dropped from the list is gone after the next build.
+func TestIndexBranches(t *testing.T) {
+	ctx := testContext(t)
+	w := gittest.NewRepo(t)
+	day := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	main1 := w.Commit(day, "", "main", map[string]string{"shared.go": "package shared\n", "changed.go": "package main // on main\n", "gone.txt": "only on main\n"})
+	w.Git("checkout", "-q", "-b", "release")
+	rel1 := w.Commit(day.Add(time.Hour), "", "release", map[string]string{"changed.go": "package main // on release\n", "gone.txt": "", "notes.md": "release notes\n"})
+	m, fetch := mirrorOf(t, w, "example.com/br")
+
+	ix, b := textindextest.New(t, textindex.Options{})
+	repo := textindex.Repo{ID: 11, Name: "example.com/br"}
+	both := textindex.ShardBranches(main1, "main", map[string]string{"refs/heads/main": main1, "refs/heads/release": rel1}, []string{"release", "missing", "main"})
+	if want := []textindex.Branch{{Name: "HEAD", Commit: main1}, {Name: "release", Commit: rel1}}; !slices.Equal(both, want) {
+		t.Fatalf("ShardBranches: %v, want %v (listed branches that exist, without the default one)", both, want)
+	}
+	res, err := ix.IndexBranches(ctx, repo, m, both)
+	if err != nil || !res.Built || res.Delta || res.Files != 5 {
+		t.Fatalf("first build: %+v, %v; want a full build of 5 documents (shared.go once)", res, err)
+	}
+	if !ix.Holds(repo, both) || ix.Holds(repo, both[:1]) {
+		t.Errorf("Holds: the shard must hold exactly both branches")
+	}
+	textindextest.WaitBranches(t, b, 11, textindex.DefaultMaxFileSize, both)
+	v := func(commit string) string { return textindex.ShardVersion(commit, textindex.DefaultMaxFileSize) }
+	onMain := branchDocs(t, b, 11, textindex.DefaultBranch, v(main1))
+	if diff := cmp.Diff(map[string]string{"shared.go": "package shared\n", "changed.go": "package main // on main\n", "gone.txt": "only on main\n"}, onMain); diff != "" {
+		t.Errorf("documents on main (-want +got):\n%s", diff)
+	}
+	onRelease := branchDocs(t, b, 11, "release", v(rel1))
+	if diff := cmp.Diff(map[string]string{"shared.go": "package shared\n", "changed.go": "package main // on release\n", "notes.md": "release notes\n"}, onRelease); diff != "" {
+		t.Errorf("documents on release (-want +got):\n%s", diff)
+	}
+	// A search at a branch the shard holds at another commit is not answered.
+	if res, err := b.Search(ctx, &query.Const{Value: true}, "release", map[uint32]string{11: v(main1)}); err != nil || res.Answered[11] || len(res.Files) != 0 {
+		t.Errorf("a search at release with the wrong commit: %+v, %v; want it not answered", res, err)
+	}
+
+	// A push to release: a delta build, which ends where a full build does.
+	rel2 := w.Commit(day.Add(2*time.Hour), "", "hotfix", map[string]string{"shared.go": "package shared // fixed on release\n", "notes.md": ""})
+	fetch()
+	moved := []textindex.Branch{both[0], {Name: "release", Commit: rel2}}
+	if res, err := ix.IndexBranches(ctx, repo, m, moved); err != nil || !res.Delta {
+		t.Fatalf("build after a push to release: %+v, %v; want a delta build", res, err)
+	}
+	textindextest.WaitBranches(t, b, 11, textindex.DefaultMaxFileSize, moved)
+	full, fb := textindextest.New(t, textindex.Options{})
+	if _, err := full.IndexBranches(ctx, repo, m, moved); err != nil {
+		t.Fatal(err)
+	}
+	textindextest.WaitBranches(t, fb, 11, textindex.DefaultMaxFileSize, moved)
+	for _, br := range moved {
+		if diff := cmp.Diff(branchDocs(t, fb, 11, br.Name, v(br.Commit)), branchDocs(t, b, 11, br.Name, v(br.Commit))); diff != "" {
+			t.Errorf("documents on %s after the delta build (-full +delta):\n%s", br.Name, diff)
+		}
+	}
+	if docs := branchDocs(t, b, 11, textindex.DefaultBranch, v(main1)); docs["shared.go"] != "package shared\n" {
+		t.Errorf("shared.go on main after the push to release: %q", docs["shared.go"])
+	}
+
+	// release no longer listed: the next build holds main alone.
+	if res, err := ix.IndexBranches(ctx, repo, m, moved[:1]); err != nil || !res.Built || res.Delta {
+		t.Fatalf("build without release: %+v, %v; want a full build", res, err)
+	}
+	textindextest.WaitBranches(t, b, 11, textindex.DefaultMaxFileSize, moved[:1])
+	if res, err := b.Search(ctx, &query.Const{Value: true}, "release", map[uint32]string{11: v(rel2)}); err != nil || res.Answered[11] {
+		t.Errorf("a search at the dropped branch: %+v, %v; want it not answered", res, err)
 	}
 }

@@ -1,12 +1,14 @@
 // Package textindex keeps zoekt indexes (github.com/sourcegraph/zoekt, used as a
-// library) of repositories' default branches, so that searches at HEAD read candidate
-// files from a trigram index instead of inflating every blob of every repository.
+// library) of repositories' default branches, and of the branches their code host
+// connections list for indexing ("indexedBranches", see branches.go), so that searches at
+// those branches read candidate files from a trigram index instead of inflating every
+// blob of every repository.
 //
 // Who calls it:
 //
 //   - The worker's index job (internal/background/textindex) builds a repository's shard
-//     with Indexer.Index when a fetch moves its default branch; Indexer.Prune removes the
-//     shards of deleted repositories.
+//     with Indexer.IndexBranches when a fetch moves its default branch or a listed one;
+//     Indexer.Prune removes the shards of deleted repositories.
 //   - The search service (internal/search) asks a Backend for candidate documents of the
 //     repositories whose shard holds their recorded head (Backend.Search), and matches
 //     them itself; what the backend does not answer for is searched over the mirrors.

@@ -20,10 +20,10 @@ type MirrorSource interface {
 // its mirrors do. Builds run one at a time (a process that searches must keep answering);
 // a repository waiting or being built is not queued twice.
 type OnDemand struct {
-	indexer *Indexer
-	mirrors MirrorSource
-	head    func(*store.Repo) string
-	logger  log.Logger
+	indexer  *Indexer
+	mirrors  MirrorSource
+	branches BranchSource
+	logger   log.Logger
 
 	mu      sync.Mutex
 	pending map[int64]*store.Repo
@@ -34,13 +34,17 @@ type OnDemand struct {
 	done   chan struct{}
 }
 
-// NewOnDemand returns an on-demand builder; head gives the commit to index (the
-// recorded default branch head, search.RecordedDefaultHead). Start runs it.
-func NewOnDemand(indexer *Indexer, mirrors MirrorSource, head func(*store.Repo) string, logger log.Logger) *OnDemand {
+// BranchSource gives the branches a repository's shard is to hold, as the index job
+// builds them (search.BranchesToIndex), so that builds of either never undo the other's.
+type BranchSource func(ctx context.Context, r *store.Repo) ([]Branch, error)
+
+// NewOnDemand returns an on-demand builder; branches gives the branches to index. Start
+// runs it.
+func NewOnDemand(indexer *Indexer, mirrors MirrorSource, branches BranchSource, logger log.Logger) *OnDemand {
 	if logger == nil {
 		logger = log.NoOp()
 	}
-	return &OnDemand{indexer: indexer, mirrors: mirrors, head: head, logger: logger, pending: map[int64]*store.Repo{}, wake: make(chan struct{}, 1)}
+	return &OnDemand{indexer: indexer, mirrors: mirrors, branches: branches, logger: logger, pending: map[int64]*store.Repo{}, wake: make(chan struct{}, 1)}
 }
 
 // Request queues builds of repos (search.Options.OnMissingShard).
@@ -50,7 +54,7 @@ func (o *OnDemand) Request(repos []*store.Repo) {
 		if _, ok := o.pending[r.ID]; !ok {
 			o.order = append(o.order, r.ID)
 		}
-		o.pending[r.ID] = r // the newest record: its head is the one to build
+		o.pending[r.ID] = r // the newest record: its heads are the ones to build
 	}
 	onDemandPending.Set(float64(len(o.pending)))
 	o.mu.Unlock()
@@ -125,13 +129,16 @@ func (o *OnDemand) next() *store.Repo {
 }
 
 func (o *OnDemand) build(ctx context.Context, r *store.Repo) {
-	head := o.head(r)
-	if head == "" {
+	branches, err := o.branches(ctx, r)
+	if err == nil && len(branches) == 0 {
 		return
 	}
-	m, err := o.mirrors.Mirror(ctx, r)
+	var m *vcs.Mirror
 	if err == nil {
-		_, err = o.indexer.Index(ctx, Repo{ID: r.ID, Name: r.Name}, m, head)
+		m, err = o.mirrors.Mirror(ctx, r)
+	}
+	if err == nil {
+		_, err = o.indexer.IndexBranches(ctx, Repo{ID: r.ID, Name: r.Name}, m, branches)
 	}
 	if err != nil && ctx.Err() == nil {
 		o.logger.Warn("on-demand shard build failed", log.String("repo", r.Name), log.Error(err))

@@ -8,6 +8,7 @@ import (
 	"github.com/lookout/lookout/internal/gittest"
 	"github.com/lookout/lookout/internal/store"
 	"github.com/lookout/lookout/internal/textindex"
+	"github.com/lookout/lookout/internal/textindex/textindextest"
 	"github.com/lookout/lookout/internal/vcs"
 )
 
@@ -22,17 +23,12 @@ func TestOnDemand(t *testing.T) {
 	w := gittest.NewRepo(t)
 	head := w.Commit(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "", "first", map[string]string{"a.go": "package a\n"})
 	m, _ := mirrorOf(t, w, "example.com/od")
-	ix, err := textindex.NewIndexer(textindex.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := textindex.NewLocal(ix.Dir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	ix, b := textindextest.New(t, textindex.Options{})
 	heads := 0
-	od := textindex.NewOnDemand(ix, oneMirror{m}, func(r *store.Repo) string { heads++; return r.HeadOIDs["refs/heads/main"] }, nil)
+	od := textindex.NewOnDemand(ix, oneMirror{m}, func(_ context.Context, r *store.Repo) ([]textindex.Branch, error) {
+		heads++
+		return []textindex.Branch{{Name: textindex.DefaultBranch, Commit: r.HeadOIDs["refs/heads/main"]}}, nil
+	}, nil)
 	od.Start(context.Background())
 	repo := &store.Repo{ID: 9, Name: "example.com/od", HeadOIDs: map[string]string{"refs/heads/main": head}}
 	for range 3 {

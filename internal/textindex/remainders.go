@@ -28,25 +28,32 @@ type cachedRemainders struct {
 	bytes   int
 }
 
-// remainderCache holds the remainders of each repository's shard at one version.
+// remainderKey is a repository's branch in a shard.
+type remainderKey struct {
+	id     uint32
+	branch string
+}
+
+// remainderCache holds the remainders of each branch of each repository's shard at one
+// version.
 type remainderCache struct {
 	mu    sync.Mutex
-	repos map[uint32]cachedRemainders
+	repos map[remainderKey]cachedRemainders
 	bytes int
 }
 
 func newRemainderCache() *remainderCache {
-	return &remainderCache{repos: map[uint32]cachedRemainders{}}
+	return &remainderCache{repos: map[remainderKey]cachedRemainders{}}
 }
 
-// get returns the cached remainders of the repositories of want at the versions wanted,
-// and the repositories it has none for.
-func (c *remainderCache) get(want map[uint32]string, ids []uint32) (hit map[uint32][]zoekt.FileMatch, missing []uint32) {
+// get returns the cached remainders on branch of the repositories of want at the
+// versions wanted, and the repositories it has none for.
+func (c *remainderCache) get(branch string, want map[uint32]string, ids []uint32) (hit map[uint32][]zoekt.FileMatch, missing []uint32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	hit = map[uint32][]zoekt.FileMatch{}
 	for _, id := range ids {
-		if e, ok := c.repos[id]; ok && e.version == want[id] {
+		if e, ok := c.repos[remainderKey{id, branch}]; ok && e.version == want[id] {
 			hit[id] = e.files
 		} else {
 			missing = append(missing, id)
@@ -55,18 +62,19 @@ func (c *remainderCache) get(want map[uint32]string, ids []uint32) (hit map[uint
 	return hit, missing
 }
 
-// put keeps files as the remainders of repository id at version, evicting other
-// repositories' (in no particular order) when the cache would hold too much.
-func (c *remainderCache) put(id uint32, version string, files []zoekt.FileMatch) {
+// put keeps files as the remainders on branch of repository id at version, evicting
+// others (in no particular order) when the cache would hold too much.
+func (c *remainderCache) put(id uint32, branch string, version string, files []zoekt.FileMatch) {
+	key := remainderKey{id, branch}
 	n := 0
 	for _, f := range files {
 		n += len(f.Content) + len(f.FileName)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.repos[id]; ok {
+	if old, ok := c.repos[key]; ok {
 		c.bytes -= old.bytes
-		delete(c.repos, id)
+		delete(c.repos, key)
 	}
 	for other, e := range c.repos {
 		if c.bytes+n <= maxRemainderBytes {
@@ -78,6 +86,6 @@ func (c *remainderCache) put(id uint32, version string, files []zoekt.FileMatch)
 	if n > maxRemainderBytes {
 		return
 	}
-	c.repos[id] = cachedRemainders{version: version, files: files, bytes: n}
+	c.repos[key] = cachedRemainders{version: version, files: files, bytes: n}
 	c.bytes += n
 }

@@ -65,9 +65,9 @@ func (r *Remote) each(fn func(i int, s zoekt.Streamer) error) error {
 	return errors.Join(errs...)
 }
 
-// endpointVersions lists the versions each endpoint holds of ids.
-func (r *Remote) endpointVersions(ctx context.Context, ids []uint32) ([]map[uint32]string, error) {
-	out := make([]map[uint32]string, len(r.clients))
+// endpointVersions lists the branches and versions each endpoint holds of ids.
+func (r *Remote) endpointVersions(ctx context.Context, ids []uint32) ([]map[uint32][]zoekt.RepositoryBranch, error) {
+	out := make([]map[uint32][]zoekt.RepositoryBranch, len(r.clients))
 	err := r.each(func(i int, s zoekt.Streamer) error {
 		var err error
 		out[i], err = versions(ctx, s, ids)
@@ -83,14 +83,16 @@ func (r *Remote) Versions(ctx context.Context, ids []uint32) (map[uint32][]strin
 	}
 	out := map[uint32][]string{}
 	for _, vs := range per {
-		for id, v := range vs {
-			out[id] = append(out[id], v)
+		for id, bs := range vs {
+			if v := branchVersion(bs, DefaultBranch); v != "" {
+				out[id] = append(out[id], v)
+			}
 		}
 	}
 	return out, nil
 }
 
-func (r *Remote) Search(ctx context.Context, q query.Q, want map[uint32]string) (*Result, error) {
+func (r *Remote) Search(ctx context.Context, q query.Q, branch string, want map[uint32]string) (*Result, error) {
 	ids := make([]uint32, 0, len(want))
 	for id := range want {
 		ids = append(ids, id)
@@ -106,7 +108,7 @@ func (r *Remote) Search(ctx context.Context, q query.Q, want map[uint32]string) 
 	}
 	for id, v := range want {
 		for i, vs := range per {
-			if vs[id] == v {
+			if branchVersion(vs[id], branch) == v {
 				assigned[i][id] = v
 				break
 			}
@@ -115,7 +117,7 @@ func (r *Remote) Search(ctx context.Context, q query.Q, want map[uint32]string) 
 	results := make([]*Result, len(r.clients))
 	err = r.each(func(i int, s zoekt.Streamer) error {
 		var err error
-		results[i], err = searchCurrent(ctx, s, q, assigned[i], assigned[i], r.remainders)
+		results[i], err = searchCurrent(ctx, s, q, branch, assigned[i], per[i], r.remainders)
 		return err
 	})
 	if err != nil {

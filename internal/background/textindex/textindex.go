@@ -1,8 +1,10 @@
 // Package textindex runs the worker's index routines: the queue of shard builds
 // (text_index_jobs) and the janitor of this process's index directory. Builds are queued
-// by ChangeListener when a fetch moves a repository's default branch (so a push is
-// searchable from the index within seconds), and, with ZOEKT_ENDPOINTS, by searches that
-// find no current shard. The worker that takes a job builds the shard in its own
+// by ChangeListener when a fetch moves a repository's default branch or a branch its
+// connections list for indexing ("indexedBranches"; so a push is searchable from the
+// index within seconds), when a connection's list changes, and, with ZOEKT_ENDPOINTS, by
+// searches that find no current shard. A build makes the shard hold exactly the branches
+// search.BranchesToIndex names: a branch no longer listed, or deleted, is dropped. The worker that takes a job builds the shard in its own
 // INDEX_DIR: on one machine the frontend and the workers share that directory (as they
 // share REPOS_DIR), with ZOEKT_ENDPOINTS it is the shard directory of the zoekt-webserver
 // beside the worker. Processes whose directory no job writes (a frontend on a machine of
@@ -110,21 +112,30 @@ func (h *handler) Handle(ctx context.Context, logger log.Logger, job *store.Repo
 	if err != nil {
 		return err
 	}
-	// The head the last fetch recorded, which searches compare the shard with.
-	head := search.RecordedDefaultHead(repo)
-	out := store.TextIndexOutcome{Commit: head}
-	if head != "" {
+	// The heads the last fetch recorded, which searches compare the shard with.
+	branches, err := search.BranchesToIndex(ctx, h.opts.Store, repo)
+	if err != nil {
+		return err
+	}
+	out := store.TextIndexOutcome{}
+	if len(branches) > 0 {
+		head := branches[0].Commit
+		out.Commit = head
+		ixRepo := textindex.Repo{ID: repo.ID, Name: repo.Name}
+		if h.opts.Indexer.Holds(ixRepo, branches) {
+			return h.opts.Store.Repos().RecordTextIndexJobResult(ctx, job.ID, out)
+		}
 		m, err := h.opts.Mirrors.Mirror(ctx, repo)
 		if err != nil {
 			return fmt.Errorf("mirror of %s: %w", repo.Name, err)
 		}
-		res, err := h.opts.Indexer.Index(ctx, textindex.Repo{ID: repo.ID, Name: repo.Name}, m, head)
+		res, err := h.opts.Indexer.IndexBranches(ctx, ixRepo, m, branches)
 		if err != nil {
 			return err
 		}
 		out.Built, out.ContentBytes, out.IndexBytes, out.Duration = res.Built, res.ContentBytes, res.IndexBytes, res.Duration
 		if res.Built {
-			logger.Debug("built shard", log.String("repo", repo.Name), log.String("commit", head),
+			logger.Debug("built shard", log.String("repo", repo.Name), log.String("commit", head), log.Int("branches", len(branches)),
 				log.Int64("contentBytes", res.ContentBytes), log.Duration("duration", res.Duration))
 		}
 	}
@@ -132,11 +143,25 @@ func (h *handler) Handle(ctx context.Context, logger log.Logger, job *store.Repo
 }
 
 // ChangeListener queues a build of the repository's shard, in the transaction that
-// records the fetch, when the fetch moved its default branch (reposvc.ChangeListener).
+// records the fetch, when the fetch moved its default branch or a branch its connections
+// list for indexing, created or deleted included (reposvc.ChangeListener).
 func ChangeListener(ctx context.Context, tx *store.Store, report *reposvc.FetchReport) error {
 	ref := "refs/heads/" + report.Repo.DefaultBranch
-	if report.Repo.DefaultBranch != "" && report.OldHeads[ref] == report.NewHeads[ref] {
-		return nil // other branches moved
+	moved := report.Repo.DefaultBranch == "" || report.OldHeads[ref] != report.NewHeads[ref]
+	if !moved {
+		listed, err := textindex.ListedBranches(ctx, tx, report.Repo)
+		if err != nil {
+			return err
+		}
+		for _, b := range listed {
+			if report.OldHeads["refs/heads/"+b] != report.NewHeads["refs/heads/"+b] {
+				moved = true
+				break
+			}
+		}
+	}
+	if !moved {
+		return nil // branches not indexed moved
 	}
 	return tx.Repos().EnqueueTextIndex(ctx, []int64{report.Repo.ID}, store.TextIndexReasonPush)
 }

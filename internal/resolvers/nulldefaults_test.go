@@ -67,23 +67,7 @@ func nullableDefaults(t *testing.T) (checked []string, bad []string) {
 		checkInput(where, v.Type, goField)
 	}
 	checkInput = func(where string, typ ast.Type, goType reflect.Type) {
-		for {
-			switch tt := typ.(type) {
-			case *ast.NonNull:
-				typ = tt.OfType
-				continue
-			case *ast.List:
-				typ = tt.OfType
-				for goType.Kind() == reflect.Pointer {
-					goType = goType.Elem()
-				}
-				if goType.Kind() == reflect.Slice {
-					goType = goType.Elem()
-				}
-				continue
-			}
-			break
-		}
+		typ, goType = unwrapLists(typ, goType)
 		in, ok := typ.(*ast.InputObject)
 		if !ok {
 			return
@@ -160,28 +144,34 @@ func nullableDefaults(t *testing.T) (checked []string, bad []string) {
 					checkValue(fmt.Sprintf("%s.%s(%s:)", b.gql, f.Name, a.Name.Name), a, sf.Type)
 				}
 			}
-			named := f.Type
-			out := m.Type.Out(0)
-			for {
-				switch tt := named.(type) {
-				case *ast.NonNull:
-					named = tt.OfType
-					continue
-				case *ast.List:
-					named = tt.OfType
-					for out.Kind() == reflect.Pointer {
-						out = out.Elem()
-					}
-					out = out.Elem()
-					continue
-				}
-				break
-			}
+			named, out := unwrapLists(f.Type, m.Type.Out(0))
 			push(named.(ast.NamedType).TypeName(), out)
 		}
 	}
 	sort.Strings(bad)
 	return checked, bad
+}
+
+// unwrapLists strips non-null and list wrappers off a GraphQL type, and the matching
+// slices (and pointers to them) off the Go type bound to it: the element types.
+func unwrapLists(typ ast.Type, goType reflect.Type) (ast.Type, reflect.Type) {
+	for {
+		switch tt := typ.(type) {
+		case *ast.NonNull:
+			typ = tt.OfType
+			continue
+		case *ast.List:
+			typ = tt.OfType
+			for goType.Kind() == reflect.Pointer {
+				goType = goType.Elem()
+			}
+			if goType.Kind() == reflect.Slice {
+				goType = goType.Elem()
+			}
+			continue
+		}
+		return typ, goType
+	}
 }
 
 // takesNull: graphql-go packs a null into a type that implements its NullUnmarshaller

@@ -102,11 +102,14 @@ wait_ready() {
   exit 1
 }
 
-bin/frontend 2>&1 | tee .dev/logs/frontend.log &
+# The binaries write through tee by process substitution, not a pipe: $! is then the
+# binary itself, which cleanup stops (with a pipe it was tee, and a stopped make run
+# left the frontend running, holding its port).
+bin/frontend > >(tee .dev/logs/frontend.log) 2>&1 &
 pids+=($!)
 wait_ready frontend "$FRONTEND_ADDR" .dev/logs/frontend.log
 
-bin/worker 2>&1 | tee .dev/logs/worker.log &
+bin/worker > >(tee .dev/logs/worker.log) 2>&1 &
 pids+=($!)
 wait_ready worker "$WORKER_ADDR" .dev/logs/worker.log
 

@@ -221,10 +221,7 @@ func (e *execution) scanIndexed(ctx context.Context, s *Service, sp *scanSpec, j
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			tree, ok := indexedTree(files[id])
-			if !ok {
-				return // a document Lookout did not write: the mirror answers
-			}
+			tree := indexedTree(files[id], res.Remainders[id])
 			repo := jobs[t.job].repo
 			out, err := s.indexScanner(ctx, tree).scanTree(ctx, sp, tree.entries)
 			if out != nil {
@@ -260,33 +257,29 @@ type indexTree struct {
 	oids    map[string]string // the git ids of remainders, which carry them
 }
 
-// indexedTree lists the documents in path order, as git lists a tree; false when a
-// document is not one the indexer wrote.
-func indexedTree(files []zoekt.FileMatch) (*indexTree, bool) {
-	t := &indexTree{entries: make([]vcs.TreeEntry, 0, len(files)), blobs: make(map[string][]byte, len(files)), oids: map[string]string{}}
+// indexedTree lists the documents and remainders in path order, as git lists a tree.
+func indexedTree(files []zoekt.FileMatch, remainders []textindex.RemainderFile) *indexTree {
+	n := len(files) + len(remainders)
+	t := &indexTree{entries: make([]vcs.TreeEntry, 0, n), blobs: make(map[string][]byte, n), oids: map[string]string{}}
 	for i, f := range files {
 		key := "doc:" + strconv.Itoa(i)
-		e := vcs.TreeEntry{Path: f.FileName, Mode: 0o100644, Type: "blob", OID: key, Size: int64(len(f.Content))}
-		if f.Language == textindex.LanguageSkipped {
-			r, ok := textindex.ParseRemainder(f.Content)
-			if !ok {
-				return nil, false
-			}
-			e.Size, t.oids[key] = r.Size, r.OID
-			switch r.Kind {
-			case textindex.RemainderBinary:
-				t.blobs[key] = binaryStandIn
-			case textindex.RemainderStored:
-				t.blobs[key] = r.Content
-			}
-		} else {
-			t.blobs[key] = f.Content
+		t.blobs[key] = f.Content
+		t.entries = append(t.entries, vcs.TreeEntry{Path: f.FileName, Mode: 0o100644, Type: "blob", OID: key, Size: int64(len(f.Content))})
+	}
+	for i, r := range remainders {
+		key := "rem:" + strconv.Itoa(i)
+		t.oids[key] = r.OID
+		switch r.Kind {
+		case textindex.RemainderBinary:
+			t.blobs[key] = binaryStandIn
+		case textindex.RemainderStored:
+			t.blobs[key] = r.Content
 		}
-		t.entries = append(t.entries, e)
+		t.entries = append(t.entries, vcs.TreeEntry{Path: r.Path, Mode: 0o100644, Type: "blob", OID: key, Size: r.Size})
 	}
 	slices.SortFunc(t.entries, func(a, b vcs.TreeEntry) int { return cmp.Compare(a.Path, b.Path) })
 	t.entries = slices.CompactFunc(t.entries, func(a, b vcs.TreeEntry) bool { return a.Path == b.Path })
-	return t, true
+	return t
 }
 
 // oid is the git id of the blob a scan read under key.
@@ -363,10 +356,10 @@ func (c *Counter) atIndexed(ctx context.Context, commit string) (*Counts, bool, 
 			s.logger.Warn("index search failed; counting over the mirror", log.String("repo", c.repo.Name), log.Error(err))
 			return nil, false, nil
 		}
-		tree, ok := indexedTree(res.Files)
-		if !res.Answered[id] || !ok {
+		if !res.Answered[id] {
 			return nil, false, nil
 		}
+		tree := indexedTree(res.Files, res.Remainders[id])
 		// The candidates are not the whole tree: nothing of this scan is remembered
 		// for the next commit's, and counts are not persisted (they are cheap here).
 		sp := *spec

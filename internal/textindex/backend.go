@@ -39,7 +39,10 @@ type Backend interface {
 // Result is what Backend.Search found.
 type Result struct {
 	Files []zoekt.FileMatch
-	// Answered are the repositories whose documents Files holds in full.
+	// Remainders are every remainder of each answered repository, parsed (read from
+	// the shard once per version: remainders.go). Files holds none.
+	Remainders map[uint32][]RemainderFile
+	// Answered are the repositories whose documents Files and Remainders hold in full.
 	Answered map[uint32]bool
 }
 
@@ -126,7 +129,7 @@ func versions(ctx context.Context, s zoekt.Searcher, ids []uint32) (map[uint32][
 // versions wanted, with every remainder on branch of those repositories (from cache when
 // it has them: remainders.go).
 func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, branch string, want map[uint32]string, current map[uint32][]zoekt.RepositoryBranch, cache *remainderCache) (*Result, error) {
-	res := &Result{Answered: map[uint32]bool{}}
+	res := &Result{Answered: map[uint32]bool{}, Remainders: map[uint32][]RemainderFile{}}
 	var ids []uint32
 	for id, v := range want {
 		if branchVersion(current[id], branch) == v {
@@ -172,28 +175,36 @@ func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, branch stri
 			delete(res.Answered, f.RepositoryID)
 		}
 	}
-	fresh := map[uint32][]zoekt.FileMatch{}
+	fresh := map[uint32][]RemainderFile{}
 	for _, f := range sr.Files {
 		if !res.Answered[f.RepositoryID] {
 			continue
 		}
-		if f.Language == LanguageSkipped {
-			if _, cached := hit[f.RepositoryID]; !cached {
-				fresh[f.RepositoryID] = append(fresh[f.RepositoryID], f)
-			}
+		if f.Language != LanguageSkipped {
+			res.Files = append(res.Files, f)
 			continue
 		}
-		res.Files = append(res.Files, f)
+		if _, cached := hit[f.RepositoryID]; cached {
+			continue
+		}
+		r, ok := ParseRemainder(f.Content)
+		if !ok {
+			// Not a shard this layout wrote: the repository is searched another way.
+			delete(res.Answered, f.RepositoryID)
+			continue
+		}
+		fresh[f.RepositoryID] = append(fresh[f.RepositoryID], RemainderFile{Path: f.FileName, Remainder: r})
 	}
+	res.Files = slices.DeleteFunc(res.Files, func(f zoekt.FileMatch) bool { return !res.Answered[f.RepositoryID] })
 	for _, id := range missing {
 		if res.Answered[id] {
 			cache.put(id, branch, want[id], fresh[id])
-			res.Files = append(res.Files, fresh[id]...)
+			res.Remainders[id] = fresh[id]
 		}
 	}
 	for id, rs := range hit {
 		if res.Answered[id] {
-			res.Files = append(res.Files, rs...)
+			res.Remainders[id] = rs
 		}
 	}
 	return res, nil

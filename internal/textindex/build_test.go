@@ -99,20 +99,14 @@ func docsOf(t *testing.T, b textindex.Backend, q query.Q, id uint32, version str
 	}
 	out := map[string]doc{}
 	for _, f := range res.Files {
-		d := doc{Language: f.Language}
 		if f.Language == textindex.LanguageSkipped {
-			r, ok := textindex.ParseRemainder(f.Content)
-			if !ok {
-				t.Fatalf("%s: unreadable remainder %q", f.FileName, f.Content)
-			}
-			d.Remainder = &r
-		} else {
-			d.Content = string(f.Content)
+			t.Fatalf("%s: a remainder among the candidates", f.FileName)
 		}
-		if d.Language != textindex.LanguageSkipped {
-			d.Language = ""
-		}
-		out[f.FileName] = d
+		out[f.FileName] = doc{Content: string(f.Content)}
+	}
+	for _, r := range res.Remainders[id] {
+		rem := r.Remainder
+		out[r.Path] = doc{Language: textindex.LanguageSkipped, Remainder: &rem}
 	}
 	return out
 }

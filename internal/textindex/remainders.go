@@ -3,7 +3,6 @@ package textindex
 import (
 	"sync"
 
-	"github.com/sourcegraph/zoekt"
 	"github.com/sourcegraph/zoekt/query"
 )
 
@@ -12,7 +11,8 @@ import (
 // selective search gets back: over the 50 repositories of dev/bench/index, 5,067 of the
 // 5,665 documents and 2.3 MB per search, copied out of the shards, sent and decoded each
 // time for the same answer. A shard version's remainders never change, so they are read
-// once per version and kept here; searches then ask zoekt only for their candidates.
+// once per version, parsed, and kept here; searches then ask zoekt only for their
+// candidates.
 
 // remaindersQuery finds every remainder of a shard Lookout wrote.
 var remaindersQuery = &query.Substring{Pattern: RemainderText, CaseSensitive: true, Content: true}
@@ -22,9 +22,15 @@ var remaindersQuery = &query.Substring{Pattern: RemainderText, CaseSensitive: tr
 // hazard): the bench corpus's 50 repositories, Go's source among them, hold 2.3 MB.
 const maxRemainderBytes = 64 << 20
 
+// RemainderFile is a remainder and its path.
+type RemainderFile struct {
+	Path string
+	Remainder
+}
+
 type cachedRemainders struct {
 	version string
-	files   []zoekt.FileMatch
+	files   []RemainderFile
 	bytes   int
 }
 
@@ -48,10 +54,10 @@ func newRemainderCache() *remainderCache {
 
 // get returns the cached remainders on branch of the repositories of want at the
 // versions wanted, and the repositories it has none for.
-func (c *remainderCache) get(branch string, want map[uint32]string, ids []uint32) (hit map[uint32][]zoekt.FileMatch, missing []uint32) {
+func (c *remainderCache) get(branch string, want map[uint32]string, ids []uint32) (hit map[uint32][]RemainderFile, missing []uint32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	hit = map[uint32][]zoekt.FileMatch{}
+	hit = map[uint32][]RemainderFile{}
 	for _, id := range ids {
 		if e, ok := c.repos[remainderKey{id, branch}]; ok && e.version == want[id] {
 			hit[id] = e.files
@@ -68,14 +74,14 @@ func (c *remainderCache) get(branch string, want map[uint32]string, ids []uint32
 // shard with the old one's branch list, and a branch just dropped then reads as holding
 // nothing; kept, that would outlive the moment if the branch came back at the same
 // commit. Asking again for no remainders costs a lookup that finds nothing.
-func (c *remainderCache) put(id uint32, branch string, version string, files []zoekt.FileMatch) {
+func (c *remainderCache) put(id uint32, branch string, version string, files []RemainderFile) {
 	if len(files) == 0 {
 		return
 	}
 	key := remainderKey{id, branch}
 	n := 0
 	for _, f := range files {
-		n += len(f.Content) + len(f.FileName)
+		n += len(f.Content) + len(f.Path) + len(f.OID)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -3,13 +3,11 @@ package textindex
 import (
 	"slices"
 	"testing"
-
-	"github.com/sourcegraph/zoekt"
 )
 
 func TestRemainderCacheKeepsAVersionsRemaindersOnly(t *testing.T) {
 	c := newRemainderCache()
-	files := []zoekt.FileMatch{{FileName: "bin.dat", Content: []byte(RemainderText + "b 10 aa")}}
+	files := []RemainderFile{{Path: "bin.dat", Remainder: Remainder{Kind: RemainderBinary, Size: 10, OID: "aa"}}}
 	c.put(1, DefaultBranch, "v1", files)
 	c.put(2, DefaultBranch, "v1", nil) // none is never kept
 	c.put(1, "release", "v0", files)
@@ -26,7 +24,7 @@ func TestRemainderCacheKeepsAVersionsRemaindersOnly(t *testing.T) {
 	}
 
 	// Beyond the bound, older entries make room.
-	big := []zoekt.FileMatch{{FileName: "x", Content: make([]byte, maxRemainderBytes/2)}}
+	big := []RemainderFile{{Path: "x", Remainder: Remainder{Kind: RemainderStored, Content: make([]byte, maxRemainderBytes/2)}}}
 	for id := uint32(10); id < 14; id++ {
 		c.put(id, DefaultBranch, "v1", big)
 		if c.bytes > maxRemainderBytes {

@@ -123,11 +123,12 @@ func (r *Remote) Search(ctx context.Context, q query.Q, branch string, want map[
 	if err != nil {
 		return nil, err
 	}
-	out := &Result{Answered: map[uint32]bool{}}
+	out := &Result{Answered: map[uint32]bool{}, Remainders: map[uint32][]RemainderFile{}}
 	for _, res := range results {
 		out.Files = append(out.Files, res.Files...)
 		for id := range res.Answered {
 			out.Answered[id] = true
+			out.Remainders[id] = res.Remainders[id]
 		}
 	}
 	return out, nil

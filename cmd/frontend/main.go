@@ -14,7 +14,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	stdlog "log"
 	"net/http"
 	"os"
 	"os/signal"
@@ -135,10 +134,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "frontend:", argErr)
 		os.Exit(2)
 	}
-	flush := logging.Init("lookout-frontend")
-	logger := log.Scoped("frontend")
-	stdlog.SetFlags(0)
-	stdlog.SetOutput(textindex.LogWriter(logger)) // zoekt logs through the standard library
+	logger, flush := app.InitLogging("lookout-frontend", "frontend")
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	stdlog "log"
 	"net/http"
 	"os"
 	"os/signal"
@@ -88,10 +87,7 @@ func main() {
 	if code, done := command(args, os.Stdout, os.Stderr); done {
 		os.Exit(code)
 	}
-	flush := logging.Init("lookout-worker")
-	logger := log.Scoped("worker")
-	stdlog.SetFlags(0)
-	stdlog.SetOutput(textindex.LogWriter(logger)) // zoekt logs through the standard library
+	logger, flush := app.InitLogging("lookout-worker", "worker")
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,6 +19,7 @@ import (
 	"github.com/lookout/lookout/internal/database"
 	"github.com/lookout/lookout/internal/encryption"
 	"github.com/lookout/lookout/internal/env"
+	"github.com/lookout/lookout/internal/logging"
 	"github.com/lookout/lookout/internal/repos"
 	"github.com/lookout/lookout/internal/search"
 	"github.com/lookout/lookout/internal/store"
@@ -207,4 +209,14 @@ func CloneCredential(kind, config string) (*vcs.Credential, error) {
 		return nil, nil
 	}
 	return &vcs.Credential{Username: cred.Username, Password: cred.Token}, nil
+}
+
+// InitLogging starts a binary's logs (internal/logging) as service, with scope as its
+// root logger, and sends the standard library's log, which zoekt writes to, into it.
+func InitLogging(service, scope string) (logger log.Logger, flush func()) {
+	flush = logging.Init(service)
+	logger = log.Scoped(scope)
+	stdlog.SetFlags(0)
+	stdlog.SetOutput(textindex.LogWriter(logger))
+	return logger, flush
 }

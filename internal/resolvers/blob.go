@@ -88,7 +88,7 @@ func (g *gitBlobResolver) ByteSize() int32 { return clampInt32(g.f.m.Size) }
 // Binary of a search result's file: one with content matches was searched as text; a
 // path match is read (with the other files of its repository's results) to tell.
 func (g *gitBlobResolver) Binary(ctx context.Context) (bool, error) {
-	if len(g.f.m.LineMatches) > 0 || g.f.m.BlobOID == "" {
+	if len(g.f.m.LineMatches) > 0 || !g.f.m.IsFile() {
 		return false, nil
 	}
 	data, err := g.f.results.content(ctx, g.f)

@@ -53,6 +53,9 @@ type blobBatch struct {
 
 // content returns a file of the results; every file of its repository is read with it.
 func (s *SearchResultsResolver) content(ctx context.Context, f *fileMatchResolver) ([]byte, error) {
+	if data := f.m.Content; data != nil {
+		return data, nil
+	}
 	repoID := f.m.Repo.ID
 	s.mu.Lock()
 	if s.contents == nil {
@@ -85,7 +88,7 @@ func (s *SearchResultsResolver) content(ctx context.Context, f *fileMatchResolve
 
 // Content is the file at the commit; a directory (select:file.directory) has none.
 func (g *gitBlobResolver) Content(ctx context.Context) (string, error) {
-	if g.f.m.BlobOID == "" {
+	if !g.f.m.IsFile() {
 		return "", nil
 	}
 	data, err := g.f.results.content(ctx, g.f)

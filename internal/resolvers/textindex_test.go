@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -108,7 +109,13 @@ func TestTextSearchIndexAPI(t *testing.T) {
 		NotIndexed struct{ Nodes []struct{ Name string } }
 		A, B       struct{ TextSearchIndex status }
 		Search     struct {
-			Results struct{ MatchCount, IndexedRepositories, UnindexedRepositories int }
+			Results struct {
+				MatchCount, IndexedRepositories, UnindexedRepositories int
+				Results                                                []struct {
+					File       struct{ Path, Content string }
+					Repository struct{ Name string }
+				}
+			}
 		}
 	}
 	q := `{
@@ -116,7 +123,8 @@ func TestTextSearchIndexAPI(t *testing.T) {
 		notIndexed: repositories(indexed: false) { nodes { name } }
 		a: repository(name: "local/indexed") { ...idx }
 		b: repository(name: "local/plain") { ...idx }
-		search(query: "needle") { results { matchCount indexedRepositories unindexedRepositories } }
+		search(query: "needle") { results { matchCount indexedRepositories unindexedRepositories
+			results { ... on FileMatch { file { path content } repository { name } } } } }
 	}
 	fragment idx on Repository { textSearchIndex {
 		status { updatedAt contentByteSize contentFilesCount indexByteSize indexShardsCount newLinesCount }
@@ -150,6 +158,15 @@ func TestTextSearchIndexAPI(t *testing.T) {
 	}
 	if s := res.Search.Results; s.MatchCount != 3 || s.IndexedRepositories != 1 || s.UnindexedRepositories != 1 {
 		t.Errorf("search: %+v; want 3 matches, one repository from the index and one from its mirror", s)
+	}
+	// The files the index answered carry their content (the mirror's by id).
+	contents := map[string]string{}
+	for _, f := range res.Search.Results.Results {
+		contents[f.Repository.Name+" "+f.File.Path] = f.File.Content
+	}
+	if want := map[string]string{"local/indexed a.go": "package a // needle\n", "local/indexed b.txt": "more needle text\n",
+		"local/plain c.go": "package c // needle\n"}; !maps.Equal(contents, want) {
+		t.Errorf("the results' contents: %q; want %q", contents, want)
 	}
 
 	// A push fetched: the shard holds the old head, which is no longer current.

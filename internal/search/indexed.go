@@ -3,8 +3,6 @@ package search
 import (
 	"cmp"
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"maps"
 	"slices"
 	"strconv"
@@ -96,32 +94,37 @@ func (e *execution) runIndexed(ctx context.Context, s *Service, jobs []job) {
 			}
 		}
 		for _, branch := range slices.Sorted(maps.Keys(byBranch)) {
-			tasks := byBranch[branch]
-			want := map[uint32]string{}
-			for _, t := range tasks {
-				want[t.id] = textindex.ShardVersion(t.commit, s.opts.MaxFileSize)
-			}
-			res, err := s.opts.Index.Search(ctx, q, branch, want)
-			if err != nil {
-				if ctx.Err() != nil {
-					return // the unindexed path reports the repositories as timed out
+			for _, tasks := range e.indexBatches(s, byBranch[branch]) {
+				if e.limit.full() {
+					// What is left is e.run's, which stops at once and says so.
+					break
 				}
-				s.logger.Warn("index search failed; searching the mirrors", log.String("branch", branch), log.Error(err))
-				res = &textindex.Result{}
-			}
-			answered := e.scanIndexed(ctx, s, sp, jobs, tasks, res)
-			for _, t := range tasks {
-				j := &jobs[t.job]
-				switch {
-				case answered[t.id]:
-					if j.doneRevs == nil {
-						j.doneRevs = map[string]bool{}
+				want := map[uint32]string{}
+				for _, t := range tasks {
+					want[t.id] = textindex.ShardVersion(t.commit, s.opts.MaxFileSize)
+				}
+				res, err := s.opts.Index.Search(ctx, q, branch, want)
+				if err != nil {
+					if ctx.Err() != nil {
+						return // the unindexed path reports the repositories as timed out
 					}
-					j.doneRevs[t.rev] = true
-				case !res.Answered[t.id] && branch == textindex.DefaultBranch:
-					// Only the default branch is built on demand: other branches are
-					// indexed when their connection lists them, after a fetch moves them.
-					missing = append(missing, j.repo)
+					s.logger.Warn("index search failed; searching the mirrors", log.String("branch", branch), log.Error(err))
+					res = &textindex.Result{}
+				}
+				answered := e.scanIndexed(ctx, s, sp, jobs, tasks, res)
+				for _, t := range tasks {
+					j := &jobs[t.job]
+					switch {
+					case answered[t.id]:
+						if j.doneRevs == nil {
+							j.doneRevs = map[string]bool{}
+						}
+						j.doneRevs[t.rev] = true
+					case !res.Answered[t.id] && branch == textindex.DefaultBranch:
+						// Only the default branch is built on demand: other branches are
+						// indexed when their connection lists them, after a fetch moves them.
+						missing = append(missing, j.repo)
+					}
 				}
 			}
 		}
@@ -135,6 +138,31 @@ func (e *execution) runIndexed(ctx context.Context, s *Service, jobs []job) {
 	if len(missing) > 0 && s.opts.OnMissingShard != nil {
 		s.opts.OnMissingShard(missing)
 	}
+}
+
+// indexBatches splits tasks (in job order) into the index searches that read them.
+// With no limit, one search reads them all. With one, the first search reads
+// 2×RepoConcurrency repositories and each next one twice as many, and runIndexed stops
+// once the limit is reached: a common literal fills the default 500 results from the
+// first repositories, and asking for every candidate document of every repository, whole,
+// cost it most of its time (zoekt's matching, and copying them out of the shards). The
+// batches keep a repository's tasks together and follow the job order, so a limited
+// search's results are those of the first repositories, as many as a batch holds.
+func (e *execution) indexBatches(s *Service, tasks []indexTask) [][]indexTask {
+	if e.limit.limit <= 0 {
+		return [][]indexTask{tasks}
+	}
+	var out [][]indexTask
+	size, seen := 2*s.opts.RepoConcurrency, map[uint32]bool{}
+	start := 0
+	for i, t := range tasks {
+		if !seen[t.id] && len(seen) == size {
+			out = append(out, tasks[start:i])
+			start, size, seen = i, 2*size, map[uint32]bool{}
+		}
+		seen[t.id] = true
+	}
+	return append(out, tasks[start:])
 }
 
 // plainRevisions returns the revisions a Basic query's repo: filters name ("" for the
@@ -226,7 +254,7 @@ func (e *execution) scanIndexed(ctx context.Context, s *Service, sp *scanSpec, j
 			out, err := s.indexScanner(ctx, tree).scanTree(ctx, sp, tree.entries)
 			if out != nil {
 				for _, f := range out.files {
-					f.BlobOID = tree.oid(f.BlobOID)
+					tree.identify(f)
 				}
 			}
 			e.addScan(repo, t.rev, t.commit, out, err, ctx.Err() != nil)
@@ -249,8 +277,8 @@ func (e *execution) scanIndexed(ctx context.Context, s *Service, sp *scanSpec, j
 var binaryStandIn = []byte{0}
 
 // indexTree is the tree listing and blobs a scan of the documents of one repository
-// reads. Blobs are keyed by the document's place, not their git id: a result's id is
-// computed from its content (oid), the others never are.
+// reads. Blobs are keyed by the document's place, not their git id, which the shard
+// does not hold for documents (identify).
 type indexTree struct {
 	entries []vcs.TreeEntry
 	blobs   map[string][]byte
@@ -282,20 +310,17 @@ func indexedTree(files []zoekt.FileMatch, remainders []textindex.RemainderFile) 
 	return t
 }
 
-// oid is the git id of the blob a scan read under key.
-func (t *indexTree) oid(key string) string {
-	if oid, ok := t.oids[key]; ok {
-		return oid
+// identify replaces the place key of a result the scan read with what the resolvers
+// read its content by: the git id a remainder carries, or the document's content.
+func (t *indexTree) identify(f *FileMatch) {
+	key := f.BlobOID
+	f.BlobOID = t.oids[key]
+	if f.BlobOID == "" {
+		f.Content = t.blobs[key]
+		if f.Content == nil {
+			f.Content = []byte{}
+		}
 	}
-	return blobOID(t.blobs[key])
-}
-
-// blobOID is git's object id of a blob with this content.
-func blobOID(content []byte) string {
-	h := sha1.New()
-	h.Write([]byte("blob " + strconv.Itoa(len(content)) + "\x00"))
-	h.Write(content)
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // indexScanner is a scanner over the blobs the index returned. It has no blob cache:

@@ -415,6 +415,39 @@ func TestIndexedSearchPlanning(t *testing.T) {
 	}
 }
 
+// TestLimitedIndexedSearchStopsAtTheLimit: a search with a limit reads the index in
+// batches of repositories and stops asking once the limit is reached; one without reads
+// every repository at once.
+func TestLimitedIndexedSearchStopsAtTheLimit(t *testing.T) {
+	ctx := context.Background()
+	c := newIndexCorpus(t, 6)
+	b := c.localIndex(t)
+	// RepoConcurrency 1: batches of 2, 4, 8... repositories.
+	svc := search.NewService(c.st, c.reposSvc, search.NewBlobCache(0, nil), nil,
+		search.Options{MaxFileSize: testMaxFileSize, Index: b, RepoConcurrency: 1})
+	for _, tc := range []struct {
+		query       string
+		asked       int
+		matches     int
+		limitHit    bool
+		fromIndexed int
+	}{
+		{"count:1 TODO", 2, 1, true, 2},
+		{"count:all TODO", len(c.repos), 0, false, len(c.repos)},
+	} {
+		clear(b.asked)
+		res, err := svc.Search(ctx, search.Request{Query: tc.query, Viewer: c.alice})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.asked) != tc.asked || res.LimitHit != tc.limitHit || res.IndexedRepos != tc.fromIndexed || res.UnindexedRepos != 0 ||
+			tc.matches > 0 && res.MatchCount != tc.matches || res.MatchCount == 0 {
+			t.Errorf("%s: the index was asked about %d repositories, %d answered, %d searched otherwise, %d matches (limit hit: %v); want %d asked and answered, none otherwise",
+				tc.query, len(b.asked), res.IndexedRepos, res.UnindexedRepos, res.MatchCount, res.LimitHit, tc.asked)
+		}
+	}
+}
+
 // startWebserver runs a zoekt-webserver, built from this module's zoekt (a tool in
 // go.mod), on a loopback port over dir, and returns its address.
 func startWebserver(t *testing.T, dir string) string {

@@ -7,11 +7,14 @@
 //   - non-selective patterns (e, .): as the planner runs them (it leaves them to the
 //     mirrors), against the mirrors, and forced through the index;
 //   - interactive searches (default limit) of selective literals: p95 latency against the
-//     50 ms target, and the same searches over the mirrors;
+//     50 ms target, and the same searches over the mirrors (each query's first search
+//     after the process started is reported apart, as cold);
 //   - index build throughput (MB of source per second on one core) and the index's size
 //     as a share of the source;
 //   - a push of one commit to the largest repository: the time until a search reads it
-//     from the index (fetch, delta build, the searcher loading the new shard).
+//     from the index (fetch, delta build, the searcher loading the new shard);
+//   - a shard of four branches (the default one and three at older commits, as a
+//     connection's indexedBranches) against the default branch alone: build time, size.
 //
 // Every comparison runs its sides in alternating order for -rounds rounds (at least 5)
 // and prints min / median / max and the ratio (dev/bench/rounds). Run it with
@@ -83,7 +86,7 @@ func main() {
 	subset := flag.Float64("subset", 0.1, "share of Go's src directories each repository after the first holds")
 	n := flag.Int("rounds", rounds.MinRounds, "rounds of each comparison (at least 5)")
 	keep := flag.Bool("keep", false, "keep the scratch database")
-	only := flag.String("only", "", "run only these sections after the build (comma-separated: counts, nonselective, interactive, push)")
+	only := flag.String("only", "", "run only these sections after the build (comma-separated: counts, nonselective, interactive, push, branches)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the sections after the build to this file")
 	rebuild := flag.Bool("rebuild", true, "rebuild the index (false: keep the shards of an earlier run, skipping the build measurement)")
 	flag.Parse()
@@ -153,6 +156,11 @@ func main() {
 		// The largest repository (the first holds all of Go's src): a delta build makes
 		// the time follow the push, not the repository.
 		pushToSearchable(ctx, *n, st, rs, ix, backend, auto, repoList[0], gen[0].Dir)
+	}
+	if run("branches") {
+		fmt.Printf("\n== building a shard of several branches (a connection's indexedBranches) ==\n")
+		// A repository of the median size: the first holds all of Go's src.
+		compareBranchBuilds(ctx, *n, rs, repoList[len(repoList)/2])
 	}
 }
 
@@ -429,6 +437,47 @@ func pushToSearchable(ctx context.Context, n int, st *store.Store, rs *repos.Ser
 	show("build of the shard", build)
 	show("searcher loads it, search finds it", load)
 	show("push to searchable from the index", total)
+}
+
+// compareBranchBuilds builds r's shard from scratch with its default branch alone and
+// with three more branches at older commits (as release branches are), alternating, and
+// reports the build times, the content read and the index size of each: a blob on
+// several branches is one document, so what the extra branches add follows what they
+// change, not their size.
+func compareBranchBuilds(ctx context.Context, n int, rs *repos.Service, r *store.Repo) {
+	m, err := rs.Mirror(ctx, r)
+	fatal(err)
+	head := search.RecordedDefaultHead(r)
+	branches := []textindex.Branch{{Name: textindex.DefaultBranch, Commit: head}}
+	for _, back := range []int{10, 25, 50} {
+		c, err := m.ResolveRevision(ctx, fmt.Sprintf("%s~%d", head, back))
+		fatal(err)
+		branches = append(branches, textindex.Branch{Name: fmt.Sprintf("release-%d", back), Commit: c})
+	}
+	var results [2]textindex.BuildResult
+	build := func(i int, bs []textindex.Branch) func() error {
+		return func() error {
+			dir, err := os.MkdirTemp("", "lookout-index-branches-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			ix, err := textindex.NewIndexer(textindex.Options{Dir: dir, MaxFileSize: maxFileSize})
+			if err != nil {
+				return err
+			}
+			results[i], err = ix.IndexBranches(ctx, textindex.Repo{ID: r.ID, Name: r.Name}, m, bs)
+			return err
+		}
+	}
+	c, err := rounds.Compare("index", fmt.Sprintf("shard of %s: %d branches vs the default branch alone", r.Name, len(branches)), n,
+		rounds.Side{Name: fmt.Sprintf("%d branches", len(branches)), Run: build(0, branches)},
+		rounds.Side{Name: "default branch", Run: build(1, branches[:1])})
+	fatal(err)
+	c.Note = fmt.Sprintf("%d branches: %d documents, %.1f MB read, index %.1f MB; default branch: %d documents, %.1f MB read, index %.1f MB (%.2f× the size)",
+		len(branches), results[0].Files, float64(results[0].ContentBytes)/1e6, float64(results[0].IndexBytes)/1e6,
+		results[1].Files, float64(results[1].ContentBytes)/1e6, float64(results[1].IndexBytes)/1e6, float64(results[0].IndexBytes)/float64(results[1].IndexBytes))
+	c.Report(os.Stdout)
 }
 
 func git(dir string, args ...string) {

@@ -148,6 +148,8 @@ func (ix *Indexer) index(ctx context.Context, repo Repo, m *vcs.Mirror, branches
 		return BuildResult{}, err
 	}
 	defer unlock()
+	// A build that died hiding the shards would leave them hidden (hide.go).
+	ix.show(id)
 	versions := versionsOf(branches, ix.opts.MaxFileSize)
 	if ix.holds(id, versions) {
 		return BuildResult{Duration: time.Since(start)}, nil
@@ -155,7 +157,6 @@ func (ix *Indexer) index(ctx context.Context, repo Repo, m *vcs.Mirror, branches
 	opts := ix.buildOptions(id, versions)
 	changed, delta := ix.deltaChanges(ctx, opts, m, branches)
 	opts.IsDelta = delta
-	overridden := !delta && hasMetaOverride(opts)
 	b, err := build.NewBuilder(opts)
 	if err != nil {
 		return BuildResult{}, fmt.Errorf("starting the shard of %s: %w", repo.Name, err)
@@ -171,11 +172,17 @@ func (ix *Indexer) index(ctx context.Context, repo Repo, m *vcs.Mirror, branches
 		ix.removeTemporary(id)
 		return BuildResult{}, fmt.Errorf("indexing %s at %s: %w", repo.Name, branches[0].Commit, err)
 	}
+	if delta || len(opts.FindAllShards()) > 1 || res.ContentBytes >= int64(shardMax(opts))/2 {
+		// Finish changes several files the searchers read (hide.go): a delta's, the
+		// shards of a stack, or the new shards of a repository that takes several.
+		if err := ix.hide(id); err != nil {
+			ix.removeTemporary(id)
+			return BuildResult{}, err
+		}
+		defer ix.show(id)
+	}
 	if err := b.Finish(); err != nil {
 		return BuildResult{}, fmt.Errorf("writing the shard of %s: %w", repo.Name, err)
-	}
-	if overridden {
-		touchShards(opts)
 	}
 	for _, p := range opts.FindAllShards() {
 		if fi, err := os.Stat(p); err == nil {
@@ -243,6 +250,14 @@ func (ix *Indexer) addChanges(ctx context.Context, b *build.Builder, m *vcs.Mirr
 	return ix.addEntries(ctx, b, m, entries)
 }
 
+// shardMax is the content size above which zoekt starts another shard.
+func shardMax(opts build.Options) int {
+	if opts.ShardMax > 0 {
+		return opts.ShardMax
+	}
+	return 100 << 20 // zoekt's default
+}
+
 func (ix *Indexer) buildOptions(id uint32, branches []zoekt.RepositoryBranch) build.Options {
 	// Files above the limit are remainders, added without content, so zoekt's own
 	// size and trigram limits never apply (a file zoekt skipped would hold a reason
@@ -271,30 +286,6 @@ func (ix *Indexer) holds(id uint32, branches []zoekt.RepositoryBranch) bool {
 	opts := ix.buildOptions(id, branches)
 	r, _, ok, err := opts.FindRepositoryMetadata()
 	return err == nil && ok && slices.Equal(r.Branches, branches)
-}
-
-// hasMetaOverride reports whether a shard of the repository has a .meta file, the
-// override of its metadata that delta builds write.
-func hasMetaOverride(opts build.Options) bool {
-	for _, p := range opts.FindAllShards() {
-		if _, err := os.Stat(p + ".meta"); err == nil {
-			return true
-		}
-	}
-	return false
-}
-
-// touchShards sets the modification time of the repository's shards to now. zoekt's
-// directory watcher keys a shard by the later of its file's and its .meta's times: a full
-// build renamed over a delta-built shard may be loaded while the old .meta (the stack's
-// branches and versions) is still there, and Finish's removal of that .meta changes no
-// time it watches, so the shard would be served with the stale override until the
-// process restarts. A newer time makes it load the shard again, as written.
-func touchShards(opts build.Options) {
-	now := time.Now()
-	for _, p := range opts.FindAllShards() {
-		_ = os.Chtimes(p, now, now)
-	}
 }
 
 // readBatch is how many blobs one ReadBatch call asks for.

@@ -2,6 +2,8 @@ package textindex_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -318,5 +320,82 @@ func TestIndexBranches(t *testing.T) {
 	textindextest.WaitBranches(t, b, 11, textindex.DefaultMaxFileSize, moved[:1])
 	if res, err := b.Search(ctx, &query.Const{Value: true}, "release", map[uint32]string{11: v(rel2)}); err != nil || res.Answered[11] {
 		t.Errorf("a search at the dropped branch: %+v, %v; want it not answered", res, err)
+	}
+}
+
+// TestBuildsOverSeveralFilesAreNeverSeenHalfway: a delta build renames its shard and
+// the older shards' overrides into place one by one; a branch dropped from a repository
+// whose shards are a delta stack takes a full build, which replaces several files. A
+// search at the branch meanwhile is answered with the branch's whole tree at the version
+// asked for, or not at all (the repository is then searched over its mirror), never with
+// nothing, part of it, or older content.
+func TestBuildsOverSeveralFilesAreNeverSeenHalfway(t *testing.T) {
+	ctx := testContext(t)
+	w := gittest.NewRepo(t)
+	day := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	main1 := w.Commit(day, "", "main", map[string]string{"shared.go": "package shared\n"})
+	w.Git("checkout", "-q", "-b", "release")
+	m, fetch := mirrorOf(t, w, "example.com/drop")
+	ix, b := textindextest.New(t, textindex.Options{})
+	repo := textindex.Repo{ID: 12, Name: "example.com/drop"}
+	v := func(commit string) string { return textindex.ShardVersion(commit, textindex.DefaultMaxFileSize) }
+	head := textindex.Branch{Name: textindex.DefaultBranch, Commit: main1}
+	build := func(branches []textindex.Branch, delta bool) {
+		t.Helper()
+		if res, err := ix.IndexBranches(ctx, repo, m, branches); err != nil || res.Delta != delta {
+			t.Fatalf("building %v: %+v, %v; want delta %v", branches, res, err, delta)
+		}
+		textindextest.WaitBranches(t, b, 12, textindex.DefaultMaxFileSize, branches)
+	}
+	// watch searches release at commit until stopped, and fails on an answer other than
+	// want; it returns how many searches were answered.
+	watch := func(commit string, want map[string]string) (stop func() int) {
+		quit, done := make(chan struct{}), make(chan int)
+		go func() {
+			answered := 0
+			defer func() { done <- answered }()
+			for {
+				select {
+				case <-quit:
+					return
+				default:
+				}
+				res, err := b.Search(ctx, &query.Const{Value: true}, "release", map[uint32]string{12: v(commit)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !res.Answered[12] {
+					continue
+				}
+				answered++
+				got := map[string]string{}
+				for _, f := range res.Files {
+					got[f.FileName] = string(f.Content)
+				}
+				if !maps.Equal(got, want) {
+					t.Errorf("answered at release %.7s with %q; want %q or no answer", commit, got, want)
+					return
+				}
+			}
+		}()
+		return func() int { close(quit); return <-done }
+	}
+	for round := range 5 {
+		rel1 := w.Commit(day.Add(time.Duration(2*round+1)*time.Hour), "", "release", map[string]string{"release.txt": fmt.Sprintf("release %d\n", round)})
+		fetch()
+		build([]textindex.Branch{head, {Name: "release", Commit: rel1}}, false)
+		rel2 := w.Commit(day.Add(time.Duration(2*round+2)*time.Hour), "", "hotfix", map[string]string{"release.txt": fmt.Sprintf("hotfix %d\n", round)})
+		fetch()
+		stop := watch(rel2, map[string]string{"shared.go": "package shared\n", "release.txt": fmt.Sprintf("hotfix %d\n", round)})
+		build([]textindex.Branch{head, {Name: "release", Commit: rel2}}, true)
+		time.Sleep(20 * time.Millisecond)
+		build([]textindex.Branch{head}, false)
+		if n := stop(); n == 0 {
+			t.Fatalf("round %d: no search was answered between the delta build and the next", round)
+		}
+		if t.Failed() {
+			t.Fatalf("round %d", round)
+		}
 	}
 }

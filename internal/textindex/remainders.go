@@ -70,10 +70,7 @@ func (c *remainderCache) get(branch string, want map[uint32]string, ids []uint32
 
 // put keeps files as the remainders on branch of repository id at version, evicting
 // others (in no particular order) when the cache would hold too much. None is not kept:
-// while a full build replaces delta-built shards, zoekt may for a moment serve the new
-// shard with the old one's branch list, and a branch just dropped then reads as holding
-// nothing; kept, that would outlive the moment if the branch came back at the same
-// commit. Asking again for no remainders costs a lookup that finds nothing.
+// asking again for no remainders costs a lookup that finds nothing.
 func (c *remainderCache) put(id uint32, branch string, version string, files []RemainderFile) {
 	if len(files) == 0 {
 		return

@@ -277,49 +277,57 @@ func (e *execution) scanIndexed(ctx context.Context, s *Service, sp *scanSpec, j
 var binaryStandIn = []byte{0}
 
 // indexTree is the tree listing and blobs a scan of the documents of one repository
-// reads. Blobs are keyed by the document's place, not their git id, which the shard
-// does not hold for documents (identify).
+// reads. A document's blob is keyed by its place (docKey), as the shard holds no git id
+// for it; a remainder's by the git id it carries.
 type indexTree struct {
 	entries []vcs.TreeEntry
 	blobs   map[string][]byte
-	oids    map[string]string // the git ids of remainders, which carry them
 }
 
-// indexedTree lists the documents and remainders in path order, as git lists a tree.
+// docPrefix starts the key of a document's blob; a git id never does.
+const docPrefix = "doc:"
+
+// indexedTree lists the documents and remainders in path order, as git lists a tree. The
+// remainders come sorted (and the same every search of a shard version: most of what a
+// selective search lists), so only the documents are sorted, and merged in.
 func indexedTree(files []zoekt.FileMatch, remainders []textindex.RemainderFile) *indexTree {
 	n := len(files) + len(remainders)
-	t := &indexTree{entries: make([]vcs.TreeEntry, 0, n), blobs: make(map[string][]byte, n), oids: map[string]string{}}
+	t := &indexTree{entries: make([]vcs.TreeEntry, 0, n), blobs: make(map[string][]byte, n)}
+	docs := make([]vcs.TreeEntry, 0, len(files))
 	for i, f := range files {
-		key := "doc:" + strconv.Itoa(i)
+		key := docPrefix + strconv.Itoa(i)
 		t.blobs[key] = f.Content
-		t.entries = append(t.entries, vcs.TreeEntry{Path: f.FileName, Mode: 0o100644, Type: "blob", OID: key, Size: int64(len(f.Content))})
+		docs = append(docs, vcs.TreeEntry{Path: f.FileName, Mode: 0o100644, Type: "blob", OID: key, Size: int64(len(f.Content))})
 	}
-	for i, r := range remainders {
-		key := "rem:" + strconv.Itoa(i)
-		t.oids[key] = r.OID
+	slices.SortFunc(docs, func(a, b vcs.TreeEntry) int { return cmp.Compare(a.Path, b.Path) })
+	for _, r := range remainders {
+		for len(docs) > 0 && docs[0].Path <= r.Path {
+			t.entries, docs = append(t.entries, docs[0]), docs[1:]
+		}
 		switch r.Kind {
 		case textindex.RemainderBinary:
-			t.blobs[key] = binaryStandIn
+			t.blobs[r.OID] = binaryStandIn
 		case textindex.RemainderStored:
-			t.blobs[key] = r.Content
+			t.blobs[r.OID] = r.Content
 		}
-		t.entries = append(t.entries, vcs.TreeEntry{Path: r.Path, Mode: 0o100644, Type: "blob", OID: key, Size: r.Size})
+		t.entries = append(t.entries, vcs.TreeEntry{Path: r.Path, Mode: 0o100644, Type: "blob", OID: r.OID, Size: r.Size})
 	}
-	slices.SortFunc(t.entries, func(a, b vcs.TreeEntry) int { return cmp.Compare(a.Path, b.Path) })
+	t.entries = append(t.entries, docs...)
+	// A path is listed once (a document before a remainder of the same path).
 	t.entries = slices.CompactFunc(t.entries, func(a, b vcs.TreeEntry) bool { return a.Path == b.Path })
 	return t
 }
 
-// identify replaces the place key of a result the scan read with what the resolvers
-// read its content by: the git id a remainder carries, or the document's content.
+// identify replaces the key of a result the scan read with what the resolvers read its
+// content by: the git id of a remainder (its key), or the document's content.
 func (t *indexTree) identify(f *FileMatch) {
 	key := f.BlobOID
-	f.BlobOID = t.oids[key]
-	if f.BlobOID == "" {
-		f.Content = t.blobs[key]
-		if f.Content == nil {
-			f.Content = []byte{}
-		}
+	if !strings.HasPrefix(key, docPrefix) {
+		return
+	}
+	f.BlobOID, f.Content = "", t.blobs[key]
+	if f.Content == nil {
+		f.Content = []byte{}
 	}
 }
 

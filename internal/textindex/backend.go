@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,7 +41,7 @@ type Backend interface {
 type Result struct {
 	Files []zoekt.FileMatch
 	// Remainders are every remainder of each answered repository, parsed (read from
-	// the shard once per version: remainders.go). Files holds none.
+	// the shard once per version: remainders.go), sorted by path. Files holds none.
 	Remainders map[uint32][]RemainderFile
 	// Answered are the repositories whose documents Files and Remainders hold in full.
 	Answered map[uint32]bool
@@ -198,6 +199,7 @@ func searchCurrent(ctx context.Context, s zoekt.Streamer, q query.Q, branch stri
 	res.Files = slices.DeleteFunc(res.Files, func(f zoekt.FileMatch) bool { return !res.Answered[f.RepositoryID] })
 	for _, id := range missing {
 		if res.Answered[id] {
+			slices.SortFunc(fresh[id], func(a, b RemainderFile) int { return strings.Compare(a.Path, b.Path) })
 			cache.put(id, branch, want[id], fresh[id])
 			res.Remainders[id] = fresh[id]
 		}

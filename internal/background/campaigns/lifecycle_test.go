@@ -479,12 +479,12 @@ func TestStepLogIsReadableWhileItRunsAndCancel(t *testing.T) {
 	})
 	start := time.Now()
 	api.MustDo(t, token, `mutation($p: ID!) { cancelCampaignPlan(plan: $p) { alwaysNil } }`, map[string]any{"p": id}, nil)
-	waitFor(t, "the job canceled", 20*time.Second, func() bool {
+	// The plan's status and its jobs are read apart (GraphQL resolves them
+	// concurrently): one response may show the job canceled and the plan still
+	// processing; both must get there.
+	waitFor(t, "the job and the plan canceled", 20*time.Second, func() bool {
 		api.MustDo(t, token, query, map[string]any{"id": id}, &v)
-		return v.Node.Jobs.Nodes[0].State == "CANCELED"
+		return v.Node.Jobs.Nodes[0].State == "CANCELED" && v.Node.Status.State == "CANCELED"
 	})
-	if v.Node.Status.State != "CANCELED" {
-		t.Fatalf("plan status %s", v.Node.Status.State)
-	}
 	t.Logf("canceled a running step in %s", time.Since(start))
 }

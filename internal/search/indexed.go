@@ -11,6 +11,7 @@ import (
 
 	"github.com/sourcegraph/log"
 	"github.com/sourcegraph/zoekt"
+	zq "github.com/sourcegraph/zoekt/query"
 
 	"github.com/lookout/lookout/internal/search/query"
 	"github.com/lookout/lookout/internal/store"
@@ -99,33 +100,11 @@ func (e *execution) runIndexed(ctx context.Context, s *Service, jobs []job) {
 					// What is left is e.run's, which stops at once and says so.
 					break
 				}
-				want := map[uint32]string{}
-				for _, t := range tasks {
-					want[t.id] = textindex.ShardVersion(t.commit, s.opts.MaxFileSize)
+				notCurrent, ok := e.searchBatch(ctx, s, sp, q, jobs, branch, tasks)
+				if !ok {
+					return // the unindexed path reports the repositories as timed out
 				}
-				res, err := s.opts.Index.Search(ctx, q, branch, want)
-				if err != nil {
-					if ctx.Err() != nil {
-						return // the unindexed path reports the repositories as timed out
-					}
-					s.logger.Warn("index search failed; searching the mirrors", log.String("branch", branch), log.Error(err))
-					res = &textindex.Result{}
-				}
-				answered := e.scanIndexed(ctx, s, sp, jobs, tasks, res)
-				for _, t := range tasks {
-					j := &jobs[t.job]
-					switch {
-					case answered[t.id]:
-						if j.doneRevs == nil {
-							j.doneRevs = map[string]bool{}
-						}
-						j.doneRevs[t.rev] = true
-					case !res.Answered[t.id] && branch == textindex.DefaultBranch:
-						// Only the default branch is built on demand: other branches are
-						// indexed when their connection lists them, after a fetch moves them.
-						missing = append(missing, j.repo)
-					}
-				}
+				missing = append(missing, notCurrent...)
 			}
 		}
 		distinct := len(slices.Compact(slices.Sorted(slices.Values(revs))))
@@ -138,6 +117,41 @@ func (e *execution) runIndexed(ctx context.Context, s *Service, jobs []job) {
 	if len(missing) > 0 && s.opts.OnMissingShard != nil {
 		s.opts.OnMissingShard(missing)
 	}
+}
+
+// searchBatch searches the index for q on branch in the repositories of tasks, scans
+// what it returns, and marks the revisions it answered. It returns the repositories
+// whose default branch the index holds no current shard of (to build on demand), and
+// false when ctx ended.
+func (e *execution) searchBatch(ctx context.Context, s *Service, sp *scanSpec, q zq.Q, jobs []job, branch string, tasks []indexTask) (missing []*store.Repo, ok bool) {
+	want := map[uint32]string{}
+	for _, t := range tasks {
+		want[t.id] = textindex.ShardVersion(t.commit, s.opts.MaxFileSize)
+	}
+	res, err := s.opts.Index.Search(ctx, q, branch, want)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, false
+		}
+		s.logger.Warn("index search failed; searching the mirrors", log.String("branch", branch), log.Error(err))
+		res = &textindex.Result{}
+	}
+	answered := e.scanIndexed(ctx, s, sp, jobs, tasks, res)
+	for _, t := range tasks {
+		j := &jobs[t.job]
+		switch {
+		case answered[t.id]:
+			if j.doneRevs == nil {
+				j.doneRevs = map[string]bool{}
+			}
+			j.doneRevs[t.rev] = true
+		case !res.Answered[t.id] && branch == textindex.DefaultBranch:
+			// Only the default branch is built on demand: other branches are indexed
+			// when their connection lists them, after a fetch moves them.
+			missing = append(missing, j.repo)
+		}
+	}
+	return missing, true
 }
 
 // indexBatches splits tasks (in job order) into the index searches that read them.
@@ -277,7 +291,7 @@ func (e *execution) scanIndexed(ctx context.Context, s *Service, sp *scanSpec, j
 var binaryStandIn = []byte{0}
 
 // indexTree is the tree listing and blobs a scan of the documents of one repository
-// reads. A document's blob is keyed by its place (docKey), as the shard holds no git id
+// reads. A document's blob is keyed by its place (docPrefix), as the shard holds no git id
 // for it; a remainder's by the git id it carries.
 type indexTree struct {
 	entries []vcs.TreeEntry

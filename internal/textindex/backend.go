@@ -25,11 +25,10 @@ type Backend interface {
 	// Remote).
 	Versions(ctx context.Context, ids []uint32) (map[uint32][]string, error)
 	// Search returns every document on branch (DefaultBranch or a branch name) matching
-	// q and every remainder there, with its whole content, of the repositories of want
-	// whose shard holds branch at the version want gives, and which of them it answered
-	// for. Documents of other
-	// versions are never returned: a repository it did not answer for is the caller's to
-	// search another way.
+	// q, with its whole content, and every remainder there (Result.Remainders), of the
+	// repositories of want whose shard holds branch at the version want gives, and which
+	// of them it answered for. Documents of other versions are never returned: a
+	// repository it did not answer for is the caller's to search another way.
 	Search(ctx context.Context, q query.Q, branch string, want map[uint32]string) (*Result, error)
 	// Entry returns what the index holds for a repository, its shard whose default
 	// branch is at version when there is one; nil when it has no shard.

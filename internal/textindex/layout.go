@@ -92,24 +92,8 @@ func ParseRemainder(content []byte) (Remainder, bool) {
 	if !ok {
 		return Remainder{}, false
 	}
-	// Every search reads every remainder (megabytes of them): the fields are cut out of
-	// the content in place rather than through a string of it.
-	var f [][]byte
-	for {
-		rest = bytes.TrimLeft(rest, " \t\n\r\v\f")
-		if len(rest) == 0 {
-			break
-		}
-		if len(f) == 4 {
-			return Remainder{}, false
-		}
-		end := bytes.IndexAny(rest, " \t\n\r\v\f")
-		if end < 0 {
-			end = len(rest)
-		}
-		f, rest = append(f, rest[:end]), rest[end:]
-	}
-	if len(f) < 3 || len(f[0]) != 1 {
+	f := bytes.Fields(rest)
+	if len(f) < 3 || len(f) > 4 || len(f[0]) != 1 {
 		return Remainder{}, false
 	}
 	size, err := strconv.ParseInt(string(f[1]), 10, 64)

@@ -153,7 +153,8 @@ func nullableDefaults(t *testing.T) (checked []string, bad []string) {
 }
 
 // unwrapLists strips non-null and list wrappers off a GraphQL type, and the matching
-// slices (and pointers to them) off the Go type bound to it: the element types.
+// slices (and pointers to them) off the Go type bound to it (when not nil): the element
+// types.
 func unwrapLists(typ ast.Type, goType reflect.Type) (ast.Type, reflect.Type) {
 	for {
 		switch tt := typ.(type) {
@@ -162,6 +163,9 @@ func unwrapLists(typ ast.Type, goType reflect.Type) (ast.Type, reflect.Type) {
 			continue
 		case *ast.List:
 			typ = tt.OfType
+			if goType == nil {
+				continue
+			}
 			for goType.Kind() == reflect.Pointer {
 				goType = goType.Elem()
 			}
@@ -351,17 +355,7 @@ func nullCalls(t *testing.T) []nullCall {
 // selection selects a type's scalar fields that take no arguments, and those of its
 // connection's nodes and pageInfo, so that answers show what the defaults chose.
 func selection(sch *ast.Schema, typ ast.Type, depth int) string {
-	for {
-		switch tt := typ.(type) {
-		case *ast.NonNull:
-			typ = tt.OfType
-			continue
-		case *ast.List:
-			typ = tt.OfType
-			continue
-		}
-		break
-	}
+	typ, _ = unwrapLists(typ, nil)
 	obj, ok := typ.(*ast.ObjectTypeDefinition)
 	if !ok {
 		if _, scalar := typ.(*ast.ScalarTypeDefinition); scalar {

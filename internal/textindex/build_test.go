@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sourcegraph/log/logtest"
+	"github.com/sourcegraph/zoekt"
 	"github.com/sourcegraph/zoekt/query"
 
 	"github.com/lookout/lookout/internal/gittest"
@@ -398,4 +399,48 @@ func TestBuildsOverSeveralFilesAreNeverSeenHalfway(t *testing.T) {
 			t.Fatalf("round %d", round)
 		}
 	}
+}
+
+// TestHidingLeftByADeadBuildIsUndone: a build that died while it hid a repository's
+// shards left the hiding shard behind, and the searchers read the repository from its
+// mirror; the next build of the repository shows the shards again, even when they are
+// current and it builds nothing.
+func TestHidingLeftByADeadBuildIsUndone(t *testing.T) {
+	ctx := testContext(t)
+	w := gittest.NewRepo(t)
+	head := w.Commit(time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), "", "main", map[string]string{"a.go": "package a\n"})
+	m, _ := mirrorOf(t, w, "example.com/hidden")
+	ix, b := textindextest.New(t, textindex.Options{})
+	repo := textindex.Repo{ID: 13, Name: "example.com/hidden"}
+	if _, err := ix.Index(ctx, repo, m, head); err != nil {
+		t.Fatal(err)
+	}
+	served := []textindex.Branch{{Name: textindex.DefaultBranch, Commit: head}}
+	textindextest.WaitBranches(t, b, 13, textindex.DefaultMaxFileSize, served)
+
+	// What a dead build leaves: a file of zoekt's next format for the repository.
+	hiding := filepath.Join(ix.Dir(), fmt.Sprintf("lookout-13_v%d.00000.zoekt", zoekt.NextIndexFormatVersion))
+	if err := os.WriteFile(hiding, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		vs, err := b.Versions(ctx, []uint32{13})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vs[13]) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the repository is still served at %v with a hiding shard beside it", vs[13])
+		}
+	}
+
+	if res, err := ix.Index(ctx, repo, m, head); err != nil || res.Built {
+		t.Fatalf("the next build: %+v, %v; want nothing built", res, err)
+	}
+	if _, err := os.Stat(hiding); !os.IsNotExist(err) {
+		t.Errorf("the hiding shard is still there (%v)", err)
+	}
+	textindextest.WaitBranches(t, b, 13, textindex.DefaultMaxFileSize, served)
 }
